@@ -1,0 +1,2 @@
+/** The model engine: checkpoints, tokenizer, forward pass, generation, scoring, LoRA. */
+package rlcd4j.engine;
