@@ -1,0 +1,279 @@
+package rlcd4j.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.progress.Progress;
+import tech.tablesaw.api.Table;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A causal language model ready to generate and score: a LLaMA-family decoder, its tokenizer and its device.
+ *
+ * <pre>{@code
+ * try (var lm = CausalLM.load("HuggingFaceTB/SmolLM2-135M-Instruct")) {
+ *     Table t = lm.generateTable(List.of("Human: Hi!\n\nAssistant:"), GenerationConfig.evaluation());
+ * }
+ * }</pre>
+ */
+public final class CausalLM implements AutoCloseable {
+    /** Device and weight type. Defaults: fp32 on CPU; fp16 on a GPU (DJL 0.36 cannot hold bf16 tensors). */
+    public record Options(String revision, Device device, DataType dtype) {
+        public static Options defaults() {
+            Device d = Engine.getInstance().defaultDevice();
+            return new Options(null, d, d.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
+        }
+
+        public Options withDevice(Device d) {
+            return new Options(revision, d, dtype);
+        }
+
+        public Options withDtype(DataType t) {
+            return new Options(revision, device, t);
+        }
+
+        public Options withRevision(String r) {
+            return new Options(r, device, dtype);
+        }
+    }
+
+    private final String name;
+    private final Path dir;
+    private final NDManager manager;
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+
+    private CausalLM(String name, Path dir, NDManager manager, LlamaModel model, Tokenizer tokenizer) {
+        this.name = name;
+        this.dir = dir;
+        this.manager = manager;
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Loads from a local folder, the Hugging Face cache, or the Hub (by repo id). */
+    public static CausalLM load(String nameOrPath) {
+        return load(nameOrPath, Options.defaults());
+    }
+
+    public static CausalLM load(String nameOrPath, Options options) {
+        Path dir = HfHub.fromEnvironment().resolveModel(nameOrPath, options.revision());
+        return loadFolder(nameOrPath, dir, options);
+    }
+
+    public static CausalLM load(Path dir) {
+        return loadFolder(dir.toString(), dir, Options.defaults());
+    }
+
+    private static CausalLM loadFolder(String name, Path dir, Options options) {
+        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+        Tokenizer tok = Tokenizer.load(dir, config);
+        NDManager manager = NDManager.newBaseManager(options.device());
+        try {
+            LlamaModel model = LlamaModel.load(dir, config, manager, options.dtype());
+            return new CausalLM(name, dir, manager, model, tok);
+        } catch (RuntimeException e) {
+            manager.close();
+            tok.close();
+            throw e;
+        }
+    }
+
+    /** Wraps a model built in code (e.g. freshly initialised for pretraining) with a tokenizer from {@code tokenizerDir}. */
+    public static CausalLM of(String name, LlamaModel model, Tokenizer tokenizer) {
+        return new CausalLM(name, null, model.manager(), model, tokenizer);
+    }
+
+    /** Greedy or sampled continuations of {@code prompts}, decoded {@code config.batchSize()} at a time. */
+    public List<Generation> generate(List<String> prompts, GenerationConfig config) {
+        List<Generation> out = new ArrayList<>(prompts.size());
+        try (Progress p = Progress.start("generate", (long) prompts.size() * config.maxNewTokens())) {
+            for (int start = 0; start < prompts.size(); start += config.batchSize()) {
+                List<String> batch = prompts.subList(start, Math.min(prompts.size(), start + config.batchSize()));
+                long before = p.done();
+                out.addAll(Generator.generate(model, tokenizer, manager, batch, config, start, p));
+                p.set(before + (long) batch.size() * config.maxNewTokens()); // rows that stopped early count as done
+            }
+        }
+        return out;
+    }
+
+    public Generation generate(String prompt, GenerationConfig config) {
+        return generate(List.of(prompt), config).get(0);
+    }
+
+    /** {@link #generate} as a table: {@code prompt, output, tokens, logprob, finish_reason}. */
+    public Table generateTable(List<String> prompts, GenerationConfig config) {
+        return Generation.toTable(generate(prompts, config));
+    }
+
+    /**
+     * Logits [batch][vocab] of the token after each prompt (prompts tokenised with BOS when the tokenizer adds one).
+     * RLAIF scoring reads the logits of {@code A} and {@code B} here.
+     */
+    public float[][] nextTokenLogits(List<String> prompts) {
+        float[][] out = new float[prompts.size()][];
+        int batch = 8;
+        for (int start = 0; start < prompts.size(); start += batch) {
+            List<String> part = prompts.subList(start, Math.min(prompts.size(), start + batch));
+            List<long[]> ids = new ArrayList<>();
+            for (String s : part) ids.add(tokenizer.encode(s, true));
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                Batch b = Batch.leftPadded(manager, ids, tokenizer.padId());
+                NDArray hidden = model.forward(b.ids(), b.positions(), b.mask(), null);
+                NDArray logits = model.logits(hidden.get(":, -1, :")).toType(DataType.FLOAT32, false);
+                float[] flat = logits.toFloatArray();
+                int V = (int) logits.getShape().get(1);
+                for (int i = 0; i < part.size(); i++) {
+                    out[start + i] = java.util.Arrays.copyOfRange(flat, i * V, (i + 1) * V);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Log-probabilities of {@code continuation} after {@code prompt}. The text {@code prompt + continuation} is
+     * tokenised as a whole (as training sees it); the continuation's tokens are those after the longest common prefix
+     * with the tokenised prompt, so a token that straddles the boundary counts as the continuation's.
+     */
+    public Scored score(String prompt, String continuation) {
+        return score(List.of(prompt), List.of(continuation)).get(0);
+    }
+
+    public List<Scored> score(List<String> prompts, List<String> continuations) {
+        if (prompts.size() != continuations.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + continuations.size() + " continuations");
+        }
+        List<Scored> out = new ArrayList<>();
+        int batch = 4;
+        for (int start = 0; start < prompts.size(); start += batch) {
+            int end = Math.min(prompts.size(), start + batch);
+            List<long[]> full = new ArrayList<>();
+            int[] boundary = new int[end - start];
+            for (int i = start; i < end; i++) {
+                long[] p = tokenizer.encode(prompts.get(i), true);
+                long[] f = tokenizer.encode(prompts.get(i) + continuations.get(i), true);
+                int c = 0;
+                while (c < p.length && c < f.length && p[c] == f[c]) c++;
+                if (c == 0) throw new RlcdException("prompt " + i + " tokenises to nothing; scoring needs at least one prompt token (BOS)");
+                if (f.length > model.config().maxPositions()) {
+                    throw new RlcdException("prompt " + i + " plus its continuation has " + f.length + " tokens; the model's context is "
+                            + model.config().maxPositions());
+                }
+                full.add(f);
+                boundary[i - start] = c;
+            }
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                Batch b = Batch.leftPadded(manager, full, tokenizer.padId());
+                NDArray logp = model.logits(model.forward(b.ids(), b.positions(), b.mask(), null))
+                        .toType(DataType.FLOAT32, false).logSoftmax(-1); // [B,T,V]
+                // log P(token t+1 | ..t): shift by one and gather the next ids.
+                long T = b.ids().getShape().get(1);
+                NDArray next = b.ids().get(":, 1:").expandDims(-1);
+                float[] lp = logp.get(":, :-1, :").gather(next, -1).squeeze(-1).toFloatArray(); // [B, T-1]
+                for (int i = 0; i < full.size(); i++) {
+                    long[] f = full.get(i);
+                    int pad = (int) T - f.length;
+                    int n = f.length - boundary[i];
+                    long[] ids = java.util.Arrays.copyOfRange(f, boundary[i], f.length);
+                    float[] l = new float[n];
+                    double sum = 0;
+                    for (int j = 0; j < n; j++) {
+                        int t = pad + boundary[i] + j; // position of the token in the padded row
+                        l[j] = lp[(int) (i * (T - 1) + t - 1)];
+                        sum += l[j];
+                    }
+                    out.add(new Scored(ids, l, sum));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Saves a Hugging Face folder: {@code config.json}, {@code model.safetensors} (a tied model stores the shared matrix
+     * once, as {@code model.embed_tokens.weight}), {@code generation_config.json} and the tokenizer files.
+     */
+    public void save(Path out) {
+        try {
+            Files.createDirectories(out);
+            LlamaConfig c = model.config();
+            Files.writeString(out.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c.toJson()), StandardCharsets.UTF_8);
+            Map<String, NDArray> w = new LinkedHashMap<>(model.weights());
+            if (c.tieWordEmbeddings()) w.remove("lm_head.weight");
+            Safetensors.write(out.resolve("model.safetensors"), w, null);
+            JsonObject gen = new JsonObject();
+            if (tokenizer.bosId() != null) gen.addProperty("bos_token_id", tokenizer.bosId());
+            gen.addProperty("eos_token_id", tokenizer.eosId());
+            gen.addProperty("pad_token_id", tokenizer.padId());
+            Files.writeString(out.resolve("generation_config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(gen), StandardCharsets.UTF_8);
+            if (dir != null && !dir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
+                    if (Files.exists(dir.resolve(f))) Files.copy(dir.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new RlcdException(out + ": cannot save model: " + e.getMessage(), e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The folder the model was loaded from (null for a model built in code). */
+    public Path folder() {
+        return dir;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public String toString() {
+        LlamaConfig c = model.config();
+        return String.format("CausalLM(%s: %s, %d layers, hidden %d, %d/%d heads, vocab %d, %s on %s)", name, c.architecture(),
+                c.numLayers(), c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.vocabSize(), model.dtype(), manager.getDevice());
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        manager.close();
+        tokenizer.close();
+    }
+
+}

@@ -1,0 +1,143 @@
+package rlcd4j.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.progress.Progress;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Batched decoding with a KV cache. Prompts are left-padded so every row's next token sits in the last column;
+ * positions count from each row's first real token, so a padded row computes what it would alone.
+ */
+final class Generator {
+    private Generator() {}
+
+    static List<Generation> generate(LlamaModel model, Tokenizer tok, NDManager manager, List<String> prompts,
+                                     GenerationConfig cfg, long rowOffset, Progress progress) {
+        int B = prompts.size();
+        long[][] promptIds = new long[B][];
+        int P = 0;
+        int context = model.config().maxPositions();
+        for (int i = 0; i < B; i++) {
+            promptIds[i] = tok.encode(prompts.get(i), true);
+            if (promptIds[i].length == 0) throw new RlcdException("prompt " + (rowOffset + i) + " is empty after tokenisation");
+            if (promptIds[i].length + cfg.maxNewTokens() > context) {
+                throw new RlcdException("prompt " + (rowOffset + i) + " has " + promptIds[i].length + " tokens; with max new tokens "
+                        + cfg.maxNewTokens() + " it exceeds the model's context of " + context + " positions");
+            }
+            P = Math.max(P, promptIds[i].length);
+        }
+        int capacity = P + cfg.maxNewTokens();
+        long[] firstIds = new long[B * P];
+        long[] keyMask = new long[B * capacity];
+        long[] nextPos = new long[B];
+        long[] positions = new long[B * P];
+        for (int i = 0; i < B; i++) {
+            int pad = P - promptIds[i].length;
+            for (int t = 0; t < P; t++) {
+                boolean real = t >= pad;
+                firstIds[i * P + t] = real ? promptIds[i][t - pad] : tok.padId();
+                keyMask[i * capacity + t] = real ? 1 : 0;
+                positions[i * P + t] = real ? t - pad : 0;
+            }
+            nextPos[i] = promptIds[i].length;
+        }
+        long[] banned = cfg.bannedStrings().isEmpty() ? new long[0] : tok.idsContaining(cfg.bannedStrings());
+        Sampler sampler = new Sampler(cfg, B, rowOffset, banned, manager, model.config().vocabSize());
+        List<List<Long>> out = new ArrayList<>();
+        List<List<Float>> outLogp = new ArrayList<>();
+        for (int i = 0; i < B; i++) {
+            out.add(new ArrayList<>());
+            outLogp.add(new ArrayList<>());
+        }
+        String[] finish = new String[B];
+        int live = B;
+        try (KvCache cache = new KvCache(manager, model.config().numLayers(), B, model.config().numKvHeads(), capacity,
+                model.config().headDim(), model.dtype())) {
+            long[] stepIds = firstIds;
+            long[] stepPos = positions;
+            int T = P;
+            for (int step = 0; step < cfg.maxNewTokens() && live > 0; step++) {
+                Sampler.Result r;
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    int past = cache.length();
+                    int S = past + T;
+                    long[] mask = new long[B * S];
+                    for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
+                    NDArray ids = manager.create(stepIds, new Shape(B, T));
+                    NDArray pos = manager.create(stepPos, new Shape(B, T));
+                    NDArray attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
+                    NDArray hidden = model.forward(ids, pos, attn, cache);
+                    NDArray last = hidden.get(":, -1, :"); // [B,D]
+                    NDArray logits = model.logits(last).toType(DataType.FLOAT32, false);
+                    r = sampler.next(logits);
+                }
+                int col = P + step;
+                stepIds = new long[B];
+                stepPos = new long[B];
+                for (int i = 0; i < B; i++) {
+                    keyMask[i * capacity + col] = 1;
+                    stepPos[i] = nextPos[i]++;
+                    if (finish[i] != null) {
+                        stepIds[i] = tok.padId();
+                        continue;
+                    }
+                    long id = r.ids()[i];
+                    stepIds[i] = id;
+                    out.get(i).add(id);
+                    outLogp.get(i).add(r.logprobs()[i]);
+                    if (id == tok.eosId()) {
+                        finish[i] = "eos";
+                    } else if (!cfg.stopStrings().isEmpty()) {
+                        String text = tok.decode(toLongs(out.get(i)));
+                        for (String s : cfg.stopStrings()) {
+                            if (text.contains(s)) {
+                                finish[i] = "stop";
+                                break;
+                            }
+                        }
+                    }
+                    if (finish[i] != null) live--;
+                }
+                T = 1;
+                if (progress != null) progress.advance(1);
+            }
+        } finally {
+            sampler.close();
+        }
+        List<Generation> gens = new ArrayList<>(B);
+        for (int i = 0; i < B; i++) {
+            long[] ids = toLongs(out.get(i));
+            float[] lp = new float[ids.length];
+            for (int t = 0; t < lp.length; t++) lp[t] = outLogp.get(i).get(t);
+            String text = tok.decode(ids);
+            String raw = tok.decodeWithSpecial(ids);
+            if ("stop".equals(finish[i])) text = cutAtFirst(text, cfg.stopStrings());
+            gens.add(new Generation(prompts.get(i), promptIds[i], ids, text, raw, lp, finish[i] == null ? "length" : finish[i]));
+        }
+        return gens;
+    }
+
+    static String cutAtFirst(String text, List<String> stops) {
+        int cut = text.length();
+        for (String s : stops) {
+            int at = text.indexOf(s);
+            if (at >= 0) cut = Math.min(cut, at);
+        }
+        return text.substring(0, cut);
+    }
+
+    private static long[] toLongs(List<Long> xs) {
+        long[] a = new long[xs.size()];
+        for (int i = 0; i < a.length; i++) a[i] = xs.get(i);
+        return a;
+    }
+}

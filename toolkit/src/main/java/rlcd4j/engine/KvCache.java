@@ -1,0 +1,70 @@
+package rlcd4j.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Keys and values of past positions, one preallocated buffer per layer of shape [B, KV, capacity, headDim], written
+ * in place, so a decode step copies only the new position instead of concatenating the whole history.
+ */
+public final class KvCache implements AutoCloseable {
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private final int capacity;
+    private int length;
+
+    public KvCache(NDManager manager, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
+        this.capacity = capacity;
+        keys = new NDArray[layers];
+        values = new NDArray[layers];
+        Shape shape = new Shape(batch, kvHeads, capacity, headDim);
+        for (int l = 0; l < layers; l++) {
+            keys[l] = manager.zeros(shape, dtype);
+            values[l] = manager.zeros(shape, dtype);
+            // The cache outlives the per-step scopes it is used in.
+            NDScope.unregister(keys[l], values[l]);
+        }
+    }
+
+    /** Positions already stored. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Stores k, v [B, KV, T, hd] of the current step at positions [length, length+T) of layer {@code layer} and returns
+     * the keys and values of all positions so far, [B, KV, length+T, hd]. Call {@link #advance} once per step after
+     * the last layer.
+     */
+    public NDArray[] append(int layer, NDArray k, NDArray v) {
+        int t = (int) k.getShape().get(2);
+        if (length + t > capacity) {
+            throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
+        }
+        NDIndex slot = new NDIndex(":, :, {}:{}", length, length + t);
+        keys[layer].set(slot, k);
+        values[layer].set(slot, v);
+        NDIndex upto = new NDIndex(":, :, :{}", length + t);
+        return new NDArray[] {keys[layer].get(upto), values[layer].get(upto)};
+    }
+
+    public void advance(int steps) {
+        length += steps;
+    }
+
+    @Override
+    public void close() {
+        for (int l = 0; l < keys.length; l++) {
+            keys[l].close();
+            values[l].close();
+        }
+    }
+}

@@ -1,0 +1,328 @@
+package rlcd4j.engine.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.KvCache;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.Safetensors;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A LLaMA-family decoder (LLaMA 1/2/3, Mistral, Qwen2) on raw DJL NDArrays, all of it in this file.
+ *
+ * <pre>
+ * ids [B,T] -> embed [B,T,D]
+ *   L x { h = x + Attention(RMSNorm(x))      q/k/v projections, RoPE, grouped-query attention, KV cache
+ *         x = h + MLP(RMSNorm(h)) }          SwiGLU: down(silu(gate(x)) * up(x))
+ * -> RMSNorm -> hidden [B,T,D] -> lm_head -> logits [B,T,V]
+ * </pre>
+ *
+ * Weights keep their Hugging Face names, so a checkpoint maps one to one onto {@link #weights()} and back. The same
+ * forward serves inference (with a KV cache) and training (under a GradientCollector, without cache); an active
+ * {@link LoraAdapter} adds its low-rank update to the projections it targets.
+ * References: HF transformers {@code modeling_llama.py}; Touvron et al. 2023.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final Map<String, NDArray> weights;
+    private final DataType dtype;
+    private final NDArray invFreq; // [hd/2], fp32
+    private LoraAdapter adapter;
+    private boolean training;
+
+    private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> weights, DataType dtype) {
+        this.config = config;
+        this.manager = manager;
+        this.weights = weights;
+        this.dtype = dtype;
+        this.invFreq = manager.create(inverseFrequencies(config));
+    }
+
+    /** Loads the safetensors weights of a model folder, checking each tensor against the config. */
+    public static LlamaModel load(Path dir, LlamaConfig config, NDManager parent, DataType dtype) {
+        NDManager m = parent.newSubManager();
+        try {
+            Map<String, Safetensors.TensorInfo> index = Safetensors.indexFolder(dir);
+            Map<String, long[]> expected = expectedShapes(config);
+            Map<String, NDArray> w = new LinkedHashMap<>();
+            String embed = "model.embed_tokens.weight", head = "lm_head.weight";
+            for (var e : expected.entrySet()) {
+                String name = e.getKey();
+                Safetensors.TensorInfo t = index.get(name);
+                // A tied checkpoint may store the shared matrix under either name.
+                if (t == null && config.tieWordEmbeddings() && (name.equals(embed) || name.equals(head))) {
+                    t = index.get(name.equals(embed) ? head : embed);
+                }
+                if (t == null) {
+                    if (name.equals(head) && !config.tieWordEmbeddings()) {
+                        throw new RlcdException(dir + ": tensor lm_head.weight is missing and config.json has tie_word_embeddings=false");
+                    }
+                    throw new RlcdException(dir + ": tensor " + name + " is missing; expected shape " + Arrays.toString(e.getValue()));
+                }
+                if (!Arrays.equals(t.shape(), e.getValue())) {
+                    throw new RlcdException(t.file() + ": tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
+                            + " but config.json implies " + Arrays.toString(e.getValue()));
+                }
+                if (config.tieWordEmbeddings() && name.equals(head)) {
+                    w.put(head, w.get(embed)); // one matrix, two roles
+                } else {
+                    w.put(name, Safetensors.load(m, t, dtype));
+                }
+            }
+            return new LlamaModel(config, m, w, dtype);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** A model with freshly initialised weights (normal(0, 0.02), norms at 1), seeded; for pretraining and benchmarks. */
+    public static LlamaModel random(LlamaConfig config, NDManager parent, DataType dtype, long seed) {
+        NDManager m = parent.newSubManager();
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, NDArray> w = new LinkedHashMap<>();
+        for (var e : expectedShapes(config).entrySet()) {
+            String name = e.getKey();
+            if (config.tieWordEmbeddings() && name.equals("lm_head.weight")) {
+                w.put(name, w.get("model.embed_tokens.weight"));
+                continue;
+            }
+            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            float[] v = new float[Math.toIntExact(n)];
+            if (name.endsWith("norm.weight")) Arrays.fill(v, 1f);
+            else if (!name.endsWith(".bias")) for (int i = 0; i < v.length; i++) v[i] = (float) (nextGaussian(rng) * 0.02);
+            NDArray a = m.create(v, new Shape(e.getValue()));
+            if (dtype != DataType.FLOAT32) {
+                NDArray c = a.toType(dtype, false);
+                a.close();
+                a = c;
+            }
+            a.setName(name);
+            w.put(name, a);
+        }
+        return new LlamaModel(config, m, w, dtype);
+    }
+
+    private static double nextGaussian(SplittableRandom rng) {
+        // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
+        double u = 1.0 - rng.nextDouble(), v = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    /** Every weight the config calls for, with its shape, in checkpoint order. */
+    public static Map<String, long[]> expectedShapes(LlamaConfig c) {
+        long d = c.hiddenSize(), hd = c.headDim(), q = c.numHeads() * hd, kv = c.numKvHeads() * hd, f = c.intermediateSize();
+        Map<String, long[]> s = new LinkedHashMap<>();
+        s.put("model.embed_tokens.weight", new long[] {c.vocabSize(), d});
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            s.put(p + "input_layernorm.weight", new long[] {d});
+            s.put(p + "self_attn.q_proj.weight", new long[] {q, d});
+            s.put(p + "self_attn.k_proj.weight", new long[] {kv, d});
+            s.put(p + "self_attn.v_proj.weight", new long[] {kv, d});
+            if (c.attentionBias()) {
+                s.put(p + "self_attn.q_proj.bias", new long[] {q});
+                s.put(p + "self_attn.k_proj.bias", new long[] {kv});
+                s.put(p + "self_attn.v_proj.bias", new long[] {kv});
+            }
+            s.put(p + "self_attn.o_proj.weight", new long[] {d, q});
+            s.put(p + "post_attention_layernorm.weight", new long[] {d});
+            s.put(p + "mlp.gate_proj.weight", new long[] {f, d});
+            s.put(p + "mlp.up_proj.weight", new long[] {f, d});
+            s.put(p + "mlp.down_proj.weight", new long[] {d, f});
+            if (c.mlpBias()) {
+                s.put(p + "mlp.gate_proj.bias", new long[] {f});
+                s.put(p + "mlp.up_proj.bias", new long[] {f});
+                s.put(p + "mlp.down_proj.bias", new long[] {d});
+            }
+        }
+        s.put("model.norm.weight", new long[] {d});
+        s.put("lm_head.weight", new long[] {c.vocabSize(), d});
+        return s;
+    }
+
+    /** RoPE inverse frequencies theta^(-2i/hd), with LLaMA 3's scaling of the low frequencies when configured. */
+    static float[] inverseFrequencies(LlamaConfig c) {
+        int half = c.headDim() / 2;
+        float[] inv = new float[half];
+        for (int i = 0; i < half; i++) {
+            double f = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+            LlamaConfig.RopeScaling rs = c.ropeScaling();
+            if (rs != null) {
+                double lowWavelen = rs.originalMaxPositions() / rs.lowFreqFactor();
+                double highWavelen = rs.originalMaxPositions() / rs.highFreqFactor();
+                double wavelen = 2 * Math.PI / f;
+                if (wavelen > lowWavelen) {
+                    f = f / rs.factor();
+                } else if (wavelen >= highWavelen) {
+                    double smooth = (rs.originalMaxPositions() / wavelen - rs.lowFreqFactor()) / (rs.highFreqFactor() - rs.lowFreqFactor());
+                    f = (1 - smooth) * f / rs.factor() + smooth * f;
+                }
+            }
+            inv[i] = (float) f;
+        }
+        return inv;
+    }
+
+    /**
+     * The decoder.
+     *
+     * @param ids       token ids [B, T], int64
+     * @param positions position of each token [B, T], int64 (with left padding, counted from the first real token)
+     * @param mask      additive attention mask [B, 1, T, S], 0 where allowed and a large negative number elsewhere,
+     *                  S = cached positions + T
+     * @param cache     keys and values of earlier positions, updated in place; null for a plain full forward
+     * @return hidden states after the final norm [B, T, D]
+     */
+    public NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        long B = ids.getShape().get(0), T = ids.getShape().get(1);
+        int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
+        NDArray x = ids.getNDArrayInternal().embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
+
+        // RoPE tables for these positions: angle = position * inv_freq, duplicated for the two halves [B,1,T,hd].
+        NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq);
+        NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1);
+        NDArray cos = emb.cos().toType(dtype, false), sin = emb.sin().toType(dtype, false);
+        NDArray mask5 = (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
+
+        for (int l = 0; l < config.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
+            NDArray q = linear(h, p + "self_attn.q_proj").reshape(B, T, H, hd).transpose(0, 2, 1, 3);  // [B,H,T,hd]
+            NDArray k = linear(h, p + "self_attn.k_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3); // [B,KV,T,hd]
+            NDArray v = linear(h, p + "self_attn.v_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3); // [B,KV,T,hd]
+            q = rope(q, cos, sin);
+            k = rope(k, cos, sin);
+            if (cache != null) {
+                NDArray[] kv = cache.append(l, k, v); // [B,KV,S,hd]
+                k = kv[0];
+                v = kv[1];
+            }
+            long S = k.getShape().get(2);
+            // Grouped-query attention without copying K/V: query heads are grouped [B,KV,G,T,hd] against [B,KV,1,S,hd].
+            NDArray q5 = q.reshape(B, KV, G, T, hd);
+            NDArray k5 = k.expandDims(2), v5 = v.expandDims(2);
+            NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(1.0f / (float) Math.sqrt(hd)).add(mask5); // [B,KV,G,T,S]
+            NDArray probs = scores.softmax(-1);
+            NDArray o = probs.matMul(v5).reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) H * hd);
+            x = x.add(linear(o, p + "self_attn.o_proj"));
+
+            NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
+            NDArray gate = linear(m, p + "mlp.gate_proj");
+            NDArray up = linear(m, p + "mlp.up_proj");
+            x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(up), p + "mlp.down_proj"));
+            assert S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
+        }
+        if (cache != null) cache.advance((int) T);
+        return rmsNorm(x, w("model.norm.weight"));
+    }
+
+    /** Next-token logits [B, T, V] from hidden states [B, T, D]. */
+    public NDArray logits(NDArray hidden) {
+        return hidden.getNDArrayInternal().linear(hidden, w("lm_head.weight"), null).singletonOrThrow();
+    }
+
+    /** x * rsqrt(mean(x^2) + eps) * g, computed in fp32 as HF does. */
+    private NDArray rmsNorm(NDArray x, NDArray g) {
+        NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).pow(-0.5f));
+        return (dtype == DataType.FLOAT32 ? normed : normed.toType(dtype, false)).mul(g);
+    }
+
+    /** HF's rotate_half convention: x * cos + concat(-x2, x1) * sin. */
+    private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get("..., :{}", half), x2 = x.get("..., {}:", half);
+        return x.mul(cos).add(NDArrays.concat(new NDList(x2.neg(), x1), -1).mul(sin));
+    }
+
+    /** x W^T + b, plus the active adapter's (alpha/r) dropout(x) A^T B^T on the modules it targets. */
+    private NDArray linear(NDArray x, String module) {
+        NDArray bias = weights.get(module + ".bias");
+        NDArray y = x.getNDArrayInternal().linear(x, w(module + ".weight"), bias).singletonOrThrow();
+        NDArray[] ab = adapter == null ? null : adapter.layer(module);
+        if (ab == null) return y;
+        NDArray xin = x;
+        if (training && adapter.config().dropout() > 0) {
+            xin = x.getNDArrayInternal().dropout(x, (float) adapter.config().dropout(), true).singletonOrThrow();
+        }
+        NDArray a = ab[0].getDataType() == dtype ? ab[0] : ab[0].toType(dtype, false);
+        NDArray b = ab[1].getDataType() == dtype ? ab[1] : ab[1].toType(dtype, false);
+        NDArray low = xin.getNDArrayInternal().linear(xin, a, null).singletonOrThrow();
+        NDArray delta = low.getNDArrayInternal().linear(low, b, null).singletonOrThrow();
+        return y.add(delta.mul((float) adapter.config().scaling()));
+    }
+
+    private NDArray w(String name) {
+        NDArray a = weights.get(name);
+        if (a == null) throw new IllegalStateException("no weight " + name);
+        return a;
+    }
+
+    /**
+     * Builds the additive mask [B, 1, T, S] for queries at cache positions [past, past+T) over keys [0, S), S = past+T:
+     * a query sees earlier and equal positions whose key is a real token; every query also sees itself, so rows of
+     * left padding stay finite (their outputs are never used).
+     *
+     * @param keyMask [B, S] with 1 for real tokens and 0 for padding
+     */
+    public static NDArray attentionMask(NDManager m, NDArray keyMask, int past, int T) {
+        long S = keyMask.getShape().get(1);
+        NDArray qPos = m.arange(past, past + T, 1, DataType.INT64).reshape(T, 1); // [T,1]
+        NDArray kPos = m.arange(0, (int) S, 1, DataType.INT64).reshape(1, S);     // [1,S]
+        NDArray causal = kPos.lte(qPos);                                          // [T,S]
+        NDArray self = kPos.eq(qPos);
+        NDArray real = keyMask.toType(DataType.BOOLEAN, false).reshape(keyMask.getShape().get(0), 1, 1, S); // [B,1,1,S]
+        NDArray allowed = causal.logicalAnd(real).logicalOr(self);               // [B,1,T,S]
+        return allowed.logicalNot().toType(DataType.FLOAT32, false).mul(-1e9f);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** The weights under their Hugging Face names (tied models list the shared matrix under both names). */
+    public Map<String, NDArray> weights() {
+        return weights;
+    }
+
+    /** Applies {@code adapter} in every forward until changed; null runs the bare base model (e.g. the reference). */
+    public void setAdapter(LoraAdapter adapter) {
+        this.adapter = adapter;
+    }
+
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** Training mode enables LoRA dropout. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

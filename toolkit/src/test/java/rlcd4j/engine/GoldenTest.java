@@ -1,0 +1,126 @@
+package rlcd4j.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
+import rlcd4j.engine.llama.LlamaModel;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Golden tests on the real TinyStories-656K checkpoint. */
+class GoldenTest {
+    static CausalLM lm;
+
+    @BeforeAll
+    static void load() {
+        lm = CausalLM.load(Fixtures.tinyStories());
+    }
+
+    @AfterAll
+    static void close() {
+        lm.close();
+    }
+
+    @Test
+    void greedyFromBosReproducesRecordedIds() {
+        // ../shared/data/SOURCES.md: greedy decoding from BOS alone gives ids starting [1, 147, 201, 282, ...]
+        long[] expected = {147, 201, 282, 215, 286, 598, 1662, 356, 499, 826};
+        Generation g = lm.generate("", GenerationConfig.greedy(expected.length));
+        assertArrayEquals(new long[] {1}, g.promptIds(), "the empty prompt is BOS alone");
+        assertArrayEquals(expected, g.ids(), "greedy ids " + Arrays.toString(g.ids()));
+        assertTrue(g.text().startsWith("Once upon a time, there was a little girl named Lily."), g.text());
+    }
+
+    @Test
+    void cachedLogitsEqualFullForward() {
+        long[] ids = lm.tokenizer().encode("Once upon a time, there was a cat who liked to run.", true);
+        int T = ids.length;
+        LlamaModel model = lm.model();
+        try (NDManager m = lm.manager().newSubManager()) {
+            Batch full = Batch.leftPadded(m, List.of(ids), lm.tokenizer().padId());
+            float[] expected = model.logits(model.forward(full.ids(), full.positions(), full.mask(), null)).toFloatArray();
+            int V = model.config().vocabSize();
+            try (KvCache cache = new KvCache(m, model.config().numLayers(), 1, model.config().numKvHeads(), T, model.config().headDim(), DataType.FLOAT32)) {
+                // prefill 4 tokens, then one at a time
+                int pre = 4;
+                NDArray ones = m.ones(new Shape(1, T), DataType.INT64);
+                float maxDiff = 0;
+                NDArray h = model.forward(m.create(Arrays.copyOf(ids, pre), new Shape(1, pre)), m.arange(0, pre, 1, DataType.INT64).reshape(1, pre),
+                        LlamaModel.attentionMask(m, ones.get(":, :{}", pre), 0, pre), cache);
+                float[] got = model.logits(h).toFloatArray();
+                for (int i = 0; i < pre * V; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - expected[i]));
+                for (int t = pre; t < T; t++) {
+                    h = model.forward(m.create(new long[] {ids[t]}, new Shape(1, 1)), m.create(new long[] {t}, new Shape(1, 1)),
+                            LlamaModel.attentionMask(m, ones.get(":, :{}", t + 1), t, 1), cache);
+                    got = model.logits(h).toFloatArray();
+                    for (int v = 0; v < V; v++) maxDiff = Math.max(maxDiff, Math.abs(got[v] - expected[t * V + v]));
+                }
+                assertTrue(maxDiff < 1e-4, "max |cached - full| = " + maxDiff);
+            }
+        }
+    }
+
+    @Test
+    void batchOfDifferentLengthsMatchesEachAlone() {
+        List<String> prompts = List.of("Once upon a time", "The dog ran to the big red ball and", "Tom");
+        GenerationConfig greedy = GenerationConfig.greedy(24);
+        List<Generation> batched = lm.generate(prompts, greedy);
+        for (int i = 0; i < prompts.size(); i++) {
+            Generation alone = lm.generate(prompts.get(i), greedy);
+            assertArrayEquals(alone.ids(), batched.get(i).ids(), "prompt " + i + ": " + alone.text() + " vs " + batched.get(i).text());
+        }
+    }
+
+    @Test
+    void samplingRepeatsWithSeedAndDiffersAcrossSeeds() {
+        GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(30).withTopK(50).withTopP(0.9).withSeed(7);
+        Generation a = lm.generate("Once upon a time", cfg);
+        Generation b = lm.generate("Once upon a time", cfg);
+        Generation c = lm.generate("Once upon a time", cfg.withSeed(8));
+        assertArrayEquals(a.ids(), b.ids());
+        assertFalse(Arrays.equals(a.ids(), c.ids()), "two seeds gave the same 30 tokens");
+        // a prompt samples the same alone and in a batch (row 0)
+        List<Generation> batch = lm.generate(List.of("Once upon a time", "Tom had a"), cfg);
+        assertArrayEquals(a.ids(), batch.get(0).ids());
+    }
+
+    @Test
+    void logprobsAreThoseOfTheUnmodifiedDistribution() {
+        Generation g = lm.generate("Once upon a time", GenerationConfig.defaults().withMaxNewTokens(12).withTemperature(0.7).withTopK(5).withSeed(3));
+        Scored s = lm.score("Once upon a time", g.text());
+        // scoring the decoded text re-tokenises it; the ids agree for this plain text
+        assertArrayEquals(g.ids(), s.ids());
+        for (int i = 0; i < g.ids().length; i++) assertEquals(g.logprobs()[i], s.logprobs()[i], 1e-4, "token " + i);
+    }
+
+    @Test
+    void bannedStringsNeverAppearAndStopStringsCut() {
+        GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(60).withSeed(1).withBannedStrings(List.of("Lily", "."));
+        for (Generation g : lm.generate(List.of("Once upon a time", "One day"), cfg)) {
+            assertFalse(g.rawText().contains("Lily") || g.rawText().contains("."), g.rawText());
+        }
+        Generation stopped = lm.generate("", GenerationConfig.greedy(60).withStopStrings(List.of("Lily")));
+        assertEquals("stop", stopped.finishReason());
+        assertEquals("Once upon a time, there was a little girl named ", stopped.text());
+        assertTrue(stopped.rawText().contains("Lily"));
+    }
+
+    @Test
+    void nextTokenLogitsMatchScoring() {
+        float[][] logits = lm.nextTokenLogits(List.of("Once upon a time", "Tom"));
+        assertEquals(lm.config().vocabSize(), logits[0].length);
+        // argmax after "Once upon a time" is the greedy next token
+        Generation g = lm.generate("Once upon a time", GenerationConfig.greedy(1));
+        int best = 0;
+        for (int v = 1; v < logits[0].length; v++) if (logits[0][v] > logits[0][best]) best = v;
+        assertEquals(g.ids()[0], best);
+    }
+}
