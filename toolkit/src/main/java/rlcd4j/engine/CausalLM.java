@@ -170,10 +170,9 @@ public final class CausalLM implements AutoCloseable {
             List<long[]> full = new ArrayList<>();
             int[] boundary = new int[end - start];
             for (int i = start; i < end; i++) {
-                long[] p = tokenizer.encode(prompts.get(i), true);
-                long[] f = tokenizer.encode(prompts.get(i) + continuations.get(i), true);
-                int c = 0;
-                while (c < p.length && c < f.length && p[c] == f[c]) c++;
+                Tokenizer.Pair pair = tokenizer.encodePair(prompts.get(i), continuations.get(i));
+                long[] f = pair.ids();
+                int c = pair.boundary();
                 if (c == 0) throw new RlcdException("prompt " + i + " tokenises to nothing; scoring needs at least one prompt token (BOS)");
                 if (f.length > model.config().maxPositions()) {
                     throw new RlcdException("prompt " + i + " plus its continuation has " + f.length + " tokens; the model's context is "

@@ -114,6 +114,22 @@ public final class Tokenizer implements AutoCloseable {
         return hf.encode(text, addSpecial, false).getIds();
     }
 
+    /** A prompt and its continuation tokenised together; {@code boundary} is where the continuation's ids start. */
+    public record Pair(long[] ids, int boundary) {}
+
+    /**
+     * Tokenises {@code prompt + continuation} as one text (as a model sees it in training) and finds where the
+     * continuation starts: after the longest common prefix with the tokenised prompt, so a token straddling the
+     * boundary belongs to the continuation. BOS is added when the tokenizer adds one.
+     */
+    public Pair encodePair(String prompt, String continuation) {
+        long[] p = encode(prompt, true);
+        long[] f = encode(prompt + continuation, true);
+        int c = 0;
+        while (c < p.length && c < f.length && p[c] == f[c]) c++;
+        return new Pair(f, c);
+    }
+
     /** Ids and the character span of each token, for splitting a tokenised text at a character offset. */
     public Encoding encodeWithOffsets(String text, boolean addSpecial) {
         return hf.encode(text, addSpecial, false);

@@ -1,0 +1,36 @@
+package rlcd4j.train;
+
+import ai.djl.ndarray.NDArray;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LlamaModel;
+
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Which tensors a trainer updates: every weight (full fine-tuning) or only a LoRA adapter's matrices. */
+public final class Parameters {
+    private Parameters() {}
+
+    /** Every distinct weight of the model, under its HF name (a tied embedding appears once), marked trainable. */
+    public static Map<String, NDArray> full(LlamaModel model) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        Map<NDArray, Boolean> seen = new IdentityHashMap<>();
+        model.weights().forEach((name, w) -> {
+            if (seen.put(w, Boolean.TRUE) == null) out.put(name, w);
+        });
+        out.values().forEach(w -> w.setRequiresGradient(true));
+        return out;
+    }
+
+    /** The adapter's A and B matrices under PEFT's names, marked trainable; the base weights stay frozen. */
+    public static Map<String, NDArray> lora(LoraAdapter adapter) {
+        Map<String, NDArray> out = new LinkedHashMap<>(adapter.parameters());
+        out.values().forEach(w -> w.setRequiresGradient(true));
+        return out;
+    }
+
+    public static long count(Map<String, NDArray> params) {
+        return params.values().stream().mapToLong(NDArray::size).sum();
+    }
+}
