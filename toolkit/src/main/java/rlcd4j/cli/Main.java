@@ -1,0 +1,40 @@
+package rlcd4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import rlcd4j.RlcdException;
+
+/** {@code ./rlcd COMMAND ...}: every stage of RLCD from the terminal. */
+@Command(name = "rlcd", mixinStandardHelpOptions = true, version = "rlcd4j 0.1.0",
+        description = "RLCD (Reinforcement Learning from Contrastive Distillation) on the JVM.",
+        subcommands = {
+                GenerateCommand.class,
+                ScoreCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code; a bad-input error prints one line, not a stack trace. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof RlcdException) {
+                line.getErr().println("rlcd: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cli.execute(args);
+    }
+}
