@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 /**
  * rlcd4j's own open premise set for the outlining task, and the outline prompt format.
  *
- * <p>The paper's 40,000 story premises (about 10–40 tokens each) were never released. Ours are generated: one of four
+ * <p>The paper's 40,000 story premises (about 10–40 tokens each) were never released. Ours are generated: one of six
  * sentence templates filled with a character, a setting, a goal and a complication drawn from the word lists in
  * {@code datasets/outline/premise_parts.json} (written for rlcd4j), with {@link PythonRandom} seeded by {@code seed};
  * duplicates are dropped and only premises of {@value #MIN_WORDS}..{@value #MAX_WORDS} words are kept (about 10–40
@@ -59,12 +59,14 @@ public final class OutlinePremises {
         while (out.size() < n) {
             if (++attempts > 100 * (n + 10)) throw new RlcdException("cannot make " + n + " distinct premises from the word lists");
             String c = rng.choice(characters), s = rng.choice(settings), g = rng.choice(goals);
-            String p = switch (rng.choiceIndex(4)) {
+            String p = switch (rng.choiceIndex(6)) {
                 case 0 -> c + " " + s + " must " + g + " " + rng.choice(deadlines) + ", but " + rng.choice(obstacles) + ".";
                 case 1 -> "When " + rng.choice(events) + ", " + c + " " + s + " sets out to " + g
                         + ", only to discover that " + rng.choice(twists) + ".";
                 case 2 -> c + " " + s + " teams up with " + rng.choice(companions) + " to " + g + ", but "
                         + rng.choice(obstacles) + ".";
+                case 3 -> c + " " + s + " tries to " + g + ".";
+                case 4 -> c + " must " + g + ", but " + rng.choice(obstacles) + ".";
                 default -> "After " + rng.choice(events) + ", " + c + " " + s + " has to " + g + " "
                         + rng.choice(deadlines) + ".";
             };

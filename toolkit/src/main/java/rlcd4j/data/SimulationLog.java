@@ -121,6 +121,25 @@ public final class SimulationLog implements AutoCloseable {
         done.add(row.id());
     }
 
+    /** Appends several rows with one write and one fsync (e.g. a dry run's whole plan); ids must be new. */
+    public synchronized void appendAll(java.util.Collection<PairRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        Set<Integer> ids = new LinkedHashSet<>();
+        for (PairRow r : rows) {
+            if (done.contains(r.id()) || !ids.add(r.id())) {
+                throw new RlcdException(file + ": id " + r.id() + " is already in the log; refusing to write it twice");
+            }
+            sb.append(Json.write(PairsTable.toJson(r))).append('\n');
+        }
+        try {
+            writeFully(channel, sb.toString().getBytes(StandardCharsets.UTF_8));
+            channel.force(false);
+        } catch (IOException e) {
+            throw new RlcdException(file + ": cannot append (" + e.getMessage() + ")", e);
+        }
+        done.addAll(ids);
+    }
+
     @Override
     public synchronized void close() {
         try {
