@@ -28,9 +28,12 @@ public final class Json {
             if (!e.isJsonObject()) throw new IllegalArgumentException("expected a JSON object, got " + kind(e));
             return e.getAsJsonObject();
         } catch (JsonParseException | IOException | IllegalStateException e) {
-            String m = e.getMessage() == null ? e.toString() : e.getMessage();
-            int cut = m.indexOf("\nSee https://");
-            throw new IllegalArgumentException("malformed JSON: " + (cut >= 0 ? m.substring(0, cut) : m));
+            // Gson's messages advise leniency and name its classes; keep only where the parse stopped.
+            String m = String.valueOf(e.getMessage());
+            java.util.regex.Matcher col = java.util.regex.Pattern.compile("column (\\d+)").matcher(m);
+            boolean early = m.contains("EOFException") || m.contains("End of input");
+            throw new IllegalArgumentException("malformed JSON" + (early ? " (the line ends early" : " (")
+                    + (col.find() ? (early ? ", " : "") + "at column " + col.group(1) : "") + ")");
         }
     }
 
