@@ -1,0 +1,82 @@
+package rlcd4j.contrast;
+
+import java.util.Objects;
+
+/**
+ * The paper's {@code process_filter_result}: how a raw sample becomes a response, or is rejected. Rules, in order:
+ * <ol>
+ *   <li>no {@code Human} in the text: fail ({@code no_human_turn}) — the model must start a new turn;</li>
+ *   <li>cut at the first {@code Human};</li>
+ *   <li>neither a newline nor the EOS text left: fail ({@code no_newline_or_eos});</li>
+ *   <li>a newline left: cut at the last newline, strip;</li>
+ *   <li>the EOS text left: cut at its first occurrence, strip;</li>
+ *   <li>{@code Assistant:} left: drop everything up to and including its first occurrence, strip;</li>
+ *   <li>empty: fail ({@code empty}); otherwise the response.</li>
+ * </ol>
+ * The paper's EOS text is LLaMA's {@code </s>} (decoded without skipping special tokens); other models pass their own.
+ * "strip" is Python's {@code str.strip()} (Unicode whitespace), see {@link #pyStrip}.
+ */
+public final class PostProcess {
+    /** LLaMA's EOS as decoded text, what the official script looks for. */
+    public static final String LLAMA_EOS = "</s>";
+
+    private final String eosText;
+
+    private PostProcess(String eosText) {
+        this.eosText = Objects.requireNonNull(eosText);
+        if (eosText.isEmpty()) throw new IllegalArgumentException("EOS text must not be empty");
+    }
+
+    /** The paper's rules with LLaMA's {@code </s>}. */
+    public static PostProcess paper() {
+        return new PostProcess(LLAMA_EOS);
+    }
+
+    /** The paper's rules with another model's decoded EOS text (e.g. {@code <|endoftext|>}). */
+    public static PostProcess withEos(String eosText) {
+        return new PostProcess(eosText);
+    }
+
+    public String eosText() {
+        return eosText;
+    }
+
+    /** The outcome: {@code ok} with the cleaned text, or a failure reason. */
+    public record Result(boolean ok, String text, String reason) {
+        static Result fail(String reason) { return new Result(false, null, reason); }
+        static Result ok(String text) { return new Result(true, text, null); }
+    }
+
+    public Result apply(String result) {
+        if (!result.contains("Human")) return Result.fail("no_human_turn");
+        result = result.substring(0, result.indexOf("Human"));
+        if (!result.contains("\n") && !result.contains(eosText)) return Result.fail("no_newline_or_eos");
+        if (result.contains("\n")) result = pyStrip(result.substring(0, result.lastIndexOf('\n')));
+        if (result.contains(eosText)) result = pyStrip(result.substring(0, result.indexOf(eosText)));
+        if (result.contains("Assistant:")) {
+            result = pyStrip(result.substring(result.indexOf("Assistant:") + "Assistant:".length()));
+        }
+        if (result.isEmpty()) return Result.fail("empty");
+        return Result.ok(result);
+    }
+
+    /** Python's {@code str.strip()} with no argument: removes leading/trailing characters for which isspace() holds. */
+    public static String pyStrip(String s) {
+        int start = 0, end = s.length();
+        while (start < end && isPySpace(s.charAt(start))) start++;
+        while (end > start && isPySpace(s.charAt(end - 1))) end--;
+        return s.substring(start, end);
+    }
+
+    /** Python's str.isspace() for one BMP char: whitespace (Zs, bidi WS/B/S) including \x1c-\x1f and \x85, \xa0. */
+    static boolean isPySpace(char c) {
+        switch (c) {
+            case ' ': case '\t': case '\n': case '\u000b': case '\f': case '\r':
+            case '\u001c': case '\u001d': case '\u001e': case '\u001f': case '\u0085': case '\u00a0':
+            case '\u1680': case '\u2028': case '\u2029': case '\u202f': case '\u205f': case '\u3000':
+                return true;
+            default:
+                return c >= '\u2000' && c <= '\u200a';
+        }
+    }
+}
