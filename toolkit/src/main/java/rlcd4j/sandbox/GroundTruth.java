@@ -129,8 +129,8 @@ public final class GroundTruth {
         boolean right;
         boolean other;
         if (f.relation().equals("sum") || f.relation().equals("legs")) {
-            List<String> nums = integers(a);
-            for (String q : integers(f.subject())) nums.remove(q);       // "3 plus 4 is 7": the operands are not answers
+            // "3 plus 4 is 7": the restated question is not an answer.
+            List<String> nums = integers(low.replace(f.subject().toLowerCase(Locale.ROOT), " "));
             right = nums.contains(f.answer());
             other = nums.stream().anyMatch(n -> !n.equals(f.answer()));
         } else {
