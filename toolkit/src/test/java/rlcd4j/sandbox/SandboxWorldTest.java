@@ -61,6 +61,7 @@ class SandboxWorldTest {
             String t = d.text();
             assertTrue(t.startsWith("Human: "), t);
             assertTrue(t.endsWith("\n\nHuman:"), t);
+            assertFalse(t.contains("<s>") || t.contains("</s>") || t.contains("<pad>"), t);
             String p = d.prompt();
             assertTrue(p.startsWith("Human: ") && p.endsWith("\n\nAssistant:"), p);
             // The prompt is the transcript up to the last assistant turn (its own description removed).
