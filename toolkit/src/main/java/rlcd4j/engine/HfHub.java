@@ -519,8 +519,16 @@ public final class HfHub {
     }
 
     private RlcdException noNetwork(URI url, String what, Exception e) {
+        // Java's client wraps the cause (often without a message): name it plainly.
+        String why = null;
+        for (Throwable t = e; t != null && why == null; t = t.getCause()) {
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) why = "unknown host " + url.getHost();
+            else if (t instanceof HttpConnectTimeoutException) why = "connection timed out";
+        }
+        for (Throwable t = e; t != null && why == null; t = t.getCause()) why = t.getMessage();
+        if (why == null) why = "connection refused";
         return new RlcdException("cannot reach " + url.getScheme() + "://" + url.getAuthority() + " to fetch " + what + " ("
-                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + "): no network? To work from the "
+                + why + "): no network? To work from the "
                 + "Hugging Face cache at " + cacheDir + " only, set HF_HUB_OFFLINE=1", e);
     }
 
