@@ -74,7 +74,12 @@ public final class CausalLM implements AutoCloseable {
     }
 
     public static CausalLM load(String nameOrPath, Options options) {
-        Path dir = HfHub.fromEnvironment().resolveModel(nameOrPath, options.revision());
+        return load(nameOrPath, options, HfHub.fromEnvironment());
+    }
+
+    /** Loads through {@code hub} (its cache, endpoint, token and offline setting) instead of the environment's. */
+    public static CausalLM load(String nameOrPath, Options options, HfHub hub) {
+        Path dir = hub.resolveModel(nameOrPath, options.revision());
         return loadFolder(nameOrPath, dir, options);
     }
 

@@ -70,7 +70,14 @@ public final class Safetensors {
         Map<String, TensorInfo> all = new LinkedHashMap<>();
         Map<String, Map<String, TensorInfo>> shards = new TreeMap<>();
         for (var e : idx.getAsJsonObject("weight_map").entrySet()) {
-            String shard = e.getValue().getAsString();
+            String shard = e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : "";
+            if (!shard.endsWith(".safetensors") || shard.contains("/") || shard.contains("\\")) {
+                throw new RlcdException(index + ": weight_map." + e.getKey() + " is " + e.getValue()
+                        + "; expected the name of a .safetensors shard in the same folder");
+            }
+            if (!Files.exists(dir.resolve(shard))) {
+                throw new RlcdException(dir.resolve(shard) + ": missing; " + index.getFileName() + " names it as the shard of " + e.getKey());
+            }
             Map<String, TensorInfo> inShard = shards.computeIfAbsent(shard, s -> index(dir.resolve(s)));
             TensorInfo t = inShard.get(e.getKey());
             if (t == null) throw new RlcdException(dir.resolve(shard) + ": tensor " + e.getKey() + " is listed in " + index.getFileName() + " but absent from the shard");
@@ -104,13 +111,27 @@ public final class Safetensors {
             Map<String, TensorInfo> out = new LinkedHashMap<>();
             for (var e : header.entrySet()) {
                 if (e.getKey().equals("__metadata__")) continue;
-                JsonObject t = e.getValue().getAsJsonObject();
-                String dtype = t.get("dtype").getAsString();
-                JsonArray shapeJ = t.getAsJsonArray("shape");
-                long[] shape = new long[shapeJ.size()];
-                for (int i = 0; i < shape.length; i++) shape[i] = shapeJ.get(i).getAsLong();
-                JsonArray off = t.getAsJsonArray("data_offsets");
-                long start = off.get(0).getAsLong(), end = off.get(1).getAsLong();
+                String dtype;
+                long[] shape;
+                long start, end;
+                try {
+                    JsonObject t = e.getValue().getAsJsonObject();
+                    dtype = t.get("dtype").getAsString();
+                    JsonArray shapeJ = t.getAsJsonArray("shape");
+                    shape = new long[shapeJ.size()];
+                    for (int i = 0; i < shape.length; i++) {
+                        shape[i] = shapeJ.get(i).getAsLong();
+                        if (shape[i] < 0) throw new IllegalArgumentException("negative dimension");
+                    }
+                    JsonArray off = t.getAsJsonArray("data_offsets");
+                    if (off.size() != 2) throw new IllegalArgumentException("data_offsets has " + off.size() + " numbers");
+                    start = off.get(0).getAsLong();
+                    end = off.get(1).getAsLong();
+                    if (start < 0) throw new IllegalArgumentException("negative offset");
+                } catch (RuntimeException bad) {
+                    throw new RlcdException(file + ": corrupt: header entry of tensor " + e.getKey() + " is " + e.getValue()
+                            + "; expected {\"dtype\": \"F32\", \"shape\": [..], \"data_offsets\": [start, end]}");
+                }
                 TensorInfo info = new TensorInfo(e.getKey(), dtype, shape, file, dataStart + start, end - start);
                 long expected = info.numel() * bytesPer(dtype, file, e.getKey());
                 if (end < start || expected != end - start) {

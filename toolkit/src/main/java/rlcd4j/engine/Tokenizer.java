@@ -57,16 +57,16 @@ public final class Tokenizer implements AutoCloseable {
         JsonObject gen = readJson(dir.resolve("generation_config.json"));
         JsonObject tokCfg = readJson(dir.resolve("tokenizer_config.json"));
         JsonObject special = readJson(dir.resolve("special_tokens_map.json"));
-        Long bos = firstId(gen, "bos_token_id");
+        Long bos = firstId(gen, "bos_token_id", dir.resolve("generation_config.json"));
         if (bos == null && config.bosTokenId() != null) bos = config.bosTokenId().longValue();
         if (bos == null) bos = idOfToken(hf, tokenText(tokCfg, special, "bos_token"));
-        Long eos = firstId(gen, "eos_token_id");
+        Long eos = firstId(gen, "eos_token_id", dir.resolve("generation_config.json"));
         if (eos == null && !config.eosTokenIds().isEmpty()) eos = config.eosTokenIds().get(0).longValue();
         if (eos == null) eos = idOfToken(hf, tokenText(tokCfg, special, "eos_token"));
         if (eos == null) {
             throw new RlcdException(dir + ": no EOS token: expected eos_token_id in generation_config.json or config.json, or eos_token in tokenizer_config.json");
         }
-        Long pad = firstId(gen, "pad_token_id");
+        Long pad = firstId(gen, "pad_token_id", dir.resolve("generation_config.json"));
         if (pad == null && config.padTokenId() != null) pad = config.padTokenId().longValue();
         if (pad == null) pad = idOfToken(hf, tokenText(tokCfg, special, "pad_token"));
         if (pad == null) pad = eos;
@@ -86,11 +86,15 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    private static Long firstId(JsonObject o, String field) {
+    private static Long firstId(JsonObject o, String field, Path file) {
         if (!o.has(field) || o.get(field).isJsonNull()) return null;
         JsonElement e = o.get(field);
-        if (e.isJsonArray()) return e.getAsJsonArray().isEmpty() ? null : e.getAsJsonArray().get(0).getAsLong();
-        return e.getAsLong();
+        try {
+            if (e.isJsonArray()) return e.getAsJsonArray().isEmpty() ? null : e.getAsJsonArray().get(0).getAsLong();
+            return e.getAsLong();
+        } catch (RuntimeException ex) {
+            throw new RlcdException(file + ": field " + field + ": expected a token id or a list of them, got " + e);
+        }
     }
 
     private static String tokenText(JsonObject tokCfg, JsonObject special, String field) {

@@ -164,7 +164,11 @@ public record LlamaConfig(
             if (!o.has("architectures") || !o.get("architectures").isJsonArray() || o.getAsJsonArray("architectures").isEmpty()) {
                 throw new RlcdException(where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"]");
             }
-            String a = o.getAsJsonArray("architectures").get(0).getAsString();
+            JsonElement first = o.getAsJsonArray("architectures").get(0);
+            if (!first.isJsonPrimitive() || !first.getAsJsonPrimitive().isString()) {
+                throw new RlcdException(where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"], got " + o.get("architectures"));
+            }
+            String a = first.getAsString();
             if (!SUPPORTED.contains(a)) {
                 throw new RlcdException(where + ": field architectures: " + a + " is not supported; expected one of " + SUPPORTED);
             }
@@ -222,11 +226,11 @@ public record LlamaConfig(
 
         boolean boolOr(String name, boolean dflt) {
             if (!o.has(name) || o.get(name).isJsonNull()) return dflt;
-            try {
-                return o.get(name).getAsBoolean();
-            } catch (RuntimeException e) {
+            // Gson reads any string as false ("yes" too), so only a JSON boolean counts.
+            if (!o.get(name).isJsonPrimitive() || !o.get(name).getAsJsonPrimitive().isBoolean()) {
                 throw new RlcdException(where + ": field " + name + ": expected true or false, got " + o.get(name));
             }
+            return o.get(name).getAsBoolean();
         }
 
         RopeScaling ropeScaling() {
