@@ -3,7 +3,6 @@ package rlcd4j.sandbox;
 import rlcd4j.RlcdException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,13 +13,10 @@ import java.util.Map;
 
 /**
  * The description pairs the pretraining corpus attaches to a minority of assistant turns, read from
- * {@code datasets/sandbox/descriptions.tsv} (columns task, index, positive, negative, source). Harmlessness and
+ * the RLCD method's own description files (see {@link #standard()}). Harmlessness and
  * helpfulness repeat the paper's pairs verbatim; the outline pairs are the sandbox's own.
  */
 public final class SandboxDescriptions {
-    /** Where the file sits on the toolkit classpath (datasets/ is packaged under rlcd4j/datasets/). */
-    public static final String RESOURCE = "rlcd4j/datasets/sandbox/descriptions.tsv";
-
     /** One pair: {@code positive} goes with good answers, {@code negative} with bad ones. Both include the parentheses. */
     public record Pair(SandboxTask task, int index, String positive, String negative, String source) {}
 
@@ -28,16 +24,27 @@ public final class SandboxDescriptions {
 
     private SandboxDescriptions(Map<SandboxTask, List<Pair>> pairs) { this.pairs = pairs; }
 
-    /** The pairs shipped with the toolkit. */
+    /**
+     * The pairs of the RLCD method itself ({@code datasets/descriptions/*.tsv}): the sandbox's corpus uses exactly the
+     * descriptions that contrastive prompts will insert, as LLaMA's pretraining text used the words RLCD chose.
+     */
     public static SandboxDescriptions standard() {
-        try (InputStream in = SandboxDescriptions.class.getClassLoader().getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new RlcdException(RESOURCE + ": not on the classpath (is datasets/ packaged?)");
-            return parse(RESOURCE, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new RlcdException(RESOURCE + ": cannot read: " + e.getMessage(), e);
-        }
+        Map<SandboxTask, List<Pair>> byTask = new EnumMap<>(SandboxTask.class);
+        byTask.put(SandboxTask.HARMLESS, pairsOf(SandboxTask.HARMLESS, rlcd4j.contrast.AttributeSpec.harmlessness()));
+        byTask.put(SandboxTask.HELPFUL, pairsOf(SandboxTask.HELPFUL, rlcd4j.contrast.AttributeSpec.helpfulness()));
+        byTask.put(SandboxTask.OUTLINE, pairsOf(SandboxTask.OUTLINE, rlcd4j.contrast.AttributeSpec.outline()));
+        return new SandboxDescriptions(byTask);
     }
 
+    private static List<Pair> pairsOf(SandboxTask task, rlcd4j.contrast.AttributeSpec spec) {
+        List<Pair> out = new ArrayList<>();
+        for (int i = 0; i < spec.size(); i++) {
+            out.add(new Pair(task, i, spec.pair(i).positive(), spec.pair(i).negative(), "datasets/descriptions (" + spec.name() + ")"));
+        }
+        return out;
+    }
+
+    /** A user's own pairs: a TSV with columns task, index, positive, negative[, source]. */
     public static SandboxDescriptions read(Path file) {
         try {
             return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));

@@ -1,0 +1,87 @@
+package rlcd4j.sandbox;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.train.PretrainTrainer;
+import tech.tablesaw.api.Table;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Makes the demo's base model from nothing: the sandbox corpus, a byte-level BPE tokenizer learned on it, a small
+ * LLaMA config, and next-token pretraining with the project's own engine and trainer. Every step is seeded; the
+ * result is a Hugging Face model folder plus {@code MADE.json} saying how it was made.
+ */
+public final class SandboxPretraining {
+    /**
+     * @param dialogues pretraining dialogues in the corpus
+     * @param merges    BPE merges to learn (the sandbox language runs out of frequent pairs near 1600)
+     */
+    public record Options(long seed, int dialogues, int merges, PretrainTrainer.Config training) {
+        public static Options defaults() {
+            return new Options(0, 30000, 2000, PretrainTrainer.Config.defaults().withBatch(32, 128).withSteps(1200).withLr(2e-3, 60));
+        }
+
+        public Options withTraining(PretrainTrainer.Config t) {
+            return new Options(seed, dialogues, merges, t);
+        }
+
+        public Options withDialogues(int n) {
+            return new Options(seed, n, merges, training);
+        }
+    }
+
+    private SandboxPretraining() {}
+
+    /**
+     * Writes the corpus and checkpoints under {@code workDir} (a killed run resumes from there) and the finished model
+     * to {@code modelDir}. Returns the pretraining log.
+     */
+    public static Table run(Path workDir, Path modelDir, Options o, String command) {
+        Instant start = Instant.now();
+        SandboxCorpus corpus = SandboxCorpus.write(workDir.resolve("corpus"), o.seed(), o.dialogues());
+        List<String> texts = SandboxCorpus.readTexts(corpus.pretrainFile());
+        BpeTrainer.Model bpe = BpeTrainer.train(texts, o.merges());
+        bpe.writeHuggingFace(modelDir, 512);
+        SandboxModelConfig.recommended(bpe.vocabSize()).write(modelDir);
+        LlamaConfig config = LlamaConfig.read(modelDir.resolve("config.json"));
+        NDManager manager = NDManager.newBaseManager();
+        LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, o.seed());
+        Table log;
+        try (CausalLM lm = CausalLM.of("sandbox-base", model, Tokenizer.load(modelDir, config))) {
+            log = PretrainTrainer.train(lm, texts, o.training().withSeed(o.seed()), workDir.resolve("checkpoints"));
+            lm.save(modelDir);
+        }
+        JsonObject made = new JsonObject();
+        made.addProperty("command", command);
+        made.addProperty("seed", o.seed());
+        made.addProperty("dialogues", o.dialogues());
+        made.addProperty("bpe_merges_requested", o.merges());
+        made.addProperty("vocab_size", bpe.vocabSize());
+        made.addProperty("parameters", SandboxModelConfig.recommended(bpe.vocabSize()).parameterCount());
+        made.add("training", new GsonBuilder().create().toJsonTree(o.training()));
+        made.addProperty("final_loss", log.doubleColumn("loss").get(log.rowCount() - 1));
+        made.addProperty("wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
+        made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());
+        try {
+            Files.writeString(modelDir.resolve("MADE.json"), new GsonBuilder().setPrettyPrinting().create().toJson(made), StandardCharsets.UTF_8);
+            log.write().csv(modelDir.resolve("pretraining-log.csv").toFile());
+        } catch (IOException e) {
+            throw new RlcdException(modelDir + ": cannot write MADE.json: " + e.getMessage(), e);
+        }
+        return log;
+    }
+}
