@@ -95,6 +95,7 @@ public final class Outputs {
     public static Table readJsonl(Path file) {
         String stem = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
         Table t = create(stem);
+        if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such outputs file (expected JSONL with prompt and output per line)");
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int lineNo = 0, record = 0;
