@@ -1,0 +1,177 @@
+package rlcd4j.eval;
+
+import rlcd4j.RlcdException;
+import rlcd4j.progress.Progress;
+import tech.tablesaw.api.BooleanColumn;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.ToIntFunction;
+
+/**
+ * Pairwise comparison of two models' outputs on the same prompts by a {@link Judge}.
+ *
+ * <pre>{@code
+ * var result = PairwiseEvaluation.of(outputsA, outputsB).judge(judge).run();
+ * result.summary();   // win rate of A with 95% CI, length-controlled win rate, flip rate, first-position rate
+ * result.pairs();     // one row per prompt
+ * }</pre>
+ *
+ * <p>Order protocols:
+ * <ul>
+ *   <li>{@link Order#BOTH} (default): every pair is judged with A shown first and with B shown first. Each order gives A
+ *       a score (1, 0, or 0.5 when undecided) and the pair's score is their mean, so a verdict that flips with the order
+ *       counts as a tie (0.5), as does a double tie; agreement gives 1 or 0; one decided order and one undecided give
+ *       0.75 or 0.25. {@code flip_rate} is the share of pairs whose two decided verdicts disagree.</li>
+ *   <li>{@link Order#RANDOM}: the paper's protocol, one judgement per pair in a random order: Python's
+ *       {@code random.seed(seed)} then {@code random.random() < 0.5} per pair in the row order of table A puts A first,
+ *       reproducing {@code gpt4_compare.py}'s orders exactly with seed 0.</li>
+ * </ul>
+ * {@code first_position_rate} is the share of decided judgements won by whichever response was shown first (0.5 for
+ * an unbiased judge).
+ */
+public final class PairwiseEvaluation {
+    /** How each pair is shown to the judge. */
+    public enum Order { BOTH, RANDOM }
+
+    private final Table a, b;
+    private Judge judge;
+    private Order order = Order.BOTH;
+    private int seed = 0;
+    private int limit = Integer.MAX_VALUE;
+    private int resamples = WinRate.RESAMPLES;
+    private ToIntFunction<String> tokens = OutputStats.WHITESPACE;
+
+    private PairwiseEvaluation(Table a, Table b) {
+        Outputs.requireColumns(a, "outputs A");
+        Outputs.requireColumns(b, "outputs B");
+        this.a = a;
+        this.b = b;
+    }
+
+    /** Compares outputs table A with outputs table B (columns id, prompt, model, output; joined on id). */
+    public static PairwiseEvaluation of(Table outputsA, Table outputsB) {
+        return new PairwiseEvaluation(outputsA, outputsB);
+    }
+
+    public PairwiseEvaluation judge(Judge judge) { this.judge = judge; return this; }
+    public PairwiseEvaluation order(Order order) { this.order = Objects.requireNonNull(order); return this; }
+    /** Seed of the random order (paper: 0) and of the bootstrap. */
+    public PairwiseEvaluation seed(int seed) {
+        if (seed < 0) throw new RlcdException("seed: " + seed + "; expected 0 or more");
+        this.seed = seed; return this;
+    }
+    /** Only the first n pairs (in the row order of A). */
+    public PairwiseEvaluation limit(int n) { this.limit = n; return this; }
+    public PairwiseEvaluation resamples(int n) { this.resamples = n; return this; }
+    /** Token counter for the lengths used by the length-controlled win rate (default: whitespace words). */
+    public PairwiseEvaluation tokens(ToIntFunction<String> counter) { this.tokens = Objects.requireNonNull(counter); return this; }
+
+    /** The per-pair verdicts and the one-row summary. */
+    public record Result(Table pairs, Table summary) {}
+
+    public Result run() {
+        if (judge == null) throw new RlcdException("pairwise evaluation: no judge set; call .judge(...) first");
+        String modelA = singleModel(a, "A"), modelB = singleModel(b, "B");
+        Map<String, Integer> rowOfB = new HashMap<>();
+        for (int i = 0; i < b.rowCount(); i++)
+            if (rowOfB.put(b.stringColumn(Outputs.ID).get(i), i) != null)
+                throw new RlcdException("outputs B '" + b.name() + "': id '" + b.stringColumn(Outputs.ID).get(i) + "' appears twice");
+        Set<String> idsA = new LinkedHashSet<>();
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < a.rowCount(); i++) {
+            String id = a.stringColumn(Outputs.ID).get(i);
+            if (!idsA.add(id)) throw new RlcdException("outputs A '" + a.name() + "': id '" + id + "' appears twice");
+            if (!rowOfB.containsKey(id)) missing.add(id);
+        }
+        if (!missing.isEmpty() || idsA.size() != rowOfB.size())
+            throw new RlcdException("outputs A and B must cover the same ids; in A only: " + first(missing)
+                    + ", in B only: " + first(rowOfB.keySet().stream().filter(id -> !idsA.contains(id)).toList()));
+
+        int n = Math.min(limit, a.rowCount());
+        Table pairs = Table.create("pairs " + modelA + " vs " + modelB,
+                StringColumn.create("id"), StringColumn.create("prompt"), StringColumn.create("output_a"), StringColumn.create("output_b"),
+                StringColumn.create("answer_a_first"), StringColumn.create("answer_b_first"),
+                DoubleColumn.create("score_a_first"), DoubleColumn.create("score_b_first"),
+                BooleanColumn.create("flipped"), DoubleColumn.create("score"), IntColumn.create("len_a"), IntColumn.create("len_b"));
+        PythonRandom rng = new PythonRandom(seed);
+        int judgements = 0, firstWins = 0, decided = 0, undecided = 0, flips = 0;
+        long calls = order == Order.BOTH ? 2L * n : n;
+        try (Progress p = Progress.start("judge " + judge.name(), calls)) {
+            for (int i = 0; i < n; i++) {
+                String id = a.stringColumn(Outputs.ID).get(i);
+                int j = rowOfB.get(id);
+                String prompt = a.stringColumn(Outputs.PROMPT).get(i);
+                if (!prompt.equals(b.stringColumn(Outputs.PROMPT).get(j)))
+                    throw new RlcdException("id '" + id + "': the prompts of A and B differ; expected the same prompt for both models");
+                String outA = a.stringColumn(Outputs.OUTPUT).get(i), outB = b.stringColumn(Outputs.OUTPUT).get(j);
+                boolean aFirst = order == Order.BOTH || rng.random() < 0.5;
+                boolean bFirst = order == Order.BOTH || !aFirst;
+                Verdict ab = null, ba = null;
+                if (aFirst) { ab = judge.judge(prompt, outA, outB); p.advance(1); }
+                if (bFirst) { ba = judge.judge(prompt, outB, outA); p.advance(1); }
+                double sAB = ab == null ? Double.NaN : ab.scoreFirst();          // A's score when A is (A)
+                double sBA = ba == null ? Double.NaN : 1 - ba.scoreFirst();      // A's score when A is (B)
+                for (Verdict v : new Verdict[]{ab, ba}) {
+                    if (v == null) continue;
+                    judgements++;
+                    if (v.answer() == null) undecided++;
+                    else { decided++; if (v.answer().equals("A")) firstWins++; }
+                }
+                boolean flipped = ab != null && ba != null && ab.answer() != null && ba.answer() != null && sAB != sBA;
+                if (flipped) flips++;
+                double score = order == Order.BOTH ? (sAB + sBA) / 2 : aFirst ? sAB : sBA;
+                pairs.stringColumn("id").append(id);
+                pairs.stringColumn("prompt").append(prompt);
+                pairs.stringColumn("output_a").append(outA);
+                pairs.stringColumn("output_b").append(outB);
+                pairs.stringColumn("answer_a_first").append(ab == null ? null : answerOrQuestion(ab));
+                pairs.stringColumn("answer_b_first").append(ba == null ? null : answerOrQuestion(ba));
+                pairs.doubleColumn("score_a_first").append(sAB);
+                pairs.doubleColumn("score_b_first").append(sBA);
+                pairs.booleanColumn("flipped").append(flipped);
+                pairs.doubleColumn("score").append(score);
+                pairs.intColumn("len_a").append(tokens.applyAsInt(outA));
+                pairs.intColumn("len_b").append(tokens.applyAsInt(outB));
+                p.status(String.format("A %.3f", pairs.doubleColumn("score").mean()));
+            }
+        }
+        double[] scores = pairs.doubleColumn("score").asDoubleArray();
+        Table summary = WinRate.summary(modelA, modelB, scores, toDouble(pairs.intColumn("len_a")), toDouble(pairs.intColumn("len_b")), resamples, seed);
+        summary.addColumns(
+                StringColumn.create("judge", judge.name()), StringColumn.create("order", order.name().toLowerCase()),
+                DoubleColumn.create("flip_rate", order == Order.BOTH ? flips / (double) n : Double.NaN),
+                DoubleColumn.create("first_position_rate", decided == 0 ? Double.NaN : firstWins / (double) decided),
+                DoubleColumn.create("undecided_rate", undecided / (double) judgements));
+        summary.setName("win rate " + modelA + " vs " + modelB);
+        return new Result(pairs, summary);
+    }
+
+    private static String answerOrQuestion(Verdict v) {
+        return v.answer() == null ? "?" : v.answer();
+    }
+
+    private static double[] toDouble(IntColumn c) {
+        return c.asDoubleArray();
+    }
+
+    private static String singleModel(Table t, String side) {
+        Set<String> models = new LinkedHashSet<>(t.stringColumn(Outputs.MODEL).asList());
+        if (models.size() != 1)
+            throw new RlcdException("outputs " + side + " '" + t.name() + "': expected exactly one model in column 'model', found " + models);
+        return models.iterator().next();
+    }
+
+    private static String first(List<String> ids) {
+        return ids.size() <= 5 ? ids.toString() : ids.subList(0, 5) + " and " + (ids.size() - 5) + " more";
+    }
+}

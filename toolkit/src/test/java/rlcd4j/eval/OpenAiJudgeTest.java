@@ -1,0 +1,226 @@
+package rlcd4j.eval;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.RlcdException;
+import rlcd4j.eval.JudgePrompt.Task;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The API judge against a chat-completions server on 127.0.0.1 that this test starts and scripts. */
+class OpenAiJudgeTest {
+    private static final String KEY = "sk-test-SECRET-0123456789";
+    private static final String INSTRUCTION = "\n\nHuman: Is the sky blue?\n\nAssistant:";
+
+    /** One scripted server behaviour per request, in order; when the script runs out, a normal "(A)" answer. */
+    private final ConcurrentLinkedQueue<Consumer<HttpExchange>> script = new ConcurrentLinkedQueue<>();
+    private final List<String> bodies = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> authHeaders = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> logs = Collections.synchronizedList(new ArrayList<>());
+    private HttpServer server;
+    private String baseUrl;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());   // a slow answer must not block the retry behind it
+        server.createContext("/v1/chat/completions", ex -> {
+            bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            authHeaders.add(ex.getRequestHeaders().getFirst("Authorization"));
+            Consumer<HttpExchange> next = script.poll();
+            (next != null ? next : ok("(A) The first one.")).accept(ex);
+        });
+        server.start();
+        baseUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private static Consumer<HttpExchange> respond(int code, String body, String... headers) {
+        return ex -> {
+            try {
+                for (int i = 0; i < headers.length; i += 2) ex.getResponseHeaders().add(headers[i], headers[i + 1]);
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(code, b.length);
+                try (OutputStream o = ex.getResponseBody()) { o.write(b); }
+            } catch (IOException e) {
+                // the client gave up (timeout); nothing to do
+            }
+        };
+    }
+
+    private static Consumer<HttpExchange> ok(String content) {
+        JsonObject msg = new JsonObject();
+        msg.addProperty("role", "assistant");
+        msg.addProperty("content", content);
+        return respond(200, "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":" + msg
+                + ",\"finish_reason\":\"stop\"}]}", "Content-Type", "application/json");
+    }
+
+    private static Consumer<HttpExchange> slow(long millis, Consumer<HttpExchange> then) {
+        return ex -> {
+            try { Thread.sleep(millis); } catch (InterruptedException ignored) { }
+            then.accept(ex);
+        };
+    }
+
+    private OpenAiJudge.Builder judge(Path cache) {
+        return OpenAiJudge.builder().baseUrl(baseUrl).model("judge-model").task(Task.HELPFUL).apiKey(KEY).cache(cache)
+                .timeout(Duration.ofSeconds(5)).backoff(Duration.ofMillis(20), Duration.ofMillis(200)).log(logs::add);
+    }
+
+    @Test
+    void sendsThePapersRequestAndParsesTheAnswer(@TempDir Path dir) {
+        script.add(ok("Response (B) is more helpful."));
+        Verdict v = judge(null).build().judge(INSTRUCTION, "Yes.", "It is blue because of Rayleigh scattering.");
+        assertEquals("B", v.answer());
+        assertEquals(0.0, v.probFirst());
+        JsonObject body = JsonParser.parseString(bodies.get(0)).getAsJsonObject();
+        assertEquals("judge-model", body.get("model").getAsString());
+        assertEquals(0, body.get("temperature").getAsInt());
+        var msgs = body.getAsJsonArray("messages");
+        assertEquals("system", msgs.get(0).getAsJsonObject().get("role").getAsString());
+        assertEquals("You are an intelligent AI assistant.", msgs.get(0).getAsJsonObject().get("content").getAsString());
+        assertEquals(JudgePrompt.build(Task.HELPFUL, INSTRUCTION, "Yes.", "It is blue because of Rayleigh scattering."),
+                msgs.get(1).getAsJsonObject().get("content").getAsString());
+        assertEquals("Bearer " + KEY, authHeaders.get(0));
+    }
+
+    @Test
+    void retriesRateLimitsServerErrorsAndMalformedJson(@TempDir Path dir) throws IOException {
+        script.add(respond(429, "{\"error\":{\"message\":\"Rate limit reached\"}}", "Retry-After", "1"));
+        script.add(respond(500, "{\"error\":{\"message\":\"boom\"}}"));
+        script.add(respond(200, "{\"choices\": [ {\"message\": "));          // cut-off JSON
+        script.add(respond(200, "{\"choices\": []}"));                      // JSON of the wrong shape
+        script.add(ok("(B)"));
+        Path cache = dir.resolve("cache.jsonl");
+        OpenAiJudge j = judge(cache).build();
+        long t0 = System.nanoTime();
+        Verdict v = j.judge(INSTRUCTION, "a", "b");
+        double secs = (System.nanoTime() - t0) / 1e9;
+        assertEquals("B", v.answer());
+        assertEquals(5, j.requestsSent());
+        assertTrue(secs >= 0.95, "Retry-After: 1 must be honoured, took " + secs);
+        assertEquals(4, logs.size(), logs.toString());
+        assertTrue(logs.get(0).contains("HTTP 429") && logs.get(1).contains("HTTP 500") && logs.get(2).contains("malformed"), logs.toString());
+        assertKeyNowhere(cache, j);
+    }
+
+    @Test
+    void slowAnswerTimesOutThenRetries() {
+        script.add(slow(2500, ok("(B) late")));
+        OpenAiJudge j = judge(null).timeout(Duration.ofMillis(400)).build();
+        Verdict v = j.judge(INSTRUCTION, "a", "b");
+        assertEquals("A", v.answer());               // the retry got the default "(A)" answer, not the late one
+        assertEquals(2, j.requestsSent());
+        assertTrue(logs.get(0).contains("no answer within 400 ms"), logs.toString());
+    }
+
+    @Test
+    void givesUpWithAClearErrorAfterRetries() {
+        for (int i = 0; i < 3; i++) script.add(respond(200, "not json at all"));
+        OpenAiJudge j = judge(null).maxRetries(2).build();
+        RlcdException e = assertThrows(RlcdException.class, () -> j.judge(INSTRUCTION, "a", "b"));
+        assertTrue(e.getMessage().contains("gave up") && e.getMessage().contains("after 3 attempts")
+                && e.getMessage().contains("malformed"), e.getMessage());
+        assertEquals(3, j.requestsSent());
+    }
+
+    @Test
+    void authAndNotFoundFailAtOnceWithoutTheKey() {
+        script.add(respond(401, "{\"error\":{\"message\":\"Incorrect API key provided: " + KEY + "\"}}"));
+        OpenAiJudge j = judge(null).build();
+        RlcdException e = assertThrows(RlcdException.class, () -> j.judge(INSTRUCTION, "a", "b"));
+        assertTrue(e.getMessage().contains("OPENAI_API_KEY") && !e.getMessage().contains(KEY), e.getMessage());
+        assertEquals(1, j.requestsSent());
+
+        script.add(respond(404, "{\"error\":{\"message\":\"The model judge-model does not exist; key " + KEY + "\"}}"));
+        RlcdException nf = assertThrows(RlcdException.class, () -> j.judge(INSTRUCTION, "a", "c"));
+        assertTrue(nf.getMessage().contains("404") && nf.getMessage().contains("judge-model") && !nf.getMessage().contains(KEY), nf.getMessage());
+        assertEquals(2, j.requestsSent());
+    }
+
+    @Test
+    void cacheMakesRerunsFreeAndResumesAfterAnInterruption(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("judge.jsonl");
+        script.add(ok("(B)"));
+        script.add(ok("Hmm. However, (B) is better than (A)."));
+        OpenAiJudge first = judge(cache).build();
+        assertEquals("B", first.judge(INSTRUCTION, "a", "b").answer());
+        assertEquals("B", first.judge(INSTRUCTION, "c", "d").answer());
+        assertEquals(2, first.requestsSent());
+        assertEquals(2, Files.readAllLines(cache).size());
+
+        // Simulate a crash in the middle of writing a third answer.
+        Files.writeString(cache, "{\"key\":\"abc\",\"resp", java.nio.file.StandardOpenOption.APPEND);
+        OpenAiJudge again = judge(cache).build();
+        assertEquals("B", again.judge(INSTRUCTION, "a", "b").answer());
+        assertEquals("B", again.judge(INSTRUCTION, "c", "d").answer());
+        assertEquals(0, again.requestsSent(), "both answers must come from the cache");
+        assertEquals("A", again.judge(INSTRUCTION, "e", "f").answer());   // a new pair is asked (default "(A)")
+        assertEquals(1, again.requestsSent());
+        assertEquals(3, new VerdictCache(cache).size());
+        // a different model is a different question
+        OpenAiJudge other = judge(cache).model("other-model").build();
+        other.judge(INSTRUCTION, "a", "b");
+        assertEquals(1, other.requestsSent());
+        assertKeyNowhere(cache, again);
+    }
+
+    @Test
+    void badCacheLineIsAnError(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("c.jsonl");
+        Files.writeString(cache, "garbage\n{\"key\":\"k\",\"response\":\"(A)\"}\n");
+        RlcdException e = assertThrows(RlcdException.class, () -> judge(cache).build());
+        assertTrue(e.getMessage().startsWith(cache + ":1: "), e.getMessage());
+    }
+
+    @Test
+    void settingsFromTheEnvironment() {
+        OpenAiJudge j = OpenAiJudge.builder().environment(name -> switch (name) {
+            case "OPENAI_API_KEY" -> KEY;
+            case "OPENAI_BASE_URL" -> baseUrl + "/";
+            default -> null;
+        }).model("m").build();
+        assertEquals(baseUrl, j.baseUrl());
+        j.judge(INSTRUCTION, "a", "b");
+        assertEquals("Bearer " + KEY, authHeaders.get(0));
+        assertFalse(j.toString().contains(KEY));
+        assertEquals("gpt-4-0314", OpenAiJudge.builder().environment(n -> n.equals("OPENAI_BASE_URL") ? baseUrl : null).build().model());
+        RlcdException e = assertThrows(RlcdException.class, () -> OpenAiJudge.builder().environment(n -> null).build());
+        assertTrue(e.getMessage().contains("OPENAI_API_KEY"));
+        // A local server without a key: no Authorization header at all.
+        OpenAiJudge.builder().environment(n -> null).baseUrl(baseUrl).model("m").build().judge(INSTRUCTION, "x", "y");
+        assertNull(authHeaders.get(1));
+    }
+
+    private void assertKeyNowhere(Path cache, OpenAiJudge j) throws IOException {
+        if (cache != null && Files.exists(cache)) assertFalse(Files.readString(cache).contains(KEY), "key in the cache file");
+        for (String l : logs) assertFalse(l.contains(KEY), "key in a log line: " + l);
+        assertFalse(j.toString().contains(KEY));
+        assertTrue(j.toString().contains("hidden"));
+    }
+}
