@@ -22,7 +22,8 @@ public final class CompileError extends RuntimeException {
             if (!d.isError()) continue;
             String msg = d.getMessage(Locale.ROOT);
             if (first == null) first = msg;
-            report.add("error: " + msg);
+            // JShell's wrapper classes have no name worth showing ("location: class ").
+            report.add("error: " + msg.replaceAll("(?m)^\\s*location: class\\s*$\\R?", "").stripTrailing());
             report.addAll(List.of(CellEvaluator.locate(d, snippetSource, cell, cellOffset).split("\\R")));
         }
         if (first == null) first = "the code does not compile: " + snippetSource.strip();

@@ -189,7 +189,8 @@ public final class RlcdKernel extends BaseKernel {
             String cls = f.getClassName();
             if (cls.startsWith("jdk.internal.reflect.") || cls.startsWith("java.lang.reflect.Method")
                     || cls.startsWith("rlcd4j.kernel.ObjectExecutionControl")) break; // the kernel's own frames
-            String where = cls.startsWith("REPL.") ? "cell " + f.getMethodName() + " (" + f.getFileName() + ":" + f.getLineNumber() + ")" : f.toString();
+            // JShell wraps each snippet in a class; its line numbers are the wrapper's, so name only the method.
+            String where = cls.startsWith("REPL.") ? (f.getMethodName().equals("do_it$") ? "(cell)" : f.getMethodName() + " (cell)") : f.toString();
             lines.add(errorStyler.secondary("    at " + where));
         }
         Throwable cause = t.getCause();
