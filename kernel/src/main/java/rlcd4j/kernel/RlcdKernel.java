@@ -66,7 +66,18 @@ public final class RlcdKernel extends BaseKernel {
                 .filter(s -> !s.isBlank()).collect(Collectors.toList());
         List<String> imports = new ArrayList<>(StartupImports.importLines(RlcdKernel.class.getClassLoader()));
         imports.add("import static rlcd4j.kernel.Notebook.*;");
-        return new CellEvaluator(cp, imports);
+        CellEvaluator ev = new CellEvaluator(cp, imports);
+        // Warm javac and the snippet path up while the user opens the notebook: the first real cell then takes
+        // tens of milliseconds instead of several hundred. Expressions only, so no names are left behind.
+        for (int i = 0; i < 3; i++) {
+            try {
+                ev.eval("1 + 1");
+                ev.eval("\"warm\".length() + java.util.List.of(1, 2).size()");
+            } catch (Exception e) {
+                System.err.println("rlcd kernel: warm-up cell failed: " + e);
+            }
+        }
+        return ev;
     }
 
     CellEvaluator evaluator() {
