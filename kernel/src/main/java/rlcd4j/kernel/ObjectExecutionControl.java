@@ -1,0 +1,128 @@
+package rlcd4j.kernel;
+
+import jdk.jshell.execution.DirectExecutionControl;
+import jdk.jshell.spi.ExecutionControl;
+import jdk.jshell.spi.ExecutionControlProvider;
+import jdk.jshell.spi.ExecutionEnv;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs JShell snippets inside the kernel JVM and keeps their results as real objects.
+ *
+ * <p>JShell's execution engines hand back only a string of each value. Here {@link #invoke(Method)} stores the value
+ * under a fresh key and returns the key as the "value string"; the evaluator swaps it back, so a cell ending in a
+ * {@code Table} can be rendered as HTML. Each snippet runs on its own thread so that an interrupt can stop it
+ * without touching the thread that talks to Jupyter.
+ */
+final class ObjectExecutionControl extends DirectExecutionControl {
+    /** How long an interrupted snippet gets to notice {@link Thread#interrupt()} before it is stopped hard. */
+    private static final long STOP_GRACE_MILLIS = 1_000;
+
+    private final Map<String, Object> results = new ConcurrentHashMap<>();
+    private final AtomicLong keys = new AtomicLong();
+    private volatile Thread running;
+    private volatile boolean stopRequested;
+    private volatile Throwable lastThrown;
+
+    /** The value a snippet returned, by the key JShell reported as its value. */
+    Object takeResult(String key) {
+        return key == null ? null : results.remove(key);
+    }
+
+    void clearResults() {
+        results.clear();
+        lastThrown = null;
+        stopRequested = false;
+    }
+
+    /** The exception the last failing snippet threw, as the real object (JShell only keeps its class name). */
+    Throwable lastThrown() {
+        return lastThrown;
+    }
+
+    boolean stopRequested() {
+        return stopRequested;
+    }
+
+    @Override
+    protected String invoke(Method doit) throws Exception {
+        Object[] value = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        Thread worker = new Thread(() -> {
+            try {
+                value[0] = doit.invoke(null);
+            } catch (InvocationTargetException e) {
+                failure[0] = e.getCause();
+            } catch (Throwable t) { // ThreadDeath from a hard stop lands here when it hits outside the snippet
+                failure[0] = t;
+            }
+        }, "rlcd-cell");
+        worker.setDaemon(true);
+        worker.setContextClassLoader(doit.getDeclaringClass().getClassLoader());
+        running = worker;
+        try {
+            worker.start();
+            worker.join();
+        } finally {
+            running = null;
+        }
+        if (failure[0] != null) {
+            lastThrown = failure[0];
+            // The base class turns this into JShell's EvalException; we keep the real object above.
+            throw new InvocationTargetException(failure[0]);
+        }
+        String key = "\u0000rlcd-result-" + keys.incrementAndGet();
+        if (value[0] != null) results.put(key, value[0]);
+        return key;
+    }
+
+    /**
+     * Stops the running snippet: first a polite {@link Thread#interrupt()} (sleeps, waits, I/O and toolkit loops
+     * that check the flag end at once); a busy loop that ignores it is stopped with {@link Thread#stop()} after a
+     * grace period. Thread.stop is deprecated but is what JShell itself uses on JDK 17.
+     */
+    @Override
+    @SuppressWarnings({"removal", "deprecation"})
+    public void stop() {
+        Thread t = running;
+        if (t == null) return;
+        stopRequested = true;
+        t.interrupt();
+        Thread stopper = new Thread(() -> {
+            try {
+                t.join(STOP_GRACE_MILLIS);
+                if (t.isAlive()) t.stop();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            } catch (UnsupportedOperationException ignored) {
+                // JDK 20+ removed Thread.stop: only cooperative interruption remains.
+            }
+        }, "rlcd-cell-stopper");
+        stopper.setDaemon(true);
+        stopper.start();
+    }
+
+    /** Plugs this engine into {@code JShell.builder().executionEngine(...)}. */
+    static final class Provider implements ExecutionControlProvider {
+        private final ObjectExecutionControl control = new ObjectExecutionControl();
+
+        ObjectExecutionControl control() {
+            return control;
+        }
+
+        @Override
+        public String name() {
+            return "rlcd-direct";
+        }
+
+        @Override
+        public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
+            return control;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package rlcd4j.kernel.display;
+
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TableDisplayTest {
+    static Table rows(int n) {
+        return Table.create("win rates",
+                IntColumn.create("i", IntStream.range(0, n).toArray()),
+                StringColumn.create("text", IntStream.range(0, n).mapToObj(i -> "t" + i).toArray(String[]::new)));
+    }
+
+    @Test
+    void shortTablesAreShownWhole() {
+        String html = TableDisplay.html(rows(20));
+        assertTrue(html.contains("win rates \u00b7 20 rows \u00d7 2 columns"), html);
+        assertTrue(html.contains(">t19<"));
+        assertFalse(html.contains("\u2026"));
+    }
+
+    @Test
+    void longTablesShowHeadAndTailWithRowCount() {
+        String html = TableDisplay.html(rows(1000));
+        assertTrue(html.contains("1,000 rows"), html);
+        assertTrue(html.contains(">t9<") && !html.contains(">t10<"), "head of 10");
+        assertTrue(html.contains(">t995<") && html.contains(">t999<") && !html.contains(">t994<"), "tail of 5");
+        assertTrue(html.contains("<th>\u2026</th>"), "a gap row");
+        String text = TableDisplay.text(rows(1000));
+        assertEquals(1 + 2 + 10 + 1 + 5, text.split("\n").length, text);
+    }
+
+    @Test
+    void wideCellsAreCutWithEllipsisAndEscaped() {
+        Table t = Table.create("pairs", StringColumn.create("chosen", "<b>" + "x".repeat(200)));
+        String html = TableDisplay.html(t);
+        assertTrue(html.contains("&lt;b&gt;"), html);
+        assertFalse(html.contains("<b>x"));
+        String cell = TableDisplay.cell(t.column(0), 0);
+        assertEquals(TableDisplay.MAX_CELL, cell.length());
+        assertTrue(cell.endsWith("\u2026"));
+    }
+
+    @Test
+    void doublesAreShortAndMissingValuesEmpty() {
+        DoubleColumn c = DoubleColumn.create("loss", 2.0 / 3, 1e-9, 12.0);
+        c.appendMissing();
+        assertEquals("0.666667", TableDisplay.cell(c, 0));
+        assertEquals("1.00000e-09", TableDisplay.cell(c, 1));
+        assertEquals("12.0", TableDisplay.cell(c, 2));
+        assertEquals("", TableDisplay.cell(c, 3));
+    }
+}
