@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  * shell history and the process list).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95% CI, length-controlled win rate, position-bias statistics).")
+        description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95%% CI, length-controlled win rate, position-bias statistics).")
 public final class EvalCommand implements Callable<Integer> {
     /** Judges this command can build. The local model judge is added when the engine lands. */
     public enum JudgeKind { openai }

@@ -10,6 +10,12 @@ import rlcd4j.RlcdException;
         subcommands = {
                 GenerateCommand.class,
                 ScoreCommand.class,
+                SimulateCommand.class,
+                EvalCommand.class,
+                HumanSheetCommand.class,
+                KernelCommand.class,
+                ShellCommand.class,
+                PretrainCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

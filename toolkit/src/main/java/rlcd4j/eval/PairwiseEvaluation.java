@@ -1,5 +1,7 @@
 package rlcd4j.eval;
 
+import rlcd4j.contrast.PythonRandom;
+
 import rlcd4j.RlcdException;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.BooleanColumn;

@@ -1,5 +1,7 @@
 package rlcd4j.eval;
 
+import rlcd4j.contrast.PythonRandom;
+
 import org.junit.jupiter.api.Test;
 import rlcd4j.RlcdException;
 import rlcd4j.eval.PairwiseEvaluation.Order;
