@@ -4,7 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
+import rlcd4j.eval.LocalJudge;
 import rlcd4j.eval.OpenAiJudge;
 import rlcd4j.eval.OutputStats;
 import rlcd4j.eval.Outputs;
@@ -21,14 +24,15 @@ import java.util.concurrent.Callable;
  * {@code rlcd eval --a OUTPUTS_A.jsonl --b OUTPUTS_B.jsonl --judge openai --task helpful --out DIR}: judges every
  * pair in both orders (or the paper's single random order) and writes {@code pairs.csv}, {@code summary.csv},
  * {@code output_stats.csv}, {@code win_rate.png} and the answer cache {@code judge-cache.jsonl} to DIR.
+ * {@code --judge local --judge-model M} judges offline with a local causal LM ({@link LocalJudge}).
  * The API key is read from {@code OPENAI_API_KEY} only (never from the command line, where it would end up in the
  * shell history and the process list).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95%% CI, length-controlled win rate, position-bias statistics).")
 public final class EvalCommand implements Callable<Integer> {
-    /** Judges this command can build. The local model judge is added when the engine lands. */
-    public enum JudgeKind { openai }
+    /** Judges this command can build: an OpenAI-compatible server, or a local causal LM ({@link LocalJudge}). */
+    public enum JudgeKind { openai, local }
 
     @Option(names = "--a", required = true, description = "Outputs of model A (JSONL: id, prompt, model, output).")
     Path a;
@@ -38,8 +42,12 @@ public final class EvalCommand implements Callable<Integer> {
     JudgeKind judge;
     @Option(names = "--task", defaultValue = "helpful", description = "harmless, harmless_helpful, helpful or outline (default ${DEFAULT-VALUE}).")
     String task;
-    @Option(names = "--model", description = "Judge model name (default: the paper's gpt-4-0314, now retired).")
+    @Option(names = "--model", description = "OpenAI judge: model name (default: the paper's gpt-4-0314, now retired).")
     String model;
+    @Option(names = "--judge-model", description = "Local judge: model folder or Hugging Face repo id (required with --judge local).")
+    String judgeModel;
+    @Option(names = "--judge-batch", defaultValue = "8", description = "Local judge: comparisons per forward pass (default ${DEFAULT-VALUE}).")
+    int judgeBatch;
     @Option(names = "--base-url", description = "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL, else https://api.openai.com/v1).")
     String baseUrl;
     @Option(names = "--order", defaultValue = "both", description = "both: judge each pair in both orders, flips count as ties; random: the paper's one random order (default ${DEFAULT-VALUE}).")
@@ -61,13 +69,25 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Table ta = Outputs.readJsonl(a), tb = Outputs.readJsonl(b);
         Files.createDirectories(out);
-        OpenAiJudge j = OpenAiJudge.builder().task(JudgePrompt.Task.parse(task)).model(model).baseUrl(baseUrl)
-                .cache(cache != null ? cache : out.resolve("judge-cache.jsonl")).timeout(Duration.ofSeconds(timeoutSeconds)).build();
+        Path cacheFile = cache != null ? cache : out.resolve("judge-cache.jsonl");
+        JudgePrompt.Task t = JudgePrompt.Task.parse(task);
         PairwiseEvaluation.Order o = switch (order.toLowerCase()) {
             case "both" -> PairwiseEvaluation.Order.BOTH;
             case "random" -> PairwiseEvaluation.Order.RANDOM;
             default -> throw new RlcdException("--order " + order + ": expected both or random");
         };
+        if (judge == JudgeKind.local) {
+            if (judgeModel == null) throw new RlcdException("--judge local needs --judge-model (a model folder or Hugging Face repo id)");
+            try (CausalLM lm = CausalLM.load(judgeModel)) {
+                return evaluate(ta, tb, o, LocalJudge.builder(lm).task(t).cache(cacheFile).batchSize(judgeBatch).build());
+            }
+        }
+        if (judgeModel != null) throw new RlcdException("--judge-model is for --judge local; the OpenAI judge takes --model");
+        return evaluate(ta, tb, o, OpenAiJudge.builder().task(t).model(model).baseUrl(baseUrl)
+                .cache(cacheFile).timeout(Duration.ofSeconds(timeoutSeconds)).build());
+    }
+
+    private int evaluate(Table ta, Table tb, PairwiseEvaluation.Order o, Judge j) throws Exception {
         PairwiseEvaluation.Result r = PairwiseEvaluation.of(ta, tb).judge(j).order(o).seed(seed).limit(limit).resamples(resamples).run();
         r.pairs().write().csv(out.resolve("pairs.csv").toFile());
         r.summary().write().csv(out.resolve("summary.csv").toFile());

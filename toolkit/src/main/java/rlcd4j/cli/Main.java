@@ -11,6 +11,7 @@ import rlcd4j.RlcdException;
                 GenerateCommand.class,
                 ScoreCommand.class,
                 SimulateCommand.class,
+                DecodeCommand.class,
                 EvalCommand.class,
                 HumanSheetCommand.class,
                 KernelCommand.class,

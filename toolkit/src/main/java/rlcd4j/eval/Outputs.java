@@ -7,6 +7,9 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import rlcd4j.RlcdException;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationConfig;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
@@ -26,6 +29,11 @@ import java.util.List;
  * <p>Clean-up follows the paper's final decoding: each sample is cut at the first {@code "\n\nHuman:"}
  * ({@link #cutAtHuman}), then {@code scripts/postprocess.py} strips a leading role label and truncates at the first
  * role label left in the text ({@link #postprocess}). {@link #clean} does both.
+ *
+ * <p>{@link #decode} makes such a table from a policy with the paper's final decoding settings:
+ * <pre>{@code
+ * Table outs = Outputs.decode(lm, "rlcd-7b", prompts, GenerationConfig.evaluation().withSeed(1), Path.of("rlcd.jsonl"));
+ * }</pre>
  */
 public final class Outputs {
     public static final String ID = "id", PROMPT = "prompt", MODEL = "model", OUTPUT = "output";
@@ -57,6 +65,73 @@ public final class Outputs {
             t.stringColumn(OUTPUT).append(outputs.get(i));
         }
         return t;
+    }
+
+    /**
+     * One sample per prompt with the paper's final decoding ({@link GenerationConfig#evaluation()}: temperature 1,
+     * top-p 0.9, top-k off, 300 new tokens, cut at {@code "\n\nHuman:"}), each cleaned with {@link #clean}.
+     *
+     * @param prompts a table with columns {@code id} (any type, read as text) and {@code prompt}; an optional
+     *                {@code response_prefix} column (as in {@link PromptSet#table()}) is appended to the prompt for
+     *                the policy but not recorded in the outputs table
+     */
+    public static Table decode(CausalLM lm, String model, Table prompts) {
+        return decode(lm, model, prompts, GenerationConfig.evaluation(), null);
+    }
+
+    public static Table decode(CausalLM lm, String model, Table prompts, GenerationConfig cfg) {
+        return decode(lm, model, prompts, cfg, null);
+    }
+
+    /**
+     * As {@link #decode(CausalLM, String, Table, GenerationConfig)}, resumable: rows are appended to {@code jsonl} as
+     * batches finish, and a rerun decodes only the ids not yet there. Prompt {@code id} samples from a seed derived from
+     * ({@code cfg.seed()}, id), so its output is the same whatever it is batched with and however often the run was
+     * interrupted. The file refuses rows from another model name or other decoding settings.
+     *
+     * @param model the name recorded in column {@code model}; null: the model's own name
+     * @param jsonl the outputs file to append to and resume from (null: none)
+     */
+    public static Table decode(CausalLM lm, String model, Table prompts, GenerationConfig cfg, Path jsonl) {
+        for (String c : List.of(ID, PROMPT))
+            if (!prompts.containsColumn(c))
+                throw new RlcdException("prompts table '" + prompts.name() + "': missing column '" + c
+                        + "'; expected columns id, prompt (has " + prompts.columnNames() + ")");
+        List<String> ids = new ArrayList<>(), texts = new ArrayList<>(), inputs = new ArrayList<>();
+        boolean prefix = prompts.containsColumn("response_prefix");
+        for (int i = 0; i < prompts.rowCount(); i++) {
+            ids.add(prompts.column(ID).getString(i));
+            String p = prompts.column(PROMPT).getString(i);
+            texts.add(p);
+            inputs.add(prefix ? p + prompts.column("response_prefix").getString(i) : p);
+        }
+        return Decoding.run(lm, model, ids, texts, inputs, cfg, jsonl);
+    }
+
+    /** {@link #decode(CausalLM, String, Table, GenerationConfig, Path)} over parallel lists (ids null: 0, 1, ...). */
+    public static Table decode(CausalLM lm, String model, List<String> ids, List<String> prompts, GenerationConfig cfg, Path jsonl) {
+        List<String> idList = ids;
+        if (idList == null) {
+            idList = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) idList.add(Integer.toString(i));
+        }
+        return Decoding.run(lm, model, idList, prompts, prompts, cfg, jsonl);
+    }
+
+    /** {@link #decode(CausalLM, String, Table, GenerationConfig, Path)} over a prompt set (policy input = prompt + response prefix). */
+    public static Table decode(CausalLM lm, String model, PromptSet prompts, GenerationConfig cfg, Path jsonl) {
+        List<String> ids = new ArrayList<>(), texts = new ArrayList<>(), inputs = new ArrayList<>();
+        for (PromptSet.Entry e : prompts.entries()) {
+            ids.add(Integer.toString(e.id()));
+            texts.add(e.prompt());
+            inputs.add(e.policyPrompt());
+        }
+        return Decoding.run(lm, model, ids, texts, inputs, cfg, jsonl);
+    }
+
+    /** The seed prompt {@code id} samples from in {@link #decode} with seed {@code seed}. */
+    public static long promptSeed(long seed, String id) {
+        return Decoding.promptSeed(seed, id);
     }
 
     /** Cuts a sampled continuation at the first {@code "\n\nHuman:"} (the paper's stop string), keeping what precedes it. */

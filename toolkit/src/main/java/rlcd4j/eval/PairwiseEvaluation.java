@@ -105,45 +105,66 @@ public final class PairwiseEvaluation {
                 StringColumn.create("answer_a_first"), StringColumn.create("answer_b_first"),
                 DoubleColumn.create("score_a_first"), DoubleColumn.create("score_b_first"),
                 BooleanColumn.create("flipped"), DoubleColumn.create("score"), IntColumn.create("len_a"), IntColumn.create("len_b"));
+        // Plan every row first (orders drawn in row order, as the paper's script does; prompts checked before any
+        // judge call), then judge in batches of the judge's size.
         PythonRandom rng = new PythonRandom(seed);
+        int[] rowB = new int[n];
+        boolean[] aFirst = new boolean[n], bFirst = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            String id = a.stringColumn(Outputs.ID).get(i);
+            rowB[i] = rowOfB.get(id);
+            if (!a.stringColumn(Outputs.PROMPT).get(i).equals(b.stringColumn(Outputs.PROMPT).get(rowB[i])))
+                throw new RlcdException("id '" + id + "': the prompts of A and B differ; expected the same prompt for both models");
+            aFirst[i] = order == Order.BOTH || rng.random() < 0.5;
+            bFirst[i] = order == Order.BOTH || !aFirst[i];
+        }
         int judgements = 0, firstWins = 0, decided = 0, undecided = 0, flips = 0;
         long calls = order == Order.BOTH ? 2L * n : n;
+        int rowsPerBatch = Math.max(1, judge.batchSize() / (order == Order.BOTH ? 2 : 1));
         try (Progress p = Progress.start("judge " + judge.name(), calls)) {
-            for (int i = 0; i < n; i++) {
-                String id = a.stringColumn(Outputs.ID).get(i);
-                int j = rowOfB.get(id);
-                String prompt = a.stringColumn(Outputs.PROMPT).get(i);
-                if (!prompt.equals(b.stringColumn(Outputs.PROMPT).get(j)))
-                    throw new RlcdException("id '" + id + "': the prompts of A and B differ; expected the same prompt for both models");
-                String outA = a.stringColumn(Outputs.OUTPUT).get(i), outB = b.stringColumn(Outputs.OUTPUT).get(j);
-                boolean aFirst = order == Order.BOTH || rng.random() < 0.5;
-                boolean bFirst = order == Order.BOTH || !aFirst;
-                Verdict ab = null, ba = null;
-                if (aFirst) { ab = judge.judge(prompt, outA, outB); p.advance(1); }
-                if (bFirst) { ba = judge.judge(prompt, outB, outA); p.advance(1); }
-                double sAB = ab == null ? Double.NaN : ab.scoreFirst();          // A's score when A is (A)
-                double sBA = ba == null ? Double.NaN : 1 - ba.scoreFirst();      // A's score when A is (B)
-                for (Verdict v : new Verdict[]{ab, ba}) {
-                    if (v == null) continue;
-                    judgements++;
-                    if (v.answer() == null) undecided++;
-                    else { decided++; if (v.answer().equals("A")) firstWins++; }
+            for (int from = 0; from < n; from += rowsPerBatch) {
+                int to = Math.min(n, from + rowsPerBatch);
+                List<Judge.Comparison> batch = new ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    String prompt = a.stringColumn(Outputs.PROMPT).get(i);
+                    String outA = a.stringColumn(Outputs.OUTPUT).get(i), outB = b.stringColumn(Outputs.OUTPUT).get(rowB[i]);
+                    if (aFirst[i]) batch.add(new Judge.Comparison(prompt, outA, outB));
+                    if (bFirst[i]) batch.add(new Judge.Comparison(prompt, outB, outA));
                 }
-                boolean flipped = ab != null && ba != null && ab.answer() != null && ba.answer() != null && sAB != sBA;
-                if (flipped) flips++;
-                double score = order == Order.BOTH ? (sAB + sBA) / 2 : aFirst ? sAB : sBA;
-                pairs.stringColumn("id").append(id);
-                pairs.stringColumn("prompt").append(prompt);
-                pairs.stringColumn("output_a").append(outA);
-                pairs.stringColumn("output_b").append(outB);
-                pairs.stringColumn("answer_a_first").append(ab == null ? null : answerOrQuestion(ab));
-                pairs.stringColumn("answer_b_first").append(ba == null ? null : answerOrQuestion(ba));
-                pairs.doubleColumn("score_a_first").append(sAB);
-                pairs.doubleColumn("score_b_first").append(sBA);
-                pairs.booleanColumn("flipped").append(flipped);
-                pairs.doubleColumn("score").append(score);
-                pairs.intColumn("len_a").append(tokens.applyAsInt(outA));
-                pairs.intColumn("len_b").append(tokens.applyAsInt(outB));
+                List<Verdict> verdicts = judge.judgeAll(batch);
+                if (verdicts.size() != batch.size())
+                    throw new IllegalStateException(judge.name() + " returned " + verdicts.size() + " verdicts for " + batch.size() + " comparisons");
+                p.advance(batch.size());
+                int next = 0;
+                for (int i = from; i < to; i++) {
+                    String id = a.stringColumn(Outputs.ID).get(i);
+                    String outA = a.stringColumn(Outputs.OUTPUT).get(i), outB = b.stringColumn(Outputs.OUTPUT).get(rowB[i]);
+                    Verdict ab = aFirst[i] ? verdicts.get(next++) : null;
+                    Verdict ba = bFirst[i] ? verdicts.get(next++) : null;
+                    double sAB = ab == null ? Double.NaN : ab.scoreFirst();          // A's score when A is (A)
+                    double sBA = ba == null ? Double.NaN : 1 - ba.scoreFirst();      // A's score when A is (B)
+                    for (Verdict v : new Verdict[]{ab, ba}) {
+                        if (v == null) continue;
+                        judgements++;
+                        if (v.answer() == null) undecided++;
+                        else { decided++; if (v.answer().equals("A")) firstWins++; }
+                    }
+                    boolean flipped = ab != null && ba != null && ab.answer() != null && ba.answer() != null && sAB != sBA;
+                    if (flipped) flips++;
+                    double score = order == Order.BOTH ? (sAB + sBA) / 2 : aFirst[i] ? sAB : sBA;
+                    pairs.stringColumn("id").append(id);
+                    pairs.stringColumn("prompt").append(a.stringColumn(Outputs.PROMPT).get(i));
+                    pairs.stringColumn("output_a").append(outA);
+                    pairs.stringColumn("output_b").append(outB);
+                    pairs.stringColumn("answer_a_first").append(ab == null ? null : answerOrQuestion(ab));
+                    pairs.stringColumn("answer_b_first").append(ba == null ? null : answerOrQuestion(ba));
+                    pairs.doubleColumn("score_a_first").append(sAB);
+                    pairs.doubleColumn("score_b_first").append(sBA);
+                    pairs.booleanColumn("flipped").append(flipped);
+                    pairs.doubleColumn("score").append(score);
+                    pairs.intColumn("len_a").append(tokens.applyAsInt(outA));
+                    pairs.intColumn("len_b").append(tokens.applyAsInt(outB));
+                }
                 p.status(String.format("A %.3f", pairs.doubleColumn("score").mean()));
             }
         }

@@ -1,0 +1,106 @@
+package rlcd4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlcd4j.RlcdException;
+import rlcd4j.data.BadLine;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.eval.Outputs;
+import tech.tablesaw.api.Table;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rlcd decode --model M --prompts FILE --out OUTPUTS.jsonl}: the paper's final decoding of a policy, one sample
+ * per prompt (temperature 1, top-p 0.9, top-k off, 300 new tokens, cut at {@code "\n\nHuman:"}, role labels
+ * stripped), written as an outputs table for {@code rlcd eval}. Rows are appended as batches finish; rerunning the same
+ * command resumes and decodes only the ids not yet in the file, with the same outputs an uninterrupted run gives.
+ */
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL (resumable).")
+public final class DecodeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Policy: model folder or Hugging Face repo id.")
+    String model;
+    @Option(names = "--prompts", required = true,
+            description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; prompt = chosen up to its last 'Assistant:').")
+    Path prompts;
+    @Option(names = "--split", defaultValue = "all",
+            description = "all, dev (ids 0-999) or test (ids 1000-1999; the paper's evaluation prompts of an HH-RLHF test file) (default ${DEFAULT-VALUE}).")
+    String split;
+    @Option(names = "--out", required = true, description = "Outputs JSONL (id, prompt, model, output, ...); an existing one is resumed.")
+    Path out;
+    @Option(names = "--name", description = "Model name recorded in column 'model' (default: the model folder's name, or the repo id).")
+    String name;
+    @Option(names = "--limit", description = "Only the first N prompts (after --split).")
+    Integer limit;
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; each prompt samples from a seed derived from (seed, id) (default ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--max-new-tokens", defaultValue = "300", description = "Default ${DEFAULT-VALUE} (the paper's).")
+    int maxNewTokens;
+    @Option(names = "--temperature", defaultValue = "1.0", description = "0 means greedy. Default ${DEFAULT-VALUE} (the paper's).")
+    double temperature;
+    @Option(names = "--top-p", defaultValue = "0.9", description = "Default ${DEFAULT-VALUE} (the paper's).")
+    double topP;
+    @Option(names = "--top-k", defaultValue = "0", description = "0: off (the paper's).")
+    int topK;
+    @Option(names = "--batch-size", defaultValue = "16", description = "Prompts decoded together (does not change the outputs) (default ${DEFAULT-VALUE}).")
+    int batchSize;
+    @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
+    boolean strict;
+
+    @Override
+    public Integer call() {
+        GenerationConfig cfg;
+        try {
+            cfg = GenerationConfig.evaluation().withMaxNewTokens(maxNewTokens).withTemperature(temperature).withTopP(topP)
+                    .withTopK(topK).withSeed(seed).withBatchSize(batchSize);
+        } catch (IllegalArgumentException e) {
+            throw new RlcdException("decode: " + e.getMessage());
+        }
+        PromptSet set = PromptSet.load(prompts, "prompts", strict);
+        for (BadLine b : set.skipped()) System.err.println("skipped " + b);
+        set = switch (split.toLowerCase(Locale.ROOT)) {
+            case "all" -> set;
+            case "dev" -> set.ids(0, 1000);
+            case "test" -> set.ids(1000, 2000);
+            default -> throw new RlcdException("--split " + split + ": expected all, dev or test");
+        };
+        if (limit != null) set = set.limit(limit);
+        if (set.size() == 0) throw new RlcdException(prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
+        String modelName = name != null ? name : defaultName(model);
+        Table t;
+        try (CausalLM lm = CausalLM.load(model)) {
+            t = Outputs.decode(lm, modelName, set, cfg, out);
+        }
+        System.out.println(t.rowCount() + " outputs of " + modelName + " in " + out.toAbsolutePath());
+        return 0;
+    }
+
+    /** The folder name of a local model, else the repo id as given. */
+    static String defaultName(String model) {
+        Path p = Path.of(model);
+        return Files.isDirectory(p) && p.toAbsolutePath().normalize().getFileName() != null
+                ? p.toAbsolutePath().normalize().getFileName().toString() : model;
+    }
+
+    /** Standalone entry point; under {@code rlcd} it is {@code rlcd decode}. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs with RlcdException shown as one line (no stack trace), exit code 1. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new DecodeCommand());
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}
