@@ -319,6 +319,14 @@ public final class SandboxWorld {
         return dialogue(task, rng, new Mix(0, 0.5, Mix.standard().smallTalk(), Mix.standard().earlierExchange()), true);
     }
 
+    /**
+     * A prompt for simulating preference pairs: training keys only (like the paper's train split), no descriptions
+     * (the contrastive prompts add them), earlier turns of mixed quality.
+     */
+    public Dialogue simulationDialogue(SandboxTask task, Random rng) {
+        return dialogue(task, rng, new Mix(0, 0.5, Mix.standard().smallTalk(), Mix.standard().earlierExchange()), false);
+    }
+
     private Dialogue dialogue(SandboxTask task, Random rng, Mix mix, boolean heldOutSplit) {
         List<Exchange> ex = new ArrayList<>();
         if (rng.nextDouble() < mix.smallTalk()) {
