@@ -183,7 +183,7 @@ public final class PreferenceModelTrainer {
         int[] trainIdx = java.util.Arrays.copyOfRange(perm, config.evalSize(), n);
         java.util.Arrays.sort(evalIdx);
         java.util.Arrays.sort(trainIdx);
-        Table evalPairs = pairs.rows(evalIdx);
+        Table evalPairs = evalIdx.length == 0 ? pairs.emptyCopy() : pairs.rows(evalIdx);
         int nTrain = trainIdx.length;
 
         JsonObject cfg = config.toJson();
@@ -193,6 +193,7 @@ public final class PreferenceModelTrainer {
         long total = stepsPerEpoch * config.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
 
+        if (config.lora() == null) Runs.ownWeights(backbone.model());
         PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), config.seed());
         boolean ok = false;
         NDManager m = backbone.manager();
