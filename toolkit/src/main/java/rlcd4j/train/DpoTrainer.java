@@ -147,8 +147,8 @@ public final class DpoTrainer {
     public static NDArray loss(NDArray policyChosen, NDArray policyRejected, NDArray refChosen, NDArray refRejected, double beta, Loss type) {
         NDArray h = policyChosen.sub(policyRejected).sub(refChosen.sub(refRejected));
         return switch (type) {
-            case DPO -> Activation.softPlus(h.mul(-beta));
-            case IPO -> h.sub(1.0 / (2 * beta)).square();
+            case DPO -> Activation.softPlus(h.mul(Runs.scalar(h, -beta)));
+            case IPO -> h.sub(Runs.scalar(h, 1.0 / (2 * beta))).square();
         };
     }
 
@@ -225,7 +225,7 @@ public final class DpoTrainer {
                                 NDArray lp = sequenceLogprobs(b, b.tokenLogprobs(model.model()), ipo); // [2k]
                                 NDArray pc = lp.get("0:" + k), pr = lp.get(k + ":");
                                 NDArray rC = m.create(refC), rR = m.create(refR);
-                                NDArray l = loss(pc, pr, rC, rR, beta, config.loss()).sum().div((float) count);
+                                NDArray l = loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count));
                                 gc.backward(l);
                                 loss += l.getFloat();
                                 float[] pcv = pc.toFloatArray(), prv = pr.toFloatArray();

@@ -240,7 +240,7 @@ public final class PreferenceModelTrainer {
                             int k = e - c;
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                                 NDArray r = pm.rewards(b);
-                                NDArray l = loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div((float) count);
+                                NDArray l = loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div(Runs.scalar(m, count));
                                 gc.backward(l);
                                 loss += l.getFloat();
                                 float[] rv = r.toFloatArray();

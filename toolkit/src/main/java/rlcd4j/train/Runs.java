@@ -53,6 +53,24 @@ final class Runs {
         return (int) (z ^ (z >>> 31)) & 0x7fffffff;
     }
 
+    /**
+     * A 0-d float tensor allocated by libtorch, for scalars on the gradient path. DJL's {@code x.div(float)} wraps the
+     * number in a tensor over a Java direct buffer and closes it at once, while autograd keeps it for the backward
+     * pass; after a GC the gradient is computed from freed memory (measured: d(3x)/dx read back as 1.4e-45, and NaN
+     * gradient norms after a few hundred steps).
+     */
+    static NDArray scalar(NDManager m, double v) {
+        return m.full(new ai.djl.ndarray.types.Shape(), (float) v, ai.djl.ndarray.types.DataType.FLOAT32);
+    }
+
+    /** The same in {@code like}'s type; a float64 scalar is the sum of two floats, so it keeps a double's precision. */
+    static NDArray scalar(NDArray like, double v) {
+        if (like.getDataType() != ai.djl.ndarray.types.DataType.FLOAT64) return scalar(like.getManager(), v);
+        NDManager m = like.getManager();
+        ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape();
+        return m.full(s, (float) v, ai.djl.ndarray.types.DataType.FLOAT64).add(m.full(s, (float) (v - (float) v), ai.djl.ndarray.types.DataType.FLOAT64));
+    }
+
     /** A short hash of the training texts; a checkpoint made on other data is refused. */
     @SafeVarargs
     static String fingerprint(List<String>... columns) {

@@ -204,7 +204,7 @@ public final class SftTrainer {
                             for (boolean t : b.truncated()) if (t) truncated++;
                             tokens += b.responseMask().sum().getFloat();
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                NDArray l = loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div((float) count);
+                                NDArray l = loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div(Runs.scalar(m, count));
                                 gc.backward(l);
                                 loss += l.getFloat();
                             }

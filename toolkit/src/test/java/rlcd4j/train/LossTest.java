@@ -67,6 +67,55 @@ class LossTest {
         }
     }
 
+    /**
+     * DJL's scalar ops ({@code x.mul(3f)}) hand autograd a tensor over a Java direct buffer that the GC may free before
+     * the backward pass. The trainers and the model use libtorch-allocated scalars instead; this checks that gradients
+     * through the model and every loss are the same when a GC (and fresh direct buffers reusing freed memory) happen
+     * between forward and backward.
+     */
+    @Test
+    void gradientsSurviveAGarbageCollectionBetweenForwardAndBackward() throws Exception {
+        try (rlcd4j.engine.CausalLM lm = rlcd4j.engine.CausalLM.load(rlcd4j.Fixtures.tinyStories());
+             rlcd4j.engine.LoraAdapter ad = rlcd4j.engine.LoraAdapter.create(lm.config(), PreferenceModelTrainer.lora(4, 8, 0, "all"), lm.manager(), 3)) {
+            lm.model().setAdapter(ad);
+            java.util.Map<String, NDArray> params = Parameters.lora(ad);
+            float[][] g = new float[2][];
+            for (int run = 0; run < 2; run++) {
+                try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDManager m = lm.manager();
+                    SequenceBatch b = SequenceBatch.of(m, lm.tokenizer(), List.of("Once upon a time", "Tom"), List.of(" there was a dog.", " ran home."), 64, true);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray lp = b.tokenLogprobs(lm.model());
+                        NDArray seq = b.sumOverResponse(lp);
+                        NDArray l = SftTrainer.loss(lp, b.responseMask()).sum().div(Runs.scalar(m, 2))
+                                .add(DpoTrainer.loss(seq.get("0:1"), seq.get("1:"), m.create(new float[] {-20f}), m.create(new float[] {-15f}), 0.1, DpoTrainer.Loss.DPO).sum())
+                                .add(PreferenceModelTrainer.loss(seq.get("0:1"), seq.get("1:"), m.create(new float[] {0.7f})).sum());
+                        if (run == 1) {
+                            for (int i = 0; i < 5; i++) {
+                                System.gc();
+                                Thread.sleep(20);
+                            }
+                            List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
+                            for (int i = 0; i < 20000; i++) junk.add(java.nio.ByteBuffer.allocateDirect(4).putFloat(0, 1e30f));
+                        }
+                        gc.backward(l);
+                    }
+                }
+                g[run] = PreferenceModelTrainerTest.concat(gradients(params));
+                Gradients.zero(params.values());
+            }
+            assertArrayEquals(g[0], g[1], 0f);
+            lm.model().setAdapter(null);
+        }
+    }
+
+    private static java.util.Map<String, NDArray> gradients(java.util.Map<String, NDArray> params) {
+        java.util.Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.getGradient()));
+        return out;
+    }
+
     /** Compares autograd with central differences for {@code k} random float64 inputs of 3 (SFT: 6 logits) values each. */
     private static void check(String name, int k, SplittableRandom r, Function<List<NDArray>, NDArray> f) {
         try (NDManager m = NDManager.newBaseManager()) {
