@@ -18,13 +18,17 @@ import java.util.List;
  * and samples the process RSS ({@code VmRSS} in /proc/self/status) every 50 steps through the progress reports, then
  * prints the series and the least-squares slope over the second half (after allocator warm-up).
  *
- * <pre>java -cp ... rlcd4j.bench.TrainMemoryBench MODEL_DIR [steps=1000] [lora|full]</pre>
+ * With {@code gc}, a full GC runs before each sample, so the series shows live memory only: DJL keeps every array made
+ * from Java data on a direct buffer that only a GC returns, which makes plain RSS climb while the heap is quiet.
+ *
+ * <pre>java -cp ... rlcd4j.bench.TrainMemoryBench MODEL_DIR [steps=1000] [lora|full] [gc]</pre>
  */
 public final class TrainMemoryBench {
     public static void main(String[] args) {
         Path model = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         boolean lora = args.length <= 2 || args[2].equals("lora");
+        boolean gc = args.length > 3 && args[3].equals("gc");
         List<long[]> samples = new ArrayList<>(); // {step, rss kB}
         long t0 = System.nanoTime();
         Progress.setSink(new ProgressSink() {
@@ -33,6 +37,7 @@ public final class TrainMemoryBench {
             public void updated(Progress p) {
                 if (p.label().equals(SftTrainer.NAME) && p.status().isEmpty() == false && p.done() % 50 == 0
                         && (samples.isEmpty() || samples.get(samples.size() - 1)[0] != p.done())) {
+                    if (gc) System.gc();
                     samples.add(new long[] {p.done(), rssKb()});
                 }
             }
@@ -56,7 +61,7 @@ public final class TrainMemoryBench {
             if (r.adapter() != null) r.adapter().close();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("model %s, %s, %d steps in %.1f s; RSS before load %d kB%n", model.getFileName(), lora ? "LoRA r8 all targets" : "full fine-tuning", (samples.isEmpty() ? 0 : samples.get(samples.size() - 1)[0]), secs, before);
+        System.out.printf("model %s, %s%s, %d steps in %.1f s; RSS before load %d kB%n", model.getFileName(), lora ? "LoRA r8 all targets" : "full fine-tuning", gc ? ", GC before each sample" : "", (samples.isEmpty() ? 0 : samples.get(samples.size() - 1)[0]), secs, before);
         System.out.println("step\trss_kB");
         for (long[] s : samples) System.out.println(s[0] + "\t" + s[1]);
         List<long[]> half = samples.subList(samples.size() / 2, samples.size());
