@@ -215,7 +215,7 @@ public final class LlamaModel implements AutoCloseable {
             // Grouped-query attention without copying K/V: query heads are grouped [B,KV,G,T,hd] against [B,KV,1,S,hd].
             NDArray q5 = q.reshape(B, KV, G, T, hd);
             NDArray k5 = k.expandDims(2), v5 = v.expandDims(2);
-            NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(1.0f / (float) Math.sqrt(hd)).add(mask5); // [B,KV,G,T,S]
+            NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(scalar(q5, 1.0f / (float) Math.sqrt(hd))).add(mask5); // [B,KV,G,T,S]
             NDArray probs = scores.softmax(-1);
             NDArray o = probs.matMul(v5).reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) H * hd);
             x = x.add(linear(o, p + "self_attn.o_proj"));
@@ -238,7 +238,7 @@ public final class LlamaModel implements AutoCloseable {
     /** x * rsqrt(mean(x^2) + eps) * g, computed in fp32 as HF does. */
     private NDArray rmsNorm(NDArray x, NDArray g) {
         NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).pow(-0.5f));
+        NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).pow(scalar(x32, -0.5f)));
         return (dtype == DataType.FLOAT32 ? normed : normed.toType(dtype, false)).mul(g);
     }
 
@@ -263,7 +263,17 @@ public final class LlamaModel implements AutoCloseable {
         NDArray b = ab[1].getDataType() == dtype ? ab[1] : ab[1].toType(dtype, false);
         NDArray low = xin.getNDArrayInternal().linear(xin, a, null).singletonOrThrow();
         NDArray delta = low.getNDArrayInternal().linear(low, b, null).singletonOrThrow();
-        return y.add(delta.mul((float) adapter.config().scaling()));
+        return y.add(delta.mul(scalar(delta, (float) adapter.config().scaling())));
+    }
+
+    /**
+     * A 0-d tensor allocated by libtorch. DJL's {@code x.mul(float)} wraps the number in a tensor over a Java direct
+     * buffer and closes it at once; autograd keeps that tensor for the backward pass, and once the GC frees the buffer
+     * the gradient is read from freed memory (measured: d(3x)/dx came back as 1.4e-45). Scalars on the gradient path
+     * therefore go through this.
+     */
+    static NDArray scalar(NDArray like, float v) {
+        return like.getManager().full(new Shape(), v, like.getDataType());
     }
 
     private NDArray w(String name) {

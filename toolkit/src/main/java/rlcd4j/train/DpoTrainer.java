@@ -1,0 +1,317 @@
+package rlcd4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Activation;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.progress.Progress;
+import tech.tablesaw.api.Table;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Direct preference optimisation (Rafailov et al. 2023), with IPO (Azar et al. 2023) as an option, on the same pairs a
+ * preference model trains on.
+ *
+ * <pre>
+ * h       = [log pi(chosen) - log pi(rejected)] - [log ref(chosen) - log ref(rejected)]
+ * DPO     = -log sigmoid(beta h)                 log-probs summed over the response tokens
+ * IPO     = (h - 1 / (2 beta))^2                 log-probs averaged over the response tokens (as TRL)
+ * rewards = beta (log pi - log ref) of each side; logged with their margin and accuracy
+ * </pre>
+ *
+ * The reference is the starting model: with LoRA, the same base weights with the adapter switched off (one copy in
+ * memory); with full fine-tuning, its log-probs are computed once before the first step, so no second copy is kept.
+ * Texts are formatted as for SFT: {@code prompt + ' '} then {@code response.rstrip() + '\n\nHuman:' + EOS}. Both
+ * chosen and rejected log-probs are logged, since DPO may lower both while only their margin grows (trl#800).
+ * {@link Config#defaults()} follow AlpacaFarm's {@code dpo.sh}. References: TRL {@code dpo_trainer.py}; AlpacaFarm
+ * {@code examples/dpo.py}.
+ */
+public final class DpoTrainer {
+    public static final String NAME = "dpo";
+
+    public enum Loss { DPO, IPO }
+
+    /**
+     * Settings; defaults are AlpacaFarm's {@code examples/scripts/dpo.sh}.
+     *
+     * @param learningRate    1e-6
+     * @param epochs          2
+     * @param batchSize       pairs per optimiser step (128 = 8 GPUs x 1 x 16 accumulation)
+     * @param microBatchSize  pairs per forward/backward (4); memory only, not the result
+     * @param schedule        cosine
+     * @param warmupRatio     0.03
+     * @param maxLength       tokens per text, cut at the end (512)
+     * @param weightDecay     0
+     * @param maxGradNorm     1.0 (HF's default); 0 for none
+     * @param seed            42
+     * @param beta            strength of the implicit KL penalty (0.1)
+     * @param loss            DPO (sigmoid) or IPO
+     * @param lora            null: full fine-tuning; otherwise train this adapter, the reference being the bare base
+     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
+     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
+     */
+    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
+                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed, double beta,
+                         Loss loss, LoraAdapter.Config lora, int saveEvery, int keepCheckpoints) {
+        public Config {
+            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || saveEvery <= 0
+                    || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1 || !(beta > 0) || loss == null) {
+                throw new RlcdException("DPO config: learning rate, epochs, batch sizes, max length, save interval and beta must be positive, "
+                        + "the warmup ratio in [0, 1], the loss DPO or IPO and kept checkpoints non-negative; got " + this);
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(1e-6, 2, 128, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, 0.1, Loss.DPO, null, 100, 2);
+        }
+
+        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, beta, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withBeta(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, loss, lora, saveEvery, keepCheckpoints); }
+        public Config withLoss(Loss v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, v, lora, saveEvery, keepCheckpoints); }
+        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, v, saveEvery, keepCheckpoints); }
+        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, v, keepCheckpoints); }
+        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, v); }
+
+        public JsonObject toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("learning_rate", learningRate);
+            o.addProperty("epochs", epochs);
+            o.addProperty("batch_size", batchSize);
+            o.addProperty("micro_batch_size", microBatchSize);
+            o.addProperty("schedule", schedule.name().toLowerCase());
+            o.addProperty("warmup_ratio", warmupRatio);
+            o.addProperty("max_length", maxLength);
+            o.addProperty("weight_decay", weightDecay);
+            o.addProperty("max_grad_norm", maxGradNorm);
+            o.addProperty("seed", seed);
+            o.addProperty("beta", beta);
+            o.addProperty("loss", loss.name().toLowerCase());
+            o.add("lora", PreferenceModelTrainer.loraJson(lora));
+            o.addProperty("save_every", saveEvery);
+            o.addProperty("keep_checkpoints", keepCheckpoints);
+            return o;
+        }
+
+        @Override
+        public String toString() {
+            return Runs.describe(NAME, toJson());
+        }
+    }
+
+    /**
+     * @param model   the trained policy (the model passed in; see {@link SftTrainer.Result})
+     * @param adapter the trained adapter, or null after full fine-tuning
+     * @param log     one row per optimiser step: step, epoch, lr, loss, reward_chosen, reward_rejected, reward_margin,
+     *                reward_accuracy, logp_chosen, logp_rejected, grad_norm
+     */
+    public record Result(CausalLM model, LoraAdapter adapter, Table log) {}
+
+    private final Config config;
+
+    public DpoTrainer(Config config) {
+        this.config = config;
+    }
+
+    public DpoTrainer() {
+        this(Config.defaults());
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /**
+     * Per-pair loss [B] from the policy's and the reference's log-probs of each side (sums for DPO, per-token means for
+     * IPO): DPO {@code softplus(-beta h)} = -log sigmoid(beta h), IPO {@code (h - 1/(2 beta))^2}.
+     */
+    public static NDArray loss(NDArray policyChosen, NDArray policyRejected, NDArray refChosen, NDArray refRejected, double beta, Loss type) {
+        NDArray h = policyChosen.sub(policyRejected).sub(refChosen.sub(refRejected));
+        return switch (type) {
+            case DPO -> Activation.softPlus(h.mul(Runs.scalar(h, -beta)));
+            case IPO -> h.sub(Runs.scalar(h, 1.0 / (2 * beta))).square();
+        };
+    }
+
+    /**
+     * Trains {@code model} on {@code pairs} ({@code prompt}, {@code chosen}, {@code rejected}). Checkpoints, log, resume
+     * and the saved result are as for {@link SftTrainer#train}.
+     */
+    public Result train(CausalLM model, Table pairs, Path outDir) {
+        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
+        List<String> prompts = Runs.texts(pairs, "prompt", what);
+        List<String> chosen = Runs.texts(pairs, "chosen", what);
+        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        int n = prompts.size();
+        if (n == 0) throw new RlcdException(what + ": no rows");
+        JsonObject cfg = config.toJson();
+        String fp = Runs.fingerprint(prompts, chosen, rejected);
+        System.err.println(config);
+        long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
+        long total = stepsPerEpoch * config.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+        boolean ipo = config.loss() == Loss.IPO;
+
+        NDManager m = model.manager();
+        // The reference: the model as it is now, without any adapter. Computed before a checkpoint may be restored.
+        model.model().setAdapter(null);
+        model.model().setTraining(false);
+        double[][] ref = referenceLogprobs(model, prompts, chosen, rejected, ipo);
+        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
+        boolean ok = false;
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+            model.model().setAdapter(adapter);
+            if (adapter == null) Runs.ownWeights(model.model());
+            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter) : Parameters.full(model.model());
+            JsonObject resumed = Runs.resume(outDir, NAME, cfg, fp, params, opt, m);
+            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
+            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
+            if (resumed == null && logFile != null) PreferenceModelTrainer.deleteQuietly(logFile);
+            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
+            float beta = (float) config.beta();
+            try (Progress p = Progress.start(NAME, total)) {
+                p.set(start);
+                int[] order = null;
+                long orderEpoch = -1;
+                for (long step = start; step < total; step++) {
+                    long epoch = step / stepsPerEpoch;
+                    if (epoch != orderEpoch) {
+                        order = Runs.order(n, config.seed(), epoch);
+                        orderEpoch = epoch;
+                    }
+                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
+                    int to = Math.min(n, from + config.batchSize());
+                    int count = to - from;
+                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
+                    model.model().setTraining(true);
+                    double loss = 0, rc = 0, rr = 0, acc = 0, lc = 0, lrj = 0;
+                    for (int c = from; c < to; c += config.microBatchSize()) {
+                        int e = Math.min(to, c + config.microBatchSize()), k = e - c;
+                        List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
+                        float[] refC = new float[k], refR = new float[k];
+                        for (int pass = 0; pass < 2; pass++) {
+                            for (int i = c; i < e; i++) {
+                                int row = order[i];
+                                String[] t = SftTrainer.text(prompts.get(row), pass == 0 ? chosen.get(row) : rejected.get(row));
+                                ps.add(t[0]);
+                                rs.add(t[1]);
+                                refC[i - c] = (float) ref[0][row];
+                                refR[i - c] = (float) ref[1][row];
+                            }
+                        }
+                        try (NDScope scope = new NDScope()) {
+                            scope.suppressNotUsedWarning();
+                            SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                NDArray lp = sequenceLogprobs(b, b.tokenLogprobs(model.model()), ipo); // [2k]
+                                NDArray pc = lp.get("0:" + k), pr = lp.get(k + ":");
+                                NDArray rC = m.create(refC), rR = m.create(refR);
+                                NDArray l = loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count));
+                                gc.backward(l);
+                                loss += l.getFloat();
+                                float[] pcv = pc.toFloatArray(), prv = pr.toFloatArray();
+                                for (int i = 0; i < k; i++) {
+                                    double a = beta * (pcv[i] - refC[i]), r = beta * (prv[i] - refR[i]);
+                                    rc += a / count;
+                                    rr += r / count;
+                                    if (a > r) acc += 1.0 / count;
+                                    lc += pcv[i] / count;
+                                    lrj += prv[i] / count;
+                                }
+                            }
+                        }
+                    }
+                    Finite.check(NAME, step + 1, "loss", loss);
+                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
+                    double rate = lr.at(step);
+                    opt.step(params, rate);
+
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    row.put("step", (double) (step + 1));
+                    row.put("epoch", (step + 1) / (double) stepsPerEpoch);
+                    row.put("lr", rate);
+                    row.put("loss", loss);
+                    row.put("reward_chosen", rc);
+                    row.put("reward_rejected", rr);
+                    row.put("reward_margin", rc - rr);
+                    row.put("reward_accuracy", acc);
+                    row.put("logp_chosen", lc);
+                    row.put("logp_rejected", lrj);
+                    row.put("grad_norm", gradNorm);
+                    log.add(row);
+                    p.advance(1);
+                    p.status(String.format("loss %.4f margin %.4f", loss, rc - rr));
+                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || step + 1 == total)) {
+                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, fp, config.seed()), config.keepCheckpoints());
+                    }
+                }
+            }
+            model.model().setTraining(false);
+            if (outDir != null) {
+                if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
+                else model.save(outDir);
+            }
+            ok = true;
+            return new Result(model, adapter, log.toTable());
+        } finally {
+            model.model().setTraining(false);
+            if (!ok && adapter != null) {
+                model.model().setAdapter(null);
+                adapter.close();
+            }
+        }
+    }
+
+    /** Sequence log-probs [B]: summed over response tokens, or averaged for IPO. */
+    private static NDArray sequenceLogprobs(SequenceBatch b, NDArray tokenLogprobs, boolean mean) {
+        NDArray sum = b.sumOverResponse(tokenLogprobs);
+        return mean ? sum.div(b.responseMask().sum(new int[] {1}).maximum(1f)) : sum;
+    }
+
+    /** The reference's log-probs of every pair's chosen [0] and rejected [1] response, without gradients. */
+    private double[][] referenceLogprobs(CausalLM model, List<String> prompts, List<String> chosen, List<String> rejected, boolean mean) {
+        int n = prompts.size();
+        double[][] out = new double[2][n];
+        int batch = Math.max(1, config.microBatchSize());
+        try (Progress p = Progress.start("dpo reference log-probs", 2L * n)) {
+            for (int side = 0; side < 2; side++) {
+                for (int s = 0; s < n; s += batch) {
+                    int e = Math.min(n, s + batch);
+                    List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
+                    for (int i = s; i < e; i++) {
+                        String[] t = SftTrainer.text(prompts.get(i), side == 0 ? chosen.get(i) : rejected.get(i));
+                        ps.add(t[0]);
+                        rs.add(t[1]);
+                    }
+                    try (NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        SequenceBatch b = SequenceBatch.of(model.manager(), model.tokenizer(), ps, rs, config.maxLength(), true);
+                        float[] v = sequenceLogprobs(b, b.tokenLogprobs(model.model()), mean).toFloatArray();
+                        for (int i = 0; i < v.length; i++) out[side][s + i] = v[i];
+                    }
+                    p.advance(e - s);
+                }
+            }
+        }
+        return out;
+    }
+}

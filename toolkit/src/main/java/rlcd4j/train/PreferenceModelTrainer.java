@@ -1,0 +1,417 @@
+package rlcd4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Activation;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.progress.Progress;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Trains a preference (reward) model on pairs, as RLCD did with AlpacaFarm's reward-modelling script.
+ *
+ * <pre>
+ * r(x, y)  = head(backbone(prompt + ' ' + y.rstrip() + '\n\nHuman:'))[last real token]
+ * loss     = BCEWithLogits(r(x, chosen) - r(x, rejected), p_chosen)      averaged over the step's pairs
+ * </pre>
+ *
+ * The paper writes the loss as {@code BCEWithLogits(r(output_2) - r(output_1), P(output_2 better))}; with
+ * {@code chosen}/{@code rejected} and {@code p_chosen} it is the same loss, since BCE(x, p) = BCE(-x, 1 - p). RLCD's
+ * pairs carry hard labels ({@code p_chosen} = 1, the default when the column is absent); RLAIF's carry the scorer's
+ * soft probability.
+ *
+ * <p>Input: a table with columns {@code prompt}, {@code chosen}, {@code rejected} and optionally {@code p_chosen}.
+ * {@link Config#defaults()} are the paper's settings. A held-out split ({@code evalSize} pairs, seeded) is scored
+ * every {@code evalEvery} steps and at the end: accuracy and mean margin. {@link #humanAgreement} scores human-labelled
+ * pairs (Anthropic HH-RLHF) as the paper's Table 5 does. References: AlpacaFarm {@code reward_modeling.sh},
+ * {@code rl/reward_model.py}; RLCD patch {@code evaluate_reward_model_human_agreement.py}.
+ */
+public final class PreferenceModelTrainer {
+    public static final String NAME = "train-pm";
+
+    /**
+     * Settings; defaults are AlpacaFarm's {@code reward_modeling.sh} as RLCD ran it.
+     *
+     * @param learningRate    peak learning rate (3e-6)
+     * @param epochs          passes over the training pairs (1)
+     * @param batchSize       pairs per optimiser step (16 = 8 GPUs x 1 x 2 accumulation)
+     * @param microBatchSize  pairs per forward/backward; gradients accumulate to {@code batchSize}. Changes memory only,
+     *                        not the result (each pair's loss is divided by the step's pair count)
+     * @param schedule        learning-rate schedule (cosine)
+     * @param warmupRatio     fraction of the steps spent warming up linearly from 0 (0.03)
+     * @param maxLength       tokens per text, longer texts are cut at the end (512)
+     * @param weightDecay     AdamW decoupled weight decay (0)
+     * @param maxGradNorm     global gradient-norm clip, 0 for none (1.0, HF's default)
+     * @param seed            data order, held-out split, head and adapter init, dropout (42)
+     * @param lora            null: full fine-tuning, as the paper; otherwise the adapter to train on a frozen base
+     * @param evalSize        pairs held out from the data (500, as AlpacaFarm); 0: none
+     * @param evalEvery       evaluate every this many steps (10, as AlpacaFarm); 0: only at the end
+     * @param evalBatchSize   pairs per forward when evaluating (8)
+     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
+     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
+     */
+    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
+                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed,
+                         LoraAdapter.Config lora, int evalSize, int evalEvery, int evalBatchSize, int saveEvery, int keepCheckpoints) {
+        public Config {
+            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || evalSize < 0
+                    || evalEvery < 0 || evalBatchSize <= 0 || saveEvery <= 0 || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1) {
+                throw new RlcdException("preference-model config: learning rate, epochs, batch sizes, max length and save interval must be positive, "
+                        + "the warmup ratio in [0, 1], eval size, eval interval and kept checkpoints non-negative; got " + this);
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(3e-6, 1, 16, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, null, 500, 10, 8, 100, 2);
+        }
+
+        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withEvalSize(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, v, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withEvalEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, v, evalBatchSize, saveEvery, keepCheckpoints); }
+        public Config withEvalBatchSize(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, v, saveEvery, keepCheckpoints); }
+        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, v, keepCheckpoints); }
+        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, v); }
+
+        /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
+        public JsonObject toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("learning_rate", learningRate);
+            o.addProperty("epochs", epochs);
+            o.addProperty("batch_size", batchSize);
+            o.addProperty("micro_batch_size", microBatchSize);
+            o.addProperty("schedule", schedule.name().toLowerCase());
+            o.addProperty("warmup_ratio", warmupRatio);
+            o.addProperty("max_length", maxLength);
+            o.addProperty("weight_decay", weightDecay);
+            o.addProperty("max_grad_norm", maxGradNorm);
+            o.addProperty("seed", seed);
+            o.add("lora", loraJson(lora));
+            o.addProperty("eval_size", evalSize);
+            o.addProperty("eval_every", evalEvery);
+            o.addProperty("eval_batch_size", evalBatchSize);
+            o.addProperty("save_every", saveEvery);
+            o.addProperty("keep_checkpoints", keepCheckpoints);
+            return o;
+        }
+
+        @Override
+        public String toString() {
+            return Runs.describe(NAME, toJson());
+        }
+    }
+
+    /**
+     * What training produced.
+     *
+     * @param model the trained preference model (the caller closes it; with full fine-tuning its backbone is the
+     *              {@code backbone} passed in, trained in place)
+     * @param log   one row per optimiser step: step, epoch, lr, loss, accuracy, margin, grad_norm, and eval_* columns
+     *              on the steps that evaluated
+     * @param eval  held-out metrics at the end (one row), or an empty table when nothing was held out
+     */
+    public record Result(PreferenceModel model, Table log, Table eval) {}
+
+    private final Config config;
+
+    public PreferenceModelTrainer(Config config) {
+        this.config = config;
+    }
+
+    public PreferenceModelTrainer() {
+        this(Config.defaults());
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /**
+     * Per-pair loss [B]: {@code BCEWithLogits(rChosen - rRejected, pChosen) = softplus(x) - p x} with
+     * {@code x = rChosen - rRejected}.
+     */
+    public static NDArray loss(NDArray rChosen, NDArray rRejected, NDArray pChosen) {
+        NDArray x = rChosen.sub(rRejected);
+        return Activation.softPlus(x).sub(x.mul(pChosen));
+    }
+
+    /**
+     * Trains a new preference model on {@code backbone} with {@code pairs}. With {@code outDir} non-null, checkpoints go
+     * to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final model to {@code outDir}
+     * ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from it, ending with the same
+     * weights as a run that was never interrupted.
+     */
+    public Result train(CausalLM backbone, Table pairs, Path outDir) {
+        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
+        List<String> prompts = Runs.texts(pairs, "prompt", what);
+        List<String> chosen = Runs.texts(pairs, "chosen", what);
+        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        double[] pChosen = Runs.pChosen(pairs, what);
+        int n = prompts.size();
+        if (config.evalSize() >= n) {
+            throw new RlcdException(what + ": " + n + " pairs, but eval size is " + config.evalSize() + "; hold out fewer (withEvalSize)");
+        }
+        // Held-out split: the first evalSize pairs of a seeded permutation, the rest trains.
+        int[] perm = Runs.order(n, config.seed(), -1);
+        int[] evalIdx = java.util.Arrays.copyOfRange(perm, 0, config.evalSize());
+        int[] trainIdx = java.util.Arrays.copyOfRange(perm, config.evalSize(), n);
+        java.util.Arrays.sort(evalIdx);
+        java.util.Arrays.sort(trainIdx);
+        Table evalPairs = evalIdx.length == 0 ? pairs.emptyCopy() : pairs.rows(evalIdx);
+        int nTrain = trainIdx.length;
+
+        JsonObject cfg = config.toJson();
+        String data = Runs.fingerprint(prompts, chosen, rejected, java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
+        System.err.println(config);
+        long stepsPerEpoch = (nTrain + config.batchSize() - 1) / config.batchSize();
+        long total = stepsPerEpoch * config.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+
+        if (config.lora() == null) Runs.ownWeights(backbone.model());
+        PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), config.seed());
+        boolean ok = false;
+        NDManager m = backbone.manager();
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+            Map<String, NDArray> params = pm.trainable();
+            JsonObject resumed = Runs.resume(outDir, NAME, cfg, data, params, opt, m);
+            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
+            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
+            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
+            if (resumed == null && logFile != null) deleteQuietly(logFile);
+            Map<String, Double> evalNow = Map.of();
+            try (Progress p = Progress.start(NAME, total)) {
+                p.set(start);
+                int[] order = null;
+                long orderEpoch = -1;
+                for (long step = start; step < total; step++) {
+                    long epoch = step / stepsPerEpoch;
+                    if (epoch != orderEpoch) {
+                        order = Runs.order(nTrain, config.seed(), epoch);
+                        orderEpoch = epoch;
+                    }
+                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
+                    int to = Math.min(nTrain, from + config.batchSize());
+                    int count = to - from;
+                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
+                    backbone.model().setTraining(true);
+                    double loss = 0, correct = 0, margin = 0;
+                    for (int c = from; c < to; c += config.microBatchSize()) {
+                        int e = Math.min(to, c + config.microBatchSize());
+                        List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
+                        float[] labels = new float[e - c];
+                        for (int pass = 0; pass < 2; pass++) {
+                            for (int i = c; i < e; i++) {
+                                int row = trainIdx[order[i]];
+                                String[] t = PreferenceModel.text(prompts.get(row), pass == 0 ? chosen.get(row) : rejected.get(row));
+                                ps.add(t[0]);
+                                rs.add(t[1]);
+                                labels[i - c] = (float) pChosen[row];
+                            }
+                        }
+                        try (NDScope scope = new NDScope()) {
+                            scope.suppressNotUsedWarning();
+                            SequenceBatch b = SequenceBatch.of(m, backbone.tokenizer(), ps, rs, config.maxLength(), false);
+                            int k = e - c;
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                NDArray r = pm.rewards(b);
+                                NDArray l = loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div(Runs.scalar(m, count));
+                                gc.backward(l);
+                                loss += l.getFloat();
+                                float[] rv = r.toFloatArray();
+                                for (int i = 0; i < k; i++) {
+                                    double d = rv[i] - rv[k + i];
+                                    margin += d / count;
+                                    if (labels[i] >= 0.5 ? d > 0 : d < 0) correct += 1.0 / count;
+                                }
+                            }
+                        }
+                    }
+                    Finite.check(NAME, step + 1, "loss", loss);
+                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
+                    double rate = lr.at(step);
+                    opt.step(params, rate);
+
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    row.put("step", (double) (step + 1));
+                    row.put("epoch", (step + 1) / (double) stepsPerEpoch);
+                    row.put("lr", rate);
+                    row.put("loss", loss);
+                    row.put("accuracy", correct);
+                    row.put("margin", margin);
+                    row.put("grad_norm", gradNorm);
+                    boolean last = step + 1 == total;
+                    if (config.evalSize() > 0 && (last || (config.evalEvery() > 0 && (step + 1) % config.evalEvery() == 0))) {
+                        backbone.model().setTraining(false);
+                        evalNow = metrics(pm, evalPairs, config.evalBatchSize());
+                        evalNow.forEach((key, v) -> row.put("eval_" + key, v));
+                    }
+                    log.add(row);
+                    p.advance(1);
+                    p.status(String.format("loss %.4f acc %.2f margin %.3f", loss, correct, margin));
+                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || last)) {
+                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, data, config.seed()), config.keepCheckpoints());
+                    }
+                }
+            }
+            backbone.model().setTraining(false);
+            if (evalNow.isEmpty() && config.evalSize() > 0) evalNow = metrics(pm, evalPairs, config.evalBatchSize());
+            if (outDir != null) pm.save(outDir);
+            ok = true;
+            return new Result(pm, log.toTable(), toTable("held-out", evalNow));
+        } finally {
+            backbone.model().setTraining(false);
+            if (!ok) pm.close();
+        }
+    }
+
+    /**
+     * Held-out metrics of {@code pm} on pairs ({@code prompt}, {@code chosen}, {@code rejected}, optional
+     * {@code p_chosen}): one row with {@code pairs}, {@code accuracy} (the margin has the label's sign), {@code margin}
+     * (mean r_chosen - r_rejected) and {@code loss} (mean BCE).
+     */
+    public static Table evaluate(PreferenceModel pm, Table pairs) {
+        return toTable("held-out", metrics(pm, pairs, 8));
+    }
+
+    private static Map<String, Double> metrics(PreferenceModel pm, Table pairs, int batch) {
+        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
+        List<String> prompts = Runs.texts(pairs, "prompt", what);
+        double[] p = Runs.pChosen(pairs, what);
+        double[] rc = pm.score(prompts, Runs.texts(pairs, "chosen", what), batch);
+        double[] rr = pm.score(prompts, Runs.texts(pairs, "rejected", what), batch);
+        double acc = 0, margin = 0, loss = 0;
+        int n = rc.length;
+        for (int i = 0; i < n; i++) {
+            double d = rc[i] - rr[i];
+            if (p[i] >= 0.5 ? d > 0 : d < 0) acc++;
+            margin += d;
+            loss += Math.max(d, 0) + Math.log1p(Math.exp(-Math.abs(d))) - p[i] * d;
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("pairs", (double) n);
+        out.put("accuracy", n == 0 ? Double.NaN : acc / n);
+        out.put("margin", n == 0 ? Double.NaN : margin / n);
+        out.put("loss", n == 0 ? Double.NaN : loss / n);
+        return out;
+    }
+
+    /**
+     * Agreement with human-labelled pairs, as the paper's Table 5 (RLCD's
+     * {@code evaluate_reward_model_human_agreement.py}): each side is scored as a whole transcript,
+     * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'} (with a {@code prompt} column,
+     * {@code (prompt + chosen).strip() + '\n\nHuman:'}), cut at the model's max length like the paper's tokenizer. Returns
+     * one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean sigmoid(r_chosen -
+     * r_rejected)).
+     */
+    public static Table humanAgreement(PreferenceModel pm, Table humanPairs) {
+        return humanAgreement(pm, humanPairs, 8);
+    }
+
+    public static Table humanAgreement(PreferenceModel pm, Table humanPairs, int batchSize) {
+        String what = "human pairs" + (humanPairs.name() == null ? "" : " " + humanPairs.name());
+        List<String> chosen = Runs.texts(humanPairs, "chosen", what), rejected = Runs.texts(humanPairs, "rejected", what);
+        List<String> prompts = humanPairs.containsColumn("prompt") ? Runs.texts(humanPairs, "prompt", what) : null;
+        List<String> c = new ArrayList<>(), r = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            String pre = prompts == null ? "" : prompts.get(i);
+            c.add((pre + chosen.get(i)).strip() + PreferenceModel.END);
+            r.add((pre + rejected.get(i)).strip() + PreferenceModel.END);
+        }
+        double[] rc = scoreTexts(pm, c, batchSize), rr = scoreTexts(pm, r, batchSize);
+        double acc = 0, prob = 0;
+        for (int i = 0; i < rc.length; i++) {
+            double d = rc[i] - rr[i];
+            if (d > 0) acc++;
+            prob += 1 / (1 + Math.exp(-d));
+        }
+        int n = rc.length;
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("pairs", (double) n);
+        out.put("accuracy", n == 0 ? Double.NaN : acc / n);
+        out.put("mean_prob", n == 0 ? Double.NaN : prob / n);
+        return toTable("human agreement", out);
+    }
+
+    /** Rewards of whole texts (no prompt/response split), batched, without gradients. */
+    private static double[] scoreTexts(PreferenceModel pm, List<String> texts, int batchSize) {
+        double[] out = new double[texts.size()];
+        CausalLM lm = pm.backbone();
+        try (Progress p = Progress.start("score", texts.size())) {
+            for (int s = 0; s < texts.size(); s += batchSize) {
+                int e = Math.min(texts.size(), s + batchSize);
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    List<String> part = texts.subList(s, e);
+                    SequenceBatch b = SequenceBatch.of(lm.manager(), lm.tokenizer(), part, java.util.Collections.nCopies(part.size(), ""), pm.maxLength(), false);
+                    float[] v = pm.rewards(b).toFloatArray();
+                    for (int i = 0; i < v.length; i++) out[s + i] = v[i];
+                }
+                p.advance(e - s);
+            }
+        }
+        return out;
+    }
+
+    private static Table toTable(String name, Map<String, Double> metrics) {
+        Table t = Table.create(name);
+        metrics.forEach((k, v) -> {
+            if (k.equals("pairs")) t.addColumns(IntColumn.create(k, new int[] {v.intValue()}));
+            else t.addColumns(DoubleColumn.create(k, new double[] {v}));
+        });
+        return t;
+    }
+
+    static JsonObject loraJson(LoraAdapter.Config lora) {
+        if (lora == null) return null;
+        JsonObject o = new JsonObject();
+        o.addProperty("rank", lora.rank());
+        o.addProperty("alpha", lora.alpha());
+        o.addProperty("dropout", lora.dropout());
+        JsonArray t = new JsonArray();
+        LoraAdapter.ALL_TARGETS.stream().filter(lora.targets()::contains).forEach(t::add);
+        o.add("targets", t);
+        return o;
+    }
+
+    /** A LoRA config from PEFT-style arguments; targets may be a comma list or "all". */
+    public static LoraAdapter.Config lora(int rank, double alpha, double dropout, String targets) {
+        Set<String> t = new LinkedHashSet<>();
+        if (targets.equals("all")) t.addAll(LoraAdapter.ALL_TARGETS);
+        else for (String s : targets.split(",")) if (!s.isBlank()) t.add(s.strip());
+        return new LoraAdapter.Config(rank, alpha, dropout, t);
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException e) {
+            throw new RlcdException(p + ": cannot delete the old log: " + e.getMessage(), e);
+        }
+    }
+}

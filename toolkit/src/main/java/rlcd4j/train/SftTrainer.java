@@ -1,0 +1,249 @@
+package rlcd4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import rlcd4j.RlcdException;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.progress.Progress;
+import tech.tablesaw.api.Table;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Supervised fine-tuning on prompt/response pairs with the loss on the response tokens only: RLCD's context
+ * distillation, which trains the base model on the RLCD-chosen output for the original (unmodified) prompt.
+ *
+ * <pre>
+ * text   = prompt + ' '  |  response.rstrip() + '\n\nHuman:' + EOS          (| : where the loss starts)
+ * loss_i = mean over response tokens t of  -log p(token_t | tokens before t)
+ * loss   = mean over the step's examples of loss_i
+ * </pre>
+ *
+ * The per-example token mean is what AlpacaFarm's {@code sft.sh} computes with one example per device; it makes the
+ * result independent of the micro-batch size. Input: a table with {@code prompt} and {@code response} (or a pairs
+ * table, whose {@code chosen} is used). {@link Config#defaults()} are the paper's settings. Reference: AlpacaFarm
+ * {@code examples/scripts/sft.sh}, {@code supervised.py}; RLCD {@code format_context_distillation_training_data.py}.
+ */
+public final class SftTrainer {
+    public static final String NAME = "sft";
+
+    /**
+     * Settings; defaults are AlpacaFarm's {@code sft.sh} as RLCD ran it.
+     *
+     * @param learningRate    peak learning rate (2e-5)
+     * @param epochs          passes over the data (3)
+     * @param batchSize       examples per optimiser step (128 = 8 GPUs x 1 x 16 accumulation)
+     * @param microBatchSize  examples per forward/backward (4); memory only, not the result
+     * @param schedule        cosine
+     * @param warmupRatio     0.03
+     * @param maxLength       tokens per example, cut at the end (512)
+     * @param weightDecay     0
+     * @param maxGradNorm     1.0 (HF's default); 0 for none
+     * @param seed            42
+     * @param lora            null: full fine-tuning (the paper); otherwise train this adapter on the frozen base
+     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
+     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
+     */
+    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
+                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed,
+                         LoraAdapter.Config lora, int saveEvery, int keepCheckpoints) {
+        public Config {
+            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || saveEvery <= 0
+                    || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1) {
+                throw new RlcdException("SFT config: learning rate, epochs, batch sizes, max length and save interval must be positive, "
+                        + "the warmup ratio in [0, 1] and kept checkpoints non-negative; got " + this);
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(2e-5, 3, 128, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, null, 100, 2);
+        }
+
+        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, lora, saveEvery, keepCheckpoints); }
+        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, lora, saveEvery, keepCheckpoints); }
+        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, saveEvery, keepCheckpoints); }
+        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, v, keepCheckpoints); }
+        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, v); }
+
+        public JsonObject toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("learning_rate", learningRate);
+            o.addProperty("epochs", epochs);
+            o.addProperty("batch_size", batchSize);
+            o.addProperty("micro_batch_size", microBatchSize);
+            o.addProperty("schedule", schedule.name().toLowerCase());
+            o.addProperty("warmup_ratio", warmupRatio);
+            o.addProperty("max_length", maxLength);
+            o.addProperty("weight_decay", weightDecay);
+            o.addProperty("max_grad_norm", maxGradNorm);
+            o.addProperty("seed", seed);
+            o.add("lora", PreferenceModelTrainer.loraJson(lora));
+            o.addProperty("save_every", saveEvery);
+            o.addProperty("keep_checkpoints", keepCheckpoints);
+            return o;
+        }
+
+        @Override
+        public String toString() {
+            return Runs.describe(NAME, toJson());
+        }
+    }
+
+    /**
+     * @param model   the model trained (the one passed in: full fine-tuning changed its weights in place; with LoRA its
+     *                weights are untouched and {@code adapter} is active on it)
+     * @param adapter the trained adapter, or null after full fine-tuning
+     * @param log     one row per optimiser step: step, epoch, lr, loss, tokens, truncated, grad_norm
+     */
+    public record Result(CausalLM model, LoraAdapter adapter, Table log) {}
+
+    private final Config config;
+
+    public SftTrainer(Config config) {
+        this.config = config;
+    }
+
+    public SftTrainer() {
+        this(Config.defaults());
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /**
+     * Per-example loss [B]: the mean negative log-probability of the response tokens. {@code tokenLogprobs} and
+     * {@code responseMask} are [B, T]; an example with no response token left after truncation has loss 0.
+     */
+    public static NDArray loss(NDArray tokenLogprobs, NDArray responseMask) {
+        NDArray count = responseMask.sum(new int[] {1}).maximum(1f);
+        return tokenLogprobs.mul(responseMask).sum(new int[] {1}).neg().div(count);
+    }
+
+    /** The text split the paper trains on: {@code prompt + ' '} and {@code response.rstrip() + '\n\nHuman:'} (EOS follows). */
+    public static String[] text(String prompt, String response) {
+        return new String[] {prompt + " ", response.stripTrailing() + PreferenceModel.END};
+    }
+
+    /**
+     * Fine-tunes {@code model} on {@code data}. With {@code outDir} non-null, checkpoints go to
+     * {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl}, and the result to {@code outDir}: the whole
+     * model as a Hugging Face folder ({@code config.json}, {@code model.safetensors}) or, with LoRA, the adapter in
+     * PEFT's layout ({@code adapter_model.safetensors}, {@code adapter_config.json}). A run resumes from the latest
+     * checkpoint in {@code outDir} and ends with the same weights as an uninterrupted one.
+     */
+    public Result train(CausalLM model, Table data, Path outDir) {
+        String what = "SFT data" + (data.name() == null ? "" : " " + data.name());
+        List<String> prompts = Runs.texts(data, "prompt", what);
+        List<String> responses = Runs.texts(data, data.containsColumn("response") ? "response" : "chosen", what);
+        int n = prompts.size();
+        if (n == 0) throw new RlcdException(what + ": no rows");
+        JsonObject cfg = config.toJson();
+        String fp = Runs.fingerprint(prompts, responses);
+        System.err.println(config);
+        long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
+        long total = stepsPerEpoch * config.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+
+        NDManager m = model.manager();
+        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
+        boolean ok = false;
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+            model.model().setAdapter(adapter);
+            if (adapter == null) Runs.ownWeights(model.model());
+            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter) : Parameters.full(model.model());
+            JsonObject resumed = Runs.resume(outDir, NAME, cfg, fp, params, opt, m);
+            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
+            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
+            if (resumed == null && logFile != null) PreferenceModelTrainer.deleteQuietly(logFile);
+            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
+            try (Progress p = Progress.start(NAME, total)) {
+                p.set(start);
+                int[] order = null;
+                long orderEpoch = -1;
+                for (long step = start; step < total; step++) {
+                    long epoch = step / stepsPerEpoch;
+                    if (epoch != orderEpoch) {
+                        order = Runs.order(n, config.seed(), epoch);
+                        orderEpoch = epoch;
+                    }
+                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
+                    int to = Math.min(n, from + config.batchSize());
+                    int count = to - from;
+                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
+                    model.model().setTraining(true);
+                    double loss = 0, tokens = 0, truncated = 0;
+                    for (int c = from; c < to; c += config.microBatchSize()) {
+                        int e = Math.min(to, c + config.microBatchSize());
+                        List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
+                        for (int i = c; i < e; i++) {
+                            String[] t = text(prompts.get(order[i]), responses.get(order[i]));
+                            ps.add(t[0]);
+                            rs.add(t[1]);
+                        }
+                        try (NDScope scope = new NDScope()) {
+                            scope.suppressNotUsedWarning();
+                            SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
+                            for (boolean t : b.truncated()) if (t) truncated++;
+                            tokens += b.responseMask().sum().getFloat();
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                NDArray l = loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div(Runs.scalar(m, count));
+                                gc.backward(l);
+                                loss += l.getFloat();
+                            }
+                        }
+                    }
+                    Finite.check(NAME, step + 1, "loss", loss);
+                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
+                    double rate = lr.at(step);
+                    opt.step(params, rate);
+
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    row.put("step", (double) (step + 1));
+                    row.put("epoch", (step + 1) / (double) stepsPerEpoch);
+                    row.put("lr", rate);
+                    row.put("loss", loss);
+                    row.put("tokens", tokens);
+                    row.put("truncated", truncated);
+                    row.put("grad_norm", gradNorm);
+                    log.add(row);
+                    p.advance(1);
+                    p.status(String.format("loss %.4f", loss));
+                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || step + 1 == total)) {
+                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, fp, config.seed()), config.keepCheckpoints());
+                    }
+                }
+            }
+            model.model().setTraining(false);
+            if (outDir != null) {
+                if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
+                else model.save(outDir);
+            }
+            ok = true;
+            return new Result(model, adapter, log.toTable());
+        } finally {
+            model.model().setTraining(false);
+            if (!ok && adapter != null) {
+                model.model().setAdapter(null);
+                adapter.close();
+            }
+        }
+    }
+}
