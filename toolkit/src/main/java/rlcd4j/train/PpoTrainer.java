@@ -85,6 +85,7 @@ public final class PpoTrainer implements AutoCloseable {
             int rolloutBatchSize,   // 512
             int stepBatchSize,      // 256 rollouts per optimiser step
             int microBatchSize,     // 4 rollouts per forward/backward (gradient accumulation; no effect on the result)
+            int generationBatchSize,// 32 prompts sampled together (memory/speed only: each row has its own seeded sampler)
             int responseLength,     // 300 new tokens
             double temperature,     // 1.0
             int topK,               // 0 (off)
@@ -103,6 +104,7 @@ public final class PpoTrainer implements AutoCloseable {
             positive("rolloutBatchSize", rolloutBatchSize);
             positive("stepBatchSize", stepBatchSize);
             positive("microBatchSize", microBatchSize);
+            positive("generationBatchSize", generationBatchSize);
             positive("responseLength", responseLength);
             positive("queryLength", queryLength);
             positive("totalSteps", totalSteps);
@@ -122,41 +124,42 @@ public final class PpoTrainer implements AutoCloseable {
 
         public static Config defaults() {
             return new Config(0.002, false, 6, 0.1, 1, 1, 0.2, 0.2, 0.1, 2, 1e-5, 1e-5, 5, 1.0,
-                    512, 256, 4, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, -1.0, true, 80, 20, 42, null);
+                    512, 256, 4, 32, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, -1.0, true, 80, 20, 42, null);
         }
 
         public Config withKlCoef(double v) { return with("klCoef", v); }
-        public Config withAdaptiveKl(double target, double beta) { return with("adaptiveKl", true).with("klTarget", target).with("klBeta", beta); }
-        public Config withGae(double g, double l) { return with("gamma", g).with("lambda", l); }
-        public Config withClip(double policy, double value) { return with("clip", policy).with("valueClip", value); }
+        public Config withAdaptiveKl(double target, double beta) { return with("adaptiveKl", true, "klTarget", target, "klBeta", beta); }
+        public Config withGae(double g, double l) { return with("gamma", g, "lambda", l); }
+        public Config withClip(double policy, double value) { return with("clip", policy, "valueClip", value); }
         public Config withVfCoef(double v) { return with("vfCoef", v); }
         public Config withPpoEpochs(int v) { return with("ppoEpochs", v); }
         public Config withLr(double v) { return with("lr", v); }
         public Config withWarmupSteps(int v) { return with("warmupSteps", v); }
         public Config withMaxGradNorm(double v) { return with("maxGradNorm", v); }
-        public Config withBatches(int rollout, int step, int micro) { return with("rolloutBatchSize", rollout).with("stepBatchSize", step).with("microBatchSize", micro); }
+        public Config withBatches(int rollout, int step, int micro) { return with("rolloutBatchSize", rollout, "stepBatchSize", step, "microBatchSize", micro); }
+        public Config withGenerationBatchSize(int v) { return with("generationBatchSize", v); }
         public Config withResponseLength(int v) { return with("responseLength", v); }
-        public Config withSampling(double temperature, int topK, double topP) { return with("temperature", temperature).with("topK", topK).with("topP", topP); }
+        public Config withSampling(double temperature, int topK, double topP) { return with("temperature", temperature, "topK", topK, "topP", topP); }
         public Config withQueryLength(int v) { return with("queryLength", v); }
-        public Config withStop(String stop, double penalty) { return with("stop", stop).with("penaltyReward", penalty); }
+        public Config withStop(String stop, double penalty) { return with("stop", stop, "penaltyReward", penalty); }
         public Config withWhitenRewards(boolean v) { return with("whitenRewards", v); }
-        public Config withSteps(int total, int save) { return with("totalSteps", total).with("saveSteps", save); }
+        public Config withSteps(int total, int save) { return with("totalSteps", total, "saveSteps", save); }
         public Config withSeed(long v) { return with("seed", v); }
         public Config withLora(LoraAdapter.Config v) { return with("lora", v); }
 
-        /** A copy with one component replaced, by name (keeps the withers one line each). */
-        private Config with(String name, Object value) {
+        /** A copy with components replaced by name ({@code name, value, name, value...}); keeps the withers one line each. */
+        private Config with(Object... namesAndValues) {
             RecordComponent[] rc = Config.class.getRecordComponents();
+            Map<String, Object> changes = new java.util.HashMap<>();
+            for (int i = 0; i < namesAndValues.length; i += 2) changes.put((String) namesAndValues[i], namesAndValues[i + 1]);
             Object[] args = new Object[rc.length];
             Class<?>[] types = new Class<?>[rc.length];
-            boolean found = false;
             try {
                 for (int i = 0; i < rc.length; i++) {
                     types[i] = rc[i].getType();
-                    args[i] = rc[i].getName().equals(name) ? value : rc[i].getAccessor().invoke(this);
-                    found |= rc[i].getName().equals(name);
+                    args[i] = changes.containsKey(rc[i].getName()) ? changes.remove(rc[i].getName()) : rc[i].getAccessor().invoke(this);
                 }
-                if (!found) throw new IllegalArgumentException(name);
+                if (!changes.isEmpty()) throw new IllegalArgumentException("no PPO setting " + changes.keySet());
                 return Config.class.getDeclaredConstructor(types).newInstance(args);
             } catch (java.lang.reflect.InvocationTargetException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
@@ -254,6 +257,7 @@ public final class PpoTrainer implements AutoCloseable {
             this.reference = copy(policy);
             this.referenceAdapter = null;
             this.policyAdapter = null;
+            makeWritable(policy);
             trainable.putAll(prefixed("policy.", Parameters.full(policy)));
         }
 
@@ -266,6 +270,7 @@ public final class PpoTrainer implements AutoCloseable {
                     : LoraAdapter.create(valueBase.config(), policyAdapter.config(), manager, config.seed() + 1);
         } else {
             this.valueBackbone = copy(valueBase);
+            makeWritable(valueBackbone);
             this.valueAdapter = rmAdapter != null ? copy(rmAdapter, valueBase) : null;
             trainable.putAll(prefixed("value.", Parameters.full(valueBackbone)));
         }
@@ -292,6 +297,23 @@ public final class PpoTrainer implements AutoCloseable {
         Map<String, NDArray> s = src.parameters();
         dst.parameters().forEach((k, a) -> a.set(s.get(k).toType(a.getDataType(), false).toByteBuffer()));
         return dst;
+    }
+
+    /**
+     * Loaded weights are read-only mappings of the safetensors file ({@link Safetensors#load}), and an in-place update
+     * of one crashes libtorch; full fine-tuning therefore first swaps every weight for a private copy (a tied matrix
+     * stays one matrix).
+     */
+    private static void makeWritable(LlamaModel m) {
+        Map<NDArray, NDArray> copies = new java.util.IdentityHashMap<>();
+        for (var e : m.weights().entrySet()) {
+            e.setValue(copies.computeIfAbsent(e.getValue(), w -> {
+                NDArray d = w.duplicate();
+                d.setName(w.getName());
+                return d;
+            }));
+        }
+        copies.keySet().forEach(NDArray::close);
     }
 
     /** A frozen or trainable copy of a whole model (full fine-tuning): written once to a temporary folder and loaded. */
@@ -429,7 +451,7 @@ public final class PpoTrainer implements AutoCloseable {
         }
         boolean stops = config.stop() != null && !config.stop().isEmpty();
         GenerationConfig g = new GenerationConfig(config.responseLength(), config.temperature(), config.topK(), config.topP(),
-                mix(config.seed(), step, 1), stops ? List.of(config.stop()) : List.of(), List.of(), Math.max(config.microBatchSize(), 8));
+                mix(config.seed(), step, 1), stops ? List.of(config.stop()) : List.of(), List.of(), config.generationBatchSize());
         policy.setTraining(false); // no dropout while sampling and scoring (AlpacaFarm: policy.eval())
         valueBackbone.setTraining(false);
         policy.setAdapter(policyAdapter == null ? referenceAdapter : policyAdapter);
