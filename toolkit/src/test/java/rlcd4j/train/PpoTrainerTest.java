@@ -57,7 +57,7 @@ class PpoTrainerTest {
             assertEquals(12, log.rowCount());
             double[] reward = log.doubleColumn("reward").asDoubleArray(), kl = log.doubleColumn("kl").asDoubleArray();
             double first = (reward[0] + reward[1] + reward[2]) / 3, last = (reward[9] + reward[10] + reward[11]) / 3;
-            assertTrue(last > first + 0.05, "mean reward should rise: first 3 steps " + first + ", last 3 " + last);
+            assertTrue(last > first + 0.04, "mean reward should rise: first 3 steps " + first + ", last 3 " + last);
             for (double k : kl) assertTrue(Math.abs(k) < 3, "KL per sequence stays bounded: " + k);
             for (String col : log.columnNames()) {
                 for (double v : log.doubleColumn(col).asDoubleArray()) assertTrue(Double.isFinite(v), col + " is finite");
