@@ -1,0 +1,54 @@
+package rlcd4j.train;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import rlcd4j.Fixtures;
+import rlcd4j.RlcdException;
+import rlcd4j.cli.PpoCommand;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code rlcd ppo} end to end on TinyStories-656K with a (fresh) LoRA preference model. */
+class PpoCommandTest {
+    @Test
+    void writesCheckpointLogAndPolicy(@TempDir Path dir) throws Exception {
+        Path pm = dir.resolve("pm");
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PreferenceModel rm = PreferenceModel.create(lm, new LoraAdapter.Config(4, 8, 0.0, Set.of("q_proj", "v_proj")), 128, 1)) {
+            rm.save(pm);
+        }
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.write(prompts, List.of("{\"prompt\": \"Once upon a time\"}", "", "{\"instruction\": \"Tom and his dog\"}"));
+        Path out = dir.resolve("ppo");
+        int code = new CommandLine(new PpoCommand()).execute("--policy", Fixtures.tinyStories().toString(), "--reward-model", pm.toString(),
+                "--prompts", prompts.toString(), "--out", out.toString(), "--steps", "1", "--rollout-batch", "4", "--step-batch", "4",
+                "--micro-batch", "4", "--response-length", "6", "--lora-rank", "4");
+        assertEquals(0, code);
+        assertTrue(Files.exists(out.resolve("checkpoint-1").resolve(Checkpoint.STATE)));
+        assertTrue(Files.exists(out.resolve("log.csv")));
+        assertTrue(Files.exists(out.resolve("policy").resolve("adapter_model.safetensors")));
+
+        Files.writeString(prompts, "{\"prompt\": \"ok\"}\n{\"text\": 3}\n");
+        Path bad = prompts;
+        RlcdException e = assertThrows(RlcdException.class, () -> invokeRead(bad));
+        assertTrue(e.getMessage().contains(":2:"), e.getMessage());
+    }
+
+    private static void invokeRead(Path p) throws Exception {
+        var m = PpoCommand.class.getDeclaredMethod("readPrompts", Path.class);
+        m.setAccessible(true);
+        try {
+            m.invoke(null, p);
+        } catch (java.lang.reflect.InvocationTargetException ite) {
+            throw (Exception) ite.getCause();
+        }
+    }
+}
