@@ -17,6 +17,10 @@ import rlcd4j.RlcdException;
                 KernelCommand.class,
                 ShellCommand.class,
                 PretrainCommand.class,
+                TrainPmCommand.class,
+                SftCommand.class,
+                DpoCommand.class,
+                PpoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -185,7 +185,9 @@ public final class Safetensors {
                     arr = manager.create(f32, shape, DataType.FLOAT32);
                 }
                 default -> {
-                    MappedByteBuffer mb = ch.map(FileChannel.MapMode.READ_ONLY, t.offset(), t.length());
+                    // Copy-on-write: the tensor uses the file's pages without copying them (DJL wraps the buffer), and
+                    // a trainer may still update it in place; a read-only map would crash libtorch on the first write.
+                    MappedByteBuffer mb = ch.map(FileChannel.MapMode.PRIVATE, t.offset(), t.length());
                     mb.order(ByteOrder.LITTLE_ENDIAN);
                     arr = manager.create(mb, shape, djlType(t));
                 }

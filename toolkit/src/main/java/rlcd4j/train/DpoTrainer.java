@@ -180,7 +180,6 @@ public final class DpoTrainer {
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
             model.model().setAdapter(adapter);
-            if (adapter == null) Runs.ownWeights(model.model());
             Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter) : Parameters.full(model.model());
             JsonObject resumed = Runs.resume(outDir, NAME, cfg, fp, params, opt, m);
             long start = resumed == null ? 0 : resumed.get("step").getAsLong();

@@ -257,7 +257,6 @@ public final class PpoTrainer implements AutoCloseable {
             this.reference = copy(policy);
             this.referenceAdapter = null;
             this.policyAdapter = null;
-            makeWritable(policy);
             trainable.putAll(prefixed("policy.", Parameters.full(policy)));
         }
 
@@ -270,7 +269,6 @@ public final class PpoTrainer implements AutoCloseable {
                     : LoraAdapter.create(valueBase.config(), policyAdapter.config(), manager, config.seed() + 1);
         } else {
             this.valueBackbone = copy(valueBase);
-            makeWritable(valueBackbone);
             this.valueAdapter = rmAdapter != null ? copy(rmAdapter, valueBase) : null;
             trainable.putAll(prefixed("value.", Parameters.full(valueBackbone)));
         }
@@ -297,23 +295,6 @@ public final class PpoTrainer implements AutoCloseable {
         Map<String, NDArray> s = src.parameters();
         dst.parameters().forEach((k, a) -> a.set(s.get(k).toType(a.getDataType(), false).toByteBuffer()));
         return dst;
-    }
-
-    /**
-     * Loaded weights are read-only mappings of the safetensors file ({@link Safetensors#load}), and an in-place update
-     * of one crashes libtorch; full fine-tuning therefore first swaps every weight for a private copy (a tied matrix
-     * stays one matrix).
-     */
-    private static void makeWritable(LlamaModel m) {
-        Map<NDArray, NDArray> copies = new java.util.IdentityHashMap<>();
-        for (var e : m.weights().entrySet()) {
-            e.setValue(copies.computeIfAbsent(e.getValue(), w -> {
-                NDArray d = w.duplicate();
-                d.setName(w.getName());
-                return d;
-            }));
-        }
-        copies.keySet().forEach(NDArray::close);
     }
 
     /** A frozen or trainable copy of a whole model (full fine-tuning): written once to a temporary folder and loaded. */
@@ -596,7 +577,7 @@ public final class PpoTrainer implements AutoCloseable {
                     NDArray vpred = values(sb);
                     NDArray pg = policyLossSum(pol[0], oldLogp, adv, mask, config.clip());
                     NDArray vf = valueLossSum(vpred, oldValues, ret, mask, config.valueClip());
-                    NDArray loss = pg.add(vf.mul((float) config.vfCoef())).mul(inv);
+                    NDArray loss = pg.add(vf.mul(Runs.scalar(vf, config.vfCoef()))).mul(Runs.scalar(pg, inv));
                     gc.backward(loss);
                     double pgv = pg.getFloat() * inv, vfv = vf.getFloat() * inv;
                     Finite.check("ppo", step, "policy loss", pgv);
@@ -645,7 +626,7 @@ public final class PpoTrainer implements AutoCloseable {
         model.setAdapter(adapter);
         NDArray logits = model.logits(model.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null))
                 .toType(DataType.FLOAT32, false);
-        if (config.temperature() != 1.0) logits = logits.div((float) config.temperature());
+        if (config.temperature() != 1.0) logits = logits.div(Runs.scalar(logits, config.temperature()));
         NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);                                   // [B,T-1,V]
         NDArray next = sb.batch().ids().get(":, 1:").expandDims(-1);
         NDArray lp = logp.gather(next, -1).squeeze(-1);                                          // [B,T-1]
@@ -754,7 +735,8 @@ public final class PpoTrainer implements AutoCloseable {
         NDArray clipped = vpred.minimum(oldValues.add((float) clip)).maximum(oldValues.sub((float) clip));
         NDArray l1 = vpred.sub(returns).square();
         NDArray l2 = clipped.sub(returns).square();
-        return l1.maximum(l2).mul(mask).sum().mul(0.5f);
+        NDArray sum = l1.maximum(l2).mul(mask).sum();
+        return sum.mul(Runs.scalar(sum, 0.5));
     }
 
     /** Masked count of tokens whose clipped surrogate is the larger one (AlpacaFarm's {@code pg_clipfrac}, as a sum). */

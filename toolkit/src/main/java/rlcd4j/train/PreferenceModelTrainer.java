@@ -193,7 +193,6 @@ public final class PreferenceModelTrainer {
         long total = stepsPerEpoch * config.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
 
-        if (config.lora() == null) Runs.ownWeights(backbone.model());
         PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), config.seed());
         boolean ok = false;
         NDManager m = backbone.manager();

@@ -135,25 +135,6 @@ final class Runs {
         return o;
     }
 
-    /**
-     * Gives the model's weights memory of their own before full fine-tuning updates them in place: the engine maps
-     * fp32 safetensors read-only without copying, and an in-place update of a mapped tensor crashes libtorch. Each
-     * distinct weight is cloned once (a tied matrix stays shared) and the mapped one released.
-     */
-    static void ownWeights(rlcd4j.engine.llama.LlamaModel model) {
-        Map<NDArray, NDArray> copies = new java.util.IdentityHashMap<>();
-        for (Map.Entry<String, NDArray> e : model.weights().entrySet()) {
-            NDArray old = e.getValue();
-            NDArray copy = copies.computeIfAbsent(old, o -> {
-                NDArray d = o.duplicate();
-                d.setName(o.getName());
-                return d;
-            });
-            e.setValue(copy);
-        }
-        copies.keySet().forEach(NDArray::close);
-    }
-
     /** The state a trainer saves with each checkpoint. */
     static JsonObject state(String trainer, JsonObject config, String data, long seed) {
         JsonObject s = new JsonObject();
