@@ -108,14 +108,35 @@ public final class CausalLM implements AutoCloseable {
 
     /** Greedy or sampled continuations of {@code prompts}, decoded {@code config.batchSize()} at a time. */
     public List<Generation> generate(List<String> prompts, GenerationConfig config) {
-        List<Generation> out = new ArrayList<>(prompts.size());
+        long[] seeds = new long[prompts.size()];
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(config.seed(), i);
         try (Progress p = Progress.start("generate", (long) prompts.size() * config.maxNewTokens())) {
-            for (int start = 0; start < prompts.size(); start += config.batchSize()) {
-                List<String> batch = prompts.subList(start, Math.min(prompts.size(), start + config.batchSize()));
-                long before = p.done();
-                out.addAll(Generator.generate(model, tokenizer, manager, batch, config, start, p));
-                p.set(before + (long) batch.size() * config.maxNewTokens()); // rows that stopped early count as done
-            }
+            return decode(prompts, config, seeds, p);
+        }
+    }
+
+    /**
+     * Like {@link #generate(List, GenerationConfig)}, but row {@code i} samples from its own generator seeded with
+     * {@code rowSeeds[i]} ({@code config.seed()} is not used), so a caller that queues samples across calls (the RLCD
+     * simulator: one seed per prompt, side and attempt) gets each sample independent of what it was batched with and
+     * of resuming. Reports no progress of its own: such callers decode batch after batch and report their own units.
+     */
+    public List<Generation> generate(List<String> prompts, GenerationConfig config, long[] rowSeeds) {
+        if (rowSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + rowSeeds.length + " row seeds");
+        }
+        return decode(prompts, config, rowSeeds, null);
+    }
+
+    private List<Generation> decode(List<String> prompts, GenerationConfig config, long[] rowSeeds, Progress p) {
+        List<Generation> out = new ArrayList<>(prompts.size());
+        for (int start = 0; start < prompts.size(); start += config.batchSize()) {
+            int end = Math.min(prompts.size(), start + config.batchSize());
+            List<String> batch = prompts.subList(start, end);
+            long before = p == null ? 0 : p.done();
+            out.addAll(Generator.generate(model, tokenizer, manager, batch, config, start,
+                    java.util.Arrays.copyOfRange(rowSeeds, start, end), p));
+            if (p != null) p.set(before + (long) batch.size() * config.maxNewTokens()); // rows that stopped early count as done
         }
         return out;
     }

@@ -20,7 +20,7 @@ final class Generator {
     private Generator() {}
 
     static List<Generation> generate(LlamaModel model, Tokenizer tok, NDManager manager, List<String> prompts,
-                                     GenerationConfig cfg, long rowOffset, Progress progress) {
+                                     GenerationConfig cfg, long rowOffset, long[] rowSeeds, Progress progress) {
         int B = prompts.size();
         long[][] promptIds = new long[B][];
         int P = 0;
@@ -50,7 +50,7 @@ final class Generator {
             nextPos[i] = promptIds[i].length;
         }
         long[] banned = cfg.bannedStrings().isEmpty() ? new long[0] : tok.idsContaining(cfg.bannedStrings());
-        Sampler sampler = new Sampler(cfg, B, rowOffset, banned, manager, model.config().vocabSize());
+        Sampler sampler = new Sampler(cfg, rowSeeds, banned, manager, model.config().vocabSize());
         List<List<Long>> out = new ArrayList<>();
         List<List<Float>> outLogp = new ArrayList<>();
         for (int i = 0; i < B; i++) {

@@ -18,10 +18,11 @@ final class Sampler {
     private final SplittableRandom[] rows;
     private final NDArray banMask; // [V] 0 or -inf, or null
 
-    Sampler(GenerationConfig config, int batch, long rowOffset, long[] bannedIds, NDManager manager, int vocab) {
+    /** Row {@code i} draws from a generator seeded with {@code rowSeeds[i]}. */
+    Sampler(GenerationConfig config, long[] rowSeeds, long[] bannedIds, NDManager manager, int vocab) {
         this.config = config;
-        rows = new SplittableRandom[batch];
-        for (int i = 0; i < batch; i++) rows[i] = new SplittableRandom(mix(config.seed(), rowOffset + i));
+        rows = new SplittableRandom[rowSeeds.length];
+        for (int i = 0; i < rowSeeds.length; i++) rows[i] = new SplittableRandom(rowSeeds[i]);
         if (bannedIds.length > 0) {
             float[] m = new float[vocab];
             for (long id : bannedIds) m[(int) id] = Float.NEGATIVE_INFINITY;
@@ -32,7 +33,8 @@ final class Sampler {
         }
     }
 
-    private static long mix(long seed, long row) {
+    /** The seed of row {@code row} of a {@link CausalLM#generate(java.util.List, GenerationConfig)} call. */
+    static long rowSeed(long seed, long row) {
         long z = seed * 0x9E3779B97F4A7C15L + row * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
