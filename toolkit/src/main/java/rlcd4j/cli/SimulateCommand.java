@@ -84,6 +84,10 @@ public class SimulateCommand implements Callable<Integer> {
             description = "Samples per side before a pair is dropped (default: ${DEFAULT-VALUE}, the paper's).")
     int maxAttempts;
 
+    @Option(names = "--score-batch-size", defaultValue = "1",
+            description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on batching).")
+    int scoreBatchSize;
+
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
     HfHub hub; // null: HfHub.fromEnvironment(); tests set their own cache
@@ -112,7 +116,7 @@ public class SimulateCommand implements Callable<Integer> {
 
         if (!dryRun) {
             Simulator.Options options = Simulator.Options.defaults().withSeed(seed).withBatchSize(batchSize)
-                    .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withOutput(out);
+                    .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
             Table t;
             try (CausalLM lm = CausalLM.load(model, CausalLM.Options.defaults(), h)) {
                 t = Simulator.run(lm, set, spec, m, options);

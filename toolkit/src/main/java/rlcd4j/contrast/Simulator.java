@@ -63,10 +63,11 @@ public final class Simulator {
      * {@code shardIndex}/{@code shardCount}: simulate only the prompts with {@code id % shardCount == shardIndex}.
      */
     public record Options(long seed, GenerationConfig generation, int maxAttempts, PostProcess postProcess,
-                          Path output, int shardIndex, int shardCount) {
+                          Path output, int shardIndex, int shardCount, int scoreBatchSize) {
         public Options {
             if (generation == null) throw new IllegalArgumentException("generation config is null");
             if (maxAttempts < 1) throw new RlcdException("max attempts must be >= 1, got " + maxAttempts);
+            if (scoreBatchSize < 1) throw new RlcdException("score batch size must be >= 1, got " + scoreBatchSize);
             if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount) {
                 throw new RlcdException("shard must be i/n with 0 <= i < n, got " + shardIndex + "/" + shardCount);
             }
@@ -74,15 +75,15 @@ public final class Simulator {
 
         /** The paper's settings: seed 0, {@link GenerationConfig#simulation()} in batches of 16, 5 attempts, no file. */
         public static Options defaults() {
-            return new Options(0, GenerationConfig.simulation(), PAPER_MAX_ATTEMPTS, null, null, 0, 1);
+            return new Options(0, GenerationConfig.simulation(), PAPER_MAX_ATTEMPTS, null, null, 0, 1, 1);
         }
 
         public Options withSeed(long s) {
-            return new Options(s, generation, maxAttempts, postProcess, output, shardIndex, shardCount);
+            return new Options(s, generation, maxAttempts, postProcess, output, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withGeneration(GenerationConfig g) {
-            return new Options(seed, g, maxAttempts, postProcess, output, shardIndex, shardCount);
+            return new Options(seed, g, maxAttempts, postProcess, output, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withBatchSize(int b) {
@@ -94,19 +95,29 @@ public final class Simulator {
         }
 
         public Options withMaxAttempts(int n) {
-            return new Options(seed, generation, n, postProcess, output, shardIndex, shardCount);
+            return new Options(seed, generation, n, postProcess, output, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withPostProcess(PostProcess p) {
-            return new Options(seed, generation, maxAttempts, p, output, shardIndex, shardCount);
+            return new Options(seed, generation, maxAttempts, p, output, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withOutput(Path file) {
-            return new Options(seed, generation, maxAttempts, postProcess, file, shardIndex, shardCount);
+            return new Options(seed, generation, maxAttempts, postProcess, file, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withShard(int index, int count) {
-            return new Options(seed, generation, maxAttempts, postProcess, output, index, count);
+            return new Options(seed, generation, maxAttempts, postProcess, output, index, count, scoreBatchSize);
+        }
+
+        /**
+         * Scoring prompts per forward pass. Default 1: left padding changes a row's float sums (logits move by ~1e-7),
+         * so with more, a label would depend on which pairs happened to be scored together, and a resumed run would not
+         * repeat an uninterrupted one exactly. Scoring is one forward pass per pair against two 300-token samples, so
+         * batching it saves little on a CPU; on a GPU raise it if exact repeatability does not matter.
+         */
+        public Options withScoreBatchSize(int n) {
+            return new Options(seed, generation, maxAttempts, postProcess, output, shardIndex, shardCount, n);
         }
     }
 
@@ -373,7 +384,12 @@ public final class Simulator {
                 ab.add(new String[] {a, b});
             }
             if (texts.isEmpty()) return;
-            float[][] logits = lm.nextTokenLogits(texts);
+            float[][] logits = new float[texts.size()][];
+            for (int from = 0; from < texts.size(); from += options.scoreBatchSize()) {
+                int to = Math.min(texts.size(), from + options.scoreBatchSize());
+                float[][] part = lm.nextTokenLogits(texts.subList(from, to));
+                System.arraycopy(part, 0, logits, from, part.length);
+            }
             for (int i = 0; i < scored.size(); i++) {
                 double la = logits[i][(int) idA], lb = logits[i][(int) idB];
                 Pair pair = scored.get(i);
