@@ -6,10 +6,16 @@ import rlcd4j.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulation;
+import rlcd4j.contrast.Simulator;
 import rlcd4j.data.BadLine;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PromptSet;
+import rlcd4j.data.PromptSource;
 import rlcd4j.data.SimulationLog;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.HfHub;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -20,10 +26,11 @@ import java.util.concurrent.Callable;
 /**
  * {@code rlcd simulate}: simulate preference pairs with RLCD, RLAIF or RLCD-Rescore.
  * <pre>
+ * rlcd simulate --task harmlessness --method rlcd --model path/or/org/repo --prompts hh:harmless-base/train --out pairs.jsonl
  * rlcd simulate --task harmlessness --method rlcd --prompts harmless-base/train.jsonl.gz --out pairs.jsonl --dry-run
  * </pre>
  * {@code --dry-run} writes the pairs table with the prompt columns filled (p+, p-, pair and instruction indices) and no
- * generation. Generation needs {@code --model} and the model engine.
+ * generation. Otherwise {@link Simulator} generates with {@code --model}; an existing {@code --out} is resumed.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = "Simulate preference pairs (RLCD, RLAIF, RLCD-Rescore) into a resumable pairs table (JSONL).")
@@ -38,8 +45,10 @@ public class SimulateCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--prompts", required = true,
-            description = "Prompt file (.jsonl/.jsonl.gz): HH-RLHF rows, {\"premise\":...} or {\"prompt\":...} lines.")
-    Path prompts;
+            description = "Prompt file (.jsonl/.jsonl.gz: HH-RLHF rows, {\"premise\":...} or {\"prompt\":...} lines), "
+                    + "or hh:SUBSET/SPLIT (Anthropic/hh-rlhf, e.g. hh:harmless-base/train), "
+                    + "or hf:ORG/NAME[@REV]/PATH (a Hugging Face dataset file); Hub files go through the HF cache.")
+    String prompts;
 
     @Option(names = "--out", required = true, description = "Output pairs table (JSONL); an existing one is resumed.")
     Path out;
@@ -50,7 +59,7 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--shard", description = "i/n: simulate only the prompts with id %% n == i.")
     String shard;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the description-pair draws (default: ${DEFAULT-VALUE}, the paper's).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the description-pair draws (default: ${DEFAULT-VALUE}, the paper's) and of the samples.")
     long seed;
 
     @Option(names = "--dry-run", description = "Write the table with the prompt columns filled; generate nothing.")
@@ -65,8 +74,23 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
 
+    @Option(names = "--batch-size", defaultValue = "16", description = "Samples decoded together (default: ${DEFAULT-VALUE}, the paper's).")
+    int batchSize;
+
+    @Option(names = "--max-new-tokens", defaultValue = "300", description = "New tokens per sample (default: ${DEFAULT-VALUE}, the paper's).")
+    int maxNewTokens;
+
+    @Option(names = "--max-attempts", defaultValue = "5",
+            description = "Samples per side before a pair is dropped (default: ${DEFAULT-VALUE}, the paper's).")
+    int maxAttempts;
+
+    @Option(names = "--score-batch-size", defaultValue = "1",
+            description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on batching).")
+    int scoreBatchSize;
+
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
+    HfHub hub; // null: HfHub.fromEnvironment(); tests set their own cache
 
     @Override
     public Integer call() {
@@ -82,20 +106,30 @@ public class SimulateCommand implements Callable<Integer> {
             throw new RlcdException("simulate needs --model M to generate (or --dry-run to only build the prompts)");
         }
 
-        PromptSet set = PromptSet.load(prompts, canonicalTask, strict);
+        if (batchSize < 1) throw new RlcdException("--batch-size must be >= 1, got " + batchSize);
+        if (maxNewTokens < 1) throw new RlcdException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+        HfHub h = hub != null ? hub : HfHub.fromEnvironment();
+        PromptSet set = PromptSource.load(prompts, canonicalTask, strict, h);
         for (BadLine b : set.skipped()) errStream.println("skipped " + b);
         if (limit != null) set = set.limit(limit);
-        if (shard != null) {
-            int[] s = PromptSet.parseShard(shard);
-            set = set.shard(s[0], s[1]);
-        }
-        List<PairRow> plan = Simulation.plan(set, spec, m, seed);
+        int[] s = shard == null ? new int[] {0, 1} : PromptSet.parseShard(shard);
 
         if (!dryRun) {
-            // Generation lands with the model engine (rlcd4j.engine); nothing is faked meanwhile.
-            throw new RlcdException("generation with --model is not available in this build yet (the model engine is not "
-                    + "wired into simulate); use --dry-run to write the planned prompts");
+            Simulator.Options options = Simulator.Options.defaults().withSeed(seed).withBatchSize(batchSize)
+                    .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
+            Table t;
+            try (CausalLM lm = CausalLM.load(model, CausalLM.Options.defaults(), h)) {
+                t = Simulator.run(lm, set, spec, m, options);
+            }
+            StringColumn status = t.stringColumn("status");
+            outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.rowCount() + " pairs in " + out
+                    + ": " + status.isEqualTo(PairRow.OK).size() + " ok, " + status.isEqualTo(PairRow.DROPPED).size()
+                    + " dropped, " + status.isEqualTo(PairRow.ERROR).size() + " errors"
+                    + (set.skipped().isEmpty() ? "" : "; " + set.skipped().size() + " bad prompt line(s) skipped"));
+            return 0;
         }
+        set = set.shard(s[0], s[1]);
+        List<PairRow> plan = Simulation.plan(set, spec, m, seed);
         try {
             if (Files.exists(out) && Files.size(out) > 0) {
                 throw new RlcdException(out + ": already exists; a dry run does not write into an existing pairs table "

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -198,7 +199,32 @@ public final class LlamaModel implements AutoCloseable {
         NDArray cos = emb.cos().toType(dtype, false), sin = emb.sin().toType(dtype, false);
         NDArray mask5 = (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
 
+        // Decoding (with a cache) frees each layer's intermediates when the layer is done: at a batched prefill the
+        // attention scores alone are B*H*T*S floats per layer (16 x 9 x 500 x 500 x 4 B = 144 MB at SmolLM2's shapes),
+        // and kept for all 30 layers until the caller's scope closes they exhausted memory. Training forwards (no
+        // cache) keep them, as before.
+        boolean layerScopes = cache != null;
         for (int l = 0; l < config.numLayers(); l++) {
+            NDArray layerInput = x;
+            NDScope scope = layerScopes ? new NDScope() : null;
+            try {
+                x = layer(l, x, cos, sin, mask5, mask, cache, B, T, H, KV, G, hd);
+                if (scope != null) NDScope.unregister(x);
+            } finally {
+                if (scope != null) scope.close();
+            }
+            if (layerScopes && l > 0) layerInput.close(); // an earlier layer's unregistered output
+        }
+        if (cache != null) cache.advance((int) T);
+        NDArray out = rmsNorm(x, w("model.norm.weight"));
+        if (layerScopes && config.numLayers() > 0) x.close();
+        return out;
+    }
+
+    /** One decoder layer: x + attention, then + MLP. */
+    private NDArray layer(int l, NDArray x, NDArray cos, NDArray sin, NDArray mask5, NDArray mask, KvCache cache,
+                          long B, long T, int H, int KV, int G, int hd) {
+        {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
             NDArray q = linear(h, p + "self_attn.q_proj").reshape(B, T, H, hd).transpose(0, 2, 1, 3);  // [B,H,T,hd]
@@ -225,9 +251,8 @@ public final class LlamaModel implements AutoCloseable {
             NDArray up = linear(m, p + "mlp.up_proj");
             x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(up), p + "mlp.down_proj"));
             assert S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
+            return x;
         }
-        if (cache != null) cache.advance((int) T);
-        return rmsNorm(x, w("model.norm.weight"));
     }
 
     /** Next-token logits [B, T, V] from hidden states [B, T, D]. */

@@ -1,0 +1,108 @@
+package rlcd4j.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import rlcd4j.contrast.AttributeSpec;
+import rlcd4j.contrast.Method;
+import rlcd4j.contrast.Simulator;
+import rlcd4j.data.HhRlhf;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.progress.Progress;
+import rlcd4j.progress.ProgressSink;
+import tech.tablesaw.api.Table;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Simulation throughput, pairs per minute, at batch 1 vs batch 16, on the SmolLM2-135M shapes (30 layers, hidden 576,
+ * 9 heads / 3 KV heads, MLP 1536, vocab 49152, tied embeddings) with random weights.
+ *
+ * <pre>
+ * java -cp ... rlcd4j.bench.SimulateBench TOKENIZER_DIR HH_TEST_JSONL_GZ [pairs=16] [newTokens=32] [batchSizes=1,16]
+ * </pre>
+ *
+ * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
+ * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
+ * top-k over 49152), while the prompt lengths are the TinyStories tokenizer's (longer than SmolLM2's would be, since its
+ * vocabulary is small). Ids the random model samples above 2047 decode to nothing.
+ *
+ * Each pair is RLCD on a real harmless-base test prompt: p+ and p- through the real {@link Simulator} path (queue,
+ * per-sample seeds, post-processing, pairs table), with exactly {@code newTokens} tokens per sample (no stop string,
+ * so no row stops early and both batch sizes do the same work) and one attempt per side (a random model never writes
+ * "Human", so every pair is dropped after its two samples; the decoding work equals a kept pair's first attempts).
+ */
+public final class SimulateBench {
+    private SimulateBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Path tokDir = Path.of(args.length > 0 ? args[0] : "../shared/models/TinyStories-656K");
+        Path hh = Path.of(args.length > 1 ? args[1] : "../shared/data/hh-rlhf/harmless-base/test.jsonl.gz");
+        int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        List<Integer> batchSizes = new ArrayList<>();
+        for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) batchSizes.add(Integer.parseInt(s.trim()));
+
+        LlamaConfig config = LlamaConfig.fromJson(smolLm2Config(), "SmolLM2-135M shapes");
+        Progress.setSink(ProgressSink.SILENT);
+        NDManager root = NDManager.newBaseManager();
+        LlamaModel model = LlamaModel.random(config, root, DataType.FLOAT32, 0);
+        try (CausalLM lm = CausalLM.of("SmolLM2-135M shapes (random weights)", model, Tokenizer.load(tokDir, config))) {
+            // Prompts that leave room for the new tokens in the 8192 context (all of them do).
+            PromptSet set = HhRlhf.read(hh).prompts("harmlessness").limit(pairs);
+            long promptTokens = 0;
+            for (PromptSet.Entry e : set.entries()) promptTokens += lm.tokenizer().encode(e.prompt(), true).length;
+            GenerationConfig gen = GenerationConfig.simulation().withMaxNewTokens(newTokens).withStopStrings(List.of());
+            Simulator.Options base = Simulator.Options.defaults().withGeneration(gen).withMaxAttempts(1);
+            System.out.printf("model: %s%nthreads: torch intra-op %s; cpus %d%npairs: %d RLCD pairs (harmless-base test rows 0..%d), "
+                            + "2 samples x %d new tokens each; mean prompt %.0f tokens%n",
+                    lm, System.getProperty("ai.djl.pytorch.num_threads", "default"), Runtime.getRuntime().availableProcessors(),
+                    set.size(), set.size() - 1, newTokens, promptTokens / (double) set.size());
+            // Warm-up: JIT, banned-token table, allocator.
+            Simulator.run(lm, set.limit(2), AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(4).withMaxNewTokens(4));
+            double first = 0;
+            for (int b : batchSizes) {
+                long t0 = System.nanoTime();
+                Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double perMin = t.rowCount() / (secs / 60);
+                if (first == 0) first = perMin;
+                System.out.printf("batch %2d: %d pairs in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", b, t.rowCount(), secs, perMin,
+                        perMin / first, batchSizes.get(0));
+            }
+        }
+        root.close();
+        System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+    }
+
+    /** HuggingFaceTB/SmolLM2-135M's config.json, with TinyStories' special ids (1 = BOS, 2 = EOS) for the tokenizer used. */
+    static JsonObject smolLm2Config() {
+        JsonObject o = new JsonObject();
+        JsonArray arch = new JsonArray();
+        arch.add("LlamaForCausalLM");
+        o.add("architectures", arch);
+        o.addProperty("model_type", "llama");
+        o.addProperty("vocab_size", 49152);
+        o.addProperty("hidden_size", 576);
+        o.addProperty("intermediate_size", 1536);
+        o.addProperty("num_hidden_layers", 30);
+        o.addProperty("num_attention_heads", 9);
+        o.addProperty("num_key_value_heads", 3);
+        o.addProperty("max_position_embeddings", 8192);
+        o.addProperty("rms_norm_eps", 1e-5);
+        o.addProperty("rope_theta", 100000.0);
+        o.addProperty("tie_word_embeddings", true);
+        o.addProperty("bos_token_id", 1);
+        o.addProperty("eos_token_id", 2);
+        return o;
+    }
+}
