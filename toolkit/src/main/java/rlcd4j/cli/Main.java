@@ -21,6 +21,7 @@ import rlcd4j.RlcdException;
                 SftCommand.class,
                 DpoCommand.class,
                 PpoCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,49 @@
+package rlcd4j.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlcd4j.pipeline.Demo;
+import rlcd4j.sandbox.SandboxBaseModel;
+import rlcd4j.sandbox.SandboxTask;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "The whole RLCD story on the bundled sandbox model: premise gap, RLCD and RLAIF pairs, preference models, "
+                + "PPO, DPO, context distillation, held-out decoding, win rates judged by the ground truth and a local model, HTML report. "
+                + "Stages are saved; a rerun continues where it stopped.")
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--task", defaultValue = "harmless", description = "harmless, helpful or outline (default: ${DEFAULT-VALUE}).")
+    String task;
+    @Option(names = "--out", description = "Run folder (default: runs/demo-TASK).")
+    Path out;
+    @Option(names = "--model", description = "Base model folder (default: the bundled sandbox model).")
+    Path model;
+    @Option(names = "--sim-prompts", defaultValue = "256")
+    int simPrompts;
+    @Option(names = "--eval-prompts", defaultValue = "100")
+    int evalPrompts;
+    @Option(names = "--ppo-steps", defaultValue = "16")
+    int ppoSteps;
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Override
+    public Integer call() {
+        SandboxTask t = SandboxTask.of(task);
+        Path base = model != null ? model : SandboxBaseModel.folder();
+        Path dir = out != null ? out : Path.of("runs", "demo-" + t.id());
+        Demo.Options o = Demo.Options.defaults(base, dir).withTask(t).withSizes(simPrompts, evalPrompts, ppoSteps);
+        o = new Demo.Options(o.task(), o.baseModel(), o.out(), o.simPrompts(), o.evalPrompts(), o.newTokens(), o.ppoSteps(),
+                o.ppoKl(), o.ppoLr(), o.pmLr(), o.pmEpochs(), o.sftLr(), o.dpoLr(), seed);
+        Demo.Result r = Demo.run(o);
+        System.out.println();
+        System.out.println(r.premise().print());
+        System.out.println(r.pmAgreement().print());
+        System.out.println(r.comparisons().selectColumns("model_a", "model_b", "judge", "n", "win_rate", "ci_low", "ci_high", "ties").print());
+        System.out.println(r.scores().print());
+        System.out.println("report: " + r.report().toAbsolutePath());
+        return 0;
+    }
+}
