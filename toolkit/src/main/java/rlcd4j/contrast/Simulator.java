@@ -202,6 +202,7 @@ public final class Simulator {
         final int[] attempts = new int[2];
         final List<List<String>> reasons = List.of(new ArrayList<>(), new ArrayList<>());
         boolean finished; // the pair's fate is decided: written, or waiting for scoring
+        int tokens; // its longest prompt
 
         Pair(PairRow planned) {
             this.planned = planned;
@@ -256,14 +257,21 @@ public final class Simulator {
                 progress = p;
                 p.set(existing.size());
                 p.status(status());
+                List<Pair> pending = new ArrayList<>();
                 for (PairRow row : plan) {
                     if (results.containsKey(row.id())) continue;
-                    String tooLong = tooLong(row);
+                    Pair pair = new Pair(row);
+                    String tooLong = measure(pair);
                     if (tooLong != null) {
                         finish(row.withFailure(PairRow.ERROR, 0, tooLong));
                         continue;
                     }
-                    Pair pair = new Pair(row);
+                    pending.add(pair);
+                }
+                // Shortest prompts first: a batch is padded to its longest prompt, and on a CPU the prefill of padding
+                // costs as much as that of real tokens. The order changes no sample (each has its own seed).
+                pending.sort(java.util.Comparator.comparingInt(pair -> pair.tokens));
+                for (Pair pair : pending) {
                     queue.addLast(new Sample(pair, 0, 1));
                     queue.addLast(new Sample(pair, 1, 1));
                 }
@@ -285,11 +293,13 @@ public final class Simulator {
             return results;
         }
 
-        /** Why a row cannot be generated within the model's context, or null. */
-        String tooLong(PairRow row) {
+        /** Records the pair's longest prompt in tokens; returns why it cannot be generated within the context, or null. */
+        String measure(Pair pair) {
+            PairRow row = pair.planned;
             List<String> sides = method == Method.RLAIF ? List.of(row.positivePrompt()) : List.of(row.positivePrompt(), row.negativePrompt());
             for (int s = 0; s < sides.size(); s++) {
                 int n = tok.encode(sides.get(s), true).length;
+                pair.tokens = Math.max(pair.tokens, n);
                 if (n + generation.maxNewTokens() > context) {
                     String which = method == Method.RLAIF ? "the prompt" : s == 0 ? "p+" : "p-";
                     return "prompt id " + row.id() + ": " + which + " has " + n + " tokens; with " + generation.maxNewTokens()
