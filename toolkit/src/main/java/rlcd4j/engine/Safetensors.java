@@ -185,11 +185,13 @@ public final class Safetensors {
                     arr = manager.create(f32, shape, DataType.FLOAT32);
                 }
                 default -> {
-                    // Copy-on-write: the tensor uses the file's pages without copying them (DJL wraps the buffer), and
-                    // a trainer may still update it in place; a read-only map would crash libtorch on the first write.
-                    MappedByteBuffer mb = ch.map(FileChannel.MapMode.PRIVATE, t.offset(), t.length());
+                    // Mapped, then copied once into memory libtorch owns: DJL would otherwise wrap the mapped pages
+                    // directly, read-only, and the first in-place update (an optimiser step) would crash libtorch.
+                    MappedByteBuffer mb = ch.map(FileChannel.MapMode.READ_ONLY, t.offset(), t.length());
                     mb.order(ByteOrder.LITTLE_ENDIAN);
-                    arr = manager.create(mb, shape, djlType(t));
+                    try (NDArray mapped = manager.create(mb, shape, djlType(t))) {
+                        arr = mapped.duplicate();
+                    }
                 }
             }
             if (arr.getDataType().isFloating() && target != null && arr.getDataType() != target) {
