@@ -76,6 +76,7 @@ public final class SandboxPretraining {
         made.addProperty("final_loss", log.doubleColumn("loss").get(log.rowCount() - 1));
         made.addProperty("wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
         made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());
+        made.addProperty("torch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         try {
             Files.writeString(modelDir.resolve("MADE.json"), new GsonBuilder().setPrettyPrinting().create().toJson(made), StandardCharsets.UTF_8);
             log.write().csv(modelDir.resolve("pretraining-log.csv").toFile());
