@@ -38,28 +38,28 @@ class PretrainTrainerTest {
 
     @Test
     void lossFallsAndAKilledRunResumesToTheSameWeights(@TempDir Path dir) {
-        PretrainTrainer.Config cfg = PretrainTrainer.Config.defaults().withSteps(30).withBatch(4, 32).withLr(1e-2, 3).withCheckpointEvery(10);
+        PretrainTrainer.Config cfg = PretrainTrainer.Config.defaults().withSteps(80).withBatch(4, 32).withLr(1e-2, 3).withCheckpointEvery(20);
         float[] uninterrupted;
         try (CausalLM lm = TinyModels.random(32, 2, 5)) {
             Table log = PretrainTrainer.train(lm, corpus(), cfg, dir.resolve("a"));
             double first = log.doubleColumn("loss").get(0), last = log.doubleColumn("loss").get(log.rowCount() - 1);
-            assertTrue(last < first * 0.5, "loss " + first + " -> " + last);
+            assertTrue(last < first * 0.3, "loss " + first + " -> " + last);
             uninterrupted = snapshot(lm);
             String text = lm.generate("", GenerationConfig.greedy(8)).text();
             assertTrue(text.contains("has a red"), text);
         }
         Path out = dir.resolve("b");
-        ProgressSink old = Progress.setSink(killAt(23)); // checkpoint-20 is on disk, steps 21-22 are lost
+        ProgressSink old = Progress.setSink(killAt(53)); // checkpoint-40 is on disk, steps 41-52 are lost
         try (CausalLM lm = TinyModels.random(32, 2, 5)) {
             assertThrows(IllegalStateException.class, () -> PretrainTrainer.train(lm, corpus(), cfg, out));
         } finally {
             Progress.setSink(old);
         }
-        assertEquals(out.resolve("checkpoint-20"), Checkpoint.latest(out));
+        assertEquals(out.resolve("checkpoint-40"), Checkpoint.latest(out));
         try (CausalLM lm = TinyModels.random(32, 2, 99)) { // other initial weights: the checkpoint must restore them all
             Table log = PretrainTrainer.train(lm, corpus(), cfg, out);
             assertArrayEquals(uninterrupted, snapshot(lm), "resumed weights differ from the uninterrupted run");
-            assertEquals(29.0, log.doubleColumn("step").max(), "the resumed log continues to the last step");
+            assertEquals(79.0, log.doubleColumn("step").max(), "the resumed log continues to the last step");
         }
     }
 
