@@ -60,8 +60,10 @@ public final class Demo {
             return new Options(SandboxTask.HARMLESS, baseModel, out, 256, 100, 96, 16, 0.004, 3e-5, 1e-4, 2, 5e-5, 2e-5, 0);
         }
 
+        /** A task; outlines need longer answers (up to about 100 tokens) than the other tasks' (under 50). */
         public Options withTask(SandboxTask t) {
-            return new Options(t, baseModel, out, simPrompts, evalPrompts, newTokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+            int tokens = t == SandboxTask.OUTLINE ? 112 : 64;
+            return new Options(t, baseModel, out, simPrompts, evalPrompts, tokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
         }
 
         public Options withSizes(int sim, int eval, int ppo) {
