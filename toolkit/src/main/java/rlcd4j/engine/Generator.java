@@ -71,6 +71,8 @@ public final class Generator {
         int P = 0;
         for (long[] p : promptIds) P = Math.max(P, p.length);
         int capacity = P + cfg.maxNewTokens();
+        boolean padded = false;
+        for (long[] p : promptIds) padded |= p.length < P;
         long[] firstIds = new long[B * P];
         long[] keyMask = new long[B * capacity];
         long[] nextPos = new long[B];
@@ -105,11 +107,14 @@ public final class Generator {
                     scope.suppressNotUsedWarning();
                     int past = cache.length();
                     int S = past + T;
-                    long[] mask = new long[B * S];
-                    for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
                     NDArray ids = manager.create(stepIds, new Shape(B, T));
                     NDArray pos = manager.create(stepPos, new Shape(B, T));
-                    NDArray attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
+                    NDArray attn = null; // a single-token step over unpadded rows sees every key: no mask needed
+                    if (T > 1 || padded) {
+                        long[] mask = new long[B * S];
+                        for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
+                        attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
+                    }
                     NDArray hidden = model.forward(ids, pos, attn, cache);
                     NDArray last = hidden.get(":, -1, :"); // [B,D]
                     NDArray logits = model.logits(last).toType(DataType.FLOAT32, false);
