@@ -5,14 +5,14 @@
 #
 # Environment: REPS (default 3) timed repetitions per figure (median); NEW (64) new tokens; PROMPT (32) prompt length
 # for decoding; PREFILL (128) prompt length for prefill; JAVA_OPTS extra JVM flags (e.g. -Dai.djl.pytorch.num_threads=1);
-# TORCH_CONFIGS thread settings tried for torch, "torch_threads:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS" separated by
-# spaces; the best figure over them is reported per metric. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the
+# TORCH_CONFIGS thread settings tried for torch, "torch_threads:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS[:OMP_WAIT_POLICY]"
+# separated by spaces; the best figure over them is reported per metric. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the
 # torch commands only (they are set on some machines and pin OpenBLAS to a kernel that may not be the fastest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPS=${REPS:-3}; NEW=${NEW:-64}; PROMPT=${PROMPT:-32}; PREFILL=${PREFILL:-128}
-TORCH_CONFIGS=${TORCH_CONFIGS:-"1:1:1 2:2:2 1:1:2 2:2:1"}
+TORCH_CONFIGS=${TORCH_CONFIGS:-"1:1:1 1:1:2 2:2:2 2:2:2:PASSIVE"}
 OUT=$(mktemp -d)
 
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f toolkit/target/classpath.txt ]; then
@@ -30,9 +30,9 @@ java -Dai.djl.offline=true ${JAVA_OPTS:-} -cp "toolkit/target/classes:$(cat tool
 grep -q '^RESULT decode_b16' "$OUT/java.out" || { cat "$OUT/java.err"; exit 1; }
 
 for c in $TORCH_CONFIGS; do
-  IFS=: read -r tt omp ob <<<"$c"
+  IFS=: read -r tt omp ob wait <<<"$c"
   echo "load before torch $c: $(cut -d' ' -f1-3 /proc/loadavg)"
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$omp" OPENBLAS_NUM_THREADS="$ob" \
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS="$omp" OPENBLAS_NUM_THREADS="$ob" \
     /usr/bin/python3 bench/decode_torch.py --threads "$tt" --reps "$REPS" --new "$NEW" --prompt "$PROMPT" --prefill "$PREFILL" \
     --batches 1 16 | tee "$OUT/torch-$c.out"
 done

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.Generator;
+import rlcd4j.engine.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 
@@ -42,10 +43,13 @@ public final class DecodeBench {
         int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         int[] batches = args.length > 4 ? Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 16};
 
+        // Before the engine loads: idle OpenMP workers sleep instead of spinning (see NativeThreads).
+        boolean passive = NativeThreads.preferPassiveWait();
         LlamaConfig config = smolLm2Shapes();
         Engine engine = Engine.getInstance();
-        System.out.printf("engine %s %s, %s, threads: %s%n", engine.getEngineName(), engine.getVersion(),
-                engine.defaultDevice(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        System.out.printf("engine %s %s, %s, threads: %s, OMP_WAIT_POLICY %s%n", engine.getEngineName(), engine.getVersion(),
+                engine.defaultDevice(), System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                System.getenv("OMP_WAIT_POLICY") != null ? System.getenv("OMP_WAIT_POLICY") : passive ? "PASSIVE (set by NativeThreads)" : "default");
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);
