@@ -96,7 +96,7 @@ public final class KernelCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder("{\n  \"argv\": [");
             for (int i = 0; i < argv.size(); i++) sb.append(i == 0 ? "\n    " : ",\n    ").append(quote(argv.get(i)));
             sb.append("\n  ],\n  \"display_name\": ").append(quote(displayName))
-                    .append(",\n  \"language\": \"java\",\n  \"interrupt_mode\": \"message\",\n  \"env\": {},\n")
+                    .append(",\n  \"language\": \"java\",\n  \"interrupt_mode\": \"message\",\n  \"env\": {\"OMP_WAIT_POLICY\": \"PASSIVE\"},\n")
                     .append("  \"metadata\": {\"debugger\": false}\n}\n");
             return sb.toString();
         }

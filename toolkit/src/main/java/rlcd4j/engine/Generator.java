@@ -16,25 +16,65 @@ import java.util.List;
  * Batched decoding with a KV cache. Prompts are left-padded so every row's next token sits in the last column;
  * positions count from each row's first real token, so a padded row computes what it would alone.
  */
-final class Generator {
+public final class Generator {
     private Generator() {}
+
+    /** Chosen ids, their log-probabilities and why each row stopped ("eos", "stop" or "length"). */
+    public record Decoded(long[][] ids, float[][] logprobs, String[] finishReasons) {}
+
+    /**
+     * The decoding loop on token ids, without a tokenizer (benchmarks, models built in code): the same code path as
+     * {@link CausalLM#generate}, minus banned and stop strings, which need text.
+     */
+    public static Decoded generateIds(LlamaModel model, long[][] promptIds, GenerationConfig cfg, long padId, long eosId) {
+        if (!cfg.bannedStrings().isEmpty() || !cfg.stopStrings().isEmpty()) {
+            throw new IllegalArgumentException("banned and stop strings need a tokenizer; use CausalLM.generate");
+        }
+        for (int i = 0; i < promptIds.length; i++) checkPrompt(model, promptIds[i], cfg, i);
+        long[] seeds = new long[promptIds.length];
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(cfg.seed(), i);
+        return decode(model, model.manager(), promptIds, cfg, padId, eosId, new long[0], null, seeds, null);
+    }
 
     static List<Generation> generate(LlamaModel model, Tokenizer tok, NDManager manager, List<String> prompts,
                                      GenerationConfig cfg, long rowOffset, long[] rowSeeds, Progress progress) {
         int B = prompts.size();
         long[][] promptIds = new long[B][];
-        int P = 0;
-        int context = model.config().maxPositions();
         for (int i = 0; i < B; i++) {
             promptIds[i] = tok.encode(prompts.get(i), true);
-            if (promptIds[i].length == 0) throw new RlcdException("prompt " + (rowOffset + i) + " is empty after tokenisation");
-            if (promptIds[i].length + cfg.maxNewTokens() > context) {
-                throw new RlcdException("prompt " + (rowOffset + i) + " has " + promptIds[i].length + " tokens; with max new tokens "
-                        + cfg.maxNewTokens() + " it exceeds the model's context of " + context + " positions");
-            }
-            P = Math.max(P, promptIds[i].length);
+            checkPrompt(model, promptIds[i], cfg, rowOffset + i);
         }
+        long[] banned = cfg.bannedStrings().isEmpty() ? new long[0] : tok.idsContaining(cfg.bannedStrings());
+        Decoded d = decode(model, manager, promptIds, cfg, tok.padId(), tok.eosId(), banned, tok, rowSeeds, progress);
+        List<Generation> gens = new ArrayList<>(B);
+        for (int i = 0; i < B; i++) {
+            long[] ids = d.ids()[i];
+            String text = tok.decode(ids);
+            String raw = tok.decodeWithSpecial(ids);
+            if ("stop".equals(d.finishReasons()[i])) text = cutAtFirst(text, cfg.stopStrings());
+            gens.add(new Generation(prompts.get(i), promptIds[i], ids, text, raw, d.logprobs()[i], d.finishReasons()[i]));
+        }
+        return gens;
+    }
+
+    private static void checkPrompt(LlamaModel model, long[] ids, GenerationConfig cfg, long row) {
+        int context = model.config().maxPositions();
+        if (ids.length == 0) throw new RlcdException("prompt " + row + " is empty after tokenisation");
+        if (ids.length + cfg.maxNewTokens() > context) {
+            throw new RlcdException("prompt " + row + " has " + ids.length + " tokens; with max new tokens "
+                    + cfg.maxNewTokens() + " it exceeds the model's context of " + context + " positions");
+        }
+    }
+
+    /** The loop itself; {@code tok} is only read for stop strings (null when there are none). */
+    private static Decoded decode(LlamaModel model, NDManager manager, long[][] promptIds, GenerationConfig cfg, long padId,
+                                  long eosId, long[] banned, Tokenizer tok, long[] rowSeeds, Progress progress) {
+        int B = promptIds.length;
+        int P = 0;
+        for (long[] p : promptIds) P = Math.max(P, p.length);
         int capacity = P + cfg.maxNewTokens();
+        boolean padded = false;
+        for (long[] p : promptIds) padded |= p.length < P;
         long[] firstIds = new long[B * P];
         long[] keyMask = new long[B * capacity];
         long[] nextPos = new long[B];
@@ -43,13 +83,12 @@ final class Generator {
             int pad = P - promptIds[i].length;
             for (int t = 0; t < P; t++) {
                 boolean real = t >= pad;
-                firstIds[i * P + t] = real ? promptIds[i][t - pad] : tok.padId();
+                firstIds[i * P + t] = real ? promptIds[i][t - pad] : padId;
                 keyMask[i * capacity + t] = real ? 1 : 0;
                 positions[i * P + t] = real ? t - pad : 0;
             }
             nextPos[i] = promptIds[i].length;
         }
-        long[] banned = cfg.bannedStrings().isEmpty() ? new long[0] : tok.idsContaining(cfg.bannedStrings());
         Sampler sampler = new Sampler(cfg, rowSeeds, banned, manager, model.config().vocabSize());
         List<List<Long>> out = new ArrayList<>();
         List<List<Float>> outLogp = new ArrayList<>();
@@ -70,11 +109,14 @@ final class Generator {
                     scope.suppressNotUsedWarning();
                     int past = cache.length();
                     int S = past + T;
-                    long[] mask = new long[B * S];
-                    for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
                     NDArray ids = manager.create(stepIds, new Shape(B, T));
                     NDArray pos = manager.create(stepPos, new Shape(B, T));
-                    NDArray attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
+                    NDArray attn = null; // a single-token step over unpadded rows sees every key: no mask needed
+                    if (T > 1 || padded) {
+                        long[] mask = new long[B * S];
+                        for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
+                        attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
+                    }
                     NDArray hidden = model.forward(ids, pos, attn, cache);
                     NDArray last = hidden.get(":, -1, :"); // [B,D]
                     NDArray logits = model.logits(last).toType(DataType.FLOAT32, false);
@@ -87,14 +129,14 @@ final class Generator {
                     keyMask[i * capacity + col] = 1;
                     stepPos[i] = nextPos[i]++;
                     if (finish[i] != null) {
-                        stepIds[i] = tok.padId();
+                        stepIds[i] = padId;
                         continue;
                     }
                     long id = r.ids()[i];
                     stepIds[i] = id;
                     out.get(i).add(id);
                     outLogp.get(i).add(r.logprobs()[i]);
-                    if (id == tok.eosId()) {
+                    if (id == eosId) {
                         finish[i] = "eos";
                     } else if (!cfg.stopStrings().isEmpty()) {
                         String text = tok.decode(toLongs(out.get(i)));
@@ -113,17 +155,16 @@ final class Generator {
         } finally {
             sampler.close();
         }
-        List<Generation> gens = new ArrayList<>(B);
+        long[][] ids = new long[B][];
+        float[][] logprobs = new float[B][];
+        String[] reasons = new String[B];
         for (int i = 0; i < B; i++) {
-            long[] ids = toLongs(out.get(i));
-            float[] lp = new float[ids.length];
-            for (int t = 0; t < lp.length; t++) lp[t] = outLogp.get(i).get(t);
-            String text = tok.decode(ids);
-            String raw = tok.decodeWithSpecial(ids);
-            if ("stop".equals(finish[i])) text = cutAtFirst(text, cfg.stopStrings());
-            gens.add(new Generation(prompts.get(i), promptIds[i], ids, text, raw, lp, finish[i] == null ? "length" : finish[i]));
+            ids[i] = toLongs(out.get(i));
+            logprobs[i] = new float[ids[i].length];
+            for (int t = 0; t < ids[i].length; t++) logprobs[i][t] = outLogp.get(i).get(t);
+            reasons[i] = finish[i] == null ? "length" : finish[i];
         }
-        return gens;
+        return new Decoded(ids, logprobs, reasons);
     }
 
     static String cutAtFirst(String text, List<String> stops) {

@@ -49,10 +49,11 @@ public final class KvCache implements AutoCloseable {
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
         }
-        NDIndex slot = new NDIndex(":, :, {}:{}", length, length + t);
+        // built, not parsed from a string: this runs twice per layer per step
+        NDIndex slot = new NDIndex().addAllDim(2).addSliceDim(length, length + t);
         keys[layer].set(slot, k);
         values[layer].set(slot, v);
-        NDIndex upto = new NDIndex(":, :, :{}", length + t);
+        NDIndex upto = new NDIndex().addAllDim(2).addSliceDim(0, length + t);
         return new NDArray[] {keys[layer].get(upto), values[layer].get(upto)};
     }
 

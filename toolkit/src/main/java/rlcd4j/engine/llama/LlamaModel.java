@@ -41,6 +41,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, NDArray> weights;
     private final DataType dtype;
     private final NDArray invFreq; // [hd/2], fp32
+    private final NDArray rotateHalf; // [hd, hd] signed permutation: x.matMul(rotateHalf) = concat(-x2, x1)
     private LoraAdapter adapter;
     private boolean training;
 
@@ -50,6 +51,22 @@ public final class LlamaModel implements AutoCloseable {
         this.weights = weights;
         this.dtype = dtype;
         this.invFreq = manager.create(inverseFrequencies(config));
+        this.rotateHalf = rotateHalfMatrix(manager, config.headDim(), dtype);
+    }
+
+    /**
+     * RoPE's rotate_half as one matmul instead of two slices, a negation and a concat (fewer native calls per layer;
+     * exact, since every output is one input times +1 or -1).
+     */
+    private static NDArray rotateHalfMatrix(NDManager m, int hd, DataType dtype) {
+        int half = hd / 2;
+        float[] r = new float[hd * hd]; // r[i][j]: input i to output j
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * hd + j] = -1f;
+            r[j * hd + j + half] = 1f;
+        }
+        NDArray a = m.create(r, new Shape(hd, hd));
+        return dtype == DataType.FLOAT32 ? a : a.toType(dtype, false);
     }
 
     /** Loads the safetensors weights of a model folder, checking each tensor against the config. */
@@ -184,7 +201,8 @@ public final class LlamaModel implements AutoCloseable {
      * @param ids       token ids [B, T], int64
      * @param positions position of each token [B, T], int64 (with left padding, counted from the first real token)
      * @param mask      additive attention mask [B, 1, T, S], 0 where allowed and a large negative number elsewhere,
-     *                  S = cached positions + T
+     *                  S = cached positions + T; null lets every query see every key, which is right only for a
+     *                  single-token step over a cache without padding (the common decode step, spared the mask ops)
      * @param cache     keys and values of earlier positions, updated in place; null for a plain full forward
      * @return hidden states after the final norm [B, T, D]
      */
@@ -197,7 +215,9 @@ public final class LlamaModel implements AutoCloseable {
         NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq);
         NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1);
         NDArray cos = emb.cos().toType(dtype, false), sin = emb.sin().toType(dtype, false);
-        NDArray mask5 = (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
+        if (mask == null && T != 1) throw new IllegalArgumentException("a mask is needed when more than one token is fed");
+        NDArray mask5 = mask == null ? null
+                : (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
 
         // Decoding (with a cache) frees each layer's intermediates when the layer is done: at a batched prefill the
         // attention scores alone are B*H*T*S floats per layer (16 x 9 x 500 x 500 x 4 B = 144 MB at SmolLM2's shapes),
@@ -227,9 +247,9 @@ public final class LlamaModel implements AutoCloseable {
         {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
-            NDArray q = linear(h, p + "self_attn.q_proj").reshape(B, T, H, hd).transpose(0, 2, 1, 3);  // [B,H,T,hd]
-            NDArray k = linear(h, p + "self_attn.k_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3); // [B,KV,T,hd]
-            NDArray v = linear(h, p + "self_attn.v_proj").reshape(B, T, KV, hd).transpose(0, 2, 1, 3); // [B,KV,T,hd]
+            NDArray q = heads(linear(h, p + "self_attn.q_proj"), H);  // [B,H,T,hd]
+            NDArray k = heads(linear(h, p + "self_attn.k_proj"), KV); // [B,KV,T,hd]
+            NDArray v = heads(linear(h, p + "self_attn.v_proj"), KV); // [B,KV,T,hd]
             q = rope(q, cos, sin);
             k = rope(k, cos, sin);
             if (cache != null) {
@@ -241,16 +261,19 @@ public final class LlamaModel implements AutoCloseable {
             // Grouped-query attention without copying K/V: query heads are grouped [B,KV,G,T,hd] against [B,KV,1,S,hd].
             NDArray q5 = q.reshape(B, KV, G, T, hd);
             NDArray k5 = k.expandDims(2), v5 = v.expandDims(2);
-            NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(scalar(q5, 1.0f / (float) Math.sqrt(hd))).add(mask5); // [B,KV,G,T,S]
+            NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(scalar(q5, 1.0f / (float) Math.sqrt(hd))); // [B,KV,G,T,S]
+            if (mask5 != null) scores = scores.add(mask5);
             NDArray probs = scores.softmax(-1);
-            NDArray o = probs.matMul(v5).reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) H * hd);
+            NDArray o = probs.matMul(v5); // [B,KV,G,T,hd]
+            // back to [B,T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
+            o = T == 1 ? o.reshape(B, 1, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B, T, (long) H * hd);
             x = x.add(linear(o, p + "self_attn.o_proj"));
 
             NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
             NDArray gate = linear(m, p + "mlp.gate_proj");
             NDArray up = linear(m, p + "mlp.up_proj");
             x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(up), p + "mlp.down_proj"));
-            assert S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
+            assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
             return x;
         }
     }
@@ -267,11 +290,16 @@ public final class LlamaModel implements AutoCloseable {
         return (dtype == DataType.FLOAT32 ? normed : normed.toType(dtype, false)).mul(g);
     }
 
+    /** [B,T,n*hd] projections to [B,n,T,hd] heads (a plain reshape when T = 1). */
+    private NDArray heads(NDArray y, int n) {
+        long B = y.getShape().get(0), T = y.getShape().get(1);
+        int hd = config.headDim();
+        return T == 1 ? y.reshape(B, n, 1, hd) : y.reshape(B, T, n, hd).transpose(0, 2, 1, 3);
+    }
+
     /** HF's rotate_half convention: x * cos + concat(-x2, x1) * sin. */
-    private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
-        long half = x.getShape().get(3) / 2;
-        NDArray x1 = x.get("..., :{}", half), x2 = x.get("..., {}:", half);
-        return x.mul(cos).add(NDArrays.concat(new NDList(x2.neg(), x1), -1).mul(sin));
+    private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
     }
 
     /** x W^T + b, plus the active adapter's (alpha/r) dropout(x) A^T B^T on the modules it targets. */

@@ -1,0 +1,171 @@
+"""Prefill and decode throughput of a LLaMA decoder with the shapes of SmolLM2-135M in PyTorch eager.
+
+The counterpart of rlcd4j.bench.DecodeBench (same shapes, prompts, lengths and timing method; random weights):
+RMSNorm in fp32, rotate_half RoPE, grouped-query attention without copying K/V (query heads grouped against each
+kv head), SwiGLU MLP, KV cache preallocated per layer and written in place, additive mask from a key mask (so left
+padded batches work as in the engine), logits of the last position only, log-softmax for the chosen token's
+log-probability, greedy argmax, one host copy of the chosen ids per step.
+
+Prefill tokens/s = prompt length / time of generating 1 token after a prefill-length prompt at batch 1.
+Decode tokens/s at batch B = B * (n - 1) / (time(n new) - time(1 new)); medians over `reps` fresh generations.
+
+usage: /usr/bin/python3 bench/decode_torch.py [--threads N] [--reps 5] [--new 64] [--prompt 32] [--prefill 128] [--batches 1 16]
+"""
+import argparse
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+V, D, F_, L, H, KV, HD, THETA, EPS = 49152, 576, 1536, 30, 9, 3, 64, 100000.0, 1e-5
+G = H // KV
+
+
+def random_weights(seed=42):
+    g = torch.Generator().manual_seed(seed)
+    n = lambda *s: torch.randn(*s, generator=g) * 0.02
+    w = {"embed": n(V, D), "norm": torch.ones(D), "layers": []}
+    for _ in range(L):
+        w["layers"].append(dict(ln1=torch.ones(D), q=n(H * HD, D), k=n(KV * HD, D), v=n(KV * HD, D), o=n(D, H * HD),
+                                ln2=torch.ones(D), gate=n(F_, D), up=n(F_, D), down=n(D, F_)))
+    return w
+
+
+INV_FREQ = 1.0 / (THETA ** (torch.arange(0, HD, 2, dtype=torch.float32) / HD))
+
+
+def rms(x, g):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS) * g
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : HD // 2], x[..., HD // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def forward(w, ids, pos, mask, cache, past):
+    """ids, pos [B,T]; mask [B,1,1,T,S] additive; cache: list of (k, v) buffers [B,KV,cap,HD]; returns hidden [B,T,D]."""
+    B, T = ids.shape
+    x = F.embedding(ids, w["embed"])
+    ang = pos.float().unsqueeze(-1) * INV_FREQ
+    emb = torch.cat((ang, ang), -1).unsqueeze(1)  # [B,1,T,HD]
+    cos, sin = emb.cos(), emb.sin()
+    S = past + T
+    scale = 1.0 / math.sqrt(HD)
+    for l, lw in enumerate(w["layers"]):
+        h = rms(x, lw["ln1"])
+        q = F.linear(h, lw["q"]).view(B, T, H, HD).transpose(1, 2)
+        k = F.linear(h, lw["k"]).view(B, T, KV, HD).transpose(1, 2)
+        v = F.linear(h, lw["v"]).view(B, T, KV, HD).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        kc, vc = cache[l]
+        kc[:, :, past:S] = k
+        vc[:, :, past:S] = v
+        k, v = kc[:, :, :S], vc[:, :, :S]
+        q5 = q.reshape(B, KV, G, T, HD)
+        s = torch.matmul(q5, k.unsqueeze(2).transpose(-1, -2)) * scale + mask  # [B,KV,G,T,S]
+        o = torch.matmul(s.softmax(-1), v.unsqueeze(2)).reshape(B, H, T, HD).transpose(1, 2).reshape(B, T, H * HD)
+        x = x + F.linear(o, lw["o"])
+        m = rms(x, lw["ln2"])
+        x = x + F.linear(F.silu(F.linear(m, lw["gate"])) * F.linear(m, lw["up"]), lw["down"])
+    return rms(x, w["norm"])
+
+
+def attention_mask(key_mask, past, T):
+    """[B,S] 0/1 key mask -> additive [B,1,1,T,S]: causal, real keys, and every query sees itself."""
+    S = key_mask.shape[1]
+    qp = torch.arange(past, past + T).view(T, 1)
+    kp = torch.arange(S).view(1, S)
+    allowed = ((kp <= qp) & key_mask.bool().view(-1, 1, 1, S)) | (kp == qp)
+    return (~allowed).float().mul(-1e9).unsqueeze(1)
+
+
+@torch.inference_mode()
+def generate(w, prompts, n):
+    """Greedy decoding of n tokens after left-padded prompts (the engine's Generator loop); returns ids [B][n]."""
+    B = len(prompts)
+    P = max(len(p) for p in prompts)
+    cap = P + n
+    key = torch.zeros(B, cap, dtype=torch.long)
+    ids = torch.zeros(B, P, dtype=torch.long)
+    pos = torch.zeros(B, P, dtype=torch.long)
+    next_pos = []
+    for i, p in enumerate(prompts):
+        pad = P - len(p)
+        ids[i, pad:] = torch.tensor(p)
+        key[i, pad:P] = 1
+        pos[i, pad:] = torch.arange(len(p))
+        next_pos.append(len(p))
+    cache = [(torch.zeros(B, KV, cap, HD), torch.zeros(B, KV, cap, HD)) for _ in range(L)]
+    out = [[] for _ in range(B)]
+    past, T = 0, P
+    for step in range(n):
+        S = past + T
+        mask = attention_mask(key[:, :S], past, T)
+        hidden = forward(w, ids, pos, mask, cache, past)
+        past += T
+        logits = F.linear(hidden[:, -1], w["embed"])  # tied head
+        logp = logits.log_softmax(-1)
+        chosen = logits.argmax(-1)
+        lp = logp.gather(-1, chosen.view(B, 1)).view(B)
+        chosen_ids, _ = chosen.tolist(), lp.tolist()
+        key[:, P + step] = 1
+        for i in range(B):
+            out[i].append(chosen_ids[i])
+        ids = chosen.view(B, 1)
+        pos = torch.tensor(next_pos).view(B, 1)
+        next_pos = [p + 1 for p in next_pos]
+        T = 1
+    return out
+
+
+def median(reps, f):
+    t = sorted(f() for _ in range(reps))
+    return t[reps // 2] if reps % 2 else (t[reps // 2 - 1] + t[reps // 2]) / 2
+
+
+def timed(w, prompts, n):
+    t0 = time.perf_counter()
+    out = generate(w, prompts, n)
+    assert len(out[0]) == n
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--new", type=int, default=64)
+    ap.add_argument("--prompt", type=int, default=32)
+    ap.add_argument("--prefill", type=int, default=128)
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+    w = random_weights()
+    g = torch.Generator().manual_seed(7)
+    prompts = lambda b, n: torch.randint(1, V, (b, n), generator=g).tolist()
+    t0 = time.perf_counter()
+    timed(w, prompts(1, a.prompt), a.new)  # warm-up: allocator, OpenBLAS buffers
+    for b in a.batches:
+        if b > 1:
+            timed(w, prompts(b, a.prompt), 8)
+    timed(w, prompts(1, a.prefill), 1)
+    print(f"warm-up {time.perf_counter() - t0:.1f} s")
+    pre = median(a.reps, lambda: timed(w, prompts(1, a.prefill), 1))
+    print(f"RESULT prefill_tps {a.prefill / pre:.2f}   (batch 1, prompt {a.prefill}: {pre * 1e3:.1f} ms)")
+    for b in a.batches:
+        p = prompts(b, a.prompt)
+        one = median(a.reps, lambda: timed(w, p, 1))
+        full = median(a.reps, lambda: timed(w, p, a.new))
+        print(f"RESULT decode_b{b}_tps {b * (a.new - 1) / (full - one):.2f}   (prompt {a.prompt}, {a.new} new: {full * 1e3:.1f} ms; "
+              f"1 new: {one * 1e3:.1f} ms; {(full - one) / (a.new - 1) * 1e3:.2f} ms/step)")
+
+
+if __name__ == "__main__":
+    main()

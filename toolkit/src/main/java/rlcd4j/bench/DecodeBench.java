@@ -1,0 +1,99 @@
+package rlcd4j.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Generator;
+import rlcd4j.engine.NativeThreads;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Prefill and decode throughput of the engine on a randomly initialised model with the shapes of SmolLM2-135M,
+ * through the engine's own generation loop ({@link Generator#generateIds}: KV cache, forward, logits of the last
+ * position, log-softmax, greedy argmax, one host copy of the chosen ids per step). {@code bench/decode_torch.py}
+ * measures the same thing in PyTorch eager; {@code bench/decode.sh} runs both.
+ *
+ * <p>Method, identical on both sides: median wall time of {@code reps} calls, each a fresh generation (new KV cache).
+ * Prefill tokens/s = prompt length / time of generating 1 token after a {@code prefillLen}-token prompt at batch 1.
+ * Decode tokens/s at batch B = B * (n - 1) / (time(n new tokens) - time(1 new token)) after a {@code promptLen}-token
+ * prompt, i.e. the cost of the n - 1 single-token steps alone. The JVM is warmed up first (JIT needs a few hundred
+ * forwards).
+ *
+ * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.DecodeBench [reps] [newTokens] [promptLen] [prefillLen] [batch...]</pre>
+ */
+public final class DecodeBench {
+    private DecodeBench() {}
+
+    /** SmolLM2-135M: 30 layers, hidden 576, 9 heads over 3 kv heads, MLP 1536, vocab 49152, tied, theta 1e5. */
+    static LlamaConfig smolLm2Shapes() {
+        return new LlamaConfig("LlamaForCausalLM", 49152, 576, 1536, 30, 9, 3, 64, 2048, 1e-5, 100000.0, null,
+                false, false, true, 0, List.of(0), 0, "float32");
+    }
+
+    public static void main(String[] args) {
+        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int newTokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+        int promptLen = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        int[] batches = args.length > 4 ? Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 16};
+
+        // Before the engine loads: idle OpenMP workers sleep instead of spinning (see NativeThreads).
+        boolean passive = NativeThreads.preferPassiveWait();
+        LlamaConfig config = smolLm2Shapes();
+        Engine engine = Engine.getInstance();
+        System.out.printf("engine %s %s, %s, threads: %s, OMP_WAIT_POLICY %s%n", engine.getEngineName(), engine.getVersion(),
+                engine.defaultDevice(), System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                System.getenv("OMP_WAIT_POLICY") != null ? System.getenv("OMP_WAIT_POLICY") : passive ? "PASSIVE (set by NativeThreads)" : "default");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
+            SplittableRandom rng = new SplittableRandom(7);
+
+            // Warm-up: about 400 forwards of the shapes measured below, so the JIT has compiled the Java side.
+            long w0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) run(model, prompts(rng, 1, promptLen, config), newTokens);
+            for (int b : batches) if (b > 1) run(model, prompts(rng, b, promptLen, config), newTokens);
+            for (int i = 0; i < 3; i++) run(model, prompts(rng, 1, prefillLen, config), 1);
+            System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
+
+            double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
+            System.out.printf("RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n", prefillLen / prefill, prefillLen, prefill * 1e3);
+            for (int b : batches) {
+                long[][] p = prompts(rng, b, promptLen, config);
+                double one = median(reps, () -> run(model, p, 1));
+                double full = median(reps, () -> run(model, p, newTokens));
+                double tps = b * (newTokens - 1) / (full - one);
+                System.out.printf("RESULT decode_b%d_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
+                        b, tps, promptLen, newTokens, full * 1e3, one * 1e3, (full - one) / (newTokens - 1) * 1e3);
+            }
+            model.close();
+        }
+    }
+
+    /** Seconds for one greedy generation; EOS is disabled (-1) so every row makes exactly {@code n} tokens. */
+    private static double run(LlamaModel model, long[][] prompts, int n) {
+        long t0 = System.nanoTime();
+        Generator.Decoded d = Generator.generateIds(model, prompts, GenerationConfig.greedy(n).withBatchSize(prompts.length), 0, -1);
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (d.ids()[0].length != n) throw new IllegalStateException("expected " + n + " tokens, got " + d.ids()[0].length);
+        return s;
+    }
+
+    private static long[][] prompts(SplittableRandom rng, int batch, int len, LlamaConfig c) {
+        long[][] p = new long[batch][len];
+        for (long[] row : p) for (int t = 0; t < len; t++) row[t] = 1 + rng.nextInt(c.vocabSize() - 1);
+        return p;
+    }
+
+    private static double median(int reps, java.util.function.DoubleSupplier f) {
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) t[i] = f.getAsDouble();
+        Arrays.sort(t);
+        return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    }
+}
