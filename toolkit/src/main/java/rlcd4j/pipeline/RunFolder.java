@@ -39,6 +39,28 @@ public final class RunFolder {
         return new RunFolder(root);
     }
 
+    /**
+     * Records the settings the stages depend on ({@code settings.txt}); a folder made with other settings is refused,
+     * so a rerun never mixes stages computed under different options.
+     */
+    public RunFolder requireSettings(String settings) {
+        Path file = root.resolve("settings.txt");
+        try {
+            if (Files.exists(file)) {
+                String old = Files.readString(file, StandardCharsets.UTF_8);
+                if (!old.equals(settings)) {
+                    throw new RlcdException(file + ": this run folder was made with other settings (" + old.strip()
+                            + "); use another output folder, or delete this one to start again");
+                }
+            } else {
+                Files.writeString(file, settings, StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new RlcdException(file + ": " + e.getMessage(), e);
+        }
+        return this;
+    }
+
     public Path root() {
         return root;
     }
