@@ -57,7 +57,7 @@ public final class Demo {
                           int ppoSteps, double ppoKl, double ppoLr, double pmLr, int pmEpochs, double sftLr, double dpoLr,
                           long seed) {
         public static Options defaults(Path baseModel, Path out) {
-            return new Options(SandboxTask.HARMLESS, baseModel, out, 256, 100, 64, 10, 0.004, 3e-5, 1e-4, 2, 5e-5, 2e-5, 0);
+            return new Options(SandboxTask.HARMLESS, baseModel, out, 256, 100, 64, 16, 0.004, 3e-5, 1e-4, 2, 5e-5, 2e-5, 0);
         }
 
         /** A task; outlines need longer answers (up to about 100 tokens) than the other tasks' (under 50). */
