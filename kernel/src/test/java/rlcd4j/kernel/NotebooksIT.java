@@ -63,7 +63,7 @@ class NotebooksIT {
             Outputs o = outputs(nb);
             assertTrue(o.html.size() >= 10, name + ": tables: " + o.html.size());
             assertTrue(o.png.size() >= 2, name + ": PPO curve and win-rate chart: " + o.png.size());
-            assertTrue(o.html.stream().anyMatch(h -> h.contains("RLCD vs baselines") && h.contains("RLCD vs ppo-rlaif")
+            assertTrue(o.html.stream().anyMatch(h -> h.contains("RLCD vs baselines") && h.contains("RLCD vs RLAIF")
                     && h.contains("paper 7B")), name + ": the final table");
             assertTrue(Files.isRegularFile(runs.resolve(name + "-smoke/final-table.csv")), name + ": final-table.csv written");
         }
