@@ -161,7 +161,10 @@ class JupyterClientsIT {
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-        if (!done) p.destroyForcibly().waitFor();
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);   // e.g. the kernel nbconvert started
+            p.destroyForcibly().waitFor();
+        }
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Files.deleteIfExists(log);
         System.out.println("$ " + String.join(" ", cmd) + "\n" + output);

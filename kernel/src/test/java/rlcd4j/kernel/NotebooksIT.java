@@ -6,6 +6,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import rlcd4j.cli.KernelCommand;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code RLCD4J_RUNS}), fresh for each run. Skipped or required exactly as {@link JupyterClientsIT}.
  */
 class NotebooksIT {
+    /**
+     * A kernel spec of its own with one libtorch thread: on 2 cores shared with other work, two intra-op threads
+     * spinning against each other made the tutorial several times slower (docs/engine.md, "Threads").
+     */
+    static final String KERNEL = "rlcd-java-notebooks";
     static Path repo;
     static Path out;
     static Path runs;
@@ -31,6 +38,10 @@ class NotebooksIT {
     static void setUp() throws Exception {
         JupyterClientsIT.setUp();   // skip/require logic and the kernel spec under target/jupyter
         repo = JupyterClientsIT.target.getParent().getParent();
+        int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", JupyterClientsIT.jupyterPath.toString(),
+                "--name", KERNEL, "--classpath", KernelCommand.classpathFromBuild(repo),
+                "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--jvm-opt=-Xmx2g");
+        assertEquals(0, code, "rlcd kernel install " + KERNEL);
         out = JupyterClientsIT.target.resolve("nb-out");
         runs = JupyterClientsIT.target.resolve("nb-runs");
         Files.createDirectories(out);
@@ -71,7 +82,7 @@ class NotebooksIT {
 
     private static JsonObject execute(String notebook, long timeoutSeconds) throws Exception {
         List<String> cmd = List.of(JupyterClientsIT.JUPYTER, "nbconvert", "--to", "notebook", "--execute",
-                "--ExecutePreprocessor.kernel_name=" + JupyterClientsIT.KERNEL,
+                "--ExecutePreprocessor.kernel_name=" + KERNEL,
                 "--ExecutePreprocessor.timeout=" + timeoutSeconds,
                 "--output-dir", out.toString(), "notebooks/" + notebook);
         JupyterClientsIT.Result r = JupyterClientsIT.run(cmd, repo.toFile(), timeoutSeconds + 60,
