@@ -49,12 +49,28 @@ final class ObjectExecutionControl extends DirectExecutionControl {
         return stopRequested;
     }
 
+    /**
+     * libtorch's grad mode is per thread and on by default in a new thread; DJL turns it off only in the thread that
+     * starts the engine, and its GradientCollector restores the mode it found. Each cell runs in a new thread, so
+     * without this the optimiser's in-place updates after a training step fail ("a leaf Variable that requires grad
+     * is being used in an in-place operation") and inference records autograd graphs. Before the engine has loaded
+     * its natives the call fails with UnsatisfiedLinkError, which is fine: the engine's start turns it off itself.
+     */
+    private static void gradModeOff() {
+        try {
+            Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("setGradMode", boolean.class).invoke(null, false);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            // no PyTorch engine on the class path, or not loaded yet
+        }
+    }
+
     @Override
     protected String invoke(Method doit) throws Exception {
         Object[] value = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread worker = new Thread(() -> {
             try {
+                gradModeOff();
                 value[0] = doit.invoke(null);
             } catch (InvocationTargetException e) {
                 failure[0] = e.getCause();

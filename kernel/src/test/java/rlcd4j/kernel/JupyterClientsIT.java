@@ -141,8 +141,13 @@ class JupyterClientsIT {
     }
 
     static Result run(List<String> cmd, File dir, long timeoutSeconds) throws IOException, InterruptedException {
+        return run(cmd, dir, timeoutSeconds, Map.of());
+    }
+
+    static Result run(List<String> cmd, File dir, long timeoutSeconds, Map<String, String> extraEnv) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
+        env.putAll(extraEnv);
         if (jupyterPath != null) env.put("JUPYTER_PATH", jupyterPath.toString());
         env.put("KERNEL_NAME", KERNEL);
         env.put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
@@ -156,7 +161,10 @@ class JupyterClientsIT {
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-        if (!done) p.destroyForcibly().waitFor();
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);   // e.g. the kernel nbconvert started
+            p.destroyForcibly().waitFor();
+        }
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Files.deleteIfExists(log);
         System.out.println("$ " + String.join(" ", cmd) + "\n" + output);

@@ -1,7 +1,7 @@
 package rlcd4j.pipeline;
 
 import org.knowm.xchart.CategoryChart;
-import rlcd4j.RlcdException;
+import rlcd4j.Rlcd;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
@@ -19,7 +19,6 @@ import rlcd4j.sandbox.GroundTruth;
 import rlcd4j.sandbox.GroundTruthJudge;
 import rlcd4j.sandbox.PremiseGap;
 import rlcd4j.sandbox.SandboxTask;
-import rlcd4j.sandbox.SandboxWorld;
 import rlcd4j.train.DpoTrainer;
 import rlcd4j.train.PpoTrainer;
 import rlcd4j.train.PreferenceModel;
@@ -35,7 +34,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The whole RLCD story on the sandbox, end to end, with every stage saved in a {@link RunFolder} so a stopped run
@@ -90,9 +88,8 @@ public final class Demo {
     private Result run() {
         String task = o.task().id();
         AttributeSpec spec = AttributeSpec.forTask(task);
-        SandboxWorld world = SandboxWorld.standard();
-        List<String> simPrompts = prompts(world, false, o.simPrompts(), o.seed());
-        List<String> evalPrompts = prompts(world, true, o.evalPrompts(), o.seed() + 1);
+        List<String> simPrompts = Rlcd.sandboxPrompts(o.task(), o.simPrompts(), false, o.seed());
+        List<String> evalPrompts = Rlcd.sandboxPrompts(o.task(), o.evalPrompts(), true, o.seed() + 1);
         GenerationConfig sample = GenerationConfig.simulation().withMaxNewTokens(o.newTokens()).withBatchSize(32);
 
         // 1. The premise: do outputs from p+ beat outputs from p- on the ground truth?
@@ -114,7 +111,11 @@ public final class Demo {
         }
 
         // 3. A preference model on each, and its agreement with the ground truth on held-out pairs.
-        Table truthPairs = run.table("ground-truth-pairs", () -> groundTruthPairs(evalPrompts, sample));
+        Table truthPairs = run.table("ground-truth-pairs", () -> {
+            try (CausalLM base = base()) {
+                return groundTruthPairs(base, truth, evalPrompts, o.newTokens(), o.seed());
+            }
+        });
         List<Table> agreement = new ArrayList<>();
         for (String m : pairs.keySet()) {
             Path dir = run.folder("pm-" + m, d -> {
@@ -233,33 +234,23 @@ public final class Demo {
         };
     }
 
-    /** Distinct sandbox prompts of the task: training keys for simulation and PPO, held-out keys for evaluation. */
-    private List<String> prompts(SandboxWorld world, boolean heldOut, int n, long seed) {
-        Random rng = new Random(seed * 7919 + (heldOut ? 1 : 0));
-        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
-        int tries = 0;
-        while (out.size() < n && tries++ < n * 50) {
-            out.add((heldOut ? world.evaluationDialogue(o.task(), rng) : world.simulationDialogue(o.task(), rng)).prompt());
-        }
-        if (out.size() < n) throw new RlcdException("the sandbox produced only " + out.size() + " distinct prompts of " + n);
-        return new ArrayList<>(out);
-    }
-
-    /** Two base-model samples per held-out prompt, labelled by the ground truth (ties dropped). */
-    private Table groundTruthPairs(List<String> prompts, GenerationConfig sample) {
+    /**
+     * Held-out pairs labelled by the ground truth: two samples of {@code base} per prompt (the paper's evaluation
+     * decoding, {@code newTokens} long), the better one chosen; ties dropped. What a preference model's agreement is
+     * measured on in the sandbox.
+     */
+    public static Table groundTruthPairs(CausalLM base, GroundTruth truth, List<String> prompts, int newTokens, long seed) {
         StringColumn prompt = StringColumn.create("prompt"), chosen = StringColumn.create("chosen"), rejected = StringColumn.create("rejected");
-        try (CausalLM base = base()) {
-            List<String> twice = new ArrayList<>(prompts);
-            twice.addAll(prompts);
-            List<Generation> g = base.generate(twice, GenerationConfig.evaluation().withMaxNewTokens(o.newTokens()).withBatchSize(32).withSeed(o.seed() + 99));
-            for (int i = 0; i < prompts.size(); i++) {
-                String a = Outputs.clean(g.get(i).text()), b = Outputs.clean(g.get(prompts.size() + i).text());
-                double p = truth.compare(prompts.get(i), a, b);
-                if (p == 0.5) continue;
-                prompt.append(prompts.get(i));
-                chosen.append(p > 0.5 ? a : b);
-                rejected.append(p > 0.5 ? b : a);
-            }
+        List<String> twice = new ArrayList<>(prompts);
+        twice.addAll(prompts);
+        List<Generation> g = base.generate(twice, GenerationConfig.evaluation().withMaxNewTokens(newTokens).withBatchSize(32).withSeed(seed + 99));
+        for (int i = 0; i < prompts.size(); i++) {
+            String a = Outputs.clean(g.get(i).text()), b = Outputs.clean(g.get(prompts.size() + i).text());
+            double p = truth.compare(prompts.get(i), a, b);
+            if (p == 0.5) continue;
+            prompt.append(prompts.get(i));
+            chosen.append(p > 0.5 ? a : b);
+            rejected.append(p > 0.5 ? b : a);
         }
         return Table.create("held-out pairs labelled by the ground truth", prompt, chosen, rejected);
     }

@@ -1,6 +1,7 @@
 package rlcd4j.pipeline;
 
 import rlcd4j.RlcdException;
+import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
 import tech.tablesaw.io.csv.CsvWriteOptions;
@@ -81,12 +82,24 @@ public final class RunFolder {
         }
     }
 
-    /** A table stage, stored as CSV ({@code <stage>.csv}). */
+    /**
+     * A table stage, stored as CSV ({@code <stage>.csv}) with its column types beside it ({@code <stage>.types}, one
+     * Tablesaw type per line), so that a reread table has the types the computed one had (CSV alone would turn an
+     * {@code id} column of digits into integers, or a column of 1.0s into integers).
+     */
     public Table table(String stage, Supplier<Table> compute) {
         Path file = root.resolve(stage + ".csv");
+        Path types = root.resolve(stage + ".types");
         if (done(stage) && Files.exists(file)) {
             try {
-                return Table.read().usingOptions(CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20));
+                CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
+                if (Files.exists(types)) {
+                    b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
+                            .map(ColumnType::valueOf).toArray(ColumnType[]::new));
+                }
+                return Table.read().usingOptions(b);
+            } catch (IOException e) {
+                throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName() + " to recompute): " + e.getMessage(), e);
             }
@@ -94,6 +107,11 @@ public final class RunFolder {
         Table t = compute.get();
         try {
             t.write().usingOptions(CsvWriteOptions.builder(file.toFile()).build());
+            StringBuilder sb = new StringBuilder();
+            for (ColumnType c : t.types()) sb.append(c.name()).append('\n');
+            Files.writeString(types, sb.toString(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new RlcdException(types + ": cannot write: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new RlcdException(file + ": cannot write: " + e.getMessage(), e);
         }

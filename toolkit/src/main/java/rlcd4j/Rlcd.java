@@ -1,0 +1,111 @@
+package rlcd4j;
+
+import rlcd4j.data.DataFiles;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
+import rlcd4j.sandbox.SandboxBaseModel;
+import rlcd4j.sandbox.SandboxTask;
+import rlcd4j.sandbox.SandboxWorld;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
+
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+
+/**
+ * One-liners for notebooks and JShell. Each delegates to the class that does the work; nothing here has logic of
+ * its own beyond choosing what to call.
+ */
+public final class Rlcd {
+    private Rlcd() {}
+
+    /**
+     * The rlcd4j checkout: {@code -Drlcd4j.home}, else the first folder at or above the working directory that holds
+     * {@code datasets/} and {@code pom.xml} (a notebook's kernel runs in {@code notebooks/}).
+     */
+    public static Path home() {
+        String home = System.getProperty("rlcd4j.home");
+        Path start = home != null ? Paths.get(home) : Paths.get("").toAbsolutePath();
+        for (Path d = start; d != null; d = d.getParent()) {
+            if (Files.isDirectory(d.resolve("datasets")) && Files.isRegularFile(d.resolve("pom.xml"))) return d;
+        }
+        throw new RlcdException(start + ": not inside an rlcd4j checkout (no datasets/ and pom.xml above it); set -Drlcd4j.home");
+    }
+
+    /** The bundled 3.6M-parameter sandbox base model ({@code datasets/sandbox/base-model}). */
+    public static Path sandboxModel() {
+        return SandboxBaseModel.folder();
+    }
+
+    /**
+     * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
+     * under {@code runs/} of the checkout.
+     */
+    public static Path runDir(String name) {
+        String env = System.getenv("RLCD4J_RUNS");
+        return (env != null && !env.isBlank() ? Paths.get(env) : home().resolve("runs")).resolve(name);
+    }
+
+    /**
+     * {@code n} distinct sandbox prompts of {@code task}: training keys (for simulation and PPO), or held-out keys
+     * (for evaluation), drawn with {@code seed}.
+     */
+    public static List<String> sandboxPrompts(SandboxTask task, int n, boolean heldOut, long seed) {
+        SandboxWorld world = SandboxWorld.standard();
+        Random rng = new Random(seed * 7919 + (heldOut ? 1 : 0));
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        int tries = 0;
+        while (out.size() < n && tries++ < n * 50) {
+            out.add((heldOut ? world.evaluationDialogue(task, rng) : world.simulationDialogue(task, rng)).prompt());
+        }
+        if (out.size() < n) throw new RlcdException("the sandbox produced only " + out.size() + " distinct prompts of " + n);
+        return new ArrayList<>(out);
+    }
+
+    /** A model by folder or Hugging Face repo id (cache, or download), on the device and in the dtype of {@code options}. */
+    public static CausalLM load(String model, CausalLM.Options options) {
+        return CausalLM.load(model, options);
+    }
+
+    /**
+     * A trained policy: {@code trained} is either a whole model folder (full fine-tuning) or a PEFT adapter folder
+     * ({@code adapter_config.json}, LoRA), which is then put on a fresh copy of {@code base}.
+     */
+    public static CausalLM load(String base, Path trained, CausalLM.Options options) {
+        if (!Files.isRegularFile(trained.resolve("adapter_config.json"))) return CausalLM.load(trained.toString(), options);
+        CausalLM lm = CausalLM.load(base, options);
+        try {
+            lm.model().setAdapter(LoraAdapter.load(trained, lm.config(), lm.manager()));
+            return lm;
+        } catch (RuntimeException e) {
+            lm.close();
+            throw e;
+        }
+    }
+
+    /** The simulated pairs that were kept ({@code status} = ok): what the trainers learn from. */
+    public static Table kept(Table pairs) {
+        return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
+    }
+
+    /**
+     * The paper's reported numbers ({@code datasets/paper_results.csv}; its {@code source} column says where each row
+     * comes from), optionally only the rows whose {@code task} is one of {@code tasks}.
+     */
+    public static Table paperResults(String... tasks) {
+        String csv = DataFiles.content(DataFiles.bundled("paper_results.csv")).stream().map(DataFiles.Line::text)
+                .collect(Collectors.joining("\n"));
+        Table t = Table.read().usingOptions(CsvReadOptions.builder(new StringReader(csv)).tableName("paper results")
+                .columnTypesPartial(java.util.Map.of("rlcd", ColumnType.DOUBLE, "baseline", ColumnType.DOUBLE)));
+        if (tasks.length == 0) return t;
+        return t.where(t.stringColumn("task").isIn(tasks));
+    }
+}
