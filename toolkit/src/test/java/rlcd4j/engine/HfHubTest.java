@@ -119,7 +119,11 @@ class HfHubTest {
         List<FakeHub.Req> cdnGets = server.requests().stream().filter(r -> r.server().equals("cdn")).toList();
         assertEquals(2, cdnGets.size(), cdnGets.toString());
         assertNull(cdnGets.get(0).range());
-        assertEquals("bytes=" + expected.length / 2 + "-", cdnGets.get(1).range(), "the retry asks for the rest only");
+        // the server cuts the connection after writing half; bytes still in flight at the cut may be lost, so the
+        // retry resumes from what arrived: somewhere after the start and at most at the half
+        String range = cdnGets.get(1).range();
+        long from = Long.parseLong(range.substring("bytes=".length(), range.length() - 1));
+        assertTrue(from > 0 && from <= expected.length / 2, "the retry asks for the rest only: " + range);
         assertNoPartialFiles();
     }
 
@@ -133,7 +137,8 @@ class HfHubTest {
         Path part = blobs.resolve(etag + ".incomplete");
         assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains(part.toString())
                 && e.getMessage().contains("resumes") && e.getMessage().contains("expected " + expected.length + " bytes"), e.getMessage());
-        assertEquals(expected.length / 2, Files.size(part), "half was received and kept");
+        long kept = Files.size(part); // up to half: bytes in flight at the cut may be lost
+        assertTrue(kept > 0 && kept <= expected.length / 2, "what was received is kept: " + kept);
         assertFalse(Files.exists(blobs.resolve(etag)), "no blob under its final name");
         Path snap = cache.resolve("models--test-org--tiny-stories/snapshots").resolve(server.repo("model", REPO).sha());
         assertFalse(Files.exists(snap.resolve("model.safetensors"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "no pointer to a missing blob");
@@ -144,7 +149,7 @@ class HfHubTest {
         Path dir = hub().resolveModel(REPO, null);
         assertArrayEquals(expected, Files.readAllBytes(dir.resolve("model.safetensors")));
         List<FakeHub.Req> cdnGets = server.requests().stream().filter(r -> r.server().equals("cdn")).toList();
-        assertEquals(List.of("bytes=" + expected.length / 2 + "-"), cdnGets.stream().map(FakeHub.Req::range).toList());
+        assertEquals(List.of("bytes=" + kept + "-"), cdnGets.stream().map(FakeHub.Req::range).toList());
         assertNoPartialFiles();
     }
 
@@ -217,6 +222,8 @@ class HfHubTest {
         server.clearLog();
         RlcdException e = assertThrows(RlcdException.class, () -> hub().resolveModel("test-org/other", null));
         assertTrue(e.getMessage().contains("HTTP 500") && e.getMessage().contains("test-org/other") && e.getMessage().contains("3 attempts"), e.getMessage());
+        // the server logs a request after answering it, so the last one may still be on its way into the log
+        for (int i = 0; i < 100 && server.requests().size() < 3; i++) Thread.sleep(20);
         assertEquals(3, server.requests().size(), "3 attempts: " + server.requests());
     }
 
