@@ -386,7 +386,7 @@ public final class PpoTrainer implements AutoCloseable {
         double[] sums = new double[8];
         int updates = 0;
         for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
-            int[] order = permutation(rollouts.size(), mix(config.seed(), step, 1000 + epoch));
+            int[] order = Runs.permutation(rollouts.size(), mix(config.seed(), step, 1000 + epoch));
             for (int b = 0; b < nBatches; b++) {
                 List<Rollout> batch = new ArrayList<>();
                 for (int i = b * S; i < (b + 1) * S; i++) batch.add(rollouts.get(order[i]));
@@ -425,7 +425,7 @@ public final class PpoTrainer implements AutoCloseable {
         for (long k = (step - 1) * R; k < step * R; k++) {
             long epoch = k / N;
             if (epoch != permEpoch) {
-                perm = permutation(N, mix(config.seed(), epoch, 7));
+                perm = Runs.permutation(N, mix(config.seed(), epoch, 7));
                 permEpoch = epoch;
             }
             batch.add(prompts.get(perm[(int) (k % N)]));
@@ -754,19 +754,6 @@ public final class PpoTrainer implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------- misc
 
-    /** A seeded permutation of 0..n-1 (Fisher-Yates). */
-    static int[] permutation(int n, long seed) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
-        return a;
-    }
 
     /** A seed for one use at one step: distinct (seed, step, purpose) give unrelated streams. */
     static long mix(long seed, long step, long purpose) {

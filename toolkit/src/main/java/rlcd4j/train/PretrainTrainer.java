@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Next-token pretraining of a language model from scratch on a corpus of documents: each document is tokenised as
@@ -172,7 +171,7 @@ public final class PretrainTrainer {
         long[] out = new long[cfg.batchSize() * window];
         int perEpoch = windows / cfg.batchSize();
         long epoch = step / perEpoch;
-        int[] order = permutation(windows, cfg.seed() * 31 + epoch);
+        int[] order = Runs.permutation(windows, cfg.seed() * 31 + epoch);
         int first = (int) (step % perEpoch) * cfg.batchSize();
         for (int b = 0; b < cfg.batchSize(); b++) {
             System.arraycopy(stream, order[first + b] * window, out, b * window, window);
@@ -180,16 +179,4 @@ public final class PretrainTrainer {
         return out;
     }
 
-    static int[] permutation(int n, long seed) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
-    }
 }

@@ -31,9 +31,14 @@ final class Runs {
 
     /** The order of the {@code n} examples in {@code epoch}: a Fisher-Yates shuffle seeded by (seed, epoch) only. */
     static int[] order(int n, long seed, long epoch) {
+        return permutation(n, seed * 1_000_003L + epoch);
+    }
+
+    /** A seeded permutation of 0..n-1 (Fisher-Yates on SplittableRandom): every trainer's data order comes from here. */
+    static int[] permutation(int n, long seed) {
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) idx[i] = i;
-        SplittableRandom rng = new SplittableRandom(seed * 1_000_003L + epoch);
+        SplittableRandom rng = new SplittableRandom(seed);
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int t = idx[i];
