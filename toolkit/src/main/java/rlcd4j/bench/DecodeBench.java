@@ -43,13 +43,13 @@ public final class DecodeBench {
         int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         int[] batches = args.length > 4 ? Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 16};
 
-        // Before the engine loads: idle OpenMP workers sleep instead of spinning (see NativeThreads).
-        boolean passive = NativeThreads.preferPassiveWait();
+        // Before the engine loads: a short spin for idle OpenMP workers (see NativeThreads).
+        NativeThreads.tuneWaiting();
         LlamaConfig config = smolLm2Shapes();
         Engine engine = Engine.getInstance();
-        System.out.printf("engine %s %s, %s, threads: %s, OMP_WAIT_POLICY %s%n", engine.getEngineName(), engine.getVersion(),
-                engine.defaultDevice(), System.getProperty("ai.djl.pytorch.num_threads", "default"),
-                System.getenv("OMP_WAIT_POLICY") != null ? System.getenv("OMP_WAIT_POLICY") : passive ? "PASSIVE (set by NativeThreads)" : "default");
+        System.out.printf("engine %s %s, %s, threads: %d (%d for steps under %d rows), %s%n", engine.getEngineName(), engine.getVersion(),
+                engine.defaultDevice(), NativeThreads.engineThreads(), NativeThreads.smallStepThreads(), NativeThreads.SMALL_STEP_ROWS,
+                NativeThreads.waitingPolicy());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);

@@ -34,7 +34,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        rlcd4j.engine.NativeThreads.preferPassiveWait(); // before libtorch loads
+        rlcd4j.engine.NativeThreads.tuneWaiting(); // before libtorch loads
         System.exit(run(args));
     }
 

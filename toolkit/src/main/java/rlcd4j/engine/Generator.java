@@ -117,6 +117,7 @@ public final class Generator {
                         for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
                         attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), past, T);
                     }
+                    if (!manager.getDevice().isGpu()) NativeThreads.forRows(B * T);
                     NDArray hidden = model.forward(ids, pos, attn, cache);
                     NDArray last = hidden.get(":, -1, :"); // [B,D]
                     NDArray logits = model.logits(last).toType(DataType.FLOAT32, false);
@@ -154,6 +155,7 @@ public final class Generator {
             }
         } finally {
             sampler.close();
+            if (!manager.getDevice().isGpu()) NativeThreads.restore();
         }
         long[][] ids = new long[B][];
         float[][] logprobs = new float[B][];

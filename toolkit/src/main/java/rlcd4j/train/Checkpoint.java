@@ -1,6 +1,7 @@
 package rlcd4j.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -74,6 +75,14 @@ public final class Checkpoint {
     }
 
     /**
+     * Copies {@code src} into {@code dst} in place (same storage, so views of it, such as the engine's stacked
+     * projections, see the new values); converts the dtype if needed.
+     */
+    public static void assign(NDArray dst, NDArray src) {
+        dst.set(new NDIndex().addAllDim(), src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false));
+    }
+
+    /**
      * Copies the saved tensors into {@code trainable} in place (the arrays keep their identity and gradients), restores
      * the optimiser, and returns the saved state.
      */
@@ -92,7 +101,7 @@ public final class Checkpoint {
                 if (!s.getShape().equals(e.getValue().getShape())) {
                     throw new RlcdException(dir.resolve(TENSORS) + ": tensor " + e.getKey() + " has shape " + s.getShape() + "; expected " + e.getValue().getShape());
                 }
-                e.getValue().set(s.toType(e.getValue().getDataType(), false).toByteBuffer());
+                assign(e.getValue(), s);
             }
             optimizer.restore(Safetensors.loadAll(m, dir.resolve(OPTIMIZER), null), state.get("optimizer_step").getAsLong());
         }

@@ -293,7 +293,7 @@ public final class PpoTrainer implements AutoCloseable {
     private LoraAdapter copy(LoraAdapter src, LlamaModel model) {
         LoraAdapter dst = LoraAdapter.create(model.config(), src.config(), manager, 0);
         Map<String, NDArray> s = src.parameters();
-        dst.parameters().forEach((k, a) -> a.set(s.get(k).toType(a.getDataType(), false).toByteBuffer()));
+        dst.parameters().forEach((k, a) -> Checkpoint.assign(a, s.get(k)));
         return dst;
     }
 

@@ -47,7 +47,8 @@ final class TurnTakingModel {
         try (CausalLM loaded = CausalLM.load(Fixtures.tinyStories())) {
             LlamaConfig config = loaded.config();
             LlamaModel model = LlamaModel.random(config, NDManager.newBaseManager(), DataType.FLOAT32, 0);
-            for (var e : loaded.model().weights().entrySet()) model.weights().get(e.getKey()).set(e.getValue().toFloatArray());
+            // in place: the model's q/k/v and gate/up weights are views of stacked matrices
+            for (var e : loaded.model().weights().entrySet()) rlcd4j.train.Checkpoint.assign(model.weights().get(e.getKey()), e.getValue());
             return CausalLM.of("TinyStories-656K (turn-taking)", model, Tokenizer.load(Fixtures.tinyStories(), config));
         }
     }

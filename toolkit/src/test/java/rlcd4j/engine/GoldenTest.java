@@ -39,6 +39,39 @@ class GoldenTest {
         assertTrue(g.text().startsWith("Once upon a time, there was a little girl named Lily."), g.text());
     }
 
+    /** The same forward through the per-module path: autograd on makes the model skip its stacked projections. */
+    static float[] perModuleLogits(LlamaModel model, Batch b) {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+        try {
+            return model.logits(model.forward(b.ids(), b.positions(), b.mask(), null)).toFloatArray();
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        }
+    }
+
+    @Test
+    void stackedProjectionsMatchPerModuleAndSurviveReplacedWeights() {
+        try (CausalLM own = CausalLM.load(Fixtures.tinyStories()); NDManager m = own.manager().newSubManager()) {
+            LlamaModel model = own.model();
+            Batch b = Batch.leftPadded(m, List.of(own.tokenizer().encode("One day a dog", true), own.tokenizer().encode("Hi", true)),
+                    own.tokenizer().padId());
+            float[] stacked = model.logits(model.forward(b.ids(), b.positions(), b.mask(), null)).toFloatArray();
+            float[] perModule = perModuleLogits(model, b);
+            float maxDiff = 0;
+            for (int i = 0; i < stacked.length; i++) maxDiff = Math.max(maxDiff, Math.abs(stacked[i] - perModule[i]));
+            assertTrue(maxDiff < 1e-4, "stacked vs per-module logits differ by " + maxDiff);
+
+            // set(float[]) gives the tensor new storage: the stacked matrices are stale and must not be used
+            NDArray k = model.weights().get("model.layers.1.self_attn.k_proj.weight");
+            float[] scaled = k.toFloatArray();
+            for (int i = 0; i < scaled.length; i++) scaled[i] *= 3;
+            k.set(scaled);
+            float[] after = model.logits(model.forward(b.ids(), b.positions(), b.mask(), null)).toFloatArray();
+            assertArrayEquals(perModuleLogits(model, b), after, 1e-4f, "the forward after a replaced weight reads the new weight");
+            assertFalse(Arrays.equals(stacked, after), "scaling k changed the logits");
+        }
+    }
+
     @Test
     void cachedLogitsEqualFullForward() {
         long[] ids = lm.tokenizer().encode("Once upon a time, there was a cat who liked to run.", true);
