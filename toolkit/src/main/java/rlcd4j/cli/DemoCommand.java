@@ -18,8 +18,15 @@ public final class DemoCommand implements Callable<Integer> {
     String task;
     @Option(names = "--out", description = "Run folder (default: runs/demo-TASK).")
     Path out;
-    @Option(names = "--model", description = "Base model folder (default: the bundled sandbox model).")
-    Path model;
+    @Option(names = "--model", paramLabel = "FOLDER|REPO_ID",
+            description = "Base model: a folder or a Hugging Face repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct (default: the bundled sandbox model).")
+    String model;
+    @Option(names = "--prompts", defaultValue = "sandbox",
+            description = "sandbox (the sandbox world, judged by its ground truth) or hh (Anthropic HH-RLHF from the Hub or its cache, "
+                    + "judged by the local model judge; PMs checked against HH's human labels) (default: ${DEFAULT-VALUE}).")
+    String prompts;
+    @Option(names = "--new-tokens", defaultValue = "0", description = "New tokens per sample (default: 64; 112 for outlines).")
+    int newTokens;
     @Option(names = "--sim-prompts", defaultValue = "256")
     int simPrompts;
     @Option(names = "--eval-prompts", defaultValue = "100")
@@ -32,14 +39,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SandboxTask t = SandboxTask.of(task);
-        Path base = model != null ? model : SandboxBaseModel.folder();
-        Path dir = out != null ? out : Path.of("runs", "demo-" + t.id());
-        Demo.Options o = Demo.Options.defaults(base, dir).withTask(t).withSizes(simPrompts, evalPrompts, ppoSteps);
-        o = new Demo.Options(o.task(), o.baseModel(), o.out(), o.simPrompts(), o.evalPrompts(), o.newTokens(), o.ppoSteps(),
-                o.ppoKl(), o.ppoLr(), o.pmLr(), o.pmEpochs(), o.sftLr(), o.dpoLr(), seed);
+        String base = model != null ? model : SandboxBaseModel.folder().toString();
+        Path dir = out != null ? out : Path.of("runs", "demo-" + t.id() + (prompts.equals("hh") ? "-hh" : ""));
+        Demo.Options o = Demo.Options.defaults(Path.of(base), dir).withTask(t).withSizes(simPrompts, evalPrompts, ppoSteps)
+                .withModel(base, prompts).withSeed(seed);
+        if (newTokens > 0) o = o.withNewTokens(newTokens);
         Demo.Result r = Demo.run(o);
         System.out.println();
-        System.out.println(r.premise().print());
+        if (r.premise() != null) System.out.println(r.premise().print());
         System.out.println(r.pmAgreement().print());
         System.out.println(r.comparisons().selectColumns("model_a", "model_b", "judge", "n", "win_rate", "ci_low", "ci_high", "ties").print());
         System.out.println(r.scores().print());

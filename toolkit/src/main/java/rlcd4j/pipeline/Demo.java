@@ -2,13 +2,17 @@ package rlcd4j.pipeline;
 
 import org.knowm.xchart.CategoryChart;
 import rlcd4j.Rlcd;
+import rlcd4j.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
+import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PromptSet;
+import rlcd4j.data.PromptSource;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.HfHub;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
 import rlcd4j.eval.LocalJudge;
@@ -47,53 +51,121 @@ import java.util.Map;
  */
 public final class Demo {
     /**
+     * @param model       base model: a folder or a Hugging Face repo id (cache, else download)
+     * @param prompts     {@code sandbox} (the sandbox world, with its ground-truth judge) or {@code hh} (Anthropic
+     *                    HH-RLHF: simulation prompts from the train file, held-out prompts from test rows 1000-1999,
+     *                    human-labelled pairs from test rows 0-999; judged by the local model judge only)
      * @param simPrompts  prompts simulated per method
      * @param evalPrompts held-out prompts decoded and judged
      * @param newTokens   new tokens per sample (the sandbox's answers are short; the paper used 300)
      */
-    public record Options(SandboxTask task, Path baseModel, Path out, int simPrompts, int evalPrompts, int newTokens,
+    public record Options(SandboxTask task, String model, String prompts, Path out, int simPrompts, int evalPrompts, int newTokens,
                           int ppoSteps, double ppoKl, double ppoLr, double pmLr, int pmEpochs, double sftLr, double dpoLr,
                           long seed) {
         public static Options defaults(Path baseModel, Path out) {
-            return new Options(SandboxTask.HARMLESS, baseModel, out, 256, 100, 64, 16, 0.004, 3e-5, 1e-4, 2, 5e-5, 2e-5, 0);
+            return new Options(SandboxTask.HARMLESS, baseModel.toString(), "sandbox", out, 256, 100, 64, 16, 0.004, 3e-5, 1e-4, 2, 5e-5, 2e-5, 0);
         }
 
         /** A task; outlines need longer answers (up to about 100 tokens) than the other tasks' (under 50). */
         public Options withTask(SandboxTask t) {
             int tokens = t == SandboxTask.OUTLINE ? 112 : 64;
-            return new Options(t, baseModel, out, simPrompts, evalPrompts, tokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+            return new Options(t, model, prompts, out, simPrompts, evalPrompts, tokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
         }
 
         public Options withSizes(int sim, int eval, int ppo) {
-            return new Options(task, baseModel, out, sim, eval, newTokens, ppo, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+            return new Options(task, model, prompts, out, sim, eval, newTokens, ppo, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+        }
+
+        /** A base model by folder or repo id, and where prompts come from ({@code sandbox} or {@code hh}). */
+        public Options withModel(String model, String prompts) {
+            if (!prompts.equals("sandbox") && !prompts.equals("hh")) {
+                throw new RlcdException("--prompts " + prompts + ": expected sandbox or hh");
+            }
+            if (prompts.equals("hh") && task == SandboxTask.OUTLINE) {
+                throw new RlcdException("--prompts hh: HH-RLHF has harmlessness and helpfulness prompts; the outline task runs in the sandbox");
+            }
+            return new Options(task, model, prompts, out, simPrompts, evalPrompts, newTokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+        }
+
+        public Options withNewTokens(int n) {
+            return new Options(task, model, prompts, out, simPrompts, evalPrompts, n, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+        }
+
+        public Options withSeed(long s) {
+            return new Options(task, model, prompts, out, simPrompts, evalPrompts, newTokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, s);
+        }
+
+        public boolean sandbox() {
+            return prompts.equals("sandbox");
         }
     }
 
-    /** What the demo measured. */
+    /** What the demo measured; {@code premise} is null with HH-RLHF prompts (no ground truth to measure it with). */
     public record Result(Table premise, Table pmAgreement, Table comparisons, Table scores, Path report) {}
 
     private final Options o;
+    private final HfHub hub;
     private final RunFolder run;
     private final GroundTruth truth = GroundTruth.standard();
+    private Path baseFolder;
 
-    private Demo(Options o) {
+    private Demo(Options o, HfHub hub) {
         this.o = o;
+        this.hub = hub;
         this.run = RunFolder.at(o.out()).requireSettings(o.toString() + "\n");
     }
 
     public static Result run(Options o) {
-        return new Demo(o).run();
+        return run(o, HfHub.fromEnvironment());
+    }
+
+    /** With HH-RLHF prompts or a repo id, files come from {@code hub}'s cache or are downloaded into it. */
+    public static Result run(Options o, HfHub hub) {
+        return new Demo(o, hub).run();
+    }
+
+    /** Simulation and held-out prompts, and (HH-RLHF only) human-labelled pairs. */
+    private record Prompts(List<String> sim, List<String> eval, Table humanPairs) {}
+
+    private Prompts prompts() {
+        if (o.sandbox()) {
+            return new Prompts(Rlcd.sandboxPrompts(o.task(), o.simPrompts(), false, o.seed()),
+                    Rlcd.sandboxPrompts(o.task(), o.evalPrompts(), true, o.seed() + 1), null);
+        }
+        String subset = o.task() == SandboxTask.HARMLESS ? "harmless-base" : "helpful-base";
+        HhRlhf train = HhRlhf.read(PromptSource.resolve("hh:" + subset + "/train", hub));
+        HhRlhf test = HhRlhf.read(PromptSource.resolve("hh:" + subset + "/test", hub));
+        // Prompts that leave room in the model's context for the answer and the inserted descriptions (simulation),
+        // or for the judge's template and two answers (held out).
+        try (CausalLM base = base()) {
+            int context = base.config().maxPositions();
+            int judgeTemplate = base.tokenizer().encode(LocalJudge.of(base, judgeTask(), null).prompt("\n\nHuman: \n\nAssistant:", "", ""), true).length;
+            List<String> sim = fitting(base, train.prompts(o.task().id()), context - o.newTokens() - 32, o.simPrompts());
+            List<String> eval = fitting(base, test.test().prompts(o.task().id()), context - judgeTemplate - 2 * o.newTokens() - 8, o.evalPrompts());
+            Table pairs = test.dev().pairs();
+            return new Prompts(sim, eval, pairs.first(Math.min(pairs.rowCount(), Math.max(o.evalPrompts(), 100))));
+        }
+    }
+
+    private static List<String> fitting(CausalLM lm, PromptSet set, int maxTokens, int n) {
+        List<String> out = new ArrayList<>();
+        for (PromptSet.Entry e : set.entries()) {
+            if (out.size() == n) break;
+            if (lm.tokenizer().encode(e.prompt(), true).length <= maxTokens) out.add(e.prompt());
+        }
+        if (out.isEmpty()) throw new RlcdException(set.source() + ": no prompt fits in " + maxTokens + " tokens of " + lm.name() + "'s context");
+        return out;
     }
 
     private Result run() {
         String task = o.task().id();
         AttributeSpec spec = AttributeSpec.forTask(task);
-        List<String> simPrompts = Rlcd.sandboxPrompts(o.task(), o.simPrompts(), false, o.seed());
-        List<String> evalPrompts = Rlcd.sandboxPrompts(o.task(), o.evalPrompts(), true, o.seed() + 1);
+        Prompts p = prompts();
+        List<String> simPrompts = p.sim(), evalPrompts = p.eval();
         GenerationConfig sample = GenerationConfig.simulation().withMaxNewTokens(o.newTokens()).withBatchSize(32);
 
         // 1. The premise: do outputs from p+ beat outputs from p- on the ground truth?
-        Table premise = run.table("premise-gap", () -> {
+        Table premise = !o.sandbox() ? null : run.table("premise-gap", () -> {
             try (CausalLM base = base()) {
                 return PremiseGap.measure(base, truth, o.task(), evalPrompts, sample, o.seed());
             }
@@ -110,8 +182,9 @@ public final class Demo {
             }));
         }
 
-        // 3. A preference model on each, and its agreement with the ground truth on held-out pairs.
-        Table truthPairs = run.table("ground-truth-pairs", () -> {
+        // 3. A preference model on each, and its agreement with the ground truth on held-out pairs (sandbox) or with
+        //    HH-RLHF's human labels (the paper's Table 5).
+        Table truthPairs = !o.sandbox() ? null : run.table("ground-truth-pairs", () -> {
             try (CausalLM base = base()) {
                 return groundTruthPairs(base, truth, evalPrompts, o.newTokens(), o.seed());
             }
@@ -127,7 +200,7 @@ public final class Demo {
             });
             agreement.add(run.table("pm-" + m + "-agreement", () -> {
                 try (PreferenceModel pm = PreferenceModel.load(dir, null)) {
-                    Table t = PreferenceModelTrainer.evaluate(pm, truthPairs);
+                    Table t = o.sandbox() ? PreferenceModelTrainer.evaluate(pm, truthPairs) : PreferenceModelTrainer.humanAgreement(pm, p.humanPairs());
                     t.addColumns(StringColumn.create("preference_model", t.rowCount()).setMissingTo("pm-" + m));
                     pm.backbone().close();
                     return t;
@@ -135,11 +208,11 @@ public final class Demo {
             }));
         }
         Table pmAgreement = agreement.get(0).copy().append(agreement.get(1));
-        pmAgreement.setName("preference models vs ground truth");
+        pmAgreement.setName(o.sandbox() ? "preference models vs ground truth" : "preference models vs HH-RLHF human labels");
 
         // 4. The policies: PPO against each preference model, DPO on the RLCD pairs, context distillation on o+.
         Map<String, Path> models = new LinkedHashMap<>();
-        models.put("base", o.baseModel());
+        models.put("base", baseFolder());
         for (String m : pairs.keySet()) {
             models.put("ppo-" + m, run.folder("ppo-" + m, d -> {
                 try (CausalLM policy = base()) {
@@ -187,7 +260,7 @@ public final class Demo {
         Table summary = run.table("comparisons", () -> {
             Table all = null;
             try (CausalLM judgeModel = base()) {
-                for (boolean local : new boolean[] {false, true}) {
+                for (boolean local : o.sandbox() ? new boolean[] {false, true} : new boolean[] {true}) {
                     Judge judge = local ? LocalJudge.of(judgeModel, judgeTask(), run.root().resolve("local-judge-cache.jsonl")) : new GroundTruthJudge(truth);
                     for (String[] c : comparisons) {
                         Table s = PairwiseEvaluation.of(outputs.get(c[0]), outputs.get(c[1])).judge(judge).run().summary();
@@ -199,8 +272,8 @@ public final class Demo {
             return all;
         });
 
-        // 7. Absolute ground-truth scores of each model's outputs.
-        Table scores = run.table("ground-truth-scores", () -> {
+        // 7. Absolute ground-truth scores of each model's outputs (sandbox; with HH-RLHF prompts, lengths only).
+        Table scores = run.table(o.sandbox() ? "ground-truth-scores" : "output-lengths", () -> {
             StringColumn model = StringColumn.create("model");
             DoubleColumn mean = DoubleColumn.create("ground_truth_score");
             DoubleColumn len = DoubleColumn.create("mean_words");
@@ -208,22 +281,29 @@ public final class Demo {
                 double s = 0, w = 0;
                 for (int i = 0; i < t.rowCount(); i++) {
                     String out = t.stringColumn("output").get(i);
-                    s += truth.judge(t.stringColumn("prompt").get(i), out).score();
+                    if (o.sandbox()) s += truth.judge(t.stringColumn("prompt").get(i), out).score();
                     w += out.isBlank() ? 0 : out.trim().split("\\s+").length;
                 }
                 model.append(name);
                 mean.append(s / t.rowCount());
                 len.append(w / t.rowCount());
             });
-            return Table.create("ground-truth score of each model (held-out prompts)", model, mean, len);
+            return o.sandbox() ? Table.create("ground-truth score of each model (held-out prompts)", model, mean, len)
+                    : Table.create("output length of each model (held-out prompts)", model, len);
         });
 
         Path report = report(premise, pmAgreement, summary, scores, pairs, outputs);
-        return new Result(PremiseGap.summary(premise), pmAgreement, summary, scores, report);
+        return new Result(premise == null ? null : PremiseGap.summary(premise), pmAgreement, summary, scores, report);
     }
 
     private CausalLM base() {
-        return CausalLM.load(o.baseModel());
+        return CausalLM.load(baseFolder());
+    }
+
+    /** The base model's folder: the given folder, or the repo's snapshot in the Hugging Face cache (downloaded once). */
+    private Path baseFolder() {
+        if (baseFolder == null) baseFolder = hub.resolveModel(o.model(), null);
+        return baseFolder;
     }
 
     private JudgePrompt.Task judgeTask() {
@@ -260,22 +340,35 @@ public final class Demo {
         return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
     }
 
+    private static int evalPrompts(Map<String, Table> outputs) {
+        return outputs.values().iterator().next().rowCount();
+    }
+
     private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, Table> pairs, Map<String, Table> outputs) {
-        HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + " in the sandbox");
-        r.paragraph("Every number below was measured in this run. The sandbox is a synthetic world with a 3.6M-parameter base model "
-                + "pretrained by rlcd4j itself; its ground-truth judge reads only the text. It shows that the RLCD machinery works and "
-                + "whether contrastive labels beat self-labelled ones here; it cannot show how a real LLaMA behaves.");
-        r.heading("1. The premise: outputs from p+ vs p- (ground truth)").table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
+        HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + (o.sandbox() ? " in the sandbox" : " on HH-RLHF with " + o.model()));
+        if (o.sandbox()) {
+            r.paragraph("Every number below was measured in this run. The sandbox is a synthetic world with a 3.6M-parameter base model "
+                    + "pretrained by rlcd4j itself; its ground-truth judge reads only the text. It shows that the RLCD machinery works and "
+                    + "whether contrastive labels beat self-labelled ones here; it cannot show how a real LLaMA behaves.");
+            r.heading("1. The premise: outputs from p+ vs p- (ground truth)").table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
+        } else {
+            r.paragraph("Every number below was measured in this run, on " + o.model() + " with HH-RLHF prompts (" + o.simPrompts()
+                    + " simulated, " + evalPrompts(outputs) + " held out from test rows 1000-1999). There is no ground truth here: the "
+                    + "preference models are checked against HH-RLHF's human labels (test rows 0-999) and the policies are compared by "
+                    + "the base model acting as the paper's pairwise judge, a weak judge for a small model (see its flip rate).");
+            r.heading("1. The premise").paragraph("Not measured: it needs a judge of harmlessness or helpfulness that is independent of the model.");
+        }
         r.heading("2. Simulated pairs");
         pairs.forEach((m, t) -> r.table(t.selectColumns("id", "pair_index", "prompt", "chosen", "rejected", "p_chosen", "status"), 6, 160));
-        r.heading("3. Preference models: agreement with the ground truth on held-out pairs").table(pm, 5, 80);
+        r.heading(o.sandbox() ? "3. Preference models: agreement with the ground truth on held-out pairs"
+                : "3. Preference models: agreement with HH-RLHF human labels").table(pm, 5, 80);
         r.heading("4. Win rates with 95% bootstrap intervals").table(summary, 50, 60);
-        Table gt = summary.where(summary.stringColumn("judge").isEqualTo("ground-truth"));
+        Table gt = summary.where(summary.stringColumn("judge").isEqualTo(o.sandbox() ? "ground-truth" : summary.stringColumn("judge").get(0)));
         if (gt.rowCount() > 0) {
             CategoryChart chart = Plots.winRates(gt);
             r.chart(chart);
         }
-        r.heading("5. Ground-truth score of each model").table(scores, 20, 60);
+        r.heading(o.sandbox() ? "5. Ground-truth score of each model" : "5. Output lengths").table(scores, 20, 60);
         for (String phase : List.of("ppo-rlcd", "ppo-rlaif")) {
             Path log = run.root().resolve(phase).resolve("log.csv");
             if (Files.exists(log)) {
