@@ -257,7 +257,7 @@ public final class RlcdKernel extends BaseKernel {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
-        JupyterConnection connection = new JupyterConnection(props);
+        JupyterConnection connection = new PromptConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();
         kernel.onStartup();
