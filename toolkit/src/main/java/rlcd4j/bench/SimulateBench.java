@@ -45,6 +45,7 @@ public final class SimulateBench {
     private SimulateBench() {}
 
     public static void main(String[] args) throws Exception {
+        rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         Path tokDir = Path.of(args.length > 0 ? args[0] : "../shared/models/TinyStories-656K");
         Path hh = Path.of(args.length > 1 ? args[1] : "../shared/data/hh-rlhf/harmless-base/test.jsonl.gz");
         int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 16;

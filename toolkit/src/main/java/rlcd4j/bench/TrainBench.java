@@ -39,6 +39,7 @@ public final class TrainBench {
     }
 
     public static void main(String[] args) {
+        rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         String mode = args.length > 0 ? args[0] : "full";
         int B = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int T = args.length > 2 ? Integer.parseInt(args[2]) : 128;
