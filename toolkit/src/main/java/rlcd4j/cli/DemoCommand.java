@@ -27,13 +27,13 @@ public final class DemoCommand implements Callable<Integer> {
     String prompts;
     @Option(names = "--new-tokens", defaultValue = "0", description = "New tokens per sample (default: 64; 112 for outlines).")
     int newTokens;
-    @Option(names = "--sim-prompts", defaultValue = "256")
+    @Option(names = "--sim-prompts", defaultValue = "256", description = "Prompts simulated per method (default: ${DEFAULT-VALUE}).")
     int simPrompts;
-    @Option(names = "--eval-prompts", defaultValue = "100")
+    @Option(names = "--eval-prompts", defaultValue = "100", description = "Held-out prompts decoded and judged (default: ${DEFAULT-VALUE}).")
     int evalPrompts;
-    @Option(names = "--ppo-steps", defaultValue = "16")
+    @Option(names = "--ppo-steps", defaultValue = "16", description = "PPO steps per policy, 32 rollouts each (default: ${DEFAULT-VALUE}).")
     int ppoSteps;
-    @Option(names = "--seed", defaultValue = "0")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of every draw; a CPU run repeats exactly (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
