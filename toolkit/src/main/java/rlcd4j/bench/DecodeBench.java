@@ -10,7 +10,6 @@ import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -30,12 +29,6 @@ import java.util.SplittableRandom;
 public final class DecodeBench {
     private DecodeBench() {}
 
-    /** SmolLM2-135M: 30 layers, hidden 576, 9 heads over 3 kv heads, MLP 1536, vocab 49152, tied, theta 1e5. */
-    static LlamaConfig smolLm2Shapes() {
-        return new LlamaConfig("LlamaForCausalLM", 49152, 576, 1536, 30, 9, 3, 64, 2048, 1e-5, 100000.0, null,
-                false, false, true, 0, List.of(0), 0, "float32");
-    }
-
     public static void main(String[] args) {
         int reps = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int newTokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
@@ -45,7 +38,7 @@ public final class DecodeBench {
 
         // Before the engine loads: a short spin for idle OpenMP workers (see NativeThreads).
         NativeThreads.tuneWaiting();
-        LlamaConfig config = smolLm2Shapes();
+        LlamaConfig config = SmolLm2Shapes.config();
         Engine engine = Engine.getInstance();
         System.out.printf("engine %s %s, %s, threads: %d (%d for steps under %d rows), %s%n", engine.getEngineName(), engine.getVersion(),
                 engine.defaultDevice(), NativeThreads.engineThreads(), NativeThreads.smallStepThreads(), NativeThreads.SMALL_STEP_ROWS,

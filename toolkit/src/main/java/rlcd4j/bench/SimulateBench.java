@@ -3,8 +3,6 @@ package rlcd4j.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
@@ -53,7 +51,7 @@ public final class SimulateBench {
         List<Integer> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) batchSizes.add(Integer.parseInt(s.trim()));
 
-        LlamaConfig config = LlamaConfig.fromJson(smolLm2Config(), "SmolLM2-135M shapes");
+        LlamaConfig config = SmolLm2Shapes.config();
         Progress.setSink(ProgressSink.SILENT);
         NDManager root = NDManager.newBaseManager();
         LlamaModel model = LlamaModel.random(config, root, DataType.FLOAT32, 0);
@@ -83,27 +81,5 @@ public final class SimulateBench {
         }
         root.close();
         System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
-    }
-
-    /** HuggingFaceTB/SmolLM2-135M's config.json, with TinyStories' special ids (1 = BOS, 2 = EOS) for the tokenizer used. */
-    static JsonObject smolLm2Config() {
-        JsonObject o = new JsonObject();
-        JsonArray arch = new JsonArray();
-        arch.add("LlamaForCausalLM");
-        o.add("architectures", arch);
-        o.addProperty("model_type", "llama");
-        o.addProperty("vocab_size", 49152);
-        o.addProperty("hidden_size", 576);
-        o.addProperty("intermediate_size", 1536);
-        o.addProperty("num_hidden_layers", 30);
-        o.addProperty("num_attention_heads", 9);
-        o.addProperty("num_key_value_heads", 3);
-        o.addProperty("max_position_embeddings", 8192);
-        o.addProperty("rms_norm_eps", 1e-5);
-        o.addProperty("rope_theta", 100000.0);
-        o.addProperty("tie_word_embeddings", true);
-        o.addProperty("bos_token_id", 1);
-        o.addProperty("eos_token_id", 2);
-        return o;
     }
 }

@@ -32,12 +32,6 @@ import java.util.SplittableRandom;
 public final class TrainBench {
     private TrainBench() {}
 
-    /** SmolLM2-135M: 30 layers, hidden 576, 9 heads, 3 kv heads, MLP 1536, vocab 49152, tied embeddings. */
-    static LlamaConfig smolLm2() {
-        return new LlamaConfig("LlamaForCausalLM", 49152, 576, 1536, 30, 9, 3, 64, 8192, 1e-5, 100000.0, null,
-                false, false, true, 1, List.of(2), 2, "float32");
-    }
-
     public static void main(String[] args) {
         rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         String mode = args.length > 0 ? args[0] : "full";
@@ -46,7 +40,7 @@ public final class TrainBench {
         int steps = args.length > 3 ? Integer.parseInt(args[3]) : 10;
         int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         boolean rss = Arrays.asList(args).contains("--rss");
-        LlamaConfig c = smolLm2();
+        LlamaConfig c = SmolLm2Shapes.config();
         try (NDManager root = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(c, root, DataType.FLOAT32, 0);
             Map<String, NDArray> params;
