@@ -36,8 +36,10 @@ import java.util.List;
  *
  * Each pair is RLCD on a real harmless-base test prompt: p+ and p- through the real {@link Simulator} path (queue,
  * per-sample seeds, post-processing, pairs table), with exactly {@code newTokens} tokens per sample (no stop string,
- * so no row stops early and both batch sizes do the same work) and one attempt per side (a random model never writes
- * "Human", so every pair is dropped after its two samples; the decoding work equals a kept pair's first attempts).
+ * so no row stops early) and one attempt per side. A random model never writes "Human", so every sample fails
+ * post-processing and its pair is dropped; a pair whose first sample fails before its other side was generated (always
+ * at batch 1) is dropped after one sample. So the work is counted in samples, from the pairs table's {@code attempts},
+ * and a pair is two samples: pairs per minute = samples per minute / 2, what a run whose samples pass would do.
  */
 public final class SimulateBench {
     private SimulateBench() {}
@@ -73,10 +75,12 @@ public final class SimulateBench {
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 double secs = (System.nanoTime() - t0) / 1e9;
-                double perMin = t.rowCount() / (secs / 60);
+                long samples = 0;
+                for (int a : t.intColumn("attempts")) samples += a;
+                double perMin = samples / 2.0 / (secs / 60);
                 if (first == 0) first = perMin;
-                System.out.printf("batch %2d: %d pairs in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", b, t.rowCount(), secs, perMin,
-                        perMin / first, batchSizes.get(0));
+                System.out.printf("batch %2d: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", b,
+                        samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
             }
         }
         root.close();

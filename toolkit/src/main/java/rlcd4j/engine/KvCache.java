@@ -61,6 +61,30 @@ public final class KvCache implements AutoCloseable {
         length += steps;
     }
 
+    /**
+     * Copies every position {@code from} holds into rows {@code rows} of this cache, at positions
+     * [{@code at}, {@code at} + from.length()): row j of {@code from} goes to row rows[j]. Used to prefill the rows of a
+     * batch in separate forwards; call {@link #advance} once the rows are all in.
+     */
+    public void storeRows(KvCache from, int[] rows, int at) {
+        int t = from.length;
+        if (at < 0 || at + t > capacity) {
+            throw new IllegalStateException("positions [" + at + ", " + (at + t) + ") do not fit capacity " + capacity);
+        }
+        NDIndex src = new NDIndex().addAllDim(2).addSliceDim(0, t);
+        for (int l = 0; l < keys.length; l++) {
+            try (NDArray k = from.keys[l].get(src); NDArray v = from.values[l].get(src)) {
+                for (int j = 0; j < rows.length; j++) {
+                    NDIndex dst = new NDIndex().addIndices(rows[j]).addAllDim().addSliceDim(at, at + t);
+                    try (NDArray kj = k.get(j); NDArray vj = v.get(j)) {
+                        keys[l].set(dst, kj);
+                        values[l].set(dst, vj);
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
         for (int l = 0; l < keys.length; l++) {

@@ -2,6 +2,7 @@ package rlcd4j.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -43,7 +44,6 @@ final class Sampler {
 
     /** Returns the chosen ids [B] and their log-probabilities under the unmodified distribution [B]. */
     Result next(NDArray logits /* [B,V] fp32 */) {
-        NDManager m = logits.getManager();
         long B = logits.getShape().get(0), V = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(-1);
         NDArray x = banMask == null ? logits : logits.add(banMask);
@@ -51,29 +51,59 @@ final class Sampler {
         if (config.greedy()) {
             chosen = x.argMax(-1);
         } else {
-            x = x.div((float) config.temperature());
-            if (config.topK() > 0 && config.topK() < V) {
-                NDArray kth = x.topK(config.topK(), -1, true, true).get(0).get(":, -1:"); // [B,1]
-                x = NDArrays.where(x.lt(kth), m.full(x.getShape(), Float.NEGATIVE_INFINITY), x);
-            }
-            NDArray probs = x.softmax(-1);
-            if (config.topP() < 1.0) {
-                NDArray order = probs.argSort(-1, false);
-                NDArray sorted = probs.gather(order, -1);
-                // keep the smallest prefix whose mass reaches top-p (the first token always survives)
-                NDArray keep = sorted.cumSum(-1).sub(sorted).lt((float) config.topP());
-                NDArray kept = NDArrays.where(keep, sorted, m.zeros(sorted.getShape(), DataType.FLOAT32));
-                probs = m.zeros(probs.getShape(), DataType.FLOAT32).scatter(order, kept, -1);
-            }
-            NDArray cdf = probs.cumSum(-1);
-            float[] u = new float[(int) B];
-            for (int i = 0; i < B; i++) u[i] = (float) rows[i].nextDouble();
-            NDArray target = m.create(u, new Shape(B, 1)).mul(cdf.get(":, -1:")); // unnormalised mass after filtering
-            chosen = cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(V - 1);
+            if (config.temperature() != 1.0) x = x.div((float) config.temperature());
+            chosen = config.topK() > 0 && config.topK() < V ? drawFromTopK(x, config.topK()) : drawFromVocabulary(x);
         }
         chosen = chosen.toType(DataType.INT64, false);
         NDArray chosenLogp = logp.gather(chosen.reshape(B, 1), -1).reshape(B);
         return new Result(chosen.toLongArray(), chosenLogp.toFloatArray());
+    }
+
+    /**
+     * Top-k (then top-p) sampling on the k candidates only: a handful of ops on [B,k] instead of a dozen passes over the
+     * vocabulary (at batch 16 and 49152 tokens, about 3 ms a step instead of 10-20). The draw is the same inverse CDF,
+     * walked in vocabulary order as {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up
+     * to the last bit of the softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
+     */
+    private NDArray drawFromTopK(NDArray x /* [B,V] */, int k) {
+        NDManager m = x.getManager();
+        long B = x.getShape().get(0);
+        NDList top = x.topK(k, -1, true, true);
+        NDArray probs = top.get(0).softmax(-1);  // [B,k], largest first
+        NDArray ids = top.get(1).toType(DataType.INT64, false);
+        if (config.topP() < 1.0) probs = keepTopP(probs, m);
+        NDArray byId = ids.argSort(-1, true);    // candidates in vocabulary order
+        NDArray cdf = probs.gather(byId, -1).cumSum(-1);
+        NDArray at = cdf.lt(uniforms(m, B).mul(cdf.get(":, -1:"))).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(k - 1);
+        return ids.gather(byId, -1).gather(at.reshape(B, 1), -1).reshape(B);
+    }
+
+    /** Top-p (when set) and the inverse-CDF draw over the whole vocabulary, in vocabulary order. */
+    private NDArray drawFromVocabulary(NDArray x /* [B,V] */) {
+        NDManager m = x.getManager();
+        long B = x.getShape().get(0), V = x.getShape().get(1);
+        NDArray probs = x.softmax(-1);
+        if (config.topP() < 1.0) {
+            NDArray order = probs.argSort(-1, false);
+            NDArray kept = keepTopP(probs.gather(order, -1), m);
+            probs = m.zeros(probs.getShape(), DataType.FLOAT32).scatter(order, kept, -1);
+        }
+        NDArray cdf = probs.cumSum(-1);
+        NDArray target = uniforms(m, B).mul(cdf.get(":, -1:")); // unnormalised mass after filtering
+        return cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(V - 1);
+    }
+
+    /** Probabilities sorted largest first [B,n]: zeroes all but the smallest prefix whose mass reaches top-p (the first always survives). */
+    private NDArray keepTopP(NDArray sorted, NDManager m) {
+        NDArray keep = sorted.cumSum(-1).sub(sorted).lt((float) config.topP());
+        return NDArrays.where(keep, sorted, m.zeros(sorted.getShape(), DataType.FLOAT32));
+    }
+
+    /** One uniform number per row [B,1], from each row's own generator. */
+    private NDArray uniforms(NDManager m, long B) {
+        float[] u = new float[(int) B];
+        for (int i = 0; i < B; i++) u[i] = (float) rows[i].nextDouble();
+        return m.create(u, new Shape(B, 1));
     }
 
     record Result(long[] ids, float[] logprobs) {}

@@ -113,6 +113,38 @@ class GoldenTest {
     }
 
     @Test
+    void promptsFarApartInLengthArePrefilledApartAndMatchEachAlone() {
+        String longPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her"
+                + " friends. One day, she saw a big red ball under a tree and she wanted to play with it. She asked her mom if she"
+                + " could take the ball home, and her mom said yes. Lily was very happy and she ran home with the";
+        List<String> prompts = List.of("Tom", longPrompt, "The dog ran to the big red ball and", "Once upon a time");
+        long[][] ids = new long[prompts.size()][];
+        for (int i = 0; i < ids.length; i++) ids[i] = lm.tokenizer().encode(prompts.get(i), true);
+        // the long prompt gets a forward of its own; the three short ones share one, padded (both paths run here)
+        List<int[]> groups = Generator.prefillGroups(ids, Generator.PREFILL_PAD_LIMIT);
+        assertEquals(2, groups.size(), "lengths " + Arrays.deepToString(ids));
+        assertArrayEquals(new int[] {1}, groups.get(0));
+        assertArrayEquals(new int[] {0, 2, 3}, groups.get(1));
+        GenerationConfig greedy = GenerationConfig.greedy(24);
+        List<Generation> batched = lm.generate(prompts, greedy);
+        for (int i = 0; i < prompts.size(); i++) {
+            Generation alone = lm.generate(prompts.get(i), greedy);
+            assertArrayEquals(alone.ids(), batched.get(i).ids(), "prompt " + i + ": " + alone.text() + " vs " + batched.get(i).text());
+            assertArrayEquals(alone.logprobs(), batched.get(i).logprobs(), 1e-4f, "prompt " + i);
+        }
+    }
+
+    @Test
+    void prefillGroupsCutWherePaddingWouldExceedTheLimit() {
+        long[][] ids = {new long[10], new long[50], new long[42], new long[9], new long[43]};
+        List<int[]> groups = Generator.prefillGroups(ids, 8);
+        assertEquals(2, groups.size());
+        assertArrayEquals(new int[] {1, 2, 4}, groups.get(0)); // 50, 42, 43: within 8 of 50
+        assertArrayEquals(new int[] {0, 3}, groups.get(1));
+        assertEquals(1, Generator.prefillGroups(ids, Integer.MAX_VALUE).size(), "a GPU pads the whole batch");
+    }
+
+    @Test
     void samplingRepeatsWithSeedAndDiffersAcrossSeeds() {
         GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(30).withTopK(50).withTopP(0.9).withSeed(7);
         Generation a = lm.generate("Once upon a time", cfg);
