@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Golden tests on the real TinyStories-656K checkpoint. */
 class GoldenTest {
@@ -132,6 +133,24 @@ class GoldenTest {
             assertArrayEquals(alone.ids(), batched.get(i).ids(), "prompt " + i + ": " + alone.text() + " vs " + batched.get(i).text());
             assertArrayEquals(alone.logprobs(), batched.get(i).logprobs(), 1e-4f, "prompt " + i);
         }
+    }
+
+    @Test
+    void decodeHelperSplitsProductsWithoutChangingThem() {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "the helper needs a second core");
+        GenerationConfig greedy = GenerationConfig.greedy(24);
+        Generation with = lm.generate("Once upon a time", greedy); // tests run libtorch on one thread: steps use the helper
+        assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("rlcd4j-decode-helper")),
+                "no decode helper thread was started");
+        Generation without;
+        System.setProperty("rlcd4j.decodeHelper", "false");
+        try {
+            without = lm.generate("Once upon a time", greedy);
+        } finally {
+            System.clearProperty("rlcd4j.decodeHelper");
+        }
+        assertArrayEquals(without.ids(), with.ids());
+        assertArrayEquals(without.logprobs(), with.logprobs(), 1e-5f);
     }
 
     @Test

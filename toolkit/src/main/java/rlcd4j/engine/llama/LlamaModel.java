@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -15,6 +16,7 @@ import com.sun.jna.Pointer;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.KvCache;
 import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.NativeThreads;
 import rlcd4j.engine.Safetensors;
 
 import java.nio.file.Path;
@@ -67,6 +69,9 @@ public final class LlamaModel implements AutoCloseable {
     /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (4 rows: 7.7 vs 22.8 ms; 16: 25 vs 34). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
+    /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
+    private final NDArray[][] qkvHalves, oHalves, gateUpHalves, downHalves;
+    private DecodeHelper helper; // started by the first decode step that uses it
     private LoraAdapter adapter;
     private boolean training;
 
@@ -87,6 +92,10 @@ public final class LlamaModel implements AutoCloseable {
         gateUpBias = new NDArray[L];
         oT = new NDArray[L];
         downT = new NDArray[L];
+        qkvHalves = new NDArray[L][];
+        oHalves = new NDArray[L][];
+        gateUpHalves = new NDArray[L][];
+        downHalves = new NDArray[L][];
         // fp32 on the CPU only, where it was measured; the intactness check reads host addresses
         stackingOn = !manager.getDevice().isGpu() && dtype == DataType.FLOAT32;
         weightsLeftOn = stackingOn;
@@ -100,8 +109,42 @@ public final class LlamaModel implements AutoCloseable {
                 oT[l] = w(p + "self_attn.o_proj.weight").transpose();
                 downT[l] = w(p + "mlp.down_proj.weight").transpose();
                 for (String n : new String[] {"self_attn.o_proj.weight", "mlp.down_proj.weight"}) remember(p + n);
+                qkvHalves[l] = halves(qkvT[l]);
+                oHalves[l] = halves(oT[l]);
+                gateUpHalves[l] = halves(gateUpT[l]);
+                downHalves[l] = halves(downT[l]);
             }
         }
+    }
+
+    /** The transposed views of the first and second halves of the rows of W, given Wᵀ. */
+    private static NDArray[] halves(NDArray wT) {
+        NDArray w = wT.transpose();
+        long n = w.getShape().get(0);
+        return new NDArray[] {w.get(new NDIndex().addSliceDim(0, n / 2)).transpose(), w.get(new NDIndex().addSliceDim(n / 2, n)).transpose()};
+    }
+
+    /**
+     * Whether a forward of {@code rows} token rows splits its products with the {@link DecodeHelper}: inference on a
+     * CPU in fp32, fewer than {@link NativeThreads#SMALL_STEP_ROWS} rows, libtorch on one thread (as
+     * {@link NativeThreads#forRows} sets for such steps) and a second core free; {@code -Drlcd4j.decodeHelper=false}
+     * turns it off.
+     */
+    private boolean useHelper(long rows) {
+        return weightsLeftOn && rows < NativeThreads.SMALL_STEP_ROWS && !JniUtils.isGradMode()
+                && !"false".equals(System.getProperty("rlcd4j.decodeHelper"))
+                && Runtime.getRuntime().availableProcessors() >= 2 && JniUtils.getNumThreads() == 1;
+    }
+
+    private synchronized DecodeHelper helper() {
+        if (helper == null) helper = new DecodeHelper();
+        return helper;
+    }
+
+    /** A stacked product: split with the helper, or in one call in the faster layout. */
+    private NDArray product(NDArray x, NDArray wT, NDArray[] halves, boolean split) {
+        if (!split) return times(x, wT, WEIGHTS_LEFT_ROWS);
+        return helper().times(x, halves[0], halves[1], x.getShape().get(0) >= WEIGHTS_LEFT_ROWS);
     }
 
     /** Records a weight the stacked path reads, with its memory address, for {@link #stackedIntact()}. */
@@ -329,11 +372,12 @@ public final class LlamaModel implements AutoCloseable {
         // The stacked projections carry no gradient and know nothing of adapters: only for plain inference.
         boolean stacked = stackingOn && adapter == null && !JniUtils.isGradMode()
                 && ((cache != null && cache.length() > 0) || stackedIntact()); // a decode step follows a checked prefill
+        boolean split = stacked && useHelper(B * T);
         for (int l = 0; l < config.numLayers(); l++) {
             NDArray layerInput = x;
             NDScope scope = layerScopes ? new NDScope() : null;
             try {
-                x = layer(l, x, cos, sin, mask5, mask, cache, B, T, H, KV, G, hd, stacked);
+                x = layer(l, x, cos, sin, mask5, mask, cache, B, T, H, KV, G, hd, stacked, split);
                 if (scope != null) NDScope.unregister(x);
             } finally {
                 if (scope != null) scope.close();
@@ -352,14 +396,14 @@ public final class LlamaModel implements AutoCloseable {
 
     /** One decoder layer: x + attention, then + MLP; {@code stacked} uses the stacked projections (inference only). */
     private NDArray layer(int l, NDArray x, NDArray cos, NDArray sin, NDArray mask5, NDArray mask, KvCache cache,
-                          long B, long T, int H, int KV, int G, int hd, boolean stacked) {
+                          long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
         {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
             NDArray q, k, v;
             if (stacked) {
                 // one product for q, k and v; RoPE once over the q and k heads together
-                NDList qkv = plus(times(h, qkvT[l], WEIGHTS_LEFT_ROWS), qkvBias[l]).split(new long[] {(long) (H + KV) * hd}, 1);
+                NDList qkv = plus(product(h, qkvT[l], qkvHalves[l], split), qkvBias[l]).split(new long[] {(long) (H + KV) * hd}, 1);
                 NDList qk = rope(heads(qkv.get(0), H + KV, B, T), cos, sin).split(new long[] {H}, 1);
                 q = qk.get(0);                 // [B,H,T,hd]
                 k = qk.get(1);                 // [B,KV,T,hd]
@@ -384,12 +428,12 @@ public final class LlamaModel implements AutoCloseable {
             NDArray o = probs.matMul(v); // [B,KV,G*T,hd]
             // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
             o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
-            x = x.add(stacked ? plus(times(o, oT[l], WEIGHTS_LEFT_ROWS), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
+            x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
 
             NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
             NDArray gate, up;
             if (stacked) {
-                NDList gu = plus(times(m, gateUpT[l], WEIGHTS_LEFT_ROWS), gateUpBias[l]).split(new long[] {config.intermediateSize()}, 1);
+                NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {config.intermediateSize()}, 1);
                 gate = gu.get(0);
                 up = gu.get(1);
             } else {
@@ -397,7 +441,7 @@ public final class LlamaModel implements AutoCloseable {
                 up = linear(m, p + "mlp.up_proj");
             }
             NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
-            x = x.add(stacked ? plus(times(act, downT[l], WEIGHTS_LEFT_ROWS), weights.get(p + "mlp.down_proj.bias")) : linear(act, p + "mlp.down_proj"));
+            x = x.add(stacked ? plus(product(act, downT[l], downHalves[l], split), weights.get(p + "mlp.down_proj.bias")) : linear(act, p + "mlp.down_proj"));
             assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
             return x;
         }
@@ -408,6 +452,12 @@ public final class LlamaModel implements AutoCloseable {
         NDArray head = w("lm_head.weight");
         Shape shape = hidden.getShape();
         long rows = shape.size() / shape.tail();
+        if (useHelper(rows)) {
+            NDArray[] h = halves(head.transpose());
+            long[] out = shape.getShape().clone();
+            out[out.length - 1] = head.getShape().get(0);
+            return helper().times(hidden.reshape(rows, shape.tail()), h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS).reshape(new Shape(out));
+        }
         if (weightsLeft(rows, HEAD_WEIGHTS_LEFT_ROWS)) {
             NDArray flat = hidden.reshape(rows, shape.tail());
             long[] out = shape.getShape().clone();
@@ -534,6 +584,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (helper != null) helper.close();
         manager.close();
     }
 }
