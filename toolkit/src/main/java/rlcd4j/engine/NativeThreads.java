@@ -22,9 +22,11 @@ import java.nio.file.Path;
  *       instead of 115 tokens/s on an idle machine). A short spin, {@code GOMP_SPINCOUNT=30000}, was the best of both:
  *       as fast as the default when idle, and faster than {@code PASSIVE} with two CPU hogs running.</li>
  *   <li><b>Threads per step.</b> A decode step of one or two rows multiplies vectors by matrices: it is bound by memory
- *       bandwidth, which one thread already saturates here (12 GB/s), so a second thread only adds wake-ups (batch-1
- *       decode 17.4 tokens/s with one thread, 15.4 with two). Steps with few rows therefore use half the threads
- *       ({@code -Drlcd4j.decodeThreads=N} overrides); prefill and batched steps use all of them.</li>
+ *       bandwidth, and libtorch runs a matrix-vector product on one core whatever its thread setting, so a second
+ *       OpenMP thread only adds wake-ups (batch-1 decode 17.4 tokens/s with one thread, 15.4 with two). Steps with few
+ *       rows therefore use half the threads ({@code -Drlcd4j.decodeThreads=N} overrides); prefill and batched steps
+ *       use all of them. When that half is one thread, the model splits each weight product of such a step with a
+ *       helper thread of its own ({@code rlcd4j.engine.llama.DecodeHelper}), which does use the second core.</li>
  * </ul>
  *
  * libgomp reads its environment once, when libtorch is loaded, so {@link #tuneWaiting()} must run before the first

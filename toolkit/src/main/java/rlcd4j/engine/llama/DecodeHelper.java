@@ -86,7 +86,13 @@ final class DecodeHelper implements AutoCloseable {
                 }
             }
             try {
-                out = weightsLeft ? secondT.transpose().matMul(x) : x.matMul(secondT);
+                if (weightsLeft) {
+                    try (NDArray w = secondT.transpose()) { // a view made outside any scope: closed here
+                        out = w.matMul(x);
+                    }
+                } else {
+                    out = x.matMul(secondT);
+                }
             } catch (Throwable t) {
                 failure = t;
             }
