@@ -55,8 +55,7 @@ final class DecodeHelper implements AutoCloseable {
         try {
             first = weightsLeft ? firstT.transpose().matMul(in) : in.matMul(firstT);
         } finally {
-            while (state.get() != DONE) Thread.onSpinWait(); // even on failure: the helper may still read x
-            state.set(IDLE);
+            awaitHelper(); // even on failure: the helper may still read x
         }
         NDArray second = out;
         out = null;
@@ -71,6 +70,25 @@ final class DecodeHelper implements AutoCloseable {
         } finally {
             second.close();
         }
+    }
+
+    /**
+     * Waits until the helper is done, even if this thread is being stopped meanwhile (the kernel stops a cell that
+     * ignores an interrupt with {@code Thread.stop}): unwinding first would close x, by its scope, under the helper.
+     */
+    private void awaitHelper() {
+        Throwable stopped = null;
+        while (true) {
+            try {
+                while (state.get() != DONE) Thread.onSpinWait();
+                break;
+            } catch (Throwable t) {
+                stopped = t;
+            }
+        }
+        state.set(IDLE);
+        if (stopped instanceof Error e) throw e;
+        if (stopped instanceof RuntimeException r) throw r;
     }
 
     private void loop() {
