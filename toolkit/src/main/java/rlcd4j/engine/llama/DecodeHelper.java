@@ -1,6 +1,7 @@
 package rlcd4j.engine.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -92,6 +93,9 @@ final class DecodeHelper implements AutoCloseable {
     }
 
     private void loop() {
+        // libtorch's grad mode is per thread and on by default; the products it is given are inference (no autograd),
+        // and autograd would also refuse to read weight views that training updated in place
+        JniUtils.setGradMode(false);
         while (!closed) {
             long idleSince = System.nanoTime();
             int spins = 0;
