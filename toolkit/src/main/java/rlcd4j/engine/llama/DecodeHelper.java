@@ -41,8 +41,8 @@ final class DecodeHelper implements AutoCloseable {
     /**
      * x [M,K] times Wᵀ, with W's rows split in two: {@code firstT} and {@code secondT} are the transposed views of
      * W's first and second halves of rows, [K,N1] and [K,N2]. Returns [M, N1+N2]; with {@code weightsLeft} each half
-     * is computed as W·xᵀ (the faster layout from 16 rows, see {@link LlamaModel#WEIGHTS_LEFT_ROWS}) and the result is
-     * a transposed view.
+     * is computed as W·xᵀ (the faster layout for skinny x, see {@link LlamaModel#HEAD_WEIGHTS_LEFT_ROWS}) and the result
+     * is a transposed view.
      */
     synchronized NDArray times(NDArray x, NDArray firstT, NDArray secondT, boolean weightsLeft) {
         if (closed) throw new IllegalStateException("decode helper closed");

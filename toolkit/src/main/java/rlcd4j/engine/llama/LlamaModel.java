@@ -452,17 +452,15 @@ public final class LlamaModel implements AutoCloseable {
         NDArray head = w("lm_head.weight");
         Shape shape = hidden.getShape();
         long rows = shape.size() / shape.tail();
-        if (useHelper(rows)) {
-            NDArray[] h = halves(head.transpose());
+        boolean split = useHelper(rows);
+        if (split || weightsLeft(rows, HEAD_WEIGHTS_LEFT_ROWS)) {
+            NDArray flat = hidden.reshape(rows, shape.tail()); // [rows, D]
             long[] out = shape.getShape().clone();
             out[out.length - 1] = head.getShape().get(0);
-            return helper().times(hidden.reshape(rows, shape.tail()), h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS).reshape(new Shape(out));
-        }
-        if (weightsLeft(rows, HEAD_WEIGHTS_LEFT_ROWS)) {
-            NDArray flat = hidden.reshape(rows, shape.tail());
-            long[] out = shape.getShape().clone();
-            out[out.length - 1] = head.getShape().get(0);
-            return head.matMul(flat.transpose()).transpose().reshape(new Shape(out));
+            NDArray[] h = split ? halves(head.transpose()) : null;
+            NDArray logits = split ? helper().times(flat, h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS)
+                    : head.matMul(flat.transpose()).transpose();
+            return logits.reshape(new Shape(out));
         }
         return hidden.getNDArrayInternal().linear(hidden, head, null).singletonOrThrow();
     }
