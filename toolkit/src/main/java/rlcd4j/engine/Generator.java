@@ -103,7 +103,7 @@ public final class Generator {
                     scope.suppressNotUsedWarning();
                     NDArray last; // hidden state of each row's latest position [B,D]
                     if (step == 0) {
-                        last = prefill(model, manager, promptIds, P, padId, cache, cpu ? PREFILL_PAD_LIMIT : Integer.MAX_VALUE);
+                        last = prefill(model, manager, promptIds, P, padId, cache, cpu);
                     } else {
                         int S = cache.length() + 1;
                         NDArray ids = manager.create(stepIds, new Shape(B, 1));
@@ -202,10 +202,9 @@ public final class Generator {
      * token [B, D]. A row's positions count from its first real token, so it computes what it would alone.
      */
     private static NDArray prefill(LlamaModel model, NDManager manager, long[][] promptIds, int P, long padId, KvCache cache,
-                                   int padLimit) {
+                                   boolean cpu) {
         int B = promptIds.length;
-        boolean cpu = !manager.getDevice().isGpu();
-        List<int[]> groups = prefillGroups(promptIds, padLimit);
+        List<int[]> groups = prefillGroups(promptIds, cpu ? PREFILL_PAD_LIMIT : Integer.MAX_VALUE);
         NDArray[] lastOfRow = new NDArray[B];
         for (int[] rows : groups) {
             int g = rows.length, W = 0;

@@ -73,37 +73,39 @@ final class Sampler {
         NDArray ids = top.get(1).toType(DataType.INT64, false);
         if (config.topP() < 1.0) probs = keepTopP(probs, m);
         NDArray byId = ids.argSort(-1, true);    // candidates in vocabulary order
-        NDArray cdf = probs.gather(byId, -1).cumSum(-1);
-        NDArray at = cdf.lt(uniforms(m, B).mul(cdf.get(":, -1:"))).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(k - 1);
+        NDArray at = draw(probs.gather(byId, -1));
         return ids.gather(byId, -1).gather(at.reshape(B, 1), -1).reshape(B);
     }
 
     /** Top-p (when set) and the inverse-CDF draw over the whole vocabulary, in vocabulary order. */
     private NDArray drawFromVocabulary(NDArray x /* [B,V] */) {
         NDManager m = x.getManager();
-        long B = x.getShape().get(0), V = x.getShape().get(1);
         NDArray probs = x.softmax(-1);
         if (config.topP() < 1.0) {
             NDArray order = probs.argSort(-1, false);
             NDArray kept = keepTopP(probs.gather(order, -1), m);
             probs = m.zeros(probs.getShape(), DataType.FLOAT32).scatter(order, kept, -1);
         }
+        return draw(probs);
+    }
+
+    /**
+     * The inverse-CDF draw: for probabilities [B,n] (unnormalised after filtering), the index where each row's
+     * cumulative mass first reaches its own uniform number times the row's total [B].
+     */
+    private NDArray draw(NDArray probs) {
+        long B = probs.getShape().get(0), n = probs.getShape().get(1);
+        float[] u = new float[(int) B];
+        for (int i = 0; i < B; i++) u[i] = (float) rows[i].nextDouble();
         NDArray cdf = probs.cumSum(-1);
-        NDArray target = uniforms(m, B).mul(cdf.get(":, -1:")); // unnormalised mass after filtering
-        return cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(V - 1);
+        NDArray target = probs.getManager().create(u, new Shape(B, 1)).mul(cdf.get(":, -1:"));
+        return cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {-1}).minimum(n - 1);
     }
 
     /** Probabilities sorted largest first [B,n]: zeroes all but the smallest prefix whose mass reaches top-p (the first always survives). */
     private NDArray keepTopP(NDArray sorted, NDManager m) {
         NDArray keep = sorted.cumSum(-1).sub(sorted).lt((float) config.topP());
         return NDArrays.where(keep, sorted, m.zeros(sorted.getShape(), DataType.FLOAT32));
-    }
-
-    /** One uniform number per row [B,1], from each row's own generator. */
-    private NDArray uniforms(NDManager m, long B) {
-        float[] u = new float[(int) B];
-        for (int i = 0; i < B; i++) u[i] = (float) rows[i].nextDouble();
-        return m.create(u, new Shape(B, 1));
     }
 
     record Result(long[] ids, float[] logprobs) {}

@@ -109,17 +109,16 @@ public final class LlamaModel implements AutoCloseable {
                 oT[l] = w(p + "self_attn.o_proj.weight").transpose();
                 downT[l] = w(p + "mlp.down_proj.weight").transpose();
                 for (String n : new String[] {"self_attn.o_proj.weight", "mlp.down_proj.weight"}) remember(p + n);
-                qkvHalves[l] = halves(qkvT[l]);
-                oHalves[l] = halves(oT[l]);
-                gateUpHalves[l] = halves(gateUpT[l]);
-                downHalves[l] = halves(downT[l]);
+                qkvHalves[l] = halves(qkvT[l].transpose());
+                oHalves[l] = halves(w(p + "self_attn.o_proj.weight"));
+                gateUpHalves[l] = halves(gateUpT[l].transpose());
+                downHalves[l] = halves(w(p + "mlp.down_proj.weight"));
             }
         }
     }
 
-    /** The transposed views of the first and second halves of the rows of W, given Wᵀ. */
-    private static NDArray[] halves(NDArray wT) {
-        NDArray w = wT.transpose();
+    /** The transposed views of the first and second halves of the rows of W [N,K]: [K,N/2] and [K,N-N/2]. */
+    private static NDArray[] halves(NDArray w) {
         long n = w.getShape().get(0);
         return new NDArray[] {w.get(new NDIndex().addSliceDim(0, n / 2)).transpose(), w.get(new NDIndex().addSliceDim(n / 2, n)).transpose()};
     }
@@ -457,9 +456,8 @@ public final class LlamaModel implements AutoCloseable {
             NDArray flat = hidden.reshape(rows, shape.tail()); // [rows, D]
             long[] out = shape.getShape().clone();
             out[out.length - 1] = head.getShape().get(0);
-            NDArray[] h = split ? halves(head.transpose()) : null;
-            NDArray logits = split ? helper().times(flat, h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS)
-                    : head.matMul(flat.transpose()).transpose();
+            NDArray[] h = split ? halves(head) : null;
+            NDArray logits = split ? helper().times(flat, h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS) : weightsOnLeft(flat, head);
             return logits.reshape(new Shape(out));
         }
         return hidden.getNDArrayInternal().linear(hidden, head, null).singletonOrThrow();
@@ -467,7 +465,12 @@ public final class LlamaModel implements AutoCloseable {
 
     /** x·Wᵀ for x [M,K] and {@code wT} = Wᵀ [K,N] (a transposed view), in the faster layout (see {@link #WEIGHTS_LEFT_ROWS}). */
     private NDArray times(NDArray x, NDArray wT, int weightsLeftRows) {
-        return weightsLeft(x.getShape().get(0), weightsLeftRows) ? wT.transpose().matMul(x.transpose()).transpose() : x.matMul(wT);
+        return weightsLeft(x.getShape().get(0), weightsLeftRows) ? weightsOnLeft(x, wT.transpose()) : x.matMul(wT);
+    }
+
+    /** x·Wᵀ computed as (W·xᵀ)ᵀ, for x [M,K] and W [N,K]; a transposed view [M,N]. */
+    private static NDArray weightsOnLeft(NDArray x, NDArray w) {
+        return w.matMul(x.transpose()).transpose();
     }
 
     private boolean weightsLeft(long rows, int fromRows) {
@@ -496,7 +499,7 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray linear(NDArray x, String module) {
         NDArray bias = weights.get(module + ".bias");
         NDArray weight = w(module + ".weight");
-        NDArray y = weightsLeft(x.getShape().get(0), WEIGHTS_LEFT_ROWS) ? plus(times(x, weight.transpose(), WEIGHTS_LEFT_ROWS), bias)
+        NDArray y = weightsLeft(x.getShape().get(0), WEIGHTS_LEFT_ROWS) ? plus(weightsOnLeft(x, weight), bias)
                 : x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         NDArray[] ab = adapter == null ? null : adapter.layer(module);
         if (ab == null) return y;
