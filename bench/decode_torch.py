@@ -7,7 +7,8 @@ padded batches work as in the engine), logits of the last position only, log-sof
 log-probability, greedy argmax, one host copy of the chosen ids per step.
 
 Prefill tokens/s = prompt length / time of generating 1 token after a prefill-length prompt at batch 1.
-Decode tokens/s at batch B = B * (n - 1) / (time(n new) - time(1 new)); medians over `reps` fresh generations.
+Decode tokens/s at batch B = B * (n - 1) / (time(n new) - time(1 new)); medians over `reps` fresh generations, the
+batch sizes taking turns (A B B A ...) so that the machine's drift falls on all of them alike.
 
 usage: /usr/bin/python3 bench/decode_torch.py [--threads N] [--reps 5] [--new 64] [--prompt 32] [--prefill 128] [--batches 1 16]
 """
@@ -123,8 +124,13 @@ def generate(w, prompts, n):
 
 
 def median(reps, f):
-    t = sorted(f() for _ in range(reps))
-    return t[reps // 2] if reps % 2 else (t[reps // 2 - 1] + t[reps // 2]) / 2
+    return median_of([f() for _ in range(reps)])
+
+
+def median_of(times):
+    t = sorted(times)
+    n = len(t)
+    return t[n // 2] if n % 2 else (t[n // 2 - 1] + t[n // 2]) / 2
 
 
 def timed(w, prompts, n):
@@ -159,13 +165,18 @@ def main():
     print(f"warm-up {time.perf_counter() - t0:.1f} s")
     pre = median(a.reps, lambda: timed(w, prompts(1, a.prefill), 1))
     print(f"RESULT prefill_tps {a.prefill / pre:.2f}   (batch 1, prompt {a.prefill}: {pre * 1e3:.1f} ms)")
-    for b in a.batches:
-        p = prompts(b, a.prompt)
-        one = median(a.reps, lambda: timed(w, p, 1))
-        full = median(a.reps, lambda: timed(w, p, a.new))
-        print(f"RESULT decode_b{b}_tps {b * (a.new - 1) / (full - one):.2f}   (prompt {a.prompt}, {a.new} new: {full * 1e3:.1f} ms; "
-              f"1 new: {one * 1e3:.1f} ms; {(full - one) / (a.new - 1) * 1e3:.2f} ms/step)")
-
+    # batch sizes take turns in A B B A order over the repetitions, as in DecodeBench, so drift falls on all alike
+    ps = [prompts(b, a.prompt) for b in a.batches]
+    one, full = [[] for _ in a.batches], [[] for _ in a.batches]
+    for r in range(a.reps):
+        for j in range(len(a.batches)):
+            i = j if r % 2 == 0 else len(a.batches) - 1 - j
+            one[i].append(timed(w, ps[i], 1))
+            full[i].append(timed(w, ps[i], a.new))
+    for i, b in enumerate(a.batches):
+        o, f = median_of(one[i]), median_of(full[i])
+        print(f"RESULT decode_b{b}_tps {b * (a.new - 1) / (f - o):.2f}   (prompt {a.prompt}, {a.new} new: {f * 1e3:.1f} ms; "
+              f"1 new: {o * 1e3:.1f} ms; {(f - o) / (a.new - 1) * 1e3:.2f} ms/step)")
 
 if __name__ == "__main__":
     main()

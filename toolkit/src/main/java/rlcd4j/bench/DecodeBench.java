@@ -21,8 +21,9 @@ import java.util.SplittableRandom;
  * <p>Method, identical on both sides: median wall time of {@code reps} calls, each a fresh generation (new KV cache).
  * Prefill tokens/s = prompt length / time of generating 1 token after a {@code prefillLen}-token prompt at batch 1.
  * Decode tokens/s at batch B = B * (n - 1) / (time(n new tokens) - time(1 new token)) after a {@code promptLen}-token
- * prompt, i.e. the cost of the n - 1 single-token steps alone. The JVM is warmed up first (JIT needs a few hundred
- * forwards).
+ * prompt, i.e. the cost of the n - 1 single-token steps alone. The batch sizes take turns over the repetitions
+ * (A B B A ...), so drift in the machine's speed falls on all of them alike. The JVM is warmed up first (JIT needs a
+ * few hundred forwards).
  *
  * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.DecodeBench [reps] [newTokens] [promptLen] [prefillLen] [batch...]</pre>
  */
@@ -56,13 +57,24 @@ public final class DecodeBench {
 
             double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
             System.out.printf("RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n", prefillLen / prefill, prefillLen, prefill * 1e3);
-            for (int b : batches) {
-                long[][] p = prompts(rng, b, promptLen, config);
-                double one = median(reps, () -> run(model, p, 1));
-                double full = median(reps, () -> run(model, p, newTokens));
-                double tps = b * (newTokens - 1) / (full - one);
+            // The batch sizes take turns, in A B B A order over the repetitions, so that the machine's drift (±15% within
+            // minutes on a shared 2-core VM) falls on all of them alike and their ratio is fair; each figure is a median.
+            long[][][] p = new long[batches.length][][];
+            double[][] one = new double[batches.length][reps], full = new double[batches.length][reps];
+            for (int i = 0; i < batches.length; i++) p[i] = prompts(rng, batches[i], promptLen, config);
+            for (int r = 0; r < reps; r++) {
+                for (int j = 0; j < batches.length; j++) {
+                    int i = r % 2 == 0 ? j : batches.length - 1 - j;
+                    one[i][r] = run(model, p[i], 1);
+                    full[i][r] = run(model, p[i], newTokens);
+                }
+            }
+            for (int i = 0; i < batches.length; i++) {
+                int b = batches[i];
+                double o = median(one[i]), f = median(full[i]);
+                double tps = b * (newTokens - 1) / (f - o);
                 System.out.printf("RESULT decode_b%d_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
-                        b, tps, promptLen, newTokens, full * 1e3, one * 1e3, (full - one) / (newTokens - 1) * 1e3);
+                        b, tps, promptLen, newTokens, f * 1e3, o * 1e3, (f - o) / (newTokens - 1) * 1e3);
             }
             model.close();
         }
@@ -86,6 +98,12 @@ public final class DecodeBench {
     private static double median(int reps, java.util.function.DoubleSupplier f) {
         double[] t = new double[reps];
         for (int i = 0; i < reps; i++) t[i] = f.getAsDouble();
+        return median(t);
+    }
+
+    private static double median(double[] times) {
+        double[] t = times.clone();
+        int reps = t.length;
         Arrays.sort(t);
         return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
     }
