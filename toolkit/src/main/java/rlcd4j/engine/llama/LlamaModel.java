@@ -425,20 +425,32 @@ public final class LlamaModel implements AutoCloseable {
             x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
 
             NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
-            NDArray gate, up;
-            if (stacked) {
-                NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {config.intermediateSize()}, 1);
-                gate = gu.get(0);
-                up = gu.get(1);
+            NDArray downBias = weights.get(p + "mlp.down_proj.bias");
+            long F = config.intermediateSize();
+            if (stacked && !split && weightsLeft(B * T, WEIGHTS_LEFT_ROWS)) {
+                // The MLP in the [features, rows] layout that W·mᵀ gives: gate and up are contiguous row blocks, SwiGLU
+                // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
+                // (no transposes; measured 5-9% off the MLP at 16 and at 1032 rows).
+                NDArray guT = gateUpT[l].transpose().matMul(m.transpose()); // [2F, rows]
+                if (gateUpBias[l] != null) guT = guT.add(gateUpBias[l].reshape(2 * F, 1));
+                NDList gu = guT.split(new long[] {F}, 0);
+                NDArray down = downT[l].transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
+                x = x.add(plus(down, downBias));
+            } else if (stacked) {
+                NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {F}, 1);
+                x = x.add(plus(product(swiglu(gu.get(0), gu.get(1)), downT[l], downHalves[l], split), downBias));
             } else {
-                gate = linear(m, p + "mlp.gate_proj");
-                up = linear(m, p + "mlp.up_proj");
+                NDArray act = swiglu(linear(m, p + "mlp.gate_proj"), linear(m, p + "mlp.up_proj"));
+                x = x.add(linear(act, p + "mlp.down_proj"));
             }
-            NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
-            x = x.add(stacked ? plus(product(act, downT[l], downHalves[l], split), weights.get(p + "mlp.down_proj.bias")) : linear(act, p + "mlp.down_proj"));
             assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
             return x;
         }
+    }
+
+    /** SwiGLU's gating: silu(gate) * up. */
+    private static NDArray swiglu(NDArray gate, NDArray up) {
+        return gate.mul(Activation.sigmoid(gate)).mul(up);
     }
 
     /** Next-token logits [..., V] from hidden states [..., D] ([B, D] or [B, T, D]). */
