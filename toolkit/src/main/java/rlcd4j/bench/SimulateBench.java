@@ -29,6 +29,9 @@ import java.util.List;
  * java -cp ... rlcd4j.bench.SimulateBench TOKENIZER_DIR HH_TEST_JSONL_GZ [pairs=16] [newTokens=32] [batchSizes=1,16]
  * </pre>
  *
+ * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
+ * the pooled figure of each batch size (all its samples over all its time) is printed at the end.
+ *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
  * top-k over 49152), while the prompt lengths are the TinyStories tokenizer's (longer than SmolLM2's would be, since its
@@ -71,6 +74,7 @@ public final class SimulateBench {
             // Warm-up: JIT, banned-token table, allocator.
             Simulator.run(lm, set.limit(2), AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(4).withMaxNewTokens(4));
             double first = 0;
+            java.util.Map<Integer, double[]> pooled = new java.util.LinkedHashMap<>(); // batch -> {samples, seconds}
             for (int b : batchSizes) {
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
@@ -79,8 +83,21 @@ public final class SimulateBench {
                 for (int a : t.intColumn("attempts")) samples += a;
                 double perMin = samples / 2.0 / (secs / 60);
                 if (first == 0) first = perMin;
+                double[] sum = pooled.computeIfAbsent(b, k -> new double[2]);
+                sum[0] += samples;
+                sum[1] += secs;
                 System.out.printf("batch %2d: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", b,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
+            }
+            if (pooled.size() < batchSizes.size()) {
+                // Repeated batch sizes (e.g. 16,1,1,16, which cancels a linear drift of the machine): pooled figures.
+                double base = 0;
+                for (var e : pooled.entrySet()) {
+                    double perMin = e.getValue()[0] / 2.0 / (e.getValue()[1] / 60);
+                    if (base == 0) base = perMin;
+                    System.out.printf("pooled batch %2d: %.0f samples in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", e.getKey(),
+                            e.getValue()[0], e.getValue()[1], perMin, perMin / base, batchSizes.get(0));
+                }
             }
         }
         root.close();
