@@ -91,12 +91,12 @@ public final class SimulateBench {
             }
             if (pooled.size() < batchSizes.size()) {
                 // Repeated batch sizes (e.g. 16,1,1,16, which cancels a linear drift of the machine): pooled figures.
-                double base = 0;
+                double reference = 0;
                 for (var e : pooled.entrySet()) {
                     double perMin = e.getValue()[0] / 2.0 / (e.getValue()[1] / 60);
-                    if (base == 0) base = perMin;
+                    if (reference == 0) reference = perMin;
                     System.out.printf("pooled batch %2d: %.0f samples in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", e.getKey(),
-                            e.getValue()[0], e.getValue()[1], perMin, perMin / base, batchSizes.get(0));
+                            e.getValue()[0], e.getValue()[1], perMin, perMin / reference, batchSizes.get(0));
                 }
             }
         }
