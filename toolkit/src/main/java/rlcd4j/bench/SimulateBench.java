@@ -26,8 +26,12 @@ import java.util.List;
  * 9 heads / 3 KV heads, MLP 1536, vocab 49152, tied embeddings) with random weights.
  *
  * <pre>
- * java -cp ... rlcd4j.bench.SimulateBench TOKENIZER_DIR HH_TEST_JSONL_GZ [pairs=16] [newTokens=32] [batchSizes=1,16]
+ * java -cp ... rlcd4j.bench.SimulateBench TOKENIZER_DIR HH_TEST_JSONL_GZ [pairs=16] [newTokens=32] [batchSizes=1,16] [stop]
  * </pre>
+ *
+ * With a {@code stop} string, a sample ends where its text first contains it, so samples end at different lengths
+ * as real ones do (a random model writes a given letter at random steps); without one, every sample runs
+ * {@code newTokens} tokens.
  *
  * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
  * the pooled figure of each batch size (all its samples over all its time) is printed at the end.
@@ -38,8 +42,8 @@ import java.util.List;
  * vocabulary is small). Ids the random model samples above 2047 decode to nothing.
  *
  * Each pair is RLCD on a real harmless-base test prompt: p+ and p- through the real {@link Simulator} path (queue,
- * per-sample seeds, post-processing, pairs table), with exactly {@code newTokens} tokens per sample (no stop string,
- * so no row stops early) and one attempt per side. A random model never writes "Human", so every sample fails
+ * per-sample seeds, post-processing, pairs table), with exactly {@code newTokens} tokens per sample unless a stop
+ * string is given, and one attempt per side. A random model never writes "Human", so every sample fails
  * post-processing and its pair is dropped; a pair whose first sample fails before its other side was generated (always
  * at batch 1) is dropped after one sample. So the work is counted in samples, from the pairs table's {@code attempts},
  * and a pair is two samples: pairs per minute = samples per minute / 2, what a run whose samples pass would do.
@@ -65,12 +69,14 @@ public final class SimulateBench {
             PromptSet set = HhRlhf.read(hh).prompts("harmlessness").limit(pairs);
             long promptTokens = 0;
             for (PromptSet.Entry e : set.entries()) promptTokens += lm.tokenizer().encode(e.prompt(), true).length;
-            GenerationConfig gen = GenerationConfig.simulation().withMaxNewTokens(newTokens).withStopStrings(List.of());
+            List<String> stops = args.length > 5 ? List.of(args[5]) : List.of();
+            GenerationConfig gen = GenerationConfig.simulation().withMaxNewTokens(newTokens).withStopStrings(stops);
             Simulator.Options base = Simulator.Options.defaults().withGeneration(gen).withMaxAttempts(1);
             System.out.printf("model: %s%nthreads: torch intra-op %s; cpus %d%npairs: %d RLCD pairs (harmless-base test rows 0..%d), "
-                            + "2 samples x %d new tokens each; mean prompt %.0f tokens%n",
+                            + "2 samples x %s new tokens each; mean prompt %.0f tokens%n",
                     lm, System.getProperty("ai.djl.pytorch.num_threads", "default"), Runtime.getRuntime().availableProcessors(),
-                    set.size(), set.size() - 1, newTokens, promptTokens / (double) set.size());
+                    set.size(), set.size() - 1, stops.isEmpty() ? String.valueOf(newTokens) : "up to " + newTokens + " (stop at \"" + stops.get(0) + "\")",
+                    promptTokens / (double) set.size());
             // Warm-up: JIT, banned-token table, allocator.
             Simulator.run(lm, set.limit(2), AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(4).withMaxNewTokens(4));
             double first = 0;
