@@ -64,7 +64,7 @@ public final class LlamaModel implements AutoCloseable {
      * but libtorch's MKL is faster in that layout for skinny x (2 threads, SmolLM2-135M shapes: [16,576]·[576,3072]
      * 0.59 vs 0.82 ms, a whole batch-16 decode step 137-154 vs 152-198 ms; 256 rows and more alike). With the weights
      * cold in memory, as in a decode step, it also wins at 4-12 rows (a step's products, medians of 8 alternations:
-     * 4 rows 39 vs 84 ms, 8 rows 64 vs 80, 12 rows 69 vs 76; docs/perf/engine.md). Steps of 1-3 rows go through
+     * 4 rows 39 vs 88 ms, 8 rows 65 vs 81, 12 rows 69 vs 77; docs/perf/engine.md). Steps of 1-3 rows go through
      * {@link DecodeHelper}. The result is a transposed view, which element-wise ops and the next product take as it is.
      */
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
