@@ -93,59 +93,84 @@ public final class Generator {
         }
         String[] finish = new String[B];
         int live = B;
+        int[] active = new int[B]; // the prompt row of each row of the running batch; finished rows are dropped
+        for (int i = 0; i < B; i++) active[i] = i;
         try (KvCache cache = new KvCache(manager, model.config().numLayers(), B, model.config().numKvHeads(), capacity,
                 model.config().headDim(), model.dtype())) {
             long[] stepIds = null;
             long[] stepPos = null;
             for (int step = 0; step < cfg.maxNewTokens() && live > 0; step++) {
+                int rows = active.length;
                 Sampler.Result r;
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    NDArray last; // hidden state of each row's latest position [B,D]
+                    NDArray last; // hidden state of each row's latest position [rows,D]
                     if (step == 0) {
                         last = prefill(model, manager, promptIds, P, padId, cache, cpu);
                     } else {
                         int S = cache.length() + 1;
-                        NDArray ids = manager.create(stepIds, new Shape(B, 1));
-                        NDArray pos = manager.create(stepPos, new Shape(B, 1));
+                        NDArray ids = manager.create(stepIds, new Shape(rows, 1));
+                        NDArray pos = manager.create(stepPos, new Shape(rows, 1));
                         NDArray attn = null; // a single-token step over unpadded rows sees every key: no mask needed
                         if (padded) {
-                            long[] mask = new long[B * S];
-                            for (int i = 0; i < B; i++) System.arraycopy(keyMask, i * capacity, mask, i * S, S);
-                            attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(B, S)), S - 1, 1);
+                            long[] mask = new long[rows * S];
+                            for (int i = 0; i < rows; i++) System.arraycopy(keyMask, active[i] * capacity, mask, i * S, S);
+                            attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(rows, S)), S - 1, 1);
                         }
-                        if (cpu) NativeThreads.forRows(B);
+                        if (cpu) NativeThreads.forRows(rows);
                         last = model.forward(ids, pos, attn, cache).get(":, -1, :");
                     }
                     NDArray logits = model.logits(last).toType(DataType.FLOAT32, false);
                     r = sampler.next(logits);
                 }
                 int col = P + step;
-                stepIds = new long[B];
-                stepPos = new long[B];
-                for (int i = 0; i < B; i++) {
-                    keyMask[i * capacity + col] = 1;
-                    stepPos[i] = nextPos[i]++;
-                    if (finish[i] != null) {
+                stepIds = new long[rows];
+                stepPos = new long[rows];
+                for (int i = 0; i < rows; i++) {
+                    int row = active[i];
+                    keyMask[row * capacity + col] = 1;
+                    stepPos[i] = nextPos[row]++;
+                    if (finish[row] != null) { // finished, not yet dropped: fed padding, its outputs unused
                         stepIds[i] = padId;
                         continue;
                     }
                     long id = r.ids()[i];
                     stepIds[i] = id;
-                    out.get(i).add(id);
-                    outLogp.get(i).add(r.logprobs()[i]);
+                    out.get(row).add(id);
+                    outLogp.get(row).add(r.logprobs()[i]);
                     if (id == eosId) {
-                        finish[i] = "eos";
+                        finish[row] = "eos";
                     } else if (!cfg.stopStrings().isEmpty()) {
-                        String text = tok.decode(toLongs(out.get(i)));
+                        String text = tok.decode(toLongs(out.get(row)));
                         for (String s : cfg.stopStrings()) {
                             if (text.contains(s)) {
-                                finish[i] = "stop";
+                                finish[row] = "stop";
                                 break;
                             }
                         }
                     }
-                    if (finish[i] != null) live--;
+                    if (finish[row] != null) live--;
+                }
+                if (live > 0 && 2 * live <= rows && step + 1 < cfg.maxNewTokens()
+                        && !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"))) {
+                    // Half of the running batch has finished: drop those rows, so later steps compute the live ones
+                    // only. Halving (16, 8, 4, ...) spreads the cost of copying the kept rows' cache over many finishes
+                    // and skips 12 rows, which MKL runs more slowly than 16 (docs/perf/engine.md). A batch otherwise
+                    // ran until its longest row ended with all its rows. -Drlcd4j.dropFinishedRows=false keeps them.
+                    int[] keep = new int[live];
+                    for (int i = 0, j = 0; i < rows; i++) if (finish[active[i]] == null) keep[j++] = i;
+                    cache.keepRows(keep);
+                    sampler.keepRows(keep);
+                    long[] keptIds = new long[live], keptPos = new long[live];
+                    int[] keptRows = new int[live];
+                    for (int j = 0; j < live; j++) {
+                        keptIds[j] = stepIds[keep[j]];
+                        keptPos[j] = stepPos[keep[j]];
+                        keptRows[j] = active[keep[j]];
+                    }
+                    stepIds = keptIds;
+                    stepPos = keptPos;
+                    active = keptRows;
                 }
                 if (progress != null) progress.advance(1);
             }

@@ -85,6 +85,25 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps only batch rows {@code keep} (in that order), dropping the others: later steps then compute and read the
+     * cache of the kept rows only. Copies the kept rows once.
+     */
+    public void keepRows(int[] keep) {
+        long[] idx = new long[keep.length];
+        for (int i = 0; i < keep.length; i++) idx[i] = keep[i];
+        for (int l = 0; l < keys.length; l++) {
+            try (NDArray at = keys[l].getManager().create(idx)) {
+                NDArray k = keys[l].get(at), v = values[l].get(at);
+                NDScope.unregister(k, v); // like the buffers they replace, they outlive the caller's scopes
+                keys[l].close();
+                values[l].close();
+                keys[l] = k;
+                values[l] = v;
+            }
+        }
+    }
+
     @Override
     public void close() {
         for (int l = 0; l < keys.length; l++) {

@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  */
 final class Sampler {
     private final GenerationConfig config;
-    private final SplittableRandom[] rows;
+    private SplittableRandom[] rows;
     private final NDArray banMask; // [V] 0 or -inf, or null
 
     /** Row {@code i} draws from a generator seeded with {@code rowSeeds[i]}. */
@@ -106,6 +106,13 @@ final class Sampler {
     private NDArray keepTopP(NDArray sorted, NDManager m) {
         NDArray keep = sorted.cumSum(-1).sub(sorted).lt((float) config.topP());
         return NDArrays.where(keep, sorted, m.zeros(sorted.getShape(), DataType.FLOAT32));
+    }
+
+    /** Keeps only the generators of rows {@code keep} (current indices), in that order: the batch dropped the others. */
+    void keepRows(int[] keep) {
+        SplittableRandom[] kept = new SplittableRandom[keep.length];
+        for (int i = 0; i < keep.length; i++) kept[i] = rows[keep[i]];
+        rows = kept;
     }
 
     record Result(long[] ids, float[] logprobs) {}
