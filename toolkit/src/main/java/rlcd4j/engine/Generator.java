@@ -154,9 +154,10 @@ public final class Generator {
                 if (live > 0 && 2 * live <= rows && step + 1 < cfg.maxNewTokens()
                         && !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"))) {
                     // Half of the running batch has finished: drop those rows, so later steps compute the live ones
-                    // only. Halving (16, then at most 8, at most 4, ...) spreads the cost of copying the kept rows' cache over many finishes
-                    // and skips 12 rows, which MKL runs more slowly than 16 (docs/perf/engine.md). A batch otherwise
-                    // ran until its longest row ended with all its rows. -Drlcd4j.dropFinishedRows=false keeps them.
+                    // only. Halving (16, then at most 8, at most 4, ...) spreads the cost of copying the kept rows'
+                    // cache over many finishes and skips 12 rows, which MKL runs more slowly than 16
+                    // (docs/perf/engine.md). A batch otherwise ran until its longest row ended with all its rows.
+                    // -Drlcd4j.dropFinishedRows=false keeps them.
                     int[] keep = new int[live];
                     for (int i = 0, j = 0; i < rows; i++) if (finish[active[i]] == null) keep[j++] = i;
                     cache.keepRows(keep);
