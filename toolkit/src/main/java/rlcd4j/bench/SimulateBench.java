@@ -34,7 +34,9 @@ import java.util.List;
  * {@code newTokens} tokens.
  *
  * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
- * the pooled figure of each batch size (all its samples over all its time) is printed at the end.
+ * the pooled figure of each batch size (all its samples over all its time) is printed at the end. A {@code b} suffix
+ * ({@code 16b}) decodes batch by batch instead of continuously ({@code -Drlcd4j.continuousBatching=false}): a batch
+ * takes new prompts only once all its rows have ended.
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
@@ -57,8 +59,11 @@ public final class SimulateBench {
         Path hh = Path.of(args.length > 1 ? args[1] : "../shared/data/hh-rlhf/harmless-base/test.jsonl.gz");
         int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
-        List<Integer> batchSizes = new ArrayList<>();
-        for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) batchSizes.add(Integer.parseInt(s.trim()));
+        List<String> batchSizes = new ArrayList<>();
+        for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
+            if (!s.trim().matches("[0-9]+b?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16 or 16b");
+            batchSizes.add(s.trim());
+        }
 
         LlamaConfig config = SmolLm2Shapes.config();
         Progress.setSink(ProgressSink.SILENT);
@@ -80,8 +85,12 @@ public final class SimulateBench {
             // Warm-up: JIT, banned-token table, allocator.
             Simulator.run(lm, set.limit(2), AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(4).withMaxNewTokens(4));
             double first = 0;
-            java.util.Map<Integer, double[]> pooled = new java.util.LinkedHashMap<>(); // batch -> {samples, seconds}
-            for (int b : batchSizes) {
+            java.util.Map<String, double[]> pooled = new java.util.LinkedHashMap<>(); // batch -> {samples, seconds}
+            for (String size : batchSizes) {
+                // "16b": batch by batch, a batch taking new prompts only once all its rows have ended (the decoder
+                // before continuous batching), for a comparison in one JVM
+                System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
+                int b = Integer.parseInt(size.replace("b", ""));
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -89,10 +98,10 @@ public final class SimulateBench {
                 for (int a : t.intColumn("attempts")) samples += a;
                 double perMin = samples / 2.0 / (secs / 60);
                 if (first == 0) first = perMin;
-                double[] sum = pooled.computeIfAbsent(b, k -> new double[2]);
+                double[] sum = pooled.computeIfAbsent(size, k -> new double[2]);
                 sum[0] += samples;
                 sum[1] += secs;
-                System.out.printf("batch %2d: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", b,
+                System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
             }
             if (pooled.size() < batchSizes.size()) {
@@ -101,7 +110,7 @@ public final class SimulateBench {
                 for (var e : pooled.entrySet()) {
                     double perMin = e.getValue()[0] / 2.0 / (e.getValue()[1] / 60);
                     if (reference == 0) reference = perMin;
-                    System.out.printf("pooled batch %2d: %.0f samples in %.1f s = %.2f pairs/min (%.2fx batch %d)%n", e.getKey(),
+                    System.out.printf("pooled batch %3s: %.0f samples in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", e.getKey(),
                             e.getValue()[0], e.getValue()[1], perMin, perMin / reference, batchSizes.get(0));
                 }
             }

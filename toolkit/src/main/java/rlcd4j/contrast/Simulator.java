@@ -6,8 +6,8 @@ import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.Table;
@@ -33,7 +33,10 @@ import java.util.Map;
  * <p>What happens to a prompt (the official {@code simulate_preference_data.py}, see docs/method.md §7):
  * <ol>
  *   <li>p+ and p− (for {@code rlaif}: the unmodified prompt twice) are two separate entries of one generation queue,
- *       decoded {@code batchSize} at a time with the paper's sampling ({@link GenerationConfig#simulation()}).</li>
+ *       decoded with the paper's sampling ({@link GenerationConfig#simulation()}) in a continuously batched decoder
+ *       ({@link CausalLM#generate(GenerationConfig, GenerationQueue)}): up to {@code batchSize} samples run at once,
+ *       and a sample that ends is handled at once and its row taken by the next in the queue. A side still running
+ *       when its pair is dropped is stopped.</li>
  *   <li>Each raw sample (special tokens kept) goes through {@link PostProcess} with the model's EOS text. A side that
  *       fails is sampled again, that side only, up to {@code maxAttempts} (5, the paper's) times; then the pair is
  *       {@code dropped} with the reasons of every attempt.</li>
@@ -275,19 +278,33 @@ public final class Simulator {
                     queue.addLast(new Sample(pair, 0, 1));
                     queue.addLast(new Sample(pair, 1, 1));
                 }
-                while (!queue.isEmpty()) {
-                    List<Sample> batch = new ArrayList<>();
-                    while (!queue.isEmpty() && batch.size() < generation.batchSize()) {
-                        Sample s = queue.pollFirst();
-                        if (!s.pair().finished) batch.add(s); // the other side of a dropped pair needs no more samples
+                lm.generate(generation, new GenerationQueue<Sample>() {
+                    @Override
+                    public Entry<Sample> poll() {
+                        while (!queue.isEmpty()) {
+                            Sample s = queue.pollFirst();
+                            if (s.pair().finished) continue; // the other side of a dropped pair needs no more samples
+                            PairRow row = s.pair().planned;
+                            return new Entry<>(s.side() == 0 ? row.positivePrompt() : row.negativePrompt(),
+                                    sampleSeed(options.seed(), row.id(), s.side(), s.attempt()), s);
+                        }
+                        return null;
                     }
-                    if (batch.isEmpty()) break;
-                    generate(batch, queue, toScore);
-                    if (toScore.size() >= generation.batchSize() || queue.isEmpty()) {
-                        score(toScore);
-                        toScore.clear();
+
+                    @Override
+                    public void finished(List<Done<Sample>> done) {
+                        decide(done, queue, toScore);
+                        if (toScore.size() >= generation.batchSize()) {
+                            score(toScore);
+                            toScore.clear();
+                        }
                     }
-                }
+
+                    @Override
+                    public boolean wanted(Sample s) {
+                        return !s.pair().finished; // a side still running when its pair was dropped is stopped
+                    }
+                });
                 score(toScore);
             }
             return results;
@@ -310,23 +327,18 @@ public final class Simulator {
             return null;
         }
 
-        void generate(List<Sample> batch, Deque<Sample> queue, List<Pair> toScore) {
-            List<String> prompts = new ArrayList<>(batch.size());
-            long[] seeds = new long[batch.size()];
-            for (int i = 0; i < batch.size(); i++) {
-                Sample s = batch.get(i);
-                prompts.add(s.side() == 0 ? s.pair().planned.positivePrompt() : s.pair().planned.negativePrompt());
-                seeds[i] = sampleSeed(options.seed(), s.pair().planned.id(), s.side(), s.attempt());
-            }
-            List<Generation> gens = lm.generate(prompts, generation, seeds);
-            // First every sample is counted and post-processed (so a pair's attempts include all of its samples in
-            // this batch), then each pair is decided.
-            PostProcess.Result[] results = new PostProcess.Result[batch.size()];
-            for (int i = 0; i < batch.size(); i++) {
-                Sample s = batch.get(i);
+        /** Post-processes the samples that ended at one decoding step, then decides their pairs. */
+        void decide(List<GenerationQueue.Done<Sample>> done, Deque<Sample> queue, List<Pair> toScore) {
+            // First every sample is counted and post-processed (so a pair's attempts include both of its samples when
+            // they end at the same step), then each pair is decided.
+            List<Sample> batch = new ArrayList<>(done.size());
+            PostProcess.Result[] results = new PostProcess.Result[done.size()];
+            for (int i = 0; i < done.size(); i++) {
+                Sample s = done.get(i).tag();
+                batch.add(s);
                 Pair pair = s.pair();
                 pair.attempts[s.side()]++;
-                results[i] = post.apply(gens.get(i).rawText());
+                results[i] = post.apply(done.get(i).generation().rawText());
                 if (results[i].ok()) pair.output[s.side()] = results[i].text();
                 else pair.reasons.get(s.side()).add(results[i].reason());
             }
@@ -335,7 +347,7 @@ public final class Simulator {
                 Sample s = batch.get(i);
                 Pair pair = s.pair();
                 PostProcess.Result r = results[i];
-                if (pair.finished) continue; // decided by its other side's sample in this batch
+                if (pair.finished) continue; // decided by its other side's sample at this step
                 if (!r.ok()) {
                     if (s.attempt() < options.maxAttempts()) {
                         retries.add(new Sample(pair, s.side(), s.attempt() + 1));

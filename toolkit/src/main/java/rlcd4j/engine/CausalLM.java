@@ -106,7 +106,7 @@ public final class CausalLM implements AutoCloseable {
         return new CausalLM(name, null, model.manager(), model, tokenizer);
     }
 
-    /** Greedy or sampled continuations of {@code prompts}, decoded {@code config.batchSize()} at a time. */
+    /** Greedy or sampled continuations of {@code prompts}, decoded up to {@code config.batchSize()} at a time (continuously batched). */
     public List<Generation> generate(List<String> prompts, GenerationConfig config) {
         long[] seeds = new long[prompts.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(config.seed(), i);
@@ -129,16 +129,17 @@ public final class CausalLM implements AutoCloseable {
     }
 
     private List<Generation> decode(List<String> prompts, GenerationConfig config, long[] rowSeeds, Progress p) {
-        List<Generation> out = new ArrayList<>(prompts.size());
-        for (int start = 0; start < prompts.size(); start += config.batchSize()) {
-            int end = Math.min(prompts.size(), start + config.batchSize());
-            List<String> batch = prompts.subList(start, end);
-            long before = p == null ? 0 : p.done();
-            out.addAll(Generator.generate(model, tokenizer, manager, batch, config, start,
-                    java.util.Arrays.copyOfRange(rowSeeds, start, end), p));
-            if (p != null) p.set(before + (long) batch.size() * config.maxNewTokens()); // rows that stopped early count as done
-        }
-        return out;
+        return Generator.generate(model, tokenizer, manager, prompts, config, rowSeeds, p);
+    }
+
+    /**
+     * Continuous batching: decodes up to {@code config.batchSize()} samples at a time, taking the next prompt from
+     * {@code queue} as soon as a sample ends and handing each sample back when it ends. For work that arrives as it
+     * goes (the RLCD simulator queues a failed side again) or whose samples end at very different lengths; a sample
+     * is what it would be alone with its seed, whatever it ran beside.
+     */
+    public <T> void generate(GenerationConfig config, GenerationQueue<T> queue) {
+        Generator.generate(model, tokenizer, manager, config, queue);
     }
 
     public Generation generate(String prompt, GenerationConfig config) {

@@ -14,10 +14,12 @@ import ai.djl.ndarray.types.Shape;
 public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     private final NDArray[] values;
-    private final int capacity;
+    private int rows;
+    private int capacity;
     private int length;
 
     public KvCache(NDManager manager, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
+        this.rows = batch;
         this.capacity = capacity;
         keys = new NDArray[layers];
         values = new NDArray[layers];
@@ -86,22 +88,58 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Keeps only batch rows {@code keep} (in that order), dropping the others: later steps then compute and read the
-     * cache of the kept rows only. Copies the kept rows once.
+     * Rebuilds the cache for a running batch whose rows change (continuous batching: rows join, finished rows leave)
+     * or whose columns move: row j of the new cache is row {@code rowMap[j]} of this one (-1: a row about to be
+     * filled, whose content does not matter), and the last {@code keep} columns, [length - keep, length), move to
+     * [newLength - keep, newLength). Columns before them are left as they were; rows mask them. Works in place when
+     * the rows and the capacity stay; otherwise copies into new buffers [rowMap.length, KV, newCapacity, hd].
      */
-    public void keepRows(int[] keep) {
-        long[] idx = new long[keep.length];
-        for (int i = 0; i < keep.length; i++) idx[i] = keep[i];
-        for (int l = 0; l < keys.length; l++) {
-            try (NDArray at = keys[l].getManager().create(idx)) {
-                NDArray k = keys[l].get(at), v = values[l].get(at);
-                NDScope.unregister(k, v); // like the buffers they replace, they outlive the caller's scopes
-                keys[l].close();
-                values[l].close();
-                keys[l] = k;
-                values[l] = v;
-            }
+    public void relayout(int[] rowMap, int keep, int newLength, int newCapacity) {
+        if (keep > length || keep > newLength || newLength > newCapacity) {
+            throw new IllegalStateException("cannot move the last " + keep + " of " + length + " columns to end at "
+                    + newLength + " in a capacity of " + newCapacity);
         }
+        boolean sameRows = rowMap.length == rows;
+        for (int j = 0; sameRows && j < rowMap.length; j++) sameRows = rowMap[j] == j;
+        NDIndex from = new NDIndex().addAllDim(2).addSliceDim(length - keep, length);
+        NDIndex to = new NDIndex().addAllDim(2).addSliceDim(newLength - keep, newLength);
+        if (sameRows && newCapacity == capacity) {
+            if (newLength != length && keep > 0) {
+                for (NDArray[] buffers : new NDArray[][] {keys, values}) {
+                    for (NDArray b : buffers) {
+                        try (NDArray window = b.get(from); NDArray moved = window.duplicate()) { // the two may overlap
+                            b.set(to, moved);
+                        }
+                    }
+                }
+            }
+        } else {
+            long[] pick = new long[rowMap.length];
+            for (int j = 0; j < rowMap.length; j++) pick[j] = Math.max(0, rowMap[j]); // any row for -1: masked anyway
+            for (NDArray[] buffers : new NDArray[][] {keys, values}) {
+                for (int l = 0; l < buffers.length; l++) {
+                    NDArray old = buffers[l];
+                    Shape s = old.getShape();
+                    NDArray fresh = old.getManager().zeros(new Shape(rowMap.length, s.get(1), newCapacity, s.get(3)), old.getDataType());
+                    NDScope.unregister(fresh); // like the buffer it replaces, it outlives the caller's scopes
+                    if (keep > 0) {
+                        try (NDArray at = old.getManager().create(pick); NDArray window = old.get(from); NDArray rowsOf = window.get(at)) {
+                            fresh.set(to, rowsOf);
+                        }
+                    }
+                    old.close();
+                    buffers[l] = fresh;
+                }
+            }
+            rows = rowMap.length;
+            capacity = newCapacity;
+        }
+        length = newLength;
+    }
+
+    /** Batch rows. */
+    public int rows() {
+        return rows;
     }
 
     @Override

@@ -108,12 +108,28 @@ final class Sampler {
         return NDArrays.where(keep, sorted, m.zeros(sorted.getShape(), DataType.FLOAT32));
     }
 
-    /** Keeps only the generators of rows {@code keep} (current indices), in that order: the batch dropped the others. */
-    void keepRows(int[] keep) {
-        SplittableRandom[] kept = new SplittableRandom[keep.length];
-        for (int i = 0; i < keep.length; i++) kept[i] = rows[keep[i]];
-        rows = kept;
+    /**
+     * The batch's rows changed: row j now draws from the generator of former row {@code map[j]}, or from none
+     * ({@code -1}: a free row, whose draws are never used, until {@link #start} gives it one).
+     */
+    void remap(int[] map) {
+        SplittableRandom[] next = new SplittableRandom[map.length];
+        for (int j = 0; j < map.length; j++) next[j] = map[j] < 0 ? unused : rows[map[j]];
+        rows = next;
     }
+
+    /** Row {@code row} starts a new sample, drawing from a generator seeded with {@code seed}. */
+    void start(int row, long seed) {
+        rows[row] = new SplittableRandom(seed);
+    }
+
+    /** Row {@code row} is free: its draws are never used. */
+    void free(int row) {
+        rows[row] = unused;
+    }
+
+    /** What free rows draw from; any generator would do. */
+    private final SplittableRandom unused = new SplittableRandom(0);
 
     record Result(long[] ids, float[] logprobs) {}
 
