@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
+import rlcd4j.contrast.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PromptSet;
@@ -45,10 +46,12 @@ import java.util.List;
  *
  * Each pair is RLCD on a real harmless-base test prompt: p+ and p- through the real {@link Simulator} path (queue,
  * per-sample seeds, post-processing, pairs table), with exactly {@code newTokens} tokens per sample unless a stop
- * string is given, and one attempt per side. A random model never writes "Human", so every sample fails
- * post-processing and its pair is dropped; a pair whose first sample fails before its other side was generated (always
- * at batch 1) is dropped after one sample. So the work is counted in samples, from the pairs table's {@code attempts},
- * and a pair is two samples: pairs per minute = samples per minute / 2, what a run whose samples pass would do.
+ * string is given, and one attempt per side. Post-processing is {@link PostProcess#none()}: a random model never
+ * writes "Human", so the paper's filter would fail every sample, and a pair whose first side fails does not need its
+ * second (never generated at batch 1, stopped part-way at batch 16: unequal work). Unfiltered, every pair is kept and
+ * costs both its samples, as a real run's pairs do. The work is counted in samples, from the pairs table's
+ * {@code attempts} (a sample empty after stripping fails and drops its pair), and a pair is two samples: pairs per
+ * minute = samples per minute / 2.
  */
 public final class SimulateBench {
     private SimulateBench() {}
@@ -76,7 +79,11 @@ public final class SimulateBench {
             for (PromptSet.Entry e : set.entries()) promptTokens += lm.tokenizer().encode(e.prompt(), true).length;
             List<String> stops = args.length > 5 ? List.of(args[5]) : List.of();
             GenerationConfig gen = GenerationConfig.simulation().withMaxNewTokens(newTokens).withStopStrings(stops);
-            Simulator.Options base = Simulator.Options.defaults().withGeneration(gen).withMaxAttempts(1);
+            // No filter: a random model never starts the next turn, so the paper's filter would fail every sample, and a
+            // pair whose first side fails would skip its second at batch 1 and stop it part-way at batch 16. Kept,
+            // every pair costs both its samples, as a real run's pairs do.
+            Simulator.Options base = Simulator.Options.defaults().withGeneration(gen).withMaxAttempts(1)
+                    .withPostProcess(PostProcess.none());
             System.out.printf("model: %s%nthreads: torch intra-op %s; cpus %d%npairs: %d RLCD pairs (harmless-base test rows 0..%d), "
                             + "2 samples x %s new tokens each; mean prompt %.0f tokens%n",
                     lm, System.getProperty("ai.djl.pytorch.num_threads", "default"), Runtime.getRuntime().availableProcessors(),
@@ -103,6 +110,10 @@ public final class SimulateBench {
                 sum[1] += secs;
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
+                rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
+                System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "
+                                + "%d cache re-layouts%n", st.steps(), st.liveRows() / (double) st.steps(),
+                        st.idleRows() / (double) st.steps(), st.joinedRunning(), st.relayouts());
             }
             if (pooled.size() < batchSizes.size()) {
                 // Repeated batch sizes (e.g. 16,1,1,16, which cancels a linear drift of the machine): pooled figures.

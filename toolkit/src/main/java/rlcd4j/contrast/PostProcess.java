@@ -21,20 +21,30 @@ public final class PostProcess {
     public static final String LLAMA_EOS = "</s>";
 
     private final String eosText;
+    private final boolean filter;
 
-    private PostProcess(String eosText) {
+    private PostProcess(String eosText, boolean filter) {
         this.eosText = Objects.requireNonNull(eosText);
         if (eosText.isEmpty()) throw new IllegalArgumentException("EOS text must not be empty");
+        this.filter = filter;
     }
 
     /** The paper's rules with LLaMA's {@code </s>}. */
     public static PostProcess paper() {
-        return new PostProcess(LLAMA_EOS);
+        return new PostProcess(LLAMA_EOS, true);
     }
 
     /** The paper's rules with another model's decoded EOS text (e.g. {@code <|endoftext|>}). */
     public static PostProcess withEos(String eosText) {
-        return new PostProcess(eosText);
+        return new PostProcess(eosText, true);
+    }
+
+    /**
+     * No filter: the raw sample, stripped, is the response; only an empty one fails. Not the paper's procedure: for
+     * ablations of its filter, and for models that never start the next turn (random weights in benchmarks).
+     */
+    public static PostProcess none() {
+        return new PostProcess(LLAMA_EOS, false);
     }
 
     public String eosText() {
@@ -48,6 +58,10 @@ public final class PostProcess {
     }
 
     public Result apply(String result) {
+        if (!filter) {
+            String text = pyStrip(result);
+            return text.isEmpty() ? Result.fail("empty") : Result.ok(text);
+        }
         if (!result.contains("Human")) return Result.fail("no_human_turn");
         result = result.substring(0, result.indexOf("Human"));
         if (!result.contains("\n") && !result.contains(eosText)) return Result.fail("no_newline_or_eos");

@@ -169,14 +169,20 @@ public final class Generator {
     }
 
     /**
-     * What a decoding loop did, for tests and benchmarks: steps, prompts that joined a batch already running, cache
-     * re-layouts, of which moves of the columns to the right (a joining prompt longer than the running rows' history)
-     * and to the left (compactions), and times rows left the batch once the queue was empty.
+     * What a decoding loop did, for tests and benchmarks: decode steps; the rows they computed that were sampling
+     * ({@code liveRows}) and that were free, fed padding ({@code idleRows}); prompts that joined a batch already
+     * running; cache re-layouts, of which moves of the columns to the right (a joining prompt longer than the running
+     * rows' history) and to the left (compactions); and times rows left the batch once the queue was empty.
      */
-    record Stats(int steps, int joinedRunning, int relayouts, int movedRight, int movedLeft, int rowsLeft) {}
+    public record Stats(int steps, long liveRows, long idleRows, int joinedRunning, int relayouts, int movedRight,
+                        int movedLeft, int rowsLeft) {}
 
-    /** The last finished loop's {@link Stats} (any thread). */
-    static volatile Stats lastStats;
+    private static volatile Stats lastStats;
+
+    /** The {@link Stats} of the last decoding loop that finished, in any thread (null before the first). */
+    public static Stats lastStats() {
+        return lastStats;
+    }
 
     /** A row of the running batch: its job, the cache column of its first prompt token, and what it generated. */
     private static final class Row {
@@ -244,6 +250,7 @@ public final class Generator {
         KvCache cache = null;
         Sampler sampler = new Sampler(cfg, new long[0], banned, manager, mc.vocabSize());
         int steps = 0, joinedRunning = 0, relayouts = 0, movedRight = 0, movedLeft = 0, rowsLeft = 0;
+        long liveRows = 0, idleRows = 0;
         try {
             while (true) {
                 steps++;
@@ -339,6 +346,10 @@ public final class Generator {
                 }
                 List<Ended> ended = new ArrayList<>();
                 long tokens = 0;
+                for (Row row : rows) {
+                    if (row == null) idleRows++;
+                    else liveRows++;
+                }
                 for (int i = 0; i < rows.length; i++) {
                     Row row = rows[i];
                     if (row == null) continue;
@@ -373,7 +384,7 @@ public final class Generator {
                 }
                 if (progress != null) progress.advance(tokens);
             }
-            lastStats = new Stats(steps, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft);
+            lastStats = new Stats(steps, liveRows, idleRows, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft);
         } finally {
             sampler.close();
             if (cache != null) cache.close();

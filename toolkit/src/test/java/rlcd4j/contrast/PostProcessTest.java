@@ -67,6 +67,15 @@ class PostProcessTest {
     }
 
     @Test
+    void noFilterKeepsTheStrippedSampleAndFailsOnlyEmptyOnes() {
+        PostProcess none = PostProcess.none();
+        assertEquals("no turn here\n\nHuman: x", none.apply(" no turn here\n\nHuman: x\n").text());
+        assertEquals("a", none.apply("a").text());
+        assertFalse(none.apply(" \n ").ok());
+        assertEquals("empty", none.apply("").reason());
+    }
+
+    @Test
     void stripIsPythonsStrip() {
         assertEquals("x", PostProcess.pyStrip("\u00a0\u2003 x\u3000\u001f"));
         assertEquals("x\u200b", PostProcess.pyStrip(" x\u200b ")); // zero-width space is not whitespace in Python

@@ -62,7 +62,7 @@ class ContinuousBatchingTest {
         long[] seeds = new long[PROMPTS.size()];
         for (int i = 0; i < seeds.length; i++) seeds[i] = seed(i);
         List<Generation> batched = lm.generate(PROMPTS, SAMPLED.withBatchSize(3), seeds);
-        Generator.Stats stats = Generator.lastStats;
+        Generator.Stats stats = Generator.lastStats();
         // every path of the loop ran: prompts joined running rows, a long one moved the columns right, unused columns
         // were compacted away, and rows left the batch once the queue was empty
         assertTrue(stats.joinedRunning() >= PROMPTS.size() - 3, stats.toString());
