@@ -253,7 +253,6 @@ public final class Generator {
         long liveRows = 0, idleRows = 0;
         try {
             while (true) {
-                steps++;
                 int running = 0;
                 for (Row r : rows) if (r != null) running++;
                 List<Job> joining = new ArrayList<>();
@@ -263,10 +262,8 @@ public final class Generator {
                     if (j == null) break;
                     joining.add(j);
                 }
-                if (running == 0 && joining.isEmpty()) {
-                    steps--;
-                    break;
-                }
+                if (running == 0 && joining.isEmpty()) break;
+                steps++;
                 int W = 0; // the longest joining prompt
                 for (Job j : joining) W = Math.max(W, j.promptIds().length);
                 int[] joinAt = new int[joining.size()]; // the row each joining prompt takes
@@ -291,9 +288,9 @@ public final class Generator {
                         for (Row row : rows) if (row != null) M = Math.max(M, L - row.start);
                         int[] map; // new row -> old row, -1 for a row that joins
                         if (joining.isEmpty() && dropRows && 2 * running <= rows.length && running < rows.length) {
-                            // Nothing joins (the queue is empty) and half of the batch has ended: those rows leave, so later steps
-                            // compute the running ones only. Halving (16, then at most 8, ...) spreads the cost of the
-                            // copy over many endings and skips 12 rows, which MKL runs more slowly than 16
+                            // Nothing joins (the queue is empty) and half of the batch has ended: those rows leave, so
+                            // later steps compute the running ones only. Halving (16, then at most 8, ...) spreads the
+                            // cost of the copy over many endings and skips 12 rows, which MKL runs more slowly than 16
                             // (docs/perf/engine.md). -Drlcd4j.dropFinishedRows=false keeps them.
                             map = new int[running];
                             for (int i = 0, j = 0; i < rows.length; i++) if (rows[i] != null) map[j++] = i;
