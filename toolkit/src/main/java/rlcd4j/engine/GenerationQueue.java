@@ -22,7 +22,11 @@ public interface GenerationQueue<T> {
     /** A sample that ended, and its tag. */
     record Done<T>(T tag, Generation generation) {}
 
-    /** The next prompt to start, or null if none is waiting now (the decoder asks again after samples end). */
+    /**
+     * The next prompt to start, or null if none is waiting now (the decoder asks again after samples end). A prompt
+     * whose tokens plus the config's new tokens exceed the model's context ends the generation with an
+     * {@link rlcd4j.RlcdException} naming it; check lengths before queueing when one bad prompt must not stop the rest.
+     */
     Entry<T> poll();
 
     /** The samples that ended at one decoding step, in batch order. May queue more work for {@link #poll}. */
