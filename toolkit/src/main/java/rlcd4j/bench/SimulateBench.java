@@ -112,8 +112,9 @@ public final class SimulateBench {
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
                 rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
                 System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "
-                                + "%d cache re-layouts%n", st.steps(), st.liveRows() / (double) st.steps(),
-                        st.idleRows() / (double) st.steps(), st.joinedRunning(), st.relayouts());
+                                + "%d cache re-layouts; prefill %.1f s of the decoder's %.1f s%n", st.steps(),
+                        st.liveRows() / (double) st.steps(), st.idleRows() / (double) st.steps(), st.joinedRunning(),
+                        st.relayouts(), st.prefillSeconds(), st.seconds());
             }
             if (pooled.size() < batchSizes.size()) {
                 // Repeated batch sizes (e.g. 16,1,1,16, which cancels a linear drift of the machine): pooled figures.

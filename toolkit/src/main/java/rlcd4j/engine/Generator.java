@@ -172,10 +172,11 @@ public final class Generator {
      * What a decoding loop did, for tests and benchmarks: decode steps; the rows they computed that were sampling
      * ({@code liveRows}) and that were free, fed padding ({@code idleRows}); prompts that joined a batch already
      * running; cache re-layouts, of which moves of the columns to the right (a joining prompt longer than the running
-     * rows' history) and to the left (compactions); and times rows left the batch once the queue was empty.
+     * rows' history) and to the left (compactions); times rows left the batch once the queue was empty; and the
+     * wall-clock seconds spent in prefill forwards and in the whole loop.
      */
     public record Stats(int steps, long liveRows, long idleRows, int joinedRunning, int relayouts, int movedRight,
-                        int movedLeft, int rowsLeft) {}
+                        int movedLeft, int rowsLeft, double prefillSeconds, double seconds) {}
 
     private static volatile Stats lastStats;
 
@@ -250,7 +251,7 @@ public final class Generator {
         KvCache cache = null;
         Sampler sampler = new Sampler(cfg, new long[0], banned, manager, mc.vocabSize());
         int steps = 0, joinedRunning = 0, relayouts = 0, movedRight = 0, movedLeft = 0, rowsLeft = 0;
-        long liveRows = 0, idleRows = 0;
+        long liveRows = 0, idleRows = 0, prefillNanos = 0, startNanos = System.nanoTime();
         try {
             while (true) {
                 int running = 0;
@@ -332,7 +333,9 @@ public final class Generator {
                     }
                     NDArray last = stepped; // [R,D]: each row's latest hidden state
                     if (!joining.isEmpty()) {
+                        long t0 = System.nanoTime();
                         NDArray[] joined = prefill(model, manager, joining, joinAt, cache, running == 0 ? W : cache.length(), padId, cpu);
+                        prefillNanos += System.nanoTime() - t0; // libtorch runs ops synchronously on the CPU
                         NDArray[] perRow = new NDArray[rows.length];
                         for (int k = 0; k < joinAt.length; k++) perRow[joinAt[k]] = joined[k];
                         for (int i = 0; i < perRow.length; i++) if (perRow[i] == null) perRow[i] = stepped.get(i);
@@ -381,7 +384,8 @@ public final class Generator {
                 }
                 if (progress != null) progress.advance(tokens);
             }
-            lastStats = new Stats(steps, liveRows, idleRows, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft);
+            lastStats = new Stats(steps, liveRows, idleRows, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft,
+                    prefillNanos / 1e9, (System.nanoTime() - startNanos) / 1e9);
         } finally {
             sampler.close();
             if (cache != null) cache.close();
