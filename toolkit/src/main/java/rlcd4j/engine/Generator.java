@@ -309,7 +309,7 @@ public final class Generator {
                         if (target > L || L - target > wasteAllowed(target) || L + 1 > capacity || capacity != cache.capacity()) {
                             at = target;
                         }
-                        boolean sameRows = map.length == rows.length && Arrays.equals(map, identity(map.length));
+                        boolean sameRows = isIdentity(map, rows.length);
                         joinedRunning += joinAt.length;
                         if (!sameRows || at != L || capacity != cache.capacity()) {
                             relayouts++;
@@ -424,6 +424,13 @@ public final class Generator {
         return a;
     }
 
+    /** Whether {@code map} is 0, 1, ..., n-1. */
+    private static boolean isIdentity(int[] map, int n) {
+        if (map.length != n) return false;
+        for (int i = 0; i < n; i++) if (map[i] != i) return false;
+        return true;
+    }
+
     private static int[] unfilled(int n) {
         int[] a = new int[n];
         Arrays.fill(a, -1);
@@ -500,7 +507,7 @@ public final class Generator {
             if (cpu) NativeThreads.forRows(g * W);
             int[] dst = new int[g];
             for (int j = 0; j < g; j++) dst[j] = joinAt[group[j]];
-            if (fresh && groups.size() == 1 && W == end && g == cache.rows() && Arrays.equals(dst, identity(g))) {
+            if (fresh && groups.size() == 1 && W == end && isIdentity(dst, cache.rows())) {
                 NDArray last = model.forward(idArr, posArr, mask, cache).get(":, -1, :"); // straight into the cache
                 for (int j = 0; j < g; j++) lastOf[group[j]] = last.get(j);
                 return lastOf;

@@ -18,6 +18,7 @@ final class Sampler {
     private final GenerationConfig config;
     private SplittableRandom[] rows;
     private final NDArray banMask; // [V] 0 or -inf, or null
+    private final SplittableRandom unused = new SplittableRandom(0); // what free rows draw from; any would do
 
     /** Row {@code i} draws from a generator seeded with {@code rowSeeds[i]}. */
     Sampler(GenerationConfig config, long[] rowSeeds, long[] bannedIds, NDManager manager, int vocab) {
@@ -127,9 +128,6 @@ final class Sampler {
     void free(int row) {
         rows[row] = unused;
     }
-
-    /** What free rows draw from; any generator would do. */
-    private final SplittableRandom unused = new SplittableRandom(0);
 
     record Result(long[] ids, float[] logprobs) {}
 
