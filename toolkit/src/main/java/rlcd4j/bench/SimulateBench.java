@@ -37,7 +37,8 @@ import java.util.List;
  * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
  * the pooled figure of each batch size (all its samples over all its time) is printed at the end. A {@code b} suffix
  * ({@code 16b}) decodes batch by batch instead of continuously ({@code -Drlcd4j.continuousBatching=false}): a batch
- * takes new prompts only once all its rows have ended.
+ * takes new prompts only once all its rows have ended; a {@code w} suffix ({@code 16w}) runs attention over the whole
+ * batch instead of in groups of rows ({@code -Drlcd4j.groupAttention=false}).
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
@@ -64,7 +65,7 @@ public final class SimulateBench {
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         List<String> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
-            if (!s.trim().matches("[0-9]+b?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16 or 16b");
+            if (!s.trim().matches("[0-9]+[bw]*")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b or 16w");
             batchSizes.add(s.trim());
         }
 
@@ -96,8 +97,9 @@ public final class SimulateBench {
             for (String size : batchSizes) {
                 // "16b": batch by batch, a batch taking new prompts only once all its rows have ended (the decoder
                 // before continuous batching), for a comparison in one JVM
-                System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
-                int b = Integer.parseInt(size.replace("b", ""));
+                System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.contains("b")));
+                System.setProperty("rlcd4j.groupAttention", String.valueOf(!size.contains("w")));
+                int b = Integer.parseInt(size.replaceAll("[bw]", ""));
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -112,9 +114,11 @@ public final class SimulateBench {
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
                 rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
                 System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "
-                                + "%d cache re-layouts; prefill %.1f s of the decoder's %.1f s%n", st.steps(),
+                                + "%d cache re-layouts; attention read %.1f%% more key columns than needed; prefill %.1f s of the "
+                                + "decoder's %.1f s%n", st.steps(),
                         st.liveRows() / (double) st.steps(), st.idleRows() / (double) st.steps(), st.joinedRunning(),
-                        st.relayouts(), st.prefillSeconds(), st.seconds());
+                        st.relayouts(), 100.0 * (st.keyColumnsRead() - st.keyColumnsNeeded()) / Math.max(1, st.keyColumnsNeeded()),
+                        st.prefillSeconds(), st.seconds());
             }
             if (pooled.size() < batchSizes.size()) {
                 // Repeated batch sizes (e.g. 16,1,1,16, which cancels a linear drift of the machine): pooled figures.

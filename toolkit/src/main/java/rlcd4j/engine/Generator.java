@@ -172,11 +172,13 @@ public final class Generator {
      * What a decoding loop did, for tests and benchmarks: decode steps; the rows they computed that were sampling
      * ({@code liveRows}) and that were free, fed padding ({@code idleRows}); prompts that joined a batch already
      * running; cache re-layouts, of which moves of the columns to the right (a joining prompt longer than the running
-     * rows' history) and to the left (compactions); times rows left the batch once the queue was empty; and the
-     * wall-clock seconds spent in prefill forwards and in the whole loop.
+     * rows' history) and to the left (compactions); times rows left the batch once the queue was empty; the cache
+     * columns, summed over rows, that the running rows' attention read and that their sampling rows needed (the rest
+     * is masked: left padding, free rows); and the wall-clock seconds spent in prefill forwards and in the whole loop.
      */
     public record Stats(int steps, long liveRows, long idleRows, int joinedRunning, int relayouts, int movedRight,
-                        int movedLeft, int rowsLeft, double prefillSeconds, double seconds) {}
+                        int movedLeft, int rowsLeft, long keyColumnsRead, long keyColumnsNeeded, double prefillSeconds,
+                        double seconds) {}
 
     private static volatile Stats lastStats;
 
@@ -246,12 +248,15 @@ public final class Generator {
         boolean cpu = !manager.getDevice().isGpu();
         boolean dropRows = !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"));
         boolean continuous = !"false".equals(System.getProperty("rlcd4j.continuousBatching"));
+        // -Drlcd4j.groupAttention=false: attention over the whole batch; -Drlcd4j.attentionGroupCost: GROUP_COST_COLUMNS
+        boolean groupAttention = cpu && !"false".equals(System.getProperty("rlcd4j.groupAttention"));
+        int groupCost = Integer.getInteger("rlcd4j.attentionGroupCost", GROUP_COST_COLUMNS);
         int maxNew = cfg.maxNewTokens();
         Row[] rows = new Row[0];
         KvCache cache = null;
         Sampler sampler = new Sampler(cfg, new long[0], banned, manager, mc.vocabSize());
         int steps = 0, joinedRunning = 0, relayouts = 0, movedRight = 0, movedLeft = 0, rowsLeft = 0;
-        long liveRows = 0, idleRows = 0, prefillNanos = 0, startNanos = System.nanoTime();
+        long liveRows = 0, idleRows = 0, readColumns = 0, neededColumns = 0, prefillNanos = 0, startNanos = System.nanoTime();
         try {
             while (true) {
                 int running = 0;
@@ -309,9 +314,16 @@ public final class Generator {
                         if (target > L || L - target > wasteAllowed(target) || L + 1 > capacity || capacity != cache.capacity()) {
                             at = target;
                         }
+                        boolean relayout = !isIdentity(map, rows.length) || at != L || capacity != cache.capacity();
+                        if (relayout && groupAttention) {
+                            // The cache is copied anyway: order the rows oldest first, so that rows of similar
+                            // lengths sit together and attention can read them in groups (attentionGroups)
+                            map = oldestFirst(map, rows);
+                            for (int i = map.length - joinAt.length, k = 0; k < joinAt.length; i++) joinAt[k++] = i;
+                        }
                         boolean sameRows = isIdentity(map, rows.length);
                         joinedRunning += joinAt.length;
-                        if (!sameRows || at != L || capacity != cache.capacity()) {
+                        if (relayout) {
                             relayouts++;
                             if (at > L) movedRight++;
                             if (at < L) movedLeft++;
@@ -323,7 +335,19 @@ public final class Generator {
                             for (Row row : rows) if (row != null) row.start += at - L;
                             if (!sameRows) sampler.remap(map);
                         }
-                        stepped = step(model, manager, rows, cache, padId, cpu);
+                        int S = cache.length() + 1;
+                        int[] firstColumns = new int[rows.length];
+                        for (int i = 0; i < rows.length; i++) {
+                            firstColumns[i] = rows[i] == null ? S - 1 : rows[i].start; // a free row sees only itself
+                            if (rows[i] != null) neededColumns += S - rows[i].start;
+                        }
+                        LlamaModel.AttentionGroups groups = groupAttention ? attentionGroups(firstColumns, S, groupCost) : null;
+                        for (int g = 0, from = 0; g < (groups == null ? 1 : groups.ends().length); g++) {
+                            int end = groups == null ? rows.length : groups.ends()[g];
+                            readColumns += (long) (end - from) * (S - (groups == null ? 0 : groups.firstColumns()[g]));
+                            from = end;
+                        }
+                        stepped = step(model, manager, rows, cache, padId, cpu, groups);
                     }
                     for (int k = 0; k < joinAt.length; k++) {
                         Job j = joining.get(k);
@@ -385,7 +409,7 @@ public final class Generator {
                 if (progress != null) progress.advance(tokens);
             }
             lastStats = new Stats(steps, liveRows, idleRows, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft,
-                    prefillNanos / 1e9, (System.nanoTime() - startNanos) / 1e9);
+                    readColumns, neededColumns, prefillNanos / 1e9, (System.nanoTime() - startNanos) / 1e9);
         } finally {
             sampler.close();
             if (cache != null) cache.close();
@@ -397,7 +421,8 @@ public final class Generator {
      * One decode step of the running rows: each feeds its last token into column {@code cache.length()}; free rows
      * and rows about to be prefilled feed padding that sees only itself. Returns the hidden states [R,D].
      */
-    private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu) {
+    private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu,
+                                LlamaModel.AttentionGroups groups) {
         int R = rows.length, at = cache.length(), S = at + 1;
         long[] ids = new long[R], pos = new long[R];
         boolean padded = false;
@@ -414,8 +439,64 @@ public final class Generator {
             attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(R, S)), S - 1, 1);
         }
         if (cpu) NativeThreads.forRows(R);
-        return model.forward(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), attn, cache)
+        return model.forward(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), attn, cache, groups)
                 .get(":, -1, :");
+    }
+
+    /**
+     * What one more attention group costs, in cache columns of one row that attention would otherwise read: a group
+     * adds ~10 native calls per layer, ~3 ms per step, and attention reads a row's column in 3.8-4.5 us (SmolLM2-135M's
+     * shapes, 16 rows, 2 threads; docs/perf/simulation.md, seventh session). {@code -Drlcd4j.attentionGroupCost}
+     * overrides it (0: a group wherever the first column changes).
+     */
+    static final int GROUP_COST_COLUMNS = 700;
+
+    /**
+     * Cuts the rows of a step into contiguous groups that attend from their own first column (see
+     * {@link LlamaModel.AttentionGroups}), choosing the cuts that minimise the columns read plus {@code groupCost}
+     * per group (dynamic programming over the cut points; R is the batch size). Row i needs keys [firstColumns[i], S).
+     * Returns null when the best is the whole batch from column 0.
+     */
+    static LlamaModel.AttentionGroups attentionGroups(int[] firstColumns, int S, int groupCost) {
+        int R = firstColumns.length;
+        long[] best = new long[R + 1]; // best[i]: the cheapest cut of rows [0, i)
+        int[] cut = new int[R + 1], from = new int[R + 1];
+        for (int i = 1; i <= R; i++) {
+            best[i] = Long.MAX_VALUE;
+            int first = Integer.MAX_VALUE;
+            for (int j = i - 1; j >= 0; j--) { // the last group is rows [j, i)
+                first = Math.min(first, firstColumns[j]);
+                long cost = best[j] + (long) (i - j) * (S - first) + groupCost;
+                if (cost < best[i]) {
+                    best[i] = cost;
+                    cut[i] = j;
+                    from[i] = first;
+                }
+            }
+        }
+        int n = 0;
+        for (int i = R; i > 0; i = cut[i]) n++;
+        if (n == 1 && from[R] == 0) return null;
+        int[] ends = new int[n], firsts = new int[n];
+        for (int i = R, g = n - 1; i > 0; i = cut[i], g--) {
+            ends[g] = i;
+            firsts[g] = from[i];
+        }
+        return new LlamaModel.AttentionGroups(ends, firsts);
+    }
+
+    /**
+     * {@code map} (new row -> old row, -1 for a row about to be filled) reordered: the running rows by first column
+     * (the longest history first), then every free row as -1.
+     */
+    private static int[] oldestFirst(int[] map, Row[] rows) {
+        List<Integer> running = new ArrayList<>();
+        for (int old : map) if (old >= 0 && rows[old] != null) running.add(old);
+        running.sort((a, b) -> Integer.compare(rows[a].start, rows[b].start));
+        int[] sorted = new int[map.length];
+        Arrays.fill(sorted, -1);
+        for (int i = 0; i < running.size(); i++) sorted[i] = running.get(i);
+        return sorted;
     }
 
     private static int[] identity(int n) {
