@@ -37,8 +37,7 @@ import java.util.List;
  * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
  * the pooled figure of each batch size (all its samples over all its time) is printed at the end. A {@code b} suffix
  * ({@code 16b}) decodes batch by batch instead of continuously ({@code -Drlcd4j.continuousBatching=false}): a batch
- * takes new prompts only once all its rows have ended; a {@code w} suffix ({@code 16w}) runs attention over the whole
- * batch instead of in groups of rows ({@code -Drlcd4j.groupAttention=false}).
+ * takes new prompts only once all its rows have ended.
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
@@ -65,7 +64,7 @@ public final class SimulateBench {
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         List<String> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
-            if (!s.trim().matches("[0-9]+[bw]*")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b or 16w");
+            if (!s.trim().matches("[0-9]+b?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16 or 16b");
             batchSizes.add(s.trim());
         }
 
@@ -97,9 +96,8 @@ public final class SimulateBench {
             for (String size : batchSizes) {
                 // "16b": batch by batch, a batch taking new prompts only once all its rows have ended (the decoder
                 // before continuous batching), for a comparison in one JVM
-                System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.contains("b")));
-                System.setProperty("rlcd4j.groupAttention", String.valueOf(!size.contains("w")));
-                int b = Integer.parseInt(size.replaceAll("[bw]", ""));
+                System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
+                int b = Integer.parseInt(size.replace("b", ""));
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 double secs = (System.nanoTime() - t0) / 1e9;

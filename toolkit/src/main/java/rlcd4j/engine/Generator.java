@@ -248,9 +248,6 @@ public final class Generator {
         boolean cpu = !manager.getDevice().isGpu();
         boolean dropRows = !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"));
         boolean continuous = !"false".equals(System.getProperty("rlcd4j.continuousBatching"));
-        // -Drlcd4j.groupAttention=false: attention over the whole batch; -Drlcd4j.attentionGroupCost: GROUP_COST_COLUMNS
-        boolean groupAttention = cpu && !"false".equals(System.getProperty("rlcd4j.groupAttention"));
-        int groupCost = Integer.getInteger("rlcd4j.attentionGroupCost", GROUP_COST_COLUMNS);
         int maxNew = cfg.maxNewTokens();
         Row[] rows = new Row[0];
         KvCache cache = null;
@@ -314,16 +311,9 @@ public final class Generator {
                         if (target > L || L - target > wasteAllowed(target) || L + 1 > capacity || capacity != cache.capacity()) {
                             at = target;
                         }
-                        boolean relayout = !isIdentity(map, rows.length) || at != L || capacity != cache.capacity();
-                        if (relayout && groupAttention) {
-                            // The cache is copied anyway: order the rows oldest first, so that rows of similar
-                            // lengths sit together and attention can read them in groups (attentionGroups)
-                            map = oldestFirst(map, rows);
-                            for (int i = map.length - joinAt.length, k = 0; k < joinAt.length; i++) joinAt[k++] = i;
-                        }
                         boolean sameRows = isIdentity(map, rows.length);
                         joinedRunning += joinAt.length;
-                        if (relayout) {
+                        if (!sameRows || at != L || capacity != cache.capacity()) {
                             relayouts++;
                             if (at > L) movedRight++;
                             if (at < L) movedLeft++;
@@ -335,19 +325,11 @@ public final class Generator {
                             for (Row row : rows) if (row != null) row.start += at - L;
                             if (!sameRows) sampler.remap(map);
                         }
+                        // attention reads every row's columns from the first; a row needs them from its own start
                         int S = cache.length() + 1;
-                        int[] firstColumns = new int[rows.length];
-                        for (int i = 0; i < rows.length; i++) {
-                            firstColumns[i] = rows[i] == null ? S - 1 : rows[i].start; // a free row sees only itself
-                            if (rows[i] != null) neededColumns += S - rows[i].start;
-                        }
-                        LlamaModel.AttentionGroups groups = groupAttention ? attentionGroups(firstColumns, S, groupCost) : null;
-                        for (int g = 0, from = 0; g < (groups == null ? 1 : groups.ends().length); g++) {
-                            int end = groups == null ? rows.length : groups.ends()[g];
-                            readColumns += (long) (end - from) * (S - (groups == null ? 0 : groups.firstColumns()[g]));
-                            from = end;
-                        }
-                        stepped = step(model, manager, rows, cache, padId, cpu, groups);
+                        readColumns += (long) rows.length * S;
+                        for (Row row : rows) if (row != null) neededColumns += S - row.start;
+                        stepped = step(model, manager, rows, cache, padId, cpu);
                     }
                     for (int k = 0; k < joinAt.length; k++) {
                         Job j = joining.get(k);
@@ -421,8 +403,7 @@ public final class Generator {
      * One decode step of the running rows: each feeds its last token into column {@code cache.length()}; free rows
      * and rows about to be prefilled feed padding that sees only itself. Returns the hidden states [R,D].
      */
-    private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu,
-                                LlamaModel.AttentionGroups groups) {
+    private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu) {
         int R = rows.length, at = cache.length(), S = at + 1;
         long[] ids = new long[R], pos = new long[R];
         boolean padded = false;
@@ -439,64 +420,8 @@ public final class Generator {
             attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(R, S)), S - 1, 1);
         }
         if (cpu) NativeThreads.forRows(R);
-        return model.forward(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), attn, cache, groups)
+        return model.forward(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), attn, cache)
                 .get(":, -1, :");
-    }
-
-    /**
-     * What one more attention group costs, in cache columns of one row that attention would otherwise read: a group
-     * adds ~10 native calls per layer, ~3 ms per step, and attention reads a row's column in 3.8-4.5 us (SmolLM2-135M's
-     * shapes, 16 rows, 2 threads; docs/perf/simulation.md, seventh session). {@code -Drlcd4j.attentionGroupCost}
-     * overrides it (0: a group wherever the first column changes).
-     */
-    static final int GROUP_COST_COLUMNS = 700;
-
-    /**
-     * Cuts the rows of a step into contiguous groups that attend from their own first column (see
-     * {@link LlamaModel.AttentionGroups}), choosing the cuts that minimise the columns read plus {@code groupCost}
-     * per group (dynamic programming over the cut points; R is the batch size). Row i needs keys [firstColumns[i], S).
-     * Returns null when the best is the whole batch from column 0.
-     */
-    static LlamaModel.AttentionGroups attentionGroups(int[] firstColumns, int S, int groupCost) {
-        int R = firstColumns.length;
-        long[] best = new long[R + 1]; // best[i]: the cheapest cut of rows [0, i)
-        int[] cut = new int[R + 1], from = new int[R + 1];
-        for (int i = 1; i <= R; i++) {
-            best[i] = Long.MAX_VALUE;
-            int first = Integer.MAX_VALUE;
-            for (int j = i - 1; j >= 0; j--) { // the last group is rows [j, i)
-                first = Math.min(first, firstColumns[j]);
-                long cost = best[j] + (long) (i - j) * (S - first) + groupCost;
-                if (cost < best[i]) {
-                    best[i] = cost;
-                    cut[i] = j;
-                    from[i] = first;
-                }
-            }
-        }
-        int n = 0;
-        for (int i = R; i > 0; i = cut[i]) n++;
-        if (n == 1 && from[R] == 0) return null;
-        int[] ends = new int[n], firsts = new int[n];
-        for (int i = R, g = n - 1; i > 0; i = cut[i], g--) {
-            ends[g] = i;
-            firsts[g] = from[i];
-        }
-        return new LlamaModel.AttentionGroups(ends, firsts);
-    }
-
-    /**
-     * {@code map} (new row -> old row, -1 for a row about to be filled) reordered: the running rows by first column
-     * (the longest history first), then every free row as -1.
-     */
-    private static int[] oldestFirst(int[] map, Row[] rows) {
-        List<Integer> running = new ArrayList<>();
-        for (int old : map) if (old >= 0 && rows[old] != null) running.add(old);
-        running.sort((a, b) -> Integer.compare(rows[a].start, rows[b].start));
-        int[] sorted = new int[map.length];
-        Arrays.fill(sorted, -1);
-        for (int i = 0; i < running.size(); i++) sorted[i] = running.get(i);
-        return sorted;
     }
 
     private static int[] identity(int n) {

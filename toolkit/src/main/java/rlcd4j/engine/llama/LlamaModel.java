@@ -343,26 +343,6 @@ public final class LlamaModel implements AutoCloseable {
      * @return hidden states after the final norm [B, T, D]
      */
     public NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
-        return forward(ids, positions, mask, cache, null);
-    }
-
-    /**
-     * Rows of a single-token step over a cache, cut into contiguous ranges that each attend from their own first key
-     * column: rows [ends[g-1], ends[g]) (from 0 for g = 0) read keys [firstColumns[g], S) only. Exact when every key a
-     * range skips is masked for all its rows: a masked key's weight is exp(-1e9 - max) = 0 in fp32. A continuous batch
-     * holds rows of very different lengths, all right-aligned in one cache, and whole-batch attention reads every row
-     * as far back as the longest one (docs/perf/simulation.md, seventh session).
-     */
-    public record AttentionGroups(int[] ends, int[] firstColumns) {
-        public AttentionGroups {
-            if (ends.length == 0 || ends.length != firstColumns.length) {
-                throw new IllegalArgumentException(ends.length + " row ends for " + firstColumns.length + " first columns");
-            }
-        }
-    }
-
-    /** {@link #forward(NDArray, NDArray, NDArray, KvCache)}, attention in {@code groups} (null: the whole batch). */
-    public NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache, AttentionGroups groups) {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
@@ -376,20 +356,8 @@ public final class LlamaModel implements AutoCloseable {
         NDArray cos = emb.cos().toType(dtype, false);
         NDArray signedSin = emb.sin().toType(dtype, false).mul(halfSigns); // [-sin, +sin] over the two halves
         if (mask == null && T != 1) throw new IllegalArgumentException("a mask is needed when more than one token is fed");
-        if (groups != null && (T != 1 || cache == null || groups.ends()[groups.ends().length - 1] != B)) {
-            throw new IllegalArgumentException("attention groups are for single-token steps over a cache, ending at row " + B);
-        }
         NDArray mask5 = mask == null ? null
                 : (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
-
-        NDArray[] groupMasks = null; // each attention group's columns of the mask, sliced once for all layers
-        if (groups != null && mask5 != null) {
-            long S = mask5.getShape().get(4);
-            groupMasks = new NDArray[groups.ends().length];
-            for (int g = 0, from = 0; g < groupMasks.length; from = groups.ends()[g++]) {
-                groupMasks[g] = mask5.get(new NDIndex().addSliceDim(from, groups.ends()[g]).addAllDim(3).addSliceDim(groups.firstColumns()[g], S));
-            }
-        }
 
         // Decoding (with a cache) frees each layer's intermediates when the layer is done: at a batched prefill the
         // attention scores alone are B*H*T*S floats per layer (16 x 9 x 500 x 500 x 4 B = 144 MB at SmolLM2's shapes),
@@ -404,7 +372,7 @@ public final class LlamaModel implements AutoCloseable {
             NDArray layerInput = x;
             NDScope scope = layerScopes ? new NDScope() : null;
             try {
-                x = layer(l, x, cos, signedSin, mask5, mask, cache, groups, groupMasks, B, T, H, KV, G, hd, stacked, split);
+                x = layer(l, x, cos, signedSin, mask5, mask, cache, B, T, H, KV, G, hd, stacked, split);
                 if (scope != null) NDScope.unregister(x);
             } finally {
                 if (scope != null) scope.close();
@@ -423,7 +391,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** One decoder layer: x + attention, then + MLP; {@code stacked} uses the stacked projections (inference only). */
     private NDArray layer(int l, NDArray x, NDArray cos, NDArray signedSin, NDArray mask5, NDArray mask, KvCache cache,
-                          AttentionGroups groups, NDArray[] groupMasks, long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
+                          long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
         {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
@@ -446,20 +414,14 @@ public final class LlamaModel implements AutoCloseable {
                 v = kv[1];
             }
             long S = k.getShape().get(2);
+            // Grouped-query attention without copying K/V: the G query heads that share a kv head are stacked as rows,
+            // [B,KV,G*T,hd] against [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no expand).
             // 1/sqrt(hd) scales q rather than the scores: G*T*hd numbers instead of G*T*S (exact when it is a power of 2)
             NDArray q4 = q.reshape(B, KV, (long) G * T, hd).mul(attentionScale);
-            NDArray o; // [B,KV,G*T,hd]
-            if (groups == null) {
-                o = attend(q4, k, v, mask5, G, T);
-            } else {
-                NDList parts = new NDList(groups.ends().length);
-                for (int g = 0, from = 0; g < groups.ends().length; from = groups.ends()[g++]) {
-                    NDIndex rows = new NDIndex().addSliceDim(from, groups.ends()[g]);
-                    NDIndex keys = new NDIndex().addSliceDim(from, groups.ends()[g]).addAllDim().addSliceDim(groups.firstColumns()[g], S);
-                    parts.add(attend(q4.get(rows), k.get(keys), v.get(keys), groupMasks == null ? null : groupMasks[g], G, T));
-                }
-                o = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
-            }
+            NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [B,KV,G*T,S]
+            if (mask5 != null) scores = scores.reshape(B, KV, G, T, S).add(mask5);
+            NDArray probs = scores.softmax(-1).reshape(B, KV, (long) G * T, S);
+            NDArray o = probs.matMul(v); // [B,KV,G*T,hd]
             // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
             o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
             x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
@@ -486,20 +448,6 @@ public final class LlamaModel implements AutoCloseable {
             assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
             return x;
         }
-    }
-
-    /**
-     * Grouped-query attention without copying K/V: the G query heads that share a kv head are stacked as rows, q4
-     * [b,KV,G*T,hd] against k, v [b,KV,S,hd], so each product is a plain batched matmul (no broadcast, no expand).
-     * {@code mask5} is [b,1,1,T,S] or null; returns [b,KV,G*T,hd].
-     */
-    private static NDArray attend(NDArray q4, NDArray k, NDArray v, NDArray mask5, int G, long T) {
-        Shape s = k.getShape();
-        long b = s.get(0), KV = s.get(1), S = s.get(2);
-        NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [b,KV,G*T,S]
-        if (mask5 != null) scores = scores.reshape(b, KV, G, T, S).add(mask5);
-        NDArray probs = scores.softmax(-1).reshape(b, KV, (long) G * T, S);
-        return probs.matMul(v);
     }
 
     /** SwiGLU's gating: silu(gate) * up. */
