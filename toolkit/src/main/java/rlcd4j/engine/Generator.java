@@ -194,6 +194,7 @@ public final class Generator {
         long[] ids = new long[16];
         float[] logprobs = new float[16];
         int generated;
+        private IncrementalText text; // made at the first stop-string check
 
         Row(Job job, int start) {
             this.job = job;
@@ -211,6 +212,11 @@ public final class Generator {
 
         long last() {
             return ids[generated - 1];
+        }
+
+        IncrementalText text(Tokenizer tok) {
+            if (text == null) text = new IncrementalText(tok);
+            return text;
         }
 
         Ended end(String reason) {
@@ -365,7 +371,7 @@ public final class Generator {
                     String reason = null;
                     if (id == eosId) {
                         reason = "eos";
-                    } else if (!cfg.stopStrings().isEmpty() && containsAny(tok.decode(Arrays.copyOf(row.ids, row.generated)), cfg.stopStrings())) {
+                    } else if (!cfg.stopStrings().isEmpty() && row.text(tok).reaches(row.ids, row.generated, cfg.stopStrings())) {
                         reason = "stop";
                     } else if (row.generated == maxNew) {
                         reason = "length";
@@ -441,11 +447,6 @@ public final class Generator {
         int[] a = new int[n];
         Arrays.fill(a, -1);
         return a;
-    }
-
-    private static boolean containsAny(String text, List<String> stops) {
-        for (String s : stops) if (text.contains(s)) return true;
-        return false;
     }
 
     /**
