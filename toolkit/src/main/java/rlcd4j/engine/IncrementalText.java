@@ -12,10 +12,11 @@ import java.util.List;
  * <p>The method is the usual incremental detokenization. The tokens since the last stable point are decoded twice,
  * without and with the new ones, and the new text is the difference. Decoding from a token boundary a little back,
  * rather than from the new token alone, keeps what a tokenizer does at the start of a text (SentencePiece drops a
- * leading space) out of the middle of it. Text that ends in an incomplete character (U+FFFD, a byte-fallback
- * token waiting for the rest of its bytes) stays pending until later tokens complete it. {@link #text()} is always
- * what {@link Tokenizer#decode} gives for all the tokens so far. Where it could not be, because more tokens changed
- * earlier text, the whole sample is decoded once more.
+ * leading space) out of the middle of it. Text that ends in an incomplete character (U+FFFD: a byte token waiting
+ * for the rest of its character's bytes) stays pending until later tokens complete it. If new tokens change the
+ * text of the tokens decoded with them as context, the whole sample is decoded once more. Like every incremental
+ * detokenizer this assumes that a token changes no text further back; the tests check {@link #text()} against a
+ * decode of all the tokens at every step, for a SentencePiece-style and a byte-level tokenizer.
  */
 final class IncrementalText {
     private final Tokenizer tok;
@@ -69,7 +70,7 @@ final class IncrementalText {
         int changed = update(ids, n);
         int longest = 0;
         for (String s : stops) longest = Math.max(longest, s.length());
-        int from = Math.max(0, Math.min(changed, stable.length()) - longest + 1);
+        int from = Math.max(0, changed - longest + 1); // where a stop string reaching into the changed text can start
         String tail = stable.substring(from) + pending;
         for (String s : stops) if (tail.contains(s)) return true;
         return false;

@@ -1,6 +1,7 @@
 package rlcd4j.eval;
 
 import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
 import rlcd4j.RlcdException;
 import rlcd4j.eval.JudgePrompt.Task;
 
@@ -63,7 +64,7 @@ class JudgePromptTest {
 
     @Test
     void dataFileMatchesTheReferenceNotes() throws Exception {
-        Path ref = SharedNotes.reference();
+        Path ref = Fixtures.shared().resolve("notes/rlcd-reference.md");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(ref), "reference notes not found at " + ref);
         String md = Files.readString(ref);
         for (Task t : Task.values()) {
