@@ -130,6 +130,6 @@ public final class SimulateBench {
             }
         }
         root.close();
-        System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+        System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + "; " + rlcd4j.engine.MklCpuPath.status());
     }
 }

@@ -71,6 +71,7 @@ public final class NativeThreads {
     public static synchronized int engineThreads() {
         if (engineThreads < 0) {
             Engine.getInstance(); // loads libtorch and applies ai.djl.pytorch.num_threads
+            MklCpuPath.apply();
             engineThreads = JniUtils.getNumThreads();
             current = engineThreads;
         }

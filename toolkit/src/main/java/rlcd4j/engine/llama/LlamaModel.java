@@ -16,6 +16,7 @@ import com.sun.jna.Pointer;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.KvCache;
 import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.MklCpuPath;
 import rlcd4j.engine.NativeThreads;
 import rlcd4j.engine.Safetensors;
 
@@ -78,6 +79,7 @@ public final class LlamaModel implements AutoCloseable {
     private boolean training;
 
     private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> weights, DataType dtype) {
+        MklCpuPath.apply(); // before the first matrix product, which fixes MKL's code path
         this.config = config;
         this.manager = manager;
         this.weights = weights;
