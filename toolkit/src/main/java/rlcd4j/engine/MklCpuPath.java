@@ -86,7 +86,6 @@ public final class MklCpuPath {
             Pointer intelTrue = cachedVariable(torch, "mkl_serv_intel_cpu_true", new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x85, 0xc0, 0x78, 0x01, 0xc3}, 2, 6);
             // mov eax, [rip + d]; cmp eax, -1; je +1; ret
             Pointer intelCpu = cachedVariable(torch, "mkl_serv_intel_cpu", new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x83, 0xf8, 0xff, 0x74, 0x01, 0xc3}, 2, 6);
-            // cmp dword [rip + d], 0; js +7; mov eax, [rip + d]; ret
             Pointer type = cpuTypeVariable(torch);
             if (intelTrue == null || intelCpu == null || type == null) return "MKL path unchanged (this libtorch's MKL has different code)";
             for (Pointer p : List.of(intelTrue, intelCpu, type)) {
@@ -117,9 +116,16 @@ public final class MklCpuPath {
         }
     }
 
-    /** mkl_cpu_type, read by mkl_serv_cpu_detect: cmp dword [rip + d], 0; js +7; mov eax, [rip + d]; ret. */
+    /**
+     * mkl_cpu_type, read twice by mkl_serv_cpu_detect's fast path: cmp dword [rip + d1], 0; js +7;
+     * mov eax, [rip + d2]; ret. Both reads must name the same variable.
+     */
     private static Pointer cpuTypeVariable(NativeLibrary torch) {
-        return cachedVariable(torch, "mkl_serv_cpu_detect", new int[] {0x83, 0x3d, -1, -1, -1, -1, 0x00, 0x78, 0x07, 0x8b, 0x05, -1, -1, -1, -1, 0xc3}, 2, 7);
+        Pointer compared = cachedVariable(torch, "mkl_serv_cpu_detect", new int[] {0x83, 0x3d, -1, -1, -1, -1, 0x00, 0x78, 0x07, 0x8b, 0x05, -1, -1, -1, -1, 0xc3}, 2, 7);
+        if (compared == null) return null;
+        Pointer f = torch.getFunction("mkl_serv_cpu_detect");
+        Pointer returned = new Pointer(Pointer.nativeValue(f) + 15 + f.getInt(11));
+        return compared.equals(returned) ? compared : null;
     }
 
     /**
