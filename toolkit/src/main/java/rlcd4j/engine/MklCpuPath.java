@@ -17,8 +17,9 @@ import java.util.List;
  * on an Intel CPU by the instruction sets it has (AVX2 gives path 5), on any other CPU the generic path 0, whatever
  * the CPU can do. On the project's AMD EPYC (AVX2, FMA), a SmolLM2-135M decode step's weight products took about 61
  * ms at 16 rows and 37 ms at 1 row on path 0, about 47 and 33 ms on path 5, and whole generations ran 11% faster at
- * batch 16 and at batch 1 (docs/perf/engine.md, ninth session). Python users get the same by preloading a library that redefines MKL's {@code mkl_serv_intel_cpu_true}
- * to return 1; this class does the equivalent from Java, before MKL's first call:
+ * batch 16 and at batch 1 (docs/perf/engine.md, ninth session). Python users get the same by preloading a library
+ * that redefines MKL's {@code mkl_serv_intel_cpu_true} to return 1; this class does the equivalent from Java, before
+ * MKL's first call:
  *
  * <ul>
  *   <li>{@code mkl_serv_intel_cpu_true}, which MKL's detection asks, returns a value it caches in a variable; the
@@ -27,8 +28,8 @@ import java.util.List;
  *       the preloaded library leaves it: when it also answered 1, decode steps ran slower than on path 0.</li>
  * </ul>
  *
- * MKL then detects the CPU's instruction sets as usual. Both variables are found through the exported functions'
- * first instructions ({@code mov eax, [rip + offset]}); the bytes of each function are checked against the expected
+ * MKL then detects the CPU's instruction sets as usual. Both variables, and MKL's chosen path, are found through the
+ * exported functions' first instructions (RIP-relative reads); the bytes of each function are checked against the expected
  * code, the variables must lie in a writable mapping and still hold -1 (not yet computed), and MKL's detected path
  * must not be set yet. If any check fails, nothing is written and {@link #status()} says why: the engine works as
  * before, only slower. Nothing is done on Intel CPUs, outside Linux x86-64, or with
