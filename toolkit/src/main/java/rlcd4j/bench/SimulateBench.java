@@ -37,7 +37,8 @@ import java.util.List;
  * A batch size may be repeated, e.g. {@code 16,1,1,16}: that order cancels a linear drift in the machine's speed, and
  * the pooled figure of each batch size (all its samples over all its time) is printed at the end. A {@code b} suffix
  * ({@code 16b}) decodes batch by batch instead of continuously ({@code -Drlcd4j.continuousBatching=false}): a batch
- * takes new prompts only once all its rows have ended.
+ * takes new prompts only once all its rows have ended. An {@code l} suffix ({@code 16l}) runs attention by libtorch's
+ * ops instead of the native kernel ({@code -Drlcd4j.nativeAttention=false}).
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
@@ -64,7 +65,7 @@ public final class SimulateBench {
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         List<String> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
-            if (!s.trim().matches("[0-9]+b?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16 or 16b");
+            if (!s.trim().matches("[0-9]+[bl]?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b or 16l");
             batchSizes.add(s.trim());
         }
 
@@ -97,7 +98,9 @@ public final class SimulateBench {
                 // "16b": batch by batch, a batch taking new prompts only once all its rows have ended (the decoder
                 // before continuous batching), for a comparison in one JVM
                 System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
-                int b = Integer.parseInt(size.replace("b", ""));
+                // "16l": attention by libtorch's ops instead of the native kernel, for a comparison in one JVM
+                System.setProperty(rlcd4j.engine.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
+                int b = Integer.parseInt(size.replaceAll("[bl]", ""));
                 long t0 = System.nanoTime();
                 Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 double secs = (System.nanoTime() - t0) / 1e9;
@@ -130,6 +133,8 @@ public final class SimulateBench {
             }
         }
         root.close();
-        System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + "; " + rlcd4j.engine.MklCpuPath.status());
+        System.clearProperty(rlcd4j.engine.DecodeAttention.PROPERTY);
+        System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + "; "
+                + rlcd4j.engine.MklCpuPath.status() + "; decode attention: " + rlcd4j.engine.DecodeAttention.status());
     }
 }

@@ -410,23 +410,17 @@ public final class Generator {
      * and rows about to be prefilled feed padding that sees only itself. Returns the hidden states [R,D].
      */
     private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu) {
-        int R = rows.length, at = cache.length(), S = at + 1;
+        int R = rows.length, at = cache.length();
         long[] ids = new long[R], pos = new long[R];
-        boolean padded = false;
+        int[] starts = new int[R];
         for (int i = 0; i < R; i++) {
             Row row = rows[i];
             ids[i] = row == null ? padId : row.last();
             pos[i] = row == null ? 0 : at - row.start;
-            padded |= row == null || row.start > 0;
-        }
-        NDArray attn = null; // a single-token step over unpadded rows sees every key: no mask needed
-        if (padded) {
-            long[] mask = new long[R * S];
-            for (int i = 0; i < R; i++) if (rows[i] != null) Arrays.fill(mask, i * S + rows[i].start, (i + 1) * S, 1);
-            attn = LlamaModel.attentionMask(manager, manager.create(mask, new Shape(R, S)), S - 1, 1);
+            starts[i] = row == null ? at : row.start; // a free row's padding sees only itself
         }
         if (cpu) NativeThreads.forRows(R);
-        return model.forward(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), attn, cache)
+        return model.step(manager.create(ids, new Shape(R, 1)), manager.create(pos, new Shape(R, 1)), starts, cache)
                 .get(":, -1, :");
     }
 

@@ -14,6 +14,10 @@ import ai.djl.ndarray.types.Shape;
 public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     private final NDArray[] values;
+    private final int kvHeads, headDim;
+    private long[] keyAddresses, valueAddresses; // the buffers' native addresses, for native attention; found at first use
+    private NDArray attentionOut;                // [rows, width]: native attention's output, reused by every layer and step
+    private long attentionOutAddress;
     private int rows;
     private int capacity;
     private int length;
@@ -21,6 +25,8 @@ public final class KvCache implements AutoCloseable {
     public KvCache(NDManager manager, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
         this.rows = batch;
         this.capacity = capacity;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
         keys = new NDArray[layers];
         values = new NDArray[layers];
         Shape shape = new Shape(batch, kvHeads, capacity, headDim);
@@ -47,6 +53,13 @@ public final class KvCache implements AutoCloseable {
      * the last layer.
      */
     public NDArray[] append(int layer, NDArray k, NDArray v) {
+        int t = store(layer, k, v);
+        NDIndex upto = new NDIndex().addAllDim(2).addSliceDim(0, length + t);
+        return new NDArray[] {keys[layer].get(upto), values[layer].get(upto)};
+    }
+
+    /** Stores k, v [B, KV, T, hd] at positions [length, length+T) of layer {@code layer}, as {@link #append}; returns T. */
+    public int store(int layer, NDArray k, NDArray v) {
         int t = (int) k.getShape().get(2);
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
@@ -55,8 +68,68 @@ public final class KvCache implements AutoCloseable {
         NDIndex slot = new NDIndex().addAllDim(2).addSliceDim(length, length + t);
         keys[layer].set(slot, k);
         values[layer].set(slot, v);
-        NDIndex upto = new NDIndex().addAllDim(2).addSliceDim(0, length + t);
-        return new NDArray[] {keys[layer].get(upto), values[layer].get(upto)};
+        return t;
+    }
+
+    /** Layer {@code layer}'s whole key buffer [B, KV, capacity, hd] (for native attention, which reads it in place). */
+    public NDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    /** Layer {@code layer}'s whole value buffer [B, KV, capacity, hd]. */
+    public NDArray values(int layer) {
+        return values[layer];
+    }
+
+    /** The native address of layer {@code layer}'s key buffer (valid until the next {@link #relayout} or {@link #close}). */
+    public long keysAddress(int layer) {
+        findAddresses();
+        return keyAddresses[layer];
+    }
+
+    /** The native address of layer {@code layer}'s value buffer. */
+    public long valuesAddress(int layer) {
+        findAddresses();
+        return valueAddresses[layer];
+    }
+
+    private void findAddresses() {
+        if (keyAddresses != null) return;
+        long[] k = new long[keys.length], v = new long[values.length];
+        for (int l = 0; l < keys.length; l++) {
+            k[l] = DecodeAttention.address(keys[l]);
+            v[l] = DecodeAttention.address(values[l]);
+        }
+        keyAddresses = k;
+        valueAddresses = v;
+    }
+
+    /**
+     * A [rows, width] fp32 buffer for native attention's output, made once per batch shape and reused by every layer
+     * and step: a layer's output projection reads it before the next layer writes it. Its address is
+     * {@link #attentionOutputAddress()}.
+     */
+    public NDArray attentionOutput(long width) {
+        if (attentionOut == null || attentionOut.getShape().get(1) != width || attentionOut.getShape().get(0) != rows) {
+            if (attentionOut != null) attentionOut.close();
+            attentionOut = keys[0].getManager().create(new Shape(rows, width), DataType.FLOAT32);
+            NDScope.unregister(attentionOut); // it outlives the per-step scopes, like the cache's buffers
+            attentionOutAddress = DecodeAttention.address(attentionOut);
+        }
+        return attentionOut;
+    }
+
+    /** The native address of {@link #attentionOutput}'s buffer. */
+    public long attentionOutputAddress() {
+        return attentionOutAddress;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
     }
 
     public void advance(int steps) {
@@ -129,6 +202,8 @@ public final class KvCache implements AutoCloseable {
                     }
                     old.close();
                     buffers[l] = fresh;
+                    keyAddresses = null;
+                    valueAddresses = null;
                 }
             }
             rows = rowMap.length;
@@ -144,6 +219,7 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
+        if (attentionOut != null) attentionOut.close();
         for (int l = 0; l < keys.length; l++) {
             keys[l].close();
             values[l].close();

@@ -11,9 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.jni.JniUtils;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 import rlcd4j.RlcdException;
+import rlcd4j.engine.DecodeAttention;
 import rlcd4j.engine.KvCache;
 import rlcd4j.engine.LoraAdapter;
 import rlcd4j.engine.MklCpuPath;
@@ -154,11 +153,7 @@ public final class LlamaModel implements AutoCloseable {
     private void remember(String name) {
         NDArray a = w(name);
         stackedSources.put(name, a);
-        stackedAddresses.put(name, address(a));
-    }
-
-    private static long address(NDArray a) {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(a.toByteBuffer(true)));
+        stackedAddresses.put(name, DecodeAttention.address(a));
     }
 
     /**
@@ -171,7 +166,7 @@ public final class LlamaModel implements AutoCloseable {
     private boolean stackedIntact() {
         for (var e : stackedSources.entrySet()) {
             NDArray now = weights.get(e.getKey());
-            if (now != e.getValue() || address(now) != stackedAddresses.get(e.getKey())) {
+            if (now != e.getValue() || DecodeAttention.address(now) != stackedAddresses.get(e.getKey())) {
                 stackingOn = false;
                 System.err.println("rlcd4j: weight " + e.getKey() + " was replaced, not updated in place; this model now runs "
                         + "its projections one by one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).");
@@ -345,6 +340,40 @@ public final class LlamaModel implements AutoCloseable {
      * @return hidden states after the final norm [B, T, D]
      */
     public NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        return forward(ids, positions, mask, null, cache);
+    }
+
+    /**
+     * A decode step: one new token per row [B, 1] at cache column {@code cache.length()}, row b attending to columns
+     * {@code [rowStarts[b], cache.length()]} (its own history: left padding and a shorter row's older columns are
+     * skipped). Uses {@link DecodeAttention}'s native kernel where it can, which reads only those columns, and
+     * libtorch's ops behind the equivalent mask otherwise.
+     *
+     * @return hidden states after the final norm [B, 1, D]
+     */
+    public NDArray step(NDArray ids, NDArray positions, int[] rowStarts, KvCache cache) {
+        long B = ids.getShape().get(0), T = ids.getShape().get(1);
+        if (T != 1 || rowStarts.length != B || cache == null) {
+            throw new IllegalArgumentException("a step feeds one token per row over a cache: ids " + ids.getShape() + ", "
+                    + rowStarts.length + " row starts");
+        }
+        int S = cache.length() + 1;
+        boolean nativeAttention = DecodeAttention.usable(dtype, config.headDim()) && !ids.getDevice().isGpu()
+                && !JniUtils.isGradMode();
+        if (nativeAttention) return forward(ids, positions, null, rowStarts, cache);
+        boolean padded = false;
+        for (int s : rowStarts) padded |= s > 0;
+        NDArray mask = null; // a single-token step over unpadded rows sees every key: no mask needed
+        if (padded) {
+            long[] keys = new long[(int) B * S];
+            for (int b = 0; b < B; b++) Arrays.fill(keys, b * S + rowStarts[b], (b + 1) * S, 1);
+            mask = attentionMask(manager, ids.getManager().create(keys, new Shape(B, S)), S - 1, 1);
+        }
+        return forward(ids, positions, mask, null, cache);
+    }
+
+    /** {@code rowStarts} non-null: a decode step with native attention ({@link #step}); else {@code mask} as documented above. */
+    private NDArray forward(NDArray ids, NDArray positions, NDArray mask, int[] rowStarts, KvCache cache) {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
@@ -357,7 +386,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1);
         NDArray cos = emb.cos().toType(dtype, false);
         NDArray signedSin = emb.sin().toType(dtype, false).mul(halfSigns); // [-sin, +sin] over the two halves
-        if (mask == null && T != 1) throw new IllegalArgumentException("a mask is needed when more than one token is fed");
+        if (mask == null && rowStarts == null && T != 1) throw new IllegalArgumentException("a mask is needed when more than one token is fed");
         NDArray mask5 = mask == null ? null
                 : (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
 
@@ -374,7 +403,7 @@ public final class LlamaModel implements AutoCloseable {
             NDArray layerInput = x;
             NDScope scope = layerScopes ? new NDScope() : null;
             try {
-                x = layer(l, x, cos, signedSin, mask5, mask, cache, B, T, H, KV, G, hd, stacked, split);
+                x = layer(l, x, cos, signedSin, mask5, mask, rowStarts, cache, B, T, H, KV, G, hd, stacked, split);
                 if (scope != null) NDScope.unregister(x);
             } finally {
                 if (scope != null) scope.close();
@@ -392,16 +421,18 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** One decoder layer: x + attention, then + MLP; {@code stacked} uses the stacked projections (inference only). */
-    private NDArray layer(int l, NDArray x, NDArray cos, NDArray signedSin, NDArray mask5, NDArray mask, KvCache cache,
-                          long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
+    private NDArray layer(int l, NDArray x, NDArray cos, NDArray signedSin, NDArray mask5, NDArray mask, int[] rowStarts,
+                          KvCache cache, long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
         {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
             NDArray q, k, v;
+            NDArray qRows; // q's memory, for native attention: [B, H+KV, T, hd] when stacked with k, else q itself
             if (stacked) {
                 // one product for q, k and v; RoPE once over the q and k heads together
                 NDList qkv = plus(product(h, qkvT[l], qkvHalves[l], split), qkvBias[l]).split(new long[] {(long) (H + KV) * hd}, 1);
-                NDList qk = rope(heads(qkv.get(0), H + KV, B, T), cos, signedSin).split(new long[] {H}, 1);
+                qRows = rope(heads(qkv.get(0), H + KV, B, T), cos, signedSin);
+                NDList qk = qRows.split(new long[] {H}, 1);
                 q = qk.get(0);                 // [B,H,T,hd]
                 k = qk.get(1);                 // [B,KV,T,hd]
                 v = heads(qkv.get(1), KV, B, T); // [B,KV,T,hd]
@@ -409,6 +440,16 @@ public final class LlamaModel implements AutoCloseable {
                 q = rope(heads(linear(h, p + "self_attn.q_proj"), H, B, T), cos, signedSin);  // [B,H,T,hd]
                 k = rope(heads(linear(h, p + "self_attn.k_proj"), KV, B, T), cos, signedSin); // [B,KV,T,hd]
                 v = heads(linear(h, p + "self_attn.v_proj"), KV, B, T);                 // [B,KV,T,hd]
+                qRows = q;
+            }
+            if (rowStarts != null) {
+                // a decode step (T = 1): each row attends to its own columns in native code, reading no padding
+                cache.store(l, k, v);
+                long qRow = qRows.getShape().size() / B;
+                NDArray o = DecodeAttention.attend(qRows, qRow, cache, l, rowStarts, cache.length() + 1, H,
+                        1.0f / (float) Math.sqrt(hd)); // [B,H*hd]
+                x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
+                return x.add(mlp(l, p, x, B * T, stacked, split));
             }
             if (cache != null) {
                 NDArray[] kv = cache.append(l, k, v); // [B,KV,S,hd]
@@ -428,28 +469,32 @@ public final class LlamaModel implements AutoCloseable {
             o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
             x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
 
-            NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
-            NDArray downBias = weights.get(p + "mlp.down_proj.bias");
-            long F = config.intermediateSize();
-            if (stacked && !split && weightsLeft(B * T, WEIGHTS_LEFT_ROWS)) {
-                // The MLP in the [features, rows] layout that W·mᵀ gives: gate and up are contiguous row blocks, SwiGLU
-                // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
-                // (no transposes; measured 5-9% off the MLP at 16 and at 1032 rows).
-                NDArray guT = gateUpT[l].transpose().matMul(m.transpose()); // [2F, rows]
-                if (gateUpBias[l] != null) guT = guT.add(gateUpBias[l].reshape(2 * F, 1));
-                NDList gu = guT.split(new long[] {F}, 0);
-                NDArray down = downT[l].transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
-                x = x.add(plus(down, downBias));
-            } else if (stacked) {
-                NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {F}, 1);
-                x = x.add(plus(product(swiglu(gu.get(0), gu.get(1)), downT[l], downHalves[l], split), downBias));
-            } else {
-                NDArray act = swiglu(linear(m, p + "mlp.gate_proj"), linear(m, p + "mlp.up_proj"));
-                x = x.add(linear(act, p + "mlp.down_proj"));
-            }
+            x = x.add(mlp(l, p, x, B * T, stacked, split));
             assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
             return x;
         }
+    }
+
+    /** The MLP block's output for the residual stream x [rows, D]: down(SwiGLU(gate(m), up(m))) of m = RMSNorm(x). */
+    private NDArray mlp(int l, String p, NDArray x, long rows, boolean stacked, boolean split) {
+        NDArray m = rmsNorm(x, w(p + "post_attention_layernorm.weight"));
+        NDArray downBias = weights.get(p + "mlp.down_proj.bias");
+        long F = config.intermediateSize();
+        if (stacked && !split && weightsLeft(rows, WEIGHTS_LEFT_ROWS)) {
+            // The MLP in the [features, rows] layout that W·mᵀ gives: gate and up are contiguous row blocks, SwiGLU
+            // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
+            // (no transposes; measured 5-9% off the MLP at 16 and at 1032 rows).
+            NDArray guT = gateUpT[l].transpose().matMul(m.transpose()); // [2F, rows]
+            if (gateUpBias[l] != null) guT = guT.add(gateUpBias[l].reshape(2 * F, 1));
+            NDList gu = guT.split(new long[] {F}, 0);
+            NDArray down = downT[l].transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
+            return plus(down, downBias);
+        } else if (stacked) {
+            NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {F}, 1);
+            return plus(product(swiglu(gu.get(0), gu.get(1)), downT[l], downHalves[l], split), downBias);
+        }
+        NDArray act = swiglu(linear(m, p + "mlp.gate_proj"), linear(m, p + "mlp.up_proj"));
+        return linear(act, p + "mlp.down_proj");
     }
 
     /** SwiGLU's gating: silu(gate) * up. */
