@@ -331,10 +331,14 @@ public final class Generator {
                             for (Row row : rows) if (row != null) row.start += at - L;
                             if (!sameRows) sampler.remap(map);
                         }
-                        // attention reads every row's columns from the first; a row needs them from its own start
+                        // libtorch's attention reads every row's columns from the first, the native one each row's
+                        // own; a sampling row needs them from its own start
                         int S = cache.length() + 1;
-                        readColumns += (long) rows.length * S;
-                        for (Row row : rows) if (row != null) neededColumns += S - row.start;
+                        boolean own = model.stepsAttendNatively(manager.getDevice());
+                        for (Row row : rows) {
+                            if (row != null) neededColumns += S - row.start;
+                            readColumns += own ? S - (row == null ? S - 1 : row.start) : S;
+                        }
                         stepped = step(model, manager, rows, cache, padId, cpu);
                     }
                     for (int k = 0; k < joinAt.length; k++) {

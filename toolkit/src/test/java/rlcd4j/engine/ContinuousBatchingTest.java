@@ -69,8 +69,16 @@ class ContinuousBatchingTest {
         assertTrue(stats.movedRight() > 0, stats.toString());
         assertTrue(stats.movedLeft() > 0, stats.toString());
         assertTrue(stats.rowsLeft() > 0, stats.toString());
-        // rows of different lengths: attention reads columns that some rows mask
-        assertTrue(stats.keyColumnsNeeded() > 0 && stats.keyColumnsRead() > stats.keyColumnsNeeded(), stats.toString());
+        // rows of different lengths: libtorch's attention reads columns that some rows mask; the native one reads each
+        // row's own (and a free row's single column)
+        assertTrue(stats.keyColumnsNeeded() > 0, stats.toString());
+        if (lm.model().stepsAttendNatively(ai.djl.Device.cpu())) {
+            // a row without a sample in a step (free, or about to be prefilled) reads its own column only
+            assertTrue(stats.keyColumnsRead() >= stats.keyColumnsNeeded()
+                    && stats.keyColumnsRead() <= stats.keyColumnsNeeded() + stats.idleRows() + stats.joinedRunning(), stats.toString());
+        } else {
+            assertTrue(stats.keyColumnsRead() > stats.keyColumnsNeeded(), stats.toString());
+        }
         for (int i = 0; i < PROMPTS.size(); i++) assertAsAlone(PROMPTS.get(i), seeds[i], batched.get(i));
     }
 

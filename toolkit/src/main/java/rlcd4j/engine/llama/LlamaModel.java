@@ -358,9 +358,7 @@ public final class LlamaModel implements AutoCloseable {
                     + rowStarts.length + " row starts");
         }
         int S = cache.length() + 1;
-        boolean nativeAttention = DecodeAttention.usable(dtype, config.headDim()) && !ids.getDevice().isGpu()
-                && !JniUtils.isGradMode();
-        if (nativeAttention) return forward(ids, positions, null, rowStarts, cache);
+        if (stepsAttendNatively(ids.getDevice())) return forward(ids, positions, null, rowStarts, cache);
         boolean padded = false;
         for (int s : rowStarts) padded |= s > 0;
         NDArray mask = null; // a single-token step over unpadded rows sees every key: no mask needed
@@ -370,6 +368,14 @@ public final class LlamaModel implements AutoCloseable {
             mask = attentionMask(manager, ids.getManager().create(keys, new Shape(B, S)), S - 1, 1);
         }
         return forward(ids, positions, mask, null, cache);
+    }
+
+    /**
+     * Whether {@link #step} on this device computes attention natively, reading each row's own columns only (else
+     * libtorch's ops read every row from column 0 behind a mask).
+     */
+    public boolean stepsAttendNatively(ai.djl.Device device) {
+        return DecodeAttention.usable(dtype, config.headDim()) && !device.isGpu() && !JniUtils.isGradMode();
     }
 
     /** {@code rowStarts} non-null: a decode step with native attention ({@link #step}); else {@code mask} as documented above. */
@@ -442,36 +448,34 @@ public final class LlamaModel implements AutoCloseable {
                 v = heads(linear(h, p + "self_attn.v_proj"), KV, B, T);                 // [B,KV,T,hd]
                 qRows = q;
             }
+            NDArray o; // the heads' outputs [B*T, H*hd]
             if (rowStarts != null) {
                 // a decode step (T = 1): each row attends to its own columns in native code, reading no padding
                 cache.store(l, k, v);
-                long qRow = qRows.getShape().size() / B;
-                NDArray o = DecodeAttention.attend(qRows, qRow, cache, l, rowStarts, cache.length() + 1, H,
-                        1.0f / (float) Math.sqrt(hd)); // [B,H*hd]
-                x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
-                return x.add(mlp(l, p, x, B * T, stacked, split));
+                o = DecodeAttention.attend(qRows, qRows.getShape().size() / B, cache, l, rowStarts, cache.length() + 1, H,
+                        1.0f / (float) Math.sqrt(hd));
+            } else {
+                if (cache != null) {
+                    NDArray[] kv = cache.append(l, k, v); // [B,KV,S,hd]
+                    k = kv[0];
+                    v = kv[1];
+                }
+                long S = k.getShape().get(2);
+                assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
+                // Grouped-query attention without copying K/V: the G query heads that share a kv head are stacked as
+                // rows, [B,KV,G*T,hd] against [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no
+                // expand). 1/sqrt(hd) scales q rather than the scores: G*T*hd numbers instead of G*T*S (exact when it
+                // is a power of 2)
+                NDArray q4 = q.reshape(B, KV, (long) G * T, hd).mul(attentionScale);
+                NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [B,KV,G*T,S]
+                if (mask5 != null) scores = scores.reshape(B, KV, G, T, S).add(mask5);
+                NDArray probs = scores.softmax(-1).reshape(B, KV, (long) G * T, S);
+                o = probs.matMul(v); // [B,KV,G*T,hd]
+                // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
+                o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
             }
-            if (cache != null) {
-                NDArray[] kv = cache.append(l, k, v); // [B,KV,S,hd]
-                k = kv[0];
-                v = kv[1];
-            }
-            long S = k.getShape().get(2);
-            // Grouped-query attention without copying K/V: the G query heads that share a kv head are stacked as rows,
-            // [B,KV,G*T,hd] against [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no expand).
-            // 1/sqrt(hd) scales q rather than the scores: G*T*hd numbers instead of G*T*S (exact when it is a power of 2)
-            NDArray q4 = q.reshape(B, KV, (long) G * T, hd).mul(attentionScale);
-            NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [B,KV,G*T,S]
-            if (mask5 != null) scores = scores.reshape(B, KV, G, T, S).add(mask5);
-            NDArray probs = scores.softmax(-1).reshape(B, KV, (long) G * T, S);
-            NDArray o = probs.matMul(v); // [B,KV,G*T,hd]
-            // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
-            o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
             x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
-
-            x = x.add(mlp(l, p, x, B * T, stacked, split));
-            assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
-            return x;
+            return x.add(mlp(l, p, x, B * T, stacked, split));
         }
     }
 
