@@ -175,32 +175,13 @@ public final class DecodeAttention {
             try {
                 mine.run();
             } finally {
-                awaitHelper(); // even on failure: the helper still reads the cache and writes the output
+                NativeThreads.awaitEvenIfStopped(state, DONE, IDLE); // even on failure: the helper still uses the cache
             }
             Throwable t = failure;
             if (t != null) {
                 failure = null;
                 throw t instanceof RuntimeException r ? r : new IllegalStateException("attention helper failed", t);
             }
-        }
-
-        /**
-         * Waits until the helper is done, even if this thread is being stopped meanwhile (the kernel stops a cell that
-         * ignores an interrupt with {@code Thread.stop}): unwinding first could free the cache under the helper.
-         */
-        private void awaitHelper() {
-            Throwable stopped = null;
-            while (true) {
-                try {
-                    while (state.get() != DONE) Thread.onSpinWait();
-                    break;
-                } catch (Throwable t) {
-                    stopped = t;
-                }
-            }
-            state.set(IDLE);
-            if (stopped instanceof Error e) throw e;
-            if (stopped instanceof RuntimeException r) throw r;
         }
 
         private void loop() {

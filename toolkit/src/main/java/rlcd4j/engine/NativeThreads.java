@@ -9,6 +9,7 @@ import com.sun.jna.Platform;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How libtorch's OpenMP threads wait and how many a forward uses. Both were measured on the project's 2-core machine
@@ -104,5 +105,26 @@ public final class NativeThreads {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Spins until {@code state} holds {@code done}, then sets it to {@code then}, even if this thread is being stopped
+     * meanwhile (the kernel stops a cell that ignores an interrupt with {@code Thread.stop}): a helper thread still
+     * working on native memory must finish before the caller unwinds and its scope frees that memory. A stop that
+     * arrived while waiting is rethrown afterwards.
+     */
+    public static void awaitEvenIfStopped(AtomicInteger state, int done, int then) {
+        Throwable stopped = null;
+        while (true) {
+            try {
+                while (state.get() != done) Thread.onSpinWait();
+                break;
+            } catch (Throwable t) {
+                stopped = t;
+            }
+        }
+        state.set(then);
+        if (stopped instanceof Error e) throw e;
+        if (stopped instanceof RuntimeException r) throw r;
     }
 }

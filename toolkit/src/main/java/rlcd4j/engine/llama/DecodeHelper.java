@@ -2,6 +2,7 @@ package rlcd4j.engine.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import rlcd4j.engine.NativeThreads;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -56,7 +57,7 @@ final class DecodeHelper implements AutoCloseable {
         try {
             first = weightsLeft ? firstT.transpose().matMul(in) : in.matMul(firstT);
         } finally {
-            awaitHelper(); // even on failure: the helper may still read x
+            NativeThreads.awaitEvenIfStopped(state, DONE, IDLE); // even on failure: the helper may still read x
         }
         NDArray second = out;
         out = null;
@@ -71,25 +72,6 @@ final class DecodeHelper implements AutoCloseable {
         } finally {
             second.close();
         }
-    }
-
-    /**
-     * Waits until the helper is done, even if this thread is being stopped meanwhile (the kernel stops a cell that
-     * ignores an interrupt with {@code Thread.stop}): unwinding first would close x, by its scope, under the helper.
-     */
-    private void awaitHelper() {
-        Throwable stopped = null;
-        while (true) {
-            try {
-                while (state.get() != DONE) Thread.onSpinWait();
-                break;
-            } catch (Throwable t) {
-                stopped = t;
-            }
-        }
-        state.set(IDLE);
-        if (stopped instanceof Error e) throw e;
-        if (stopped instanceof RuntimeException r) throw r;
     }
 
     private void loop() {
