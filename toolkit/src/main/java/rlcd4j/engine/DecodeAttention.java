@@ -9,8 +9,6 @@ import com.sun.jna.Pointer;
 
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -199,13 +197,7 @@ public final class DecodeAttention {
     }
 
     private static boolean cpuHas(String flag) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) return (" " + line.substring(line.indexOf(':') + 1) + " ").contains(" " + flag + " ");
-            }
-        } catch (Exception e) {
-            return false;
-        }
-        return false;
+        String flags = MklCpuPath.cpuInfo("flags");
+        return flags != null && (" " + flags + " ").contains(" " + flag + " ");
     }
 }

@@ -72,7 +72,7 @@ public final class MklCpuPath {
             return "MKL path unchanged (-D" + PROPERTY + "=false)";
         }
         if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) return "MKL path unchanged (not Linux x86-64)";
-        String vendor = cpuVendor();
+        String vendor = cpuInfo("vendor_id");
         if (vendor == null) return "MKL path unchanged (no vendor_id in /proc/cpuinfo)";
         if (vendor.equals("GenuineIntel")) {
             findCodePath();
@@ -145,10 +145,12 @@ public final class MklCpuPath {
         return new Pointer(Pointer.nativeValue(f) + length + f.getInt(offsetAt));
     }
 
-    private static String cpuVendor() {
+    /** The value of the first {@code key : value} line of /proc/cpuinfo (e.g. vendor_id, flags), or null. */
+    static String cpuInfo(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("vendor_id")) return line.substring(line.indexOf(':') + 1).trim();
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).trim().equals(key)) return line.substring(colon + 1).trim();
             }
         } catch (IOException e) {
             return null;
