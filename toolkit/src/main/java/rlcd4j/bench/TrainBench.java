@@ -47,7 +47,7 @@ public final class TrainBench {
             if (mode.equals("lora")) {
                 LoraAdapter a = LoraAdapter.create(c, new LoraAdapter.Config(8, 16, 0.0, java.util.Set.of("q_proj", "v_proj")), root, 1);
                 model.setAdapter(a);
-                params = Parameters.lora(a);
+                params = Parameters.lora(a, DataType.FLOAT32);
             } else {
                 params = Parameters.full(model);
             }

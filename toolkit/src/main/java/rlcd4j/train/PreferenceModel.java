@@ -79,7 +79,7 @@ public final class PreferenceModel implements AutoCloseable {
 
     /** The scalar head on hidden states [..., D] -> [...]. PPO's value model reads it at every position. */
     public NDArray head(NDArray hidden) {
-        NDArray h = hidden.toType(DataType.FLOAT32, false);
+        NDArray h = rlcd4j.engine.Precision.toFloat32(hidden); // the head and the loss in fp32
         return h.getNDArrayInternal().linear(h, headWeight, headBias).singletonOrThrow().squeeze(-1);
     }
 
@@ -111,7 +111,7 @@ public final class PreferenceModel implements AutoCloseable {
         p.put("reward_head.bias", headBias);
         headWeight.setRequiresGradient(true);
         headBias.setRequiresGradient(true);
-        p.putAll(adapter != null ? Parameters.lora(adapter) : Parameters.full(backbone.model()));
+        p.putAll(adapter != null ? Parameters.lora(adapter, backbone.model().dtype()) : Parameters.full(backbone.model()));
         return p;
     }
 
