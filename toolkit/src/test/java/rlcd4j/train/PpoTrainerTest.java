@@ -154,6 +154,30 @@ class PpoTrainerTest {
     }
 
     @Test
+    void aStepThatFailedAfterItsBackwardLeavesNoGradientForTheRetry(@TempDir Path a, @TempDir Path b) {
+        // A NaN value head makes the first micro-batch's loss NaN: the step stops after its backward, leaving NaN
+        // gradients. A notebook user fixes the cause and calls trainUntil again on the same trainer: the retry must
+        // start from zero gradients and end where a run that never failed ends. Before the fix the NaN stayed.
+        PpoTrainer.Config c = tiny().withBatches(8, 4, 2).withGenerationBatchSize(8).withSteps(2, 1).withLora(lora());
+        float[] clean;
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
+            ppo.trainUntil(2);
+            clean = PreferenceModelTrainerTest.concat(ppo.trainable());
+        }
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
+            NDArray head = ppo.trainable().get("value.value_head.weight");
+            Checkpoint.assign(head, head.getManager().full(head.getShape(), Float.NaN));
+            RlcdException e = assertThrows(RlcdException.class, () -> ppo.trainUntil(2));
+            assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            Checkpoint.assign(head, head.getManager().zeros(head.getShape()));
+            ppo.trainUntil(2);
+            assertArrayEquals(clean, PreferenceModelTrainerTest.concat(ppo.trainable()), 0f);
+        }
+    }
+
+    @Test
     void aNonFiniteRewardStopsWithStepAndQuantity(@TempDir Path out) {
         RewardFunction nan = (p, r) -> {
             double[] x = new double[r.size()];
