@@ -325,9 +325,9 @@ public final class PreferenceModelTrainer {
      * {@code evaluate_reward_model_human_agreement.py}): each side is scored as a whole transcript,
      * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'}, cut at the model's max length
      * like the paper's tokenizer. HH-RLHF's sides already hold the conversation, so a {@code prompt} column (as
-     * {@link rlcd4j.data.HhRlhf#pairs()} has) is not put in front of them; see {@link #humanAgreementTexts}. Returns one
-     * row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean sigmoid(r_chosen -
-     * r_rejected)).
+     * {@link rlcd4j.data.HhRlhf#pairs()} has) is not put in front of them; see {@link #humanAgreementTexts}.
+     * Returns one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean
+     * sigmoid(r_chosen - r_rejected)).
      */
     public static Table humanAgreement(PreferenceModel pm, Table humanPairs) {
         return humanAgreement(pm, humanPairs, 8);
@@ -339,7 +339,8 @@ public final class PreferenceModelTrainer {
         List<String> prompts = humanPairs.containsColumn("prompt") ? Runs.texts(humanPairs, "prompt", what) : null;
         List<String> c = new ArrayList<>(), r = new ArrayList<>();
         for (int i = 0; i < chosen.size(); i++) {
-            List<String> texts = humanAgreementTexts(prompts == null ? null : prompts.get(i), chosen.get(i), rejected.get(i));
+            String prompt = prompts == null ? null : prompts.get(i);
+            List<String> texts = humanAgreementTexts(prompt, chosen.get(i), rejected.get(i));
             c.add(texts.get(0));
             r.add(texts.get(1));
         }
@@ -362,8 +363,8 @@ public final class PreferenceModelTrainer {
      * The two texts {@link #humanAgreement} scores for one pair. A row whose {@code chosen} begins with its prompt (or
      * that has none) holds whole conversations, as HH-RLHF's do: each side is {@link PreferenceModel#transcript}, the
      * paper's form. Otherwise the sides are answers to the prompt (TRL's split format) and are read as training reads a
-     * pair, {@link PreferenceModel#input}. For an HH-RLHF row, whose answers follow "Assistant:" after one space, the two
-     * forms are the same text.
+     * pair, {@link PreferenceModel#input}. For an HH-RLHF row, whose answers follow "Assistant:" after one space, the
+     * two forms are the same text.
      */
     static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
         String p = prompt == null ? null : rlcd4j.contrast.PostProcess.pyStrip(prompt);

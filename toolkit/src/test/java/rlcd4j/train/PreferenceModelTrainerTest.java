@@ -186,7 +186,8 @@ class PreferenceModelTrainerTest {
         // prompt column that is its beginning. The paper scores chosen.strip() + '\n\nHuman:' alone.
         Table hh = HhRlhf.read(Fixtures.hhHarmlessTest()).ids(0, 6).pairs();
         assertTrue(hh.containsColumn("prompt"));
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories()); PreferenceModel pm = PreferenceModel.create(lm, null, 512, 3)) {
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PreferenceModel pm = PreferenceModel.create(lm, null, 512, 3)) {
             Table t = PreferenceModelTrainer.humanAgreement(pm, hh);
             assertEquals(6, t.intColumn("pairs").get(0));
             double acc = 0, prob = 0;
