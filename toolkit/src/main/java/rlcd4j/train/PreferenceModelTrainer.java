@@ -294,10 +294,11 @@ public final class PreferenceModelTrainer {
     /**
      * Agreement with human-labelled pairs, as the paper's Table 5 (RLCD's
      * {@code evaluate_reward_model_human_agreement.py}): each side is scored as a whole transcript,
-     * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'} (with a {@code prompt} column,
-     * {@code (prompt + chosen).strip() + '\n\nHuman:'}), cut at the model's max length like the paper's tokenizer. Returns
-     * one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean sigmoid(r_chosen -
-     * r_rejected)).
+     * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'}, cut at the model's max length
+     * like the paper's tokenizer. HH-RLHF's sides already hold the conversation, so a {@code prompt} column (as
+     * {@link rlcd4j.data.HhRlhf#pairs()} has) is not put in front of them; see {@link #humanAgreementTexts}.
+     * Returns one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean
+     * sigmoid(r_chosen - r_rejected)).
      */
     public static Table humanAgreement(PreferenceModel pm, Table humanPairs) {
         return humanAgreement(pm, humanPairs, 8);
@@ -309,9 +310,10 @@ public final class PreferenceModelTrainer {
         List<String> prompts = humanPairs.containsColumn("prompt") ? Runs.texts(humanPairs, "prompt", what) : null;
         List<String> c = new ArrayList<>(), r = new ArrayList<>();
         for (int i = 0; i < chosen.size(); i++) {
-            String pre = prompts == null ? "" : prompts.get(i);
-            c.add((pre + chosen.get(i)).strip() + PreferenceModel.END);
-            r.add((pre + rejected.get(i)).strip() + PreferenceModel.END);
+            String prompt = prompts == null ? null : prompts.get(i);
+            List<String> texts = humanAgreementTexts(prompt, chosen.get(i), rejected.get(i));
+            c.add(texts.get(0));
+            r.add(texts.get(1));
         }
         double[] rc = scoreTexts(pm, c, batchSize), rr = scoreTexts(pm, r, batchSize);
         double acc = 0, prob = 0;
@@ -326,6 +328,21 @@ public final class PreferenceModelTrainer {
         out.put("accuracy", n == 0 ? Double.NaN : acc / n);
         out.put("mean_prob", n == 0 ? Double.NaN : prob / n);
         return toTable("human agreement", out);
+    }
+
+    /**
+     * The two texts {@link #humanAgreement} scores for one pair. A row whose {@code chosen} begins with its prompt (or
+     * that has none) holds whole conversations, as HH-RLHF's do: each side is {@link PreferenceModel#transcript}, the
+     * paper's form. Otherwise the sides are answers to the prompt (TRL's split format) and are read as training reads a
+     * pair, {@link PreferenceModel#input}. For an HH-RLHF row, whose answers follow "Assistant:" after one space, the
+     * two forms are the same text.
+     */
+    static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
+        String p = prompt == null ? null : rlcd4j.contrast.PostProcess.pyStrip(prompt);
+        if (p == null || rlcd4j.contrast.PostProcess.pyStrip(chosen).startsWith(p)) {
+            return List.of(PreferenceModel.transcript(chosen), PreferenceModel.transcript(rejected));
+        }
+        return List.of(PreferenceModel.input(prompt, chosen), PreferenceModel.input(prompt, rejected));
     }
 
     /** Rewards of whole texts (no prompt/response split), batched, without gradients. */

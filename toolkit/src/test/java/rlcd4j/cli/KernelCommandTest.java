@@ -21,6 +21,7 @@ class KernelCommandTest {
         String json = Files.readString(dir.resolve("kernels/rlcd-test/kernel.json"));
         assertTrue(json.contains("\"-Dai.djl.offline=true\""), json);
         assertTrue(json.contains("\"-Djava.awt.headless=true\""), json);
+        assertTrue(json.contains("\"-Drlcd4j.mklIntelPath=true\""), "the project's kernel opts in: " + json);
         assertTrue(json.contains("\"-Xmx2g\""), json);
         assertTrue(json.contains("\"/a/k.jar:/b/dep.jar\""), json);
         assertTrue(json.contains("\"rlcd4j.kernel.RlcdKernel\",\n    \"{connection_file}\""), json);
