@@ -316,10 +316,11 @@ public final class PreferenceModelTrainer {
             r.add(texts.get(1));
         }
         double[] rc = scoreTexts(pm, c, batchSize), rr = scoreTexts(pm, r, batchSize);
-        double acc = 0, prob = 0;
+        double acc = 0, prob = 0, ties = 0;
         for (int i = 0; i < rc.length; i++) {
             double d = rc[i] - rr[i];
             if (d > 0) acc++;
+            if (d == 0) ties++; // the same reward: in practice, both sides cut to the same text at maxLength
             prob += 1 / (1 + Math.exp(-d));
         }
         int n = rc.length;
@@ -327,6 +328,7 @@ public final class PreferenceModelTrainer {
         out.put("pairs", (double) n);
         out.put("accuracy", n == 0 ? Double.NaN : acc / n);
         out.put("mean_prob", n == 0 ? Double.NaN : prob / n);
+        out.put("ties", n == 0 ? Double.NaN : ties / n);
         return toTable("human agreement", out);
     }
 
