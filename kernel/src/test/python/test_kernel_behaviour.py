@@ -257,14 +257,14 @@ class KernelBehaviour(unittest.TestCase):
 
         msg = self.kc.session.msg("debug_request", {"seq": 7, "type": "request", "command": "initialize", "arguments": {}})
         self.kc.control_channel.send(msg)
-        reply = self.kc.control_channel.get_msg(timeout=10)
+        reply = self.kc.get_control_msg(timeout=10)
         self.assertEqual(reply["header"]["msg_type"], "debug_reply")
         self.assertEqual(reply["content"]["request_seq"], 7)
         self.assertFalse(reply["content"]["success"])
 
         msg = self.kc.session.msg("create_subshell_request", {})
         self.kc.control_channel.send(msg)
-        reply = self.kc.control_channel.get_msg(timeout=10)
+        reply = self.kc.get_control_msg(timeout=10)
         self.assertEqual(reply["header"]["msg_type"], "create_subshell_reply")
         self.assertEqual(reply["content"]["status"], "error")
 

@@ -21,7 +21,7 @@ class RlcdKernelTests(jkt.KernelTests):
     completion_samples = [
         {"text": "System.out.printl", "matches": {"println("}},
         {"text": "Math.sqr", "matches": {"sqrt("}},
-        {"text": "%mav", "matches": {"maven"}},
+        {"text": "%mav", "matches": {"maven", "mavenRepo"}},
     ]
     complete_code_samples = ["int a = 1;", "1 + 1", 'System.out.println("x");', "%classpath lib/*.jar"]
     incomplete_code_samples = ["for (int i = 0; i < 3; i++) {", "int f(int x) {", 'String s = "a" +']

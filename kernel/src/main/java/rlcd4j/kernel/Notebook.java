@@ -1,9 +1,11 @@
 package rlcd4j.kernel;
 
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.BaseNotebookStatics;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import rlcd4j.kernel.display.ChartDisplay;
 
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -62,6 +64,16 @@ public final class Notebook {
     /** Like {@link #display(Object, String...)}, but returns a handle to update the output. */
     public static Display show(Object value, String... mimeTypes) {
         return new Display(display(value, mimeTypes));
+    }
+
+    /** Runs a line magic from code, as {@code %name args} does: {@code List<String> jars = lineMagic("jars", List.of("lib/*.jar"));} */
+    public static <T> T lineMagic(String name, List<String> args) {
+        return BaseNotebookStatics.lineMagic(name, args);
+    }
+
+    /** Runs a cell magic from code, as a cell starting with {@code %%name args} does. */
+    public static <T> T cellMagic(String name, List<String> args, String body) {
+        return BaseNotebookStatics.cellMagic(name, args, body);
     }
 
     /** Charts as "png" (default) or "svg" from now on. */

@@ -189,6 +189,10 @@ public final class RlcdKernel extends BaseKernel {
         try {
             return evaluator().eval(code, currentCell);
         } catch (RuntimeException e) {
+            // JJava wraps what a magic throws ("Exception occurred while running line magic ..."): show ours alone.
+            for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+                if (t instanceof MagicError m) throw m;
+            }
             throw e;
         } catch (Exception e) { // a checked exception thrown by the cell: passed on as it is, so Jupyter shows its name
             throw RlcdKernel.<RuntimeException>sneaky(e);
