@@ -39,7 +39,8 @@ final class CellEvaluator implements AutoCloseable {
     private final Map<Snippet, Origin> origins = Collections.synchronizedMap(new IdentityHashMap<>());
     /** JShell's wrapper class name (REPL.$JShell$12B) of each snippet seen in a traceback so far. */
     private final Map<String, Snippet> byWrapper = new ConcurrentHashMap<>();
-    private final Set<Snippet> wrapped = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private final Set<Snippet> wrapped =
+            Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private volatile int cell;
 
     /** The cell (execution count, 0 when unknown) and its line, 0-based, where the snippet's source starts. */

@@ -32,7 +32,8 @@ final class ErrorReport {
         return out;
     }
 
-    private static void frames(StackTraceElement[] stack, Function<StackTraceElement, String> cellFrame, List<String> out) {
+    private static void frames(StackTraceElement[] stack, Function<StackTraceElement, String> cellFrame,
+                               List<String> out) {
         List<String> lines = new ArrayList<>();
         int i = 0;
         while (i < stack.length) {

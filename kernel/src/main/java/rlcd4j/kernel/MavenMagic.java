@@ -77,7 +77,8 @@ final class MavenMagic {
         try {
             URI uri = new URI(url);
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!List.of("http", "https", "file").contains(scheme) || (!scheme.equals("file") && uri.getHost() == null)) {
+            boolean web = scheme.equals("http") || scheme.equals("https");
+            if (!(web && uri.getHost() != null) && !scheme.equals("file")) {
                 throw new URISyntaxException(url, "expected an http, https or file URL");
             }
         } catch (URISyntaxException e) {
@@ -88,7 +89,8 @@ final class MavenMagic {
     }
 
     /** {@code %maven group:artifact:version ...}: the jars of the artifacts and their runtime dependencies. */
-    static List<Path> resolve(List<String> coordinates, List<Repository> repositories, Path cacheRoot, boolean offline) {
+    static List<Path> resolve(List<String> coordinates, List<Repository> repositories, Path cacheRoot,
+                              boolean offline) {
         if (coordinates.isEmpty()) throw new RlcdException("%maven: give coordinates group:artifact:version, e.g. %maven org.apache.commons:commons-math3:3.6.1");
         StringBuilder deps = new StringBuilder();
         for (String c : coordinates) {
@@ -140,7 +142,9 @@ final class MavenMagic {
 
     /** {@code %loadFromPOM path/pom.xml}: the file's text, checked to be a POM. */
     static String pomFromFile(Path pom) {
-        if (!Files.isRegularFile(pom)) throw new RlcdException("%loadFromPOM: " + pom.toAbsolutePath() + ": no such file");
+        if (!Files.isRegularFile(pom)) {
+            throw new RlcdException("%loadFromPOM: " + pom.toAbsolutePath() + ": no such file");
+        }
         try {
             String text = Files.readString(pom, StandardCharsets.UTF_8);
             List<Element> top = children(parse(text, "%loadFromPOM " + pom));
@@ -156,11 +160,13 @@ final class MavenMagic {
     /** The dependencies of a POM in the given scope ("compile", "runtime" (default), "test", ...). */
     static List<Path> resolvePom(String pom, List<String> scopes, Path cacheRoot, boolean offline, String magic) {
         if (scopes.size() > 1) {
-            throw new RlcdException(magic + ": give at most one scope (compile, runtime, test, provided or system), got " + scopes);
+            throw new RlcdException(magic + ": give at most one scope (compile, runtime, test, provided or system), got "
+                    + scopes);
         }
         String scope = scopes.isEmpty() ? "runtime" : scopes.get(0);
         if (!List.of("compile", "runtime", "test", "provided", "system").contains(scope)) {
-            throw new RlcdException(magic + ": unknown scope '" + scope + "' (compile, runtime, test, provided or system)");
+            throw new RlcdException(magic + ": unknown scope '" + scope
+                    + "' (compile, runtime, test, provided or system)");
         }
         return copyDependencies(pom, scope, cacheRoot, offline, magic, "the POM's dependencies");
     }
@@ -180,7 +186,8 @@ final class MavenMagic {
             Document doc = b.parse(new InputSource(new StringReader("<rlcd-fragment>" + body + "</rlcd-fragment>")));
             return doc.getDocumentElement();
         } catch (SAXParseException e) {
-            throw new RlcdException(magic + ": the POM is not well-formed XML: line " + e.getLineNumber() + ": " + e.getMessage());
+            throw new RlcdException(magic + ": the POM is not well-formed XML: line " + e.getLineNumber() + ": "
+                    + e.getMessage());
         } catch (SAXException | IOException | ParserConfigurationException e) {
             throw new RlcdException(magic + ": cannot read the POM: " + e.getMessage(), e);
         }
@@ -208,10 +215,12 @@ final class MavenMagic {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
-    private static List<Path> copyDependencies(String pom, String scope, Path cacheRoot, boolean offline, String magic, String what) {
+    private static List<Path> copyDependencies(String pom, String scope, Path cacheRoot, boolean offline, String magic,
+                                               String what) {
         String mvn = findMvn();
         if (mvn == null) {
-            throw new RlcdException(magic + " needs the 'mvn' command on PATH (or MAVEN_HOME); without it, download the jars and use %classpath");
+            throw new RlcdException(magic + " needs the 'mvn' command on PATH (or MAVEN_HOME); without it, download the"
+                    + " jars and use %classpath");
         }
         String key = Integer.toHexString((pom + scope).hashCode());
         Path work = cacheRoot.resolve(key);
@@ -230,7 +239,8 @@ final class MavenMagic {
             Process proc = pb.start();
             if (!proc.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 proc.destroyForcibly();
-                throw new RlcdException(magic + ": mvn did not finish in " + TIMEOUT_MINUTES + " minutes (log: " + log + ")");
+                throw new RlcdException(magic + ": mvn did not finish in " + TIMEOUT_MINUTES + " minutes (log: " + log
+                        + ")");
             }
             if (proc.exitValue() != 0) throw new RlcdException(magic + ": could not resolve " + what
                     + " (" + reason(Files.readString(log), offline) + "; log: " + log + ")");

@@ -26,7 +26,9 @@ public final class Notebook {
         return publish(kernel().getRenderer().render(value));
     }
 
-    /** Shows {@code value} as the given MIME types only, e.g. {@code display(chart, "image/svg+xml")}; returns its id. */
+    /**
+     * Shows {@code value} as the given MIME types only, e.g. {@code display(chart, "image/svg+xml")}; returns its id.
+     */
     public static String display(Object value, String... mimeTypes) {
         return publish(kernel().getRenderer().renderAs(value, mimeTypes));
     }
@@ -66,7 +68,10 @@ public final class Notebook {
         return new Display(display(value, mimeTypes));
     }
 
-    /** Runs a line magic from code, as {@code %name args} does: {@code List<String> jars = lineMagic("jars", List.of("lib/*.jar"));} */
+    /**
+     * Runs a line magic from code, as {@code %name args} does:
+     * {@code List<String> jars = lineMagic("jars", List.of("lib/*.jar"));}
+     */
     public static <T> T lineMagic(String name, List<String> args) {
         return BaseNotebookStatics.lineMagic(name, args);
     }

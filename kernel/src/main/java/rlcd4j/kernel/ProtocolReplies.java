@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
@@ -115,7 +116,7 @@ final class ProtocolReplies {
             if (request.includeOutput()) {
                 JsonArray io = new JsonArray();
                 io.add(e.input());
-                io.add(e.output() == null ? JsonNull.INSTANCE : (JsonElement) new com.google.gson.JsonPrimitive(e.output()));
+                io.add(e.output() == null ? JsonNull.INSTANCE : (JsonElement) new JsonPrimitive(e.output()));
                 item.add(io);
             } else {
                 item.add(e.input());
