@@ -26,7 +26,7 @@ import java.util.Set;
  * Trains a preference (reward) model on pairs, as RLCD did with AlpacaFarm's reward-modelling script.
  *
  * <pre>
- * r(x, y)  = head(backbone(prompt + ' ' + y.rstrip() + '\n\nHuman:'))[last real token]
+ * r(x, y)  = head(backbone(x.rstrip() + ' ' + y.strip() + '\n\nHuman:'))[last real token]     (PreferenceModel.text)
  * loss     = BCEWithLogits(r(x, chosen) - r(x, rejected), p_chosen)      averaged over the step's pairs
  * </pre>
  *
