@@ -60,8 +60,10 @@ class DemoHhTest {
         for (int i = 0; i < 2; i++) {
             assertEquals(100, pm.intColumn("pairs").get(i), "human pairs from dev rows 0-999: " + pm.print());
             double acc = pm.doubleColumn("accuracy").get(i), ties = pm.doubleColumn("ties").get(i);
-            System.out.println("human agreement " + acc + ", ties " + ties);
-            assertTrue(acc >= 0 && acc <= 1, pm.print());
+            // Each conversation is scored once (the paper's form), so chosen and rejected differ within the preference
+            // model's window. Scoring "prompt + conversation" cut most long pairs to the same text: 19% ties (76ae8ea).
+            assertTrue(ties <= 0.05, "pairs whose two sides scored the same: " + pm.print());
+            assertTrue(acc + ties <= 1 && acc >= 0, pm.print());
         }
         Table c = r.comparisons();
         assertEquals(7, c.rowCount(), "5 models vs base, PPO-RLCD vs 3 baselines... " + c.print());
