@@ -46,7 +46,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (key != null && key.isEmpty()) throw new RlcdException("--api-key must not be empty");
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, name != null ? name : model, key, batchSize,
                 maxN, maxWaiting, threads, 4 << 20);
-        CausalLM lm = load();
+        CausalLM lm = load(model, adapter);
         OpenAiServer server;
         try {
             server = OpenAiServer.start(lm, options);
@@ -67,7 +67,8 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private CausalLM load() {
+    /** {@code model}, with the LoRA adapter in {@code adapter} on it when that is not null. */
+    static CausalLM load(String model, Path adapter) {
         if (adapter != null && !Files.isRegularFile(adapter.resolve("adapter_config.json"))) {
             throw new RlcdException(adapter + ": not a LoRA adapter folder (no adapter_config.json); a fully trained policy "
                     + "is a model folder: pass it as --model");
