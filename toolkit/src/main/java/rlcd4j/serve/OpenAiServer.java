@@ -153,8 +153,9 @@ public final class OpenAiServer implements AutoCloseable {
     private void handle(HttpExchange ex) {
         int status = 200;
         JsonObject body;
+        boolean[] stream = new boolean[2]; // asked for server-sent events; with the usage at the end
         try {
-            body = route(ex);
+            body = route(ex, stream);
         } catch (ApiError e) {
             status = e.status;
             body = e.toJson();
@@ -164,8 +165,9 @@ public final class OpenAiServer implements AutoCloseable {
             System.err.println("rlcd serve: " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + ": " + e);
         }
         try {
-            byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "application/json");
+            boolean events = status == 200 && stream[0];
+            byte[] bytes = (events ? events(body, stream[1]) : Json.write(body)).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", events ? "text/event-stream" : "application/json");
             ex.sendResponseHeaders(status, bytes.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
@@ -178,7 +180,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private JsonObject route(HttpExchange ex) {
+    private JsonObject route(HttpExchange ex, boolean[] stream) {
         String path = ex.getRequestURI().getPath();
         if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
         String method = ex.getRequestMethod();
@@ -197,7 +199,45 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiError(404, "invalid_request_error", "The model '" + model + "' does not exist; this server has '"
                     + options.name() + "'", "model", "model_not_found");
         }
+        stream[0] = Requests.bool(request, "stream", false);
+        JsonElement so = request.get("stream_options");
+        stream[1] = so != null && so.isJsonObject() && Requests.bool(so.getAsJsonObject(), "include_usage", false);
         return path.equals("/v1/completions") ? completions(request) : chatCompletions(request);
+    }
+
+    /**
+     * A finished answer as server-sent events, for clients that ask for {@code stream: true}: the engine hands a
+     * sample back only when it ends, so each choice comes whole in one chunk (chat: one {@code delta} with the role
+     * and all the content), then the usage when {@code stream_options.include_usage} asks for it, then {@code [DONE]}.
+     */
+    private static String events(JsonObject answer, boolean usage) {
+        boolean chat = answer.get("object").getAsString().equals("chat.completion");
+        StringBuilder sb = new StringBuilder();
+        for (JsonElement c : answer.getAsJsonArray("choices")) {
+            JsonObject choice = c.getAsJsonObject().deepCopy();
+            if (chat) {
+                choice.add("delta", choice.remove("message"));
+            }
+            JsonArray one = new JsonArray();
+            one.add(choice);
+            sb.append("data: ").append(Json.write(chunk(answer, chat, one))).append("\n\n");
+        }
+        if (usage) {
+            JsonObject last = chunk(answer, chat, new JsonArray());
+            last.add("usage", answer.get("usage"));
+            sb.append("data: ").append(Json.write(last)).append("\n\n");
+        }
+        return sb.append("data: [DONE]\n\n").toString();
+    }
+
+    private static JsonObject chunk(JsonObject answer, boolean chat, JsonArray choices) {
+        JsonObject o = new JsonObject();
+        o.add("id", answer.get("id"));
+        o.addProperty("object", chat ? "chat.completion.chunk" : "text_completion");
+        o.add("created", answer.get("created"));
+        o.add("model", answer.get("model"));
+        o.add("choices", choices);
+        return o;
     }
 
     private static ApiError notAllowed(String method, String path, String allowed) {

@@ -165,9 +165,7 @@ final class Requests {
 
     /** Fields whose meaning this server does not implement: refused rather than silently ignored. */
     static void refuseUnsupported(JsonObject r, boolean chat) {
-        if (bool(r, "stream", false)) {
-            throw ApiError.badRequest("'stream': true is not supported; send stream false or leave it out", "stream");
-        }
+        bool(r, "stream", false); // a boolean; streamed answers come whole (OpenAiServer)
         for (String f : List.of("presence_penalty", "frequency_penalty")) {
             if (real(r, f, 0) != 0) throw ApiError.badRequest("'" + f + "' is not supported (only 0)", f);
         }

@@ -200,6 +200,25 @@ class OpenAiServerTest {
         assertEquals("plain", server.chatFormat());
     }
 
+    @Test
+    void streamedAnswersComeWholeAsServerSentEvents() throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .header("Authorization", "Bearer " + KEY).POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\":"
+                        + " \"user\", \"content\": \"Hi\"}], \"temperature\": 0, \"max_tokens\": 12, \"stream\": true,"
+                        + " \"stream_options\": {\"include_usage\": true}}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("text/event-stream", r.headers().firstValue("Content-Type").orElse(""));
+        String[] events = r.body().split("\n\n");
+        assertEquals(3, events.length, r.body());
+        JsonObject first = JsonParser.parseString(events[0].substring("data: ".length())).getAsJsonObject();
+        assertEquals("chat.completion.chunk", first.get("object").getAsString());
+        String plain = choice(ok(post("/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                + " \"temperature\": 0, \"max_tokens\": 12}")), 0).getAsJsonObject("message").get("content").getAsString();
+        assertEquals(plain, choice(first, 0).getAsJsonObject("delta").get("content").getAsString());
+        assertTrue(events[1].contains("\"usage\""), events[1]);
+        assertEquals("data: [DONE]", events[2]);
+    }
+
     static void assertError(int status, String code, Reply r) {
         assertEquals(status, r.status(), r.body().toString());
         JsonObject e = r.body().getAsJsonObject("error");
@@ -234,7 +253,7 @@ class OpenAiServerTest {
         assertError(400, null, post("/completions", "{\"prompt\": [1, 2, 3]}"));
         assertError(400, null, post("/completions", "{\"max_tokens\": 3}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"logprobs\": 21}"));
-        assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"stream\": true}"));
+        assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"stream\": \"yes\"}"));
         assertError(400, null, post("/chat/completions", "{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}"));
         assertError(400, null, post("/chat/completions", "{\"messages\": []}"));
         assertError(413, "request_too_large", post("/completions",
