@@ -35,9 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * answer, a client that leaves mid-body, and three good ones (sampled completions of 1-64 tokens, echo with logprobs,
  * chat). Every answered request must get the status its kind expects. The server runs in this JVM, so the resident
  * memory read from /proc/self/status counts the clients too (a few MB); it is read after the first 200 requests and
- * at the end, and must not have grown by more than 10%. Exit code 0 when every check holds.
+ * at the end, and must not have grown by more than 10%. Exit code 0 when every check holds. Run it with a fixed,
+ * pre-touched heap ({@code -Xms512m -Xmx512m -XX:+AlwaysPreTouch}): otherwise the JVM growing its heap towards its
+ * default maximum (a quarter of the machine's memory) counts as growth, though it is garbage not yet collected.
  *
- * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.ServeSoak [modelDir] [requests] [concurrency]</pre>
+ * <pre>java -Dai.djl.offline=true -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp ... rlcd4j.bench.ServeSoak [modelDir] [requests] [concurrency]</pre>
  */
 public final class ServeSoak {
     private ServeSoak() {}
@@ -55,7 +57,7 @@ public final class ServeSoak {
             String longPrompt = "the dog ran and ".repeat(lm.config().maxPositions());
             Map<String, AtomicInteger> byKind = new ConcurrentHashMap<>();
             List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-            AtomicLong rssAt200 = new AtomicLong(-1);
+            AtomicLong rssAt200 = new AtomicLong(-1), heapAt200 = new AtomicLong(-1);
             AtomicInteger done = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             long t0 = System.nanoTime();
@@ -65,7 +67,10 @@ public final class ServeSoak {
                 futures.add(pool.submit(() -> {
                     String kind = one(client, server, id, longPrompt, failures);
                     byKind.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
-                    if (done.incrementAndGet() == 200) rssAt200.set(rssKb());
+                    if (done.incrementAndGet() == 200) {
+                        rssAt200.set(rssKb());
+                        heapAt200.set(heapKbAfterGc());
+                    }
                     return null;
                 }));
             }
@@ -73,12 +78,13 @@ public final class ServeSoak {
             pool.shutdown();
             double seconds = (System.nanoTime() - t0) / 1e9;
             String last = one(client, server, 7, longPrompt, failures); // still serving good requests
-            long rssEnd = rssKb();
+            long rssEnd = rssKb(), heapEnd = heapKbAfterGc();
             double growth = (rssEnd - rssAt200.get()) / (double) rssAt200.get();
             System.out.printf("ServeSoak: %d requests, %d clients at once, %.1f s; by kind %s%n", requests, concurrency,
                     seconds, new TreeMap<>(byKind));
             System.out.printf("resident memory: %d kB after 200 requests, %d kB at the end (%+.1f%%); last good request: %s%n",
                     rssAt200.get(), rssEnd, 100 * growth, last);
+            System.out.printf("Java heap in use after a GC: %d kB after 200 requests, %d kB at the end%n", heapAt200.get(), heapEnd);
             System.out.println("wrong answers: " + failures.size() + (failures.isEmpty() ? "" : ", first: " + failures.get(0)));
             boolean ok = failures.isEmpty() && growth <= 0.10;
             System.out.println(ok ? "PASS" : "FAIL");
@@ -138,6 +144,12 @@ public final class ServeSoak {
 
     private static String abbreviate(String s) {
         return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+    }
+
+    private static long heapKbAfterGc() {
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return (rt.totalMemory() - rt.freeMemory()) / 1024;
     }
 
     private static long rssKb() {

@@ -46,6 +46,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (key != null && key.isEmpty()) throw new RlcdException("--api-key must not be empty");
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, name != null ? name : model, key, batchSize,
                 maxN, maxWaiting, threads, 4 << 20);
+        // a client that sends part of a request and stalls holds an HTTP thread; the JDK's server lets it go after
+        // this many seconds (read when its first server starts, so set here, before it)
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "120");
+        }
         CausalLM lm = load(model, adapter);
         OpenAiServer server;
         try {

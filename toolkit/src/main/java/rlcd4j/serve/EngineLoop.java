@@ -113,6 +113,7 @@ final class EngineLoop implements AutoCloseable {
     /** One continuously batched loop over the waiting samples with these settings, until none is left running. */
     private void decode(GenerationConfig settings) {
         Set<Sample> running = new HashSet<>();
+        int[] taken = {0};
         try {
             lm.generate(settings, new GenerationQueue<Sample>() {
                 @Override
@@ -124,6 +125,7 @@ final class EngineLoop implements AutoCloseable {
                             waiting.pollFirst();
                             if (s.result().isDone()) continue; // its request gave up before it started
                             running.add(s);
+                            taken[0]++;
                             return new Entry<>(s.prompt(), s.seed(), s);
                         }
                     }
@@ -144,6 +146,15 @@ final class EngineLoop implements AutoCloseable {
             });
         } catch (Throwable t) { // prompts are checked before they are queued; anything else fails only this loop's rows
             for (Sample s : running) s.result().completeExceptionally(t);
+            if (taken[0] == 0) {
+                // it failed before taking any sample: fail the first one, or the loop would meet the same head again
+                synchronized (this) {
+                    if (waiting.peekFirst() instanceof Sample s) {
+                        waiting.pollFirst();
+                        s.result().completeExceptionally(t);
+                    }
+                }
+            }
         }
         for (Sample s : running) s.result().cancel(false); // stopped unreported: their requests had given up
     }

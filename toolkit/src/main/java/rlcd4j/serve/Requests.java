@@ -47,7 +47,7 @@ final class Requests {
         if (v.stripTrailingZeros().scale() > 0) throw ApiError.badRequest("'" + field + "' must be an integer", field);
         if (v.compareTo(BigDecimal.valueOf(min)) < 0 || v.compareTo(BigDecimal.valueOf(max)) > 0) {
             throw ApiError.badRequest("'" + field + "' must be between " + min + " and " + max + ", got "
-                    + v.toPlainString(), field);
+                    + v, field);
         }
         return v.intValue();
     }
@@ -57,7 +57,7 @@ final class Requests {
         try {
             return v.longValueExact();
         } catch (ArithmeticException e) {
-            throw ApiError.badRequest("'" + field + "' must be a 64-bit integer, got " + v.toPlainString(), field);
+            throw ApiError.badRequest("'" + field + "' must be a 64-bit integer, got " + v, field);
         }
     }
 
@@ -81,6 +81,7 @@ final class Requests {
         List<String> out = new ArrayList<>();
         if (e == null) return out;
         if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+            if (e.getAsString().isEmpty()) throw ApiError.badRequest("'" + field + "' must not be an empty string", field);
             out.add(e.getAsString());
             return out;
         }
