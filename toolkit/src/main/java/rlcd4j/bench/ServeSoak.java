@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * pre-touched heap ({@code -Xms512m -Xmx512m -XX:+AlwaysPreTouch}): otherwise the JVM growing its heap towards its
  * default maximum (a quarter of the machine's memory) counts as growth, though it is garbage not yet collected.
  *
- * <pre>java -Dai.djl.offline=true -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp ... rlcd4j.bench.ServeSoak [modelDir] [requests] [concurrency]</pre>
+ * <pre>java -Dai.djl.offline=true -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp ... rlcd4j.bench.ServeSoak \
+ *     [modelDir] [requests] [concurrency]</pre>
  */
 public final class ServeSoak {
     private ServeSoak() {}
@@ -52,7 +53,8 @@ public final class ServeSoak {
         int requests = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         try (CausalLM lm = CausalLM.load(model);
-             OpenAiServer server = OpenAiServer.start(lm, OpenAiServer.Options.defaults("soak").withPort(0).withApiKey(KEY))) {
+             OpenAiServer server = OpenAiServer.start(lm,
+                     OpenAiServer.Options.defaults("soak").withPort(0).withApiKey(KEY))) {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             String longPrompt = "the dog ran and ".repeat(lm.config().maxPositions());
             Map<String, AtomicInteger> byKind = new ConcurrentHashMap<>();
@@ -82,10 +84,13 @@ public final class ServeSoak {
             double growth = (rssEnd - rssAt200.get()) / (double) rssAt200.get();
             System.out.printf("ServeSoak: %d requests, %d clients at once, %.1f s; by kind %s%n", requests, concurrency,
                     seconds, new TreeMap<>(byKind));
-            System.out.printf("resident memory: %d kB after 200 requests, %d kB at the end (%+.1f%%); last good request: %s%n",
+            System.out.printf("resident memory: %d kB after 200 requests, %d kB at the end (%+.1f%%); "
+                    + "last good request: %s%n",
                     rssAt200.get(), rssEnd, 100 * growth, last);
-            System.out.printf("Java heap in use after a GC: %d kB after 200 requests, %d kB at the end%n", heapAt200.get(), heapEnd);
-            System.out.println("wrong answers: " + failures.size() + (failures.isEmpty() ? "" : ", first: " + failures.get(0)));
+            System.out.printf("Java heap in use after a GC: %d kB after 200 requests, %d kB at the end%n",
+                    heapAt200.get(), heapEnd);
+            System.out.println("wrong answers: " + failures.size()
+                    + (failures.isEmpty() ? "" : ", first: " + failures.get(0)));
             boolean ok = failures.isEmpty() && growth <= 0.10;
             System.out.println(ok ? "PASS" : "FAIL");
             System.exit(ok ? 0 : 1);
@@ -95,32 +100,53 @@ public final class ServeSoak {
     /** Sends request {@code i} of the cycle and checks its status; returns its kind. */
     private static String one(HttpClient client, OpenAiServer server, int i, String longPrompt, List<String> failures) {
         String seed = ", \"seed\": " + i;
-        try {
-            switch (i % 10) {
-                case 0 -> expect(client, server, "malformed", "/completions", "{\"prompt\": \"Sam\", ", KEY, 400, failures);
-                case 1 -> expect(client, server, "too_long", "/completions", "{\"prompt\": \"" + longPrompt + "\"}", KEY, 400, failures);
-                case 2 -> expect(client, server, "unknown_model", "/completions", "{\"model\": \"x\", \"prompt\": \"Sam\"}", KEY, 404, failures);
-                case 3 -> expect(client, server, "wrong_key", "/completions", "{\"prompt\": \"Sam\"}", "sk-wrong", 401, failures);
-                case 4 -> expect(client, server, "n_over_limit", "/completions", "{\"prompt\": \"Sam\", \"n\": 1000}", KEY, 400, failures);
-                case 5 -> leave(server, "{\"prompt\": \"Lily\", \"max_tokens\": 64" + seed + "}", false);
-                case 6 -> leave(server, "{\"prompt\": \"Lily\", \"max_tokens\": 64" + seed + "}", true);
-                case 7 -> expect(client, server, "completion", "/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": "
-                        + (1 + i % 64) + ", \"n\": " + (1 + i % 3) + seed + "}", KEY, 200, failures);
-                case 8 -> expect(client, server, "echo_logprobs", "/completions", "{\"prompt\": \"Tom had a big red ball\","
-                        + " \"echo\": true, \"logprobs\": 1, \"max_tokens\": 1" + seed + "}", KEY, 200, failures);
-                default -> expect(client, server, "chat", "/chat/completions", "{\"messages\": [{\"role\": \"user\","
-                        + " \"content\": \"Tell me a story.\"}], \"max_tokens\": 32, \"temperature\": 0.8" + seed + "}", KEY, 200, failures);
+        String kind = List.of("malformed", "too_long", "unknown_model", "wrong_key", "n_over_limit",
+                "left_before_answer", "left_mid_body", "completion", "echo_logprobs", "chat").get(i % 10);
+        String path = "/completions", key = KEY, body;
+        int status = 400;
+        switch (i % 10) {
+            case 0 -> body = "{\"prompt\": \"Sam\", ";
+            case 1 -> body = "{\"prompt\": \"" + longPrompt + "\"}";
+            case 2 -> {
+                body = "{\"model\": \"x\", \"prompt\": \"Sam\"}";
+                status = 404;
             }
+            case 3 -> {
+                body = "{\"prompt\": \"Sam\"}";
+                key = "sk-wrong";
+                status = 401;
+            }
+            case 4 -> body = "{\"prompt\": \"Sam\", \"n\": 1000}";
+            case 5, 6 -> body = "{\"prompt\": \"Lily\", \"max_tokens\": 64" + seed + "}";
+            case 7 -> {
+                body = "{\"prompt\": \"Once upon a time\", \"max_tokens\": " + (1 + i % 64) + ", \"n\": " + (1 + i % 3)
+                        + seed + "}";
+                status = 200;
+            }
+            case 8 -> {
+                body = "{\"prompt\": \"Tom had a big red ball\", \"echo\": true, \"logprobs\": 1, \"max_tokens\": 1"
+                        + seed + "}";
+                status = 200;
+            }
+            default -> {
+                path = "/chat/completions";
+                body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Tell me a story.\"}], \"max_tokens\": 32,"
+                        + " \"temperature\": 0.8" + seed + "}";
+                status = 200;
+            }
+        }
+        try {
+            if (i % 10 == 5 || i % 10 == 6) leave(server, body, i % 10 == 6);
+            else expect(client, server.baseUrl() + path, kind, body, key, status, failures);
         } catch (Exception e) {
             failures.add("request " + i + ": " + e);
         }
-        return List.of("malformed", "too_long", "unknown_model", "wrong_key", "n_over_limit", "left_before_answer",
-                "left_mid_body", "completion", "echo_logprobs", "chat").get(i % 10);
+        return kind;
     }
 
-    private static void expect(HttpClient client, OpenAiServer server, String kind, String path, String body, String key,
-                               int status, List<String> failures) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+    private static void expect(HttpClient client, String url, String kind, String body, String key, int status,
+                               List<String> failures) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
                 .header("Authorization", "Bearer " + key).timeout(Duration.ofMinutes(5))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
@@ -135,8 +161,8 @@ public final class ServeSoak {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         try (Socket s = new Socket("127.0.0.1", server.port())) {
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/completions HTTP/1.1\r\nHost: soak\r\nAuthorization: Bearer " + KEY + "\r\nContent-Length: "
-                    + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: soak\r\nAuthorization: Bearer " + KEY
+                    + "\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
             out.write(b, 0, midBody ? b.length / 2 : b.length);
             out.flush();
         }

@@ -17,27 +17,36 @@ import java.util.concurrent.CountDownLatch;
  * until the process is stopped.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a model over an OpenAI-compatible HTTP API (/v1/models, /v1/completions, /v1/chat/completions).")
+        description = "Serve a model over an OpenAI-compatible HTTP API "
+                + "(/v1/models, /v1/completions, /v1/chat/completions).")
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Base model or trained policy: model folder or Hugging Face repo id.")
+    @Option(names = "--model", required = true,
+            description = "Base model or trained policy: model folder or Hugging Face repo id.")
     String model;
     @Option(names = "--adapter", description = "A PEFT LoRA adapter folder (adapter_config.json) to put on --model.")
     Path adapter;
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE}, this machine only).")
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "Address to bind (default ${DEFAULT-VALUE}, this machine only).")
     String host;
     @Option(names = "--port", defaultValue = "8000", description = "Default ${DEFAULT-VALUE}; 0 picks a free port.")
     int port;
-    @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' (default: the RLCD_SERVE_API_KEY environment variable, or none).")
+    @Option(names = "--api-key",
+            description = "Require 'Authorization: Bearer KEY' "
+                    + "(default: the RLCD_SERVE_API_KEY environment variable, or none).")
     String apiKey;
     @Option(names = "--served-model-name", description = "The model id clients send (default: the --model argument).")
     String name;
-    @Option(names = "--batch-size", defaultValue = "16", description = "Samples decoded together (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "16",
+            description = "Samples decoded together (default ${DEFAULT-VALUE}).")
     int batchSize;
-    @Option(names = "--max-n", defaultValue = "16", description = "Largest n (choices per prompt) a request may ask for (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-n", defaultValue = "16",
+            description = "Largest n (choices per prompt) a request may ask for (default ${DEFAULT-VALUE}).")
     int maxN;
-    @Option(names = "--max-waiting", defaultValue = "1024", description = "Samples that may wait for a row before requests get 429 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-waiting", defaultValue = "1024",
+            description = "Samples that may wait for a row before requests get 429 (default ${DEFAULT-VALUE}).")
     int maxWaiting;
-    @Option(names = "--threads", defaultValue = "64", description = "HTTP threads, i.e. requests handled at once (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "64",
+            description = "HTTP threads, i.e. requests handled at once (default ${DEFAULT-VALUE}).")
     int threads;
 
     @Override
@@ -65,8 +74,8 @@ public final class ServeCommand implements Callable<Integer> {
             lm.close();
             stopped.countDown();
         }, "rlcd-serve-shutdown"));
-        System.out.println("rlcd serve: " + lm + (adapter != null ? " + LoRA " + adapter : "") + " as '" + options.name()
-                + "' on " + server.baseUrl() + " (chat format: " + server.chatFormat() + ", "
+        System.out.println("rlcd serve: " + lm + (adapter != null ? " + LoRA " + adapter : "") + " as '"
+                + options.name() + "' on " + server.baseUrl() + " (chat format: " + server.chatFormat() + ", "
                 + (key != null ? "API key required" : "no API key") + "); Ctrl-C stops");
         stopped.await();
         return 0;
@@ -75,8 +84,8 @@ public final class ServeCommand implements Callable<Integer> {
     /** {@code model}, with the LoRA adapter in {@code adapter} on it when that is not null. */
     static CausalLM load(String model, Path adapter) {
         if (adapter != null && !Files.isRegularFile(adapter.resolve("adapter_config.json"))) {
-            throw new RlcdException(adapter + ": not a LoRA adapter folder (no adapter_config.json); a fully trained policy "
-                    + "is a model folder: pass it as --model");
+            throw new RlcdException(adapter + ": not a LoRA adapter folder (no adapter_config.json); "
+                    + "a fully trained policy is a model folder: pass it as --model");
         }
         CausalLM lm = CausalLM.load(model);
         if (adapter == null) return lm;

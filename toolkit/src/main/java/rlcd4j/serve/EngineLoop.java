@@ -50,7 +50,7 @@ final class EngineLoop implements AutoCloseable {
         thread.start();
     }
 
-    /** Queues one sample: {@code prompt} continued with {@code settings}, drawing from a generator seeded {@code seed}. */
+    /** Queues one sample: {@code prompt} continued with {@code settings}, its generator seeded with {@code seed}. */
     CompletableFuture<Generation> sample(String prompt, GenerationConfig settings, long seed) {
         CompletableFuture<Generation> f = new CompletableFuture<>();
         add(new Sample(settings.withSeed(0).withBatchSize(batchSize), prompt, seed, f));

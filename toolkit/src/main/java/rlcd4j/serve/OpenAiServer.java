@@ -53,7 +53,8 @@ public final class OpenAiServer implements AutoCloseable {
         public Options {
             if (name == null || name.isBlank()) throw new RlcdException("--served-model-name must not be empty");
             if (batchSize < 1 || maxN < 1 || maxWaiting < 1 || threads < 1 || maxBodyBytes < 1) {
-                throw new RlcdException("--batch-size, --max-n, --max-waiting, --threads and --max-body-bytes must be positive");
+                throw new RlcdException(
+                        "--batch-size, --max-n, --max-waiting, --threads and --max-body-bytes must be positive");
             }
         }
 
@@ -116,7 +117,8 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             return new OpenAiServer(lm, options);
         } catch (IOException e) {
-            throw new RlcdException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+            throw new RlcdException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(),
+                    e);
         }
     }
 
@@ -184,7 +186,8 @@ public final class OpenAiServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
         String method = ex.getRequestMethod();
-        boolean known = path.equals("/v1/models") || path.equals("/v1/completions") || path.equals("/v1/chat/completions");
+        boolean known = path.equals("/v1/models") || path.equals("/v1/completions")
+                || path.equals("/v1/chat/completions");
         if (!known) throw new ApiError(404, "invalid_request_error", "no such endpoint: " + path
                 + " (this server has /v1/models, /v1/completions and /v1/chat/completions)", null, "unknown_url");
         checkKey(ex);
@@ -196,8 +199,8 @@ public final class OpenAiServer implements AutoCloseable {
         JsonObject request = readBody(ex);
         String model = Requests.string(request, "model");
         if (model != null && !model.equals(options.name())) {
-            throw new ApiError(404, "invalid_request_error", "The model '" + model + "' does not exist; this server has '"
-                    + options.name() + "'", "model", "model_not_found");
+            throw new ApiError(404, "invalid_request_error", "The model '" + model
+                    + "' does not exist; this server has '" + options.name() + "'", "model", "model_not_found");
         }
         stream[0] = Requests.bool(request, "stream", false);
         JsonElement so = request.get("stream_options");
@@ -320,7 +323,9 @@ public final class OpenAiServer implements AutoCloseable {
         long seed = r.has("seed") && !r.get("seed").isJsonNull() ? Requests.longValue(r, "seed") : random.nextLong();
 
         List<long[]> ids = new ArrayList<>();
-        for (int p = 0; p < prompts.size(); p++) ids.add(promptIds(prompts.get(p), maxTokens, prompts.size() > 1 ? p : -1));
+        for (int p = 0; p < prompts.size(); p++) {
+            ids.add(promptIds(prompts.get(p), maxTokens, prompts.size() > 1 ? p : -1));
+        }
         int samples = maxTokens > 0 ? prompts.size() * n : 0;
         engine.reserve(samples + (logprobs != null ? prompts.size() * (n + 1) : 0));
 
@@ -350,7 +355,8 @@ public final class OpenAiServer implements AutoCloseable {
                 if (logprobs == null) {
                     c.add("logprobs", JsonNull.INSTANCE);
                 } else {
-                    EngineLoop.Scores gs = g != null && logprobs > 0 ? await(engine.score(concat(pIds, out), logprobs)) : null;
+                    EngineLoop.Scores gs = g != null && logprobs > 0
+                            ? await(engine.score(concat(pIds, out), logprobs)) : null;
                     c.add("logprobs", logprobsJson(echo ? pIds : new long[0], ps, g, pIds.length, gs));
                 }
                 c.addProperty("finish_reason", g == null || g.finishReason().equals("length") ? "length" : "stop");
@@ -382,7 +388,8 @@ public final class OpenAiServer implements AutoCloseable {
         if ((long) ids.length + maxTokens > context) {
             throw new ApiError(400, "invalid_request_error", "This model's maximum context length is " + context
                     + " tokens. However, you requested " + ((long) ids.length + maxTokens) + " tokens (" + ids.length
-                    + " in " + which + ", " + maxTokens + " for the completion). Please reduce the prompt or max_tokens.",
+                    + " in " + which + ", " + maxTokens
+                    + " for the completion). Please reduce the prompt or max_tokens.",
                     "prompt", "context_length_exceeded");
         }
         return ids;
@@ -425,7 +432,8 @@ public final class OpenAiServer implements AutoCloseable {
      * log-probability) and then the generated ones. The prompt's come from a pass over the prompt alone; the generated
      * tokens' own from the engine's sampling, their alternatives from a pass over prompt and sample ({@code gs}).
      */
-    private JsonObject logprobsJson(long[] echoed, EngineLoop.Scores ps, Generation g, int promptLength, EngineLoop.Scores gs) {
+    private JsonObject logprobsJson(long[] echoed, EngineLoop.Scores ps, Generation g, int promptLength,
+                                    EngineLoop.Scores gs) {
         JsonArray tokens = new JsonArray(), lps = new JsonArray(), tops = new JsonArray(), offsets = new JsonArray();
         long[] all = g == null ? echoed : concat(echoed, g.ids());
         List<String> pieces = pieces(all);

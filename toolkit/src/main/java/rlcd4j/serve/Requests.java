@@ -81,7 +81,9 @@ final class Requests {
         List<String> out = new ArrayList<>();
         if (e == null) return out;
         if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
-            if (e.getAsString().isEmpty()) throw ApiError.badRequest("'" + field + "' must not be an empty string", field);
+            if (e.getAsString().isEmpty()) {
+                throw ApiError.badRequest("'" + field + "' must not be an empty string", field);
+            }
             out.add(e.getAsString());
             return out;
         }
@@ -90,13 +92,15 @@ final class Requests {
             if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
                 throw ApiError.badRequest("'" + field + "' must be a string or a list of strings", field);
             }
-            if (x.getAsString().isEmpty()) throw ApiError.badRequest("'" + field + "' must not hold an empty string", field);
+            if (x.getAsString().isEmpty()) {
+                throw ApiError.badRequest("'" + field + "' must not hold an empty string", field);
+            }
             out.add(x.getAsString());
         }
         return out;
     }
 
-    /** {@code prompt}: a string or a non-empty list of strings (token-id prompts are refused: the engine takes text). */
+    /** {@code prompt}: a string or a non-empty list of strings (not token ids: the engine takes text). */
     static List<String> prompts(JsonElement e) {
         if (e == null || e.isJsonNull()) throw ApiError.badRequest("'prompt' is required", "prompt");
         if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) return List.of(e.getAsString());
@@ -141,7 +145,9 @@ final class Requests {
                 throw ApiError.badRequest(shape, "messages");
             }
             JsonElement t = p.getAsJsonObject().get("text");
-            if (t == null || !t.isJsonPrimitive() || !t.getAsJsonPrimitive().isString()) throw ApiError.badRequest(shape, "messages");
+            if (t == null || !t.isJsonPrimitive() || !t.getAsJsonPrimitive().isString()) {
+                throw ApiError.badRequest(shape, "messages");
+            }
             sb.append(t.getAsString());
         }
         return sb.toString();
@@ -185,7 +191,8 @@ final class Requests {
         } else {
             if (present(r, "suffix") != null) throw ApiError.badRequest("'suffix' is not supported", "suffix");
             JsonElement bestOf = present(r, "best_of");
-            if (bestOf != null && integer(r, "best_of", 1, 1, Integer.MAX_VALUE) != integer(r, "n", 1, 1, Integer.MAX_VALUE)) {
+            if (bestOf != null
+                    && integer(r, "best_of", 1, 1, Integer.MAX_VALUE) != integer(r, "n", 1, 1, Integer.MAX_VALUE)) {
                 throw ApiError.badRequest("'best_of' is not supported (only equal to n)", "best_of");
             }
         }

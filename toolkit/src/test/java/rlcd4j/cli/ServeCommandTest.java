@@ -31,8 +31,8 @@ class ServeCommandTest {
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
             base = lm.generate(PROMPT, GenerationConfig.greedy(30)).text();
             // a fresh adapter's B is zero, which changes nothing; a nonzero B makes the adapter visible
-            LoraAdapter a = LoraAdapter.create(lm.config(), new LoraAdapter.Config(4, 8, 0, java.util.Set.of("q_proj", "v_proj", "down_proj")),
-                    lm.manager(), 7);
+            var config = new LoraAdapter.Config(4, 8, 0, java.util.Set.of("q_proj", "v_proj", "down_proj"));
+            LoraAdapter a = LoraAdapter.create(lm.config(), config, lm.manager(), 7);
             for (var e : a.parameters().entrySet()) if (e.getKey().contains("lora_B")) e.getValue().addi(0.3f);
             lm.model().setAdapter(a);
             adapted = lm.generate(PROMPT, GenerationConfig.greedy(30)).text();
@@ -43,9 +43,10 @@ class ServeCommandTest {
         assertNotEquals(base, adapted, "the adapter should change the greedy continuation");
         try (CausalLM lm = ServeCommand.load(Fixtures.tinyStories().toString(), adapterDir);
              OpenAiServer server = OpenAiServer.start(lm, OpenAiServer.Options.defaults("policy").withPort(0))) {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/completions"))
+            HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"policy\", \"prompt\": \"" + PROMPT
-                            + "\", \"temperature\": 0, \"max_tokens\": 30}")).build(), HttpResponse.BodyHandlers.ofString());
+                            + "\", \"temperature\": 0, \"max_tokens\": 30}")).build();
+            HttpResponse<String> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
             assertEquals(adapted, o.getAsJsonArray("choices").get(0).getAsJsonObject().get("text").getAsString());
@@ -54,7 +55,8 @@ class ServeCommandTest {
 
     @Test
     void anAdapterFolderWithoutItsConfigIsOneClearError(@TempDir Path tmp) {
-        RlcdException e = assertThrows(RlcdException.class, () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
+        RlcdException e = assertThrows(RlcdException.class,
+                () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
         assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
         assertEquals(2, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
     }

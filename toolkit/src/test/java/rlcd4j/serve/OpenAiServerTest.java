@@ -59,9 +59,11 @@ class OpenAiServerTest {
     record Reply(int status, JsonObject body) {}
 
     static Reply send(String method, String path, String body, String key) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).timeout(Duration.ofSeconds(120));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+                .timeout(Duration.ofSeconds(120));
         if (key != null) b.header("Authorization", "Bearer " + key);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) b.header("Content-Type", "application/json");
         HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(r.statusCode(), JsonParser.parseString(r.body()).getAsJsonObject());
@@ -97,7 +99,8 @@ class OpenAiServerTest {
                 + "\", \"temperature\": 0, \"max_tokens\": 40}"));
         Generation g = lm.generate(List.of(PROMPT), GenerationConfig.greedy(40), new long[] {0}).get(0);
         assertEquals(g.text(), choice(r, 0).get("text").getAsString());
-        assertEquals(g.finishReason().equals("length") ? "length" : "stop", choice(r, 0).get("finish_reason").getAsString());
+        assertEquals(g.finishReason().equals("length") ? "length" : "stop",
+                choice(r, 0).get("finish_reason").getAsString());
         assertEquals(g.promptIds().length, r.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
         assertEquals(g.ids().length, r.getAsJsonObject("usage").get("completion_tokens").getAsInt());
         assertEquals("text_completion", r.get("object").getAsString());
@@ -203,17 +206,20 @@ class OpenAiServerTest {
     @Test
     void streamedAnswersComeWholeAsServerSentEvents() throws Exception {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + KEY).POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\":"
+                .header("Authorization", "Bearer " + KEY)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\":"
                         + " \"user\", \"content\": \"Hi\"}], \"temperature\": 0, \"max_tokens\": 12, \"stream\": true,"
-                        + " \"stream_options\": {\"include_usage\": true}}")).build(), HttpResponse.BodyHandlers.ofString());
+                        + " \"stream_options\": {\"include_usage\": true}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("text/event-stream", r.headers().firstValue("Content-Type").orElse(""));
         String[] events = r.body().split("\n\n");
         assertEquals(3, events.length, r.body());
         JsonObject first = JsonParser.parseString(events[0].substring("data: ".length())).getAsJsonObject();
         assertEquals("chat.completion.chunk", first.get("object").getAsString());
-        String plain = choice(ok(post("/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
-                + " \"temperature\": 0, \"max_tokens\": 12}")), 0).getAsJsonObject("message").get("content").getAsString();
+        JsonObject whole = ok(post("/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                + " \"temperature\": 0, \"max_tokens\": 12}"));
+        String plain = choice(whole, 0).getAsJsonObject("message").get("content").getAsString();
         assertEquals(plain, choice(first, 0).getAsJsonObject("delta").get("content").getAsString());
         assertTrue(events[1].contains("\"usage\""), events[1]);
         assertEquals("data: [DONE]", events[2]);
@@ -254,13 +260,31 @@ class OpenAiServerTest {
         assertError(400, null, post("/completions", "{\"max_tokens\": 3}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"logprobs\": 21}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"stream\": \"yes\"}"));
-        assertError(400, null, post("/chat/completions", "{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}"));
+        assertError(400, null, post("/chat/completions",
+                "{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}"));
         assertError(400, null, post("/chat/completions", "{\"messages\": []}"));
         assertError(413, "request_too_large", post("/completions",
                 "{\"prompt\": \"" + "a".repeat(5 << 20) + "\"}"));
         assertError(404, "unknown_url", post("/v2/engines", "{}"));
         assertError(405, null, send("GET", "/completions", null, KEY));
         stillServes();
+    }
+
+    @Test
+    void moreSamplesThanMayWaitGet429() throws Exception {
+        OpenAiServer.Options options = OpenAiServer.Options.defaults(NAME).withPort(0).withMaxWaiting(2);
+        try (OpenAiServer small = OpenAiServer.start(lm, options)) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(small.baseUrl() + "/completions"));
+            HttpResponse<String> r = client.send(b.POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"prompt\": \"Sam\", \"n\": 3, \"max_tokens\": 2}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject();
+            assertError(429, "queue_full", new Reply(r.statusCode(), error));
+            r = client.send(b.POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"prompt\": \"Sam\", \"n\": 2, \"max_tokens\": 2}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+        }
     }
 
     @Test
