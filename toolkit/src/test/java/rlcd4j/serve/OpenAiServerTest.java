@@ -133,6 +133,21 @@ class OpenAiServerTest {
     }
 
     @Test
+    void aListOfPromptsNumbersChoicesPromptByPrompt() throws Exception {
+        JsonObject r = ok(post("/completions", "{\"prompt\": [\"Tom had a\", \"The cat\"], \"n\": 2, \"seed\": 5,"
+                + " \"max_tokens\": 20}"));
+        List<String> prompts = List.of("Tom had a", "Tom had a", "The cat", "The cat");
+        List<Generation> alone = lm.generate(prompts, GenerationConfig.defaults().withMaxNewTokens(20),
+                new long[] {5, 6, 7, 8});
+        for (int j = 0; j < 4; j++) {
+            assertEquals(j, choice(r, j).get("index").getAsInt());
+            assertEquals(alone.get(j).text(), choice(r, j).get("text").getAsString(), "choice " + j);
+        }
+        assertEquals(alone.get(0).promptIds().length + alone.get(2).promptIds().length,
+                r.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+    }
+
+    @Test
     void concurrentRequestsWithDifferentSettingsEachEqualTheEngine() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
