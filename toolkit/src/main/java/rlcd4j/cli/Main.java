@@ -22,6 +22,7 @@ import rlcd4j.RlcdException;
                 DpoCommand.class,
                 PpoCommand.class,
                 DemoCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
