@@ -27,17 +27,35 @@ import java.util.stream.Collectors;
 public final class Rlcd {
     private Rlcd() {}
 
+    /** The file {@code rlcd kernel install} writes into the folder it copies the kernel and datasets/ to. */
+    public static final String INSTALL_MARKER = "rlcd4j-install.json";
+
     /**
-     * The rlcd4j checkout: {@code -Drlcd4j.home}, else the first folder at or above the working directory that holds
-     * {@code datasets/} and {@code pom.xml} (a notebook's kernel runs in {@code notebooks/}).
+     * Where the bundled datasets are: the first folder at or above {@code -Drlcd4j.home}, then at or above the working
+     * directory, that holds {@code datasets/} and either {@code pom.xml} (a checkout; a notebook's kernel runs in
+     * {@code notebooks/}) or {@value #INSTALL_MARKER} (a kernel installed by {@code rlcd kernel install}, whose
+     * kernel.json passes {@code -Drlcd4j.home}, so notebooks in any folder find the data).
      */
     public static Path home() {
+        Path found = homeAbove(System.getProperty("rlcd4j.home"));
+        if (found == null) found = homeAbove("");
+        if (found != null) return found;
         String home = System.getProperty("rlcd4j.home");
-        Path start = home != null ? Paths.get(home) : Paths.get("").toAbsolutePath();
-        for (Path d = start; d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("datasets")) && Files.isRegularFile(d.resolve("pom.xml"))) return d;
+        throw new RlcdException((home != null ? "-Drlcd4j.home=" + home + " and " : "") + Paths.get("").toAbsolutePath()
+                + ": not inside an rlcd4j checkout or kernel install (no datasets/ with pom.xml or " + INSTALL_MARKER
+                + " above it); reinstall the kernel with ./rlcd kernel install, or set -Drlcd4j.home");
+    }
+
+    /** The first folder at or above {@code start} that {@link #home()} accepts; null when none or {@code start} is null. */
+    public static Path homeAbove(String start) {
+        if (start == null) return null;
+        for (Path d = Paths.get(start).toAbsolutePath(); d != null; d = d.getParent()) {
+            if (Files.isDirectory(d.resolve("datasets"))
+                    && (Files.isRegularFile(d.resolve("pom.xml")) || Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
+                return d;
+            }
         }
-        throw new RlcdException(start + ": not inside an rlcd4j checkout (no datasets/ and pom.xml above it); set -Drlcd4j.home");
+        return null;
     }
 
     /** The bundled 3.6M-parameter sandbox base model ({@code datasets/sandbox/base-model}). */
@@ -47,11 +65,17 @@ public final class Rlcd {
 
     /**
      * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
-     * under {@code runs/} of the checkout.
+     * under {@code runs/} of the checkout that holds the working directory or is the home, else (a notebook outside
+     * any checkout, on an installed kernel) under {@code runs/} of the working directory: never inside the kernel's
+     * install folder, which a reinstall replaces.
      */
     public static Path runDir(String name) {
         String env = System.getenv("RLCD4J_RUNS");
-        return (env != null && !env.isBlank() ? Paths.get(env) : home().resolve("runs")).resolve(name);
+        if (env != null && !env.isBlank()) return Paths.get(env).resolve(name);
+        Path checkout = homeAbove("");
+        if (checkout == null || !Files.isRegularFile(checkout.resolve("pom.xml"))) checkout = home();
+        if (!Files.isRegularFile(checkout.resolve("pom.xml"))) return Paths.get("runs").toAbsolutePath().resolve(name);
+        return checkout.resolve("runs").resolve(name);
     }
 
     /**
