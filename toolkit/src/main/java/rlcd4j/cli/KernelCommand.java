@@ -122,7 +122,7 @@ public final class KernelCommand implements Callable<Integer> {
             Path checkout = from != null ? from.toAbsolutePath() : sourceCheckout();
             Path datasets = checkout.resolve("datasets");
             if (!Files.isDirectory(datasets)) throw new RlcdException(datasets + ": not found; pass --from <rlcd4j checkout>");
-            List<Path> entries = classpathEntries(resolveClasspath());
+            List<Path> entries = withoutShadowedJars(classpathEntries(resolveClasspath()));
             Path specDir = target.kernelsDir().resolve(name);
             Installation inst = copy(specDir, version(entries, checkout), entries, datasets, checkout);
             write(specDir, kernelJson(inst));
@@ -241,6 +241,23 @@ public final class KernelCommand implements Callable<Integer> {
             out.add(p);
         }
         if (out.isEmpty()) throw new RlcdException("--classpath: empty");
+        return out;
+    }
+
+    /**
+     * The entries less each jar that sits beside an earlier {@code classes} folder of the same {@code target} folder:
+     * the launcher's class path puts {@code toolkit/target/classes} before the toolkit jar, which then only shadows
+     * it, and both hold the 15 MB of datasets.
+     */
+    static List<Path> withoutShadowedJars(List<Path> entries) {
+        Set<Path> classesParents = new HashSet<>();
+        List<Path> out = new ArrayList<>();
+        for (Path p : entries) {
+            boolean classes = Files.isDirectory(p) && p.getFileName().toString().equals("classes");
+            if (classes) classesParents.add(p.getParent());
+            else if (p.getFileName().toString().endsWith(".jar") && classesParents.contains(p.getParent())) continue;
+            out.add(p);
+        }
         return out;
     }
 

@@ -155,6 +155,16 @@ class KernelCommandTest {
     }
 
     @Test
+    void aJarShadowedByItsModulesClassesFolderIsNotCopied(@TempDir Path dir) throws Exception {
+        Path classes = Files.createDirectories(dir.resolve("toolkit/target/classes"));
+        Path jar = Files.writeString(dir.resolve("toolkit/target/rlcd4j-toolkit-1.0.jar"), "jar");
+        Path dep = Files.writeString(dir.resolve("dep.jar"), "jar");
+        assertEquals(List.of(classes, dep), KernelCommand.withoutShadowedJars(List.of(classes, jar, dep)));
+        assertEquals(List.of(jar, classes, dep), KernelCommand.withoutShadowedJars(List.of(jar, classes, dep)),
+                "a jar before the folder is what loads, so it stays");
+    }
+
+    @Test
     void prefixInstallsUnderShareJupyter(@TempDir Path dir) throws Exception {
         Source src = source(dir, "1.0");
         Path prefix = dir.resolve("prefix");
