@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -128,24 +129,35 @@ public final class RunFolder {
         Path types = root.resolve(stage + ".types");
         String key = settings == null ? null : key(settings);
         if (done(stage) && Files.exists(file) && upToDate(stage, key)) {
-            Table t;
-            try {
-                CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
-                if (Files.exists(types)) {
-                    b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
-                            .map(ColumnType::valueOf).toArray(ColumnType[]::new));
-                }
-                t = Table.read().usingOptions(b);
-            } catch (IOException e) {
-                throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
-            } catch (RuntimeException e) {
-                throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName() + " to recompute): " + e.getMessage(), e);
-            }
+            Table t = readTable(stage, file, types);
             remember(t, stage, file);
             return t;
         }
         unmarkDone(stage);
         Table t = compute.get();
+        writeTable(t, file, types);
+        writeKey(stage, key);
+        markDone(stage);
+        remember(t, stage, file);
+        return t;
+    }
+
+    private Table readTable(String stage, Path file, Path types) {
+        try {
+            CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
+            if (Files.exists(types)) {
+                b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
+                        .map(ColumnType::valueOf).toArray(ColumnType[]::new));
+            }
+            return Table.read().usingOptions(b);
+        } catch (IOException e) {
+            throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName() + " to recompute): " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeTable(Table t, Path file, Path types) {
         try {
             t.write().usingOptions(CsvWriteOptions.builder(file.toFile()).build());
             StringBuilder sb = new StringBuilder();
@@ -156,10 +168,6 @@ public final class RunFolder {
         } catch (RuntimeException e) {
             throw new RlcdException(file + ": cannot write: " + e.getMessage(), e);
         }
-        writeKey(stage, key);
-        markDone(stage);
-        remember(t, stage, file);
-        return t;
     }
 
     /**
@@ -191,6 +199,29 @@ public final class RunFolder {
         produce.accept(dir);
         markDone(stage);
         return dir;
+    }
+
+    /**
+     * A training stage: {@code train} writes its model into {@code <stage>/} and returns its training log, which is
+     * saved as {@code <stage>/log.csv} (with {@code log.types}) and returned as a table; a done stage returns the
+     * saved log. Keyed by {@code settings} as {@link #folder(String, Map, Consumer)}; the model folder is
+     * {@code root().resolve(stage)}.
+     */
+    public Table trainingLog(String stage, Map<String, ?> settings, Function<Path, Table> train) {
+        Table[] log = new Table[1];
+        Path dir = folder(stage, settings, d -> {
+            log[0] = train.apply(d);
+            if (log[0] == null) throw new RlcdException("stage '" + stage + "': the training returned no log table");
+            writeTable(log[0], d.resolve("log.csv"), d.resolve("log.types"));
+        });
+        if (log[0] == null) {
+            if (!Files.exists(dir.resolve("log.csv"))) {
+                throw new RlcdException(dir.resolve("log.csv") + ": missing from a done stage; delete " + dir + " to train again");
+            }
+            log[0] = readTable(stage + " log", dir.resolve("log.csv"), dir.resolve("log.types"));
+        }
+        remember(log[0], stage, dir.resolve("log.csv"));
+        return log[0];
     }
 
     // ---- settings keys ----

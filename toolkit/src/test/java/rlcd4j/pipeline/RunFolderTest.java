@@ -144,6 +144,25 @@ class RunFolderTest {
     }
 
     @Test
+    void aTrainingStageGivesItsLogAsATableFreshOrReadBack(@TempDir Path dir) {
+        AtomicInteger trained = new AtomicInteger();
+        java.util.function.Function<Path, Table> train = d -> {
+            trained.incrementAndGet();
+            return Table.create("ppo log", IntColumn.create("step", 1, 2), DoubleColumn.create("reward", 1.0, 2.0),
+                    StringColumn.create("note", "1", "2"));
+        };
+        Table fresh = RunFolder.at(dir).trainingLog("ppo", Map.of("kl", 0.05), train);
+        Table again = RunFolder.at(dir).trainingLog("ppo", Map.of("kl", 0.05), train);
+        assertEquals(1, trained.get());
+        assertEquals(fresh.types(), again.types());
+        assertEquals(2.0, again.doubleColumn("reward").get(1));
+        assertEquals("2", again.stringColumn("note").get(1));
+        assertTrue(Files.isRegularFile(dir.resolve("ppo/log.csv")));
+        RunFolder.at(dir).trainingLog("ppo", Map.of("kl", 0.1), train);
+        assertEquals(2, trained.get(), "a changed setting trains again");
+    }
+
+    @Test
     void requireSettingsNamesTheChangedField(@TempDir Path dir) {
         RunFolder.at(dir).requireSettings("Options[task=HARMLESS, ppoKl=0.05, gen=G[a=1, b=2]]\n");
         RlcdException e = assertThrows(RlcdException.class,
