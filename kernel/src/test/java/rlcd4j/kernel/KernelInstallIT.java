@@ -1,5 +1,8 @@
 package rlcd4j.kernel;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class KernelInstallIT {
     static final String PYTHON = "/usr/bin/python3";
+    static final String JUPYTER = "/usr/bin/jupyter";
     static final String KERNEL = "rlcd-install-it";
     static Path tmp;
     static Path jupyter;
@@ -55,15 +59,10 @@ class KernelInstallIT {
         }
         tmp = Files.createTempDirectory("rlcd-install-it");
         jupyter = tmp.resolve("jupyter");
+        installThenRemoveTheSources();
     }
 
-    @AfterAll
-    static void cleanUp() throws IOException {
-        if (tmp != null) deleteTree(tmp);
-    }
-
-    @Test
-    void installedKernelSurvivesMvnCleanAMovedCheckoutAndAnEmptiedMavenCache() throws Exception {
+    static void installThenRemoveTheSources() throws Exception {
         Path target = Path.of(System.getProperty("rlcd4j.kernel.target", "target")).toAbsolutePath();
         Path repo = target.getParent().getParent();
         Path checkout = tmp.resolve("checkout");
@@ -93,8 +92,17 @@ class KernelInstallIT {
         String kernelJson = Files.readString(jupyter.resolve("kernels").resolve(KERNEL).resolve("kernel.json"));
         assertFalse(kernelJson.contains(checkout.toString()) || kernelJson.contains(m2.toString())
                 || kernelJson.contains(repo.toString()), kernelJson);
+        Files.createDirectories(tmp.resolve("unrelated/notebooks"));   // where the notebooks and cells run
+    }
 
-        Path elsewhere = Files.createDirectories(tmp.resolve("unrelated/notebooks"));
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (tmp != null) deleteTree(tmp);
+    }
+
+    @Test
+    void installedKernelSurvivesMvnCleanAMovedCheckoutAndAnEmptiedMavenCache() throws Exception {
+        Path elsewhere = tmp.resolve("unrelated/notebooks");
         Path cell = tmp.resolve("cell.jsh");
         Files.writeString(cell, String.join("\n",
                 "Path model = Rlcd.sandboxModel();",
@@ -112,12 +120,55 @@ class KernelInstallIT {
                 cell.toString()), elsewhere, Map.of("JUPYTER_PATH", jupyter.toString(), "KERNEL_NAME", KERNEL), 600);
         assertEquals(0, r.exit, r.output);
         Path home = jupyter.resolve("kernels").resolve(KERNEL).toRealPath();
+        assertTrue(r.output.contains("MODEL " + home), r.output);
         assertTrue(r.output.contains("MODEL " + home) && r.output.contains("/datasets/sandbox/base-model"), r.output);
         assertTrue(r.output.matches("(?s).*GENERATED \\d+ tokens.*"), r.output);
         assertTrue(r.output.matches("(?s).*PAPER ROWS [1-9]\\d*.*"), r.output);
         assertTrue(r.output.contains("PAIRS 16"), r.output);
         assertTrue(r.output.contains("RUNS " + elsewhere.toRealPath().resolve("runs/tutorial")), r.output);
         assertTrue(r.output.contains("ENV from-install"), r.output);
+    }
+
+    /**
+     * A notebook run three times through {@code jupyter nbconvert --execute} on the installed kernel: once, again
+     * unchanged (nothing recomputed), then with one generation setting changed (that stage and the one that uses it
+     * recomputed, the independent one kept, and the change named).
+     */
+    @Test
+    void aNotebookRerunWithAChangedSettingRecomputesThatStageAndItsDependants() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(JUPYTER)), JUPYTER + " not found (apt-get install jupyter-nbconvert)");
+        Path runDir = tmp.resolve("rerun-run");
+        assertEquals("COMPUTED [pairs, pm, baseline]", executeRerunNotebook(runDir, 96).get(0));
+        assertEquals("COMPUTED []", executeRerunNotebook(runDir, 96).get(0));
+        List<String> changed = executeRerunNotebook(runDir, 128);
+        assertEquals("COMPUTED [pairs, pm]", changed.get(0));
+        assertTrue(changed.get(1).contains("recomputing stage 'pairs'")
+                && changed.get(1).contains("'generation.maxNewTokens' 96 -> 128"), changed.get(1));
+    }
+
+    /** The notebook's "COMPUTED ..." line and its stderr. */
+    private static List<String> executeRerunNotebook(Path runDir, int maxNewTokens) throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("nb-out"));
+        Result r = run(List.of(JUPYTER, "nbconvert", "--to", "notebook", "--execute",
+                        "--ExecutePreprocessor.kernel_name=" + KERNEL, "--ExecutePreprocessor.timeout=300",
+                        "--output-dir", out.toString(), testSources().resolve("notebooks/rerun.ipynb").toString()),
+                tmp.resolve("unrelated/notebooks"), Map.of("JUPYTER_PATH", jupyter.toString(),
+                        "RLCD4J_RERUN_DIR", runDir.toString(), "RLCD4J_MAX_NEW_TOKENS", Integer.toString(maxNewTokens)), 600);
+        assertEquals(0, r.exit, r.output);
+        StringBuilder stdout = new StringBuilder(), stderr = new StringBuilder();
+        JsonObject nb = JsonParser.parseString(Files.readString(out.resolve("rerun.ipynb"))).getAsJsonObject();
+        for (JsonElement cell : nb.getAsJsonArray("cells")) {
+            for (JsonElement o : cell.getAsJsonObject().getAsJsonArray("outputs")) {
+                JsonObject output = o.getAsJsonObject();
+                if (!"stream".equals(output.get("output_type").getAsString())) continue;
+                StringBuilder sb = "stderr".equals(output.get("name").getAsString()) ? stderr : stdout;
+                JsonElement text = output.get("text");
+                if (text.isJsonArray()) text.getAsJsonArray().forEach(t -> sb.append(t.getAsString()));
+                else sb.append(text.getAsString());
+            }
+        }
+        String computed = stdout.toString().lines().filter(l -> l.startsWith("COMPUTED")).findFirst().orElse(stdout.toString());
+        return List.of(computed, stderr.toString());
     }
 
     private static Path testSources() {

@@ -230,7 +230,8 @@ public final class RunFolder {
     private static final Map<Table, String> STAGE_TABLES = Collections.synchronizedMap(new WeakHashMap<>());
 
     private void remember(Table t, String stage, Path csv) {
-        STAGE_TABLES.put(t, "stage '" + stage + "', " + t.rowCount() + " rows, sha256 " + digest(csv));
+        // The saved file's digest, not the table's: a computed table and its reread copy must key alike.
+        STAGE_TABLES.put(t, "stage '" + stage + "', sha256 " + digest(csv));
     }
 
     private Path keyFile(String stage) {
