@@ -31,27 +31,30 @@ public final class Rlcd {
     public static final String INSTALL_MARKER = "rlcd4j-install.json";
 
     /**
-     * Where the bundled datasets are: the first folder at or above {@code -Drlcd4j.home}, then at or above the working
-     * directory, that holds {@code datasets/} and either {@code pom.xml} (a checkout; a notebook's kernel runs in
-     * {@code notebooks/}) or {@value #INSTALL_MARKER} (a kernel installed by {@code rlcd kernel install}, whose
-     * kernel.json passes {@code -Drlcd4j.home}, so notebooks in any folder find the data).
+     * Where the bundled datasets are: the checkout at or above the working directory (a folder with {@code datasets/}
+     * and {@code pom.xml}; a notebook's kernel runs in {@code notebooks/}), else the first folder at or above
+     * {@code -Drlcd4j.home} that is a checkout or a kernel install ({@code datasets/} and {@value #INSTALL_MARKER}).
+     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data.
      */
     public static Path home() {
-        Path found = homeAbove(System.getProperty("rlcd4j.home"));
-        if (found == null) found = homeAbove("");
+        return home(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+    }
+
+    static Path home(Path workingDir, String homeProperty) {
+        Path found = above(workingDir, false);
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) found = above(Paths.get(homeProperty).toAbsolutePath(), true);
+        if (found == null) found = above(workingDir, true);
         if (found != null) return found;
-        String home = System.getProperty("rlcd4j.home");
-        throw new RlcdException((home != null ? "-Drlcd4j.home=" + home + " and " : "") + Paths.get("").toAbsolutePath()
+        throw new RlcdException((homeProperty != null ? "-Drlcd4j.home=" + homeProperty + " and " : "") + workingDir
                 + ": not inside an rlcd4j checkout or kernel install (no datasets/ with pom.xml or " + INSTALL_MARKER
                 + " above it); reinstall the kernel with ./rlcd kernel install, or set -Drlcd4j.home");
     }
 
-    /** The first folder at or above {@code start} that {@link #home()} accepts; null when none or {@code start} is null. */
-    public static Path homeAbove(String start) {
-        if (start == null) return null;
-        for (Path d = Paths.get(start).toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("datasets"))
-                    && (Files.isRegularFile(d.resolve("pom.xml")) || Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
+    /** The first folder at or above {@code start} with datasets/ and pom.xml (or, with {@code orInstall}, the marker). */
+    private static Path above(Path start, boolean orInstall) {
+        for (Path d = start; d != null; d = d.getParent()) {
+            if (Files.isDirectory(d.resolve("datasets")) && (Files.isRegularFile(d.resolve("pom.xml"))
+                    || orInstall && Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
                 return d;
             }
         }
@@ -65,17 +68,20 @@ public final class Rlcd {
 
     /**
      * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
-     * under {@code runs/} of the checkout that holds the working directory or is the home, else (a notebook outside
-     * any checkout, on an installed kernel) under {@code runs/} of the working directory: never inside the kernel's
-     * install folder, which a reinstall replaces.
+     * under {@code runs/} of the checkout {@link #home()} finds, else (a notebook outside any checkout, on an installed
+     * kernel) under {@code runs/} of the working directory: never inside the kernel's install folder, which a
+     * reinstall replaces.
      */
     public static Path runDir(String name) {
         String env = System.getenv("RLCD4J_RUNS");
         if (env != null && !env.isBlank()) return Paths.get(env).resolve(name);
-        Path checkout = homeAbove("");
-        if (checkout == null || !Files.isRegularFile(checkout.resolve("pom.xml"))) checkout = home();
-        if (!Files.isRegularFile(checkout.resolve("pom.xml"))) return Paths.get("runs").toAbsolutePath().resolve(name);
-        return checkout.resolve("runs").resolve(name);
+        return runDir(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"), name);
+    }
+
+    static Path runDir(Path workingDir, String homeProperty, String name) {
+        Path home = home(workingDir, homeProperty);
+        Path base = Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
+        return base.resolve("runs").resolve(name);
     }
 
     /**

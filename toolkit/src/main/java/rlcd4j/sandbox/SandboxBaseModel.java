@@ -14,16 +14,19 @@ public final class SandboxBaseModel {
     private SandboxBaseModel() {}
 
     /**
-     * The model folder at or above {@code -Drlcd4j.home} (an installed kernel passes its install folder), else at or
-     * above the working directory.
+     * The model folder at or above the working directory (a checkout, for a notebook in it), else at or above
+     * {@code -Drlcd4j.home} (an installed kernel passes its install folder, so notebooks in any folder find it).
      */
     public static Path folder() {
-        String home = System.getProperty("rlcd4j.home");
-        Path found = home == null ? null : above(Paths.get(home).toAbsolutePath());
-        if (found == null) found = above(Paths.get("").toAbsolutePath());
+        return folder(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+    }
+
+    static Path folder(Path workingDir, String homeProperty) {
+        Path found = above(workingDir);
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) found = above(Paths.get(homeProperty).toAbsolutePath());
         if (found != null) return found;
-        throw new RlcdException("datasets/sandbox/base-model/model.safetensors: not found from "
-                + (home != null ? "-Drlcd4j.home=" + home + " nor from " : "") + Paths.get("").toAbsolutePath()
+        throw new RlcdException("datasets/sandbox/base-model/model.safetensors: not found from " + workingDir
+                + (homeProperty != null ? " nor from -Drlcd4j.home=" + homeProperty : "")
                 + "; run from the rlcd4j checkout (./rlcd demo), install the notebook kernel with ./rlcd kernel install,"
                 + " or make the model with ./rlcd pretrain");
     }
