@@ -42,7 +42,9 @@ public final class Rlcd {
 
     static Path home(Path workingDir, String homeProperty) {
         Path found = above(workingDir, false);
-        if (found == null && homeProperty != null && !homeProperty.isBlank()) found = above(Paths.get(homeProperty).toAbsolutePath(), true);
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) {
+            found = above(Paths.get(homeProperty).toAbsolutePath(), true);
+        }
         if (found == null) found = above(workingDir, true);
         if (found != null) return found;
         throw new RlcdException((homeProperty != null ? "-Drlcd4j.home=" + homeProperty + " and " : "") + workingDir
@@ -50,7 +52,7 @@ public final class Rlcd {
                 + " above it); reinstall the kernel with ./rlcd kernel install, or set -Drlcd4j.home");
     }
 
-    /** The first folder at or above {@code start} with datasets/ and pom.xml (or, with {@code orInstall}, the marker). */
+    /** The first folder at or above {@code start} with datasets/ and pom.xml (or, {@code orInstall}, the marker). */
     private static Path above(Path start, boolean orInstall) {
         for (Path d = start; d != null; d = d.getParent()) {
             if (Files.isDirectory(d.resolve("datasets")) && (Files.isRegularFile(d.resolve("pom.xml"))

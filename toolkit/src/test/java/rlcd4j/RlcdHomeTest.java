@@ -2,6 +2,7 @@ package rlcd4j;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.sandbox.SandboxLookup;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class RlcdHomeTest {
         Path home = install(dir);
         Path elsewhere = Files.createDirectories(dir.resolve("somewhere/else"));
         assertEquals(home, Rlcd.home(elsewhere, home.toString()));
-        assertEquals(home.resolve("datasets/sandbox/base-model"), rlcd4j.sandbox.SandboxLookup.folder(elsewhere, home.toString()));
+        assertEquals(home.resolve("datasets/sandbox/base-model"), SandboxLookup.folder(elsewhere, home.toString()));
         assertEquals(elsewhere.resolve("runs/tutorial"), Rlcd.runDir(elsewhere, home.toString(), "tutorial"),
                 "runs beside the notebook, not in the install folder");
     }
@@ -44,7 +45,8 @@ class RlcdHomeTest {
         Path home = install(dir);
         Path root = checkout(dir);
         assertEquals(root, Rlcd.home(root.resolve("notebooks"), home.toString()));
-        assertEquals(root.resolve("datasets/sandbox/base-model"), rlcd4j.sandbox.SandboxLookup.folder(root.resolve("notebooks"), home.toString()));
+        assertEquals(root.resolve("datasets/sandbox/base-model"),
+                SandboxLookup.folder(root.resolve("notebooks"), home.toString()));
         assertEquals(root.resolve("runs/x"), Rlcd.runDir(root.resolve("notebooks"), home.toString(), "x"));
     }
 
@@ -53,7 +55,7 @@ class RlcdHomeTest {
         RlcdException e = assertThrows(RlcdException.class, () -> Rlcd.home(dir, dir.resolve("gone").toString()));
         assertTrue(e.getMessage().contains("not inside an rlcd4j checkout or kernel install")
                 && e.getMessage().contains("./rlcd kernel install"), e.getMessage());
-        RlcdException m = assertThrows(RlcdException.class, () -> rlcd4j.sandbox.SandboxLookup.folder(dir, null));
+        RlcdException m = assertThrows(RlcdException.class, () -> SandboxLookup.folder(dir, null));
         assertTrue(m.getMessage().contains("model.safetensors: not found from " + dir), m.getMessage());
     }
 }

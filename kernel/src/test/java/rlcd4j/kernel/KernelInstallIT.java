@@ -46,14 +46,15 @@ class KernelInstallIT {
     @BeforeAll
     static void setUp() throws Exception {
         String missing = !Files.isExecutable(Path.of(PYTHON)) ? PYTHON + " not found"
-                : run(List.of(PYTHON, "-c", "import jupyter_client"), Path.of("").toAbsolutePath(), Map.of(), 120).exit != 0
-                ? "the Python module jupyter_client is missing" : null;
+                : run(List.of(PYTHON, "-c", "import jupyter_client"), Path.of("").toAbsolutePath(), Map.of(), 120)
+                        .exit != 0 ? "the Python module jupyter_client is missing" : null;
         if (missing != null) {
             if (Boolean.parseBoolean(System.getProperty("rlcd4j.requireJupyter", "false"))
                     || "true".equalsIgnoreCase(System.getenv("RLCD4J_REQUIRE_JUPYTER"))) {
                 fail("the kernel install test is required here (rlcd4j.requireJupyter) but " + missing);
             }
-            String msg = "SKIPPED the kernel install test: " + missing + ". Install it with: apt-get install jupyter-client";
+            String msg = "SKIPPED the kernel install test: " + missing
+                    + ". Install it with: apt-get install jupyter-client";
             System.out.println("\n*** " + msg + "\n");
             Assumptions.abort(msg);
         }
@@ -81,7 +82,8 @@ class KernelInstallIT {
 
         int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", jupyter.toString(),
                 "--name", KERNEL, "--classpath", String.join(File.pathSeparator, cp), "--from", checkout.toString(),
-                "--jvm-opt=-Xmx1g", "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--env", "RLCD4J_INSTALL_IT=from-install");
+                "--jvm-opt=-Xmx1g", "--jvm-opt=-Dai.djl.pytorch.num_threads=1",
+                "--env", "RLCD4J_INSTALL_IT=from-install");
         assertEquals(0, code, "rlcd kernel install");
 
         // mvn clean, then the checkout moves, then the Maven cache is emptied.
@@ -108,7 +110,8 @@ class KernelInstallIT {
                 "Path model = Rlcd.sandboxModel();",
                 "System.out.println(\"MODEL \" + model);",
                 "try (CausalLM lm = Rlcd.load(model.toString(), CausalLM.Options.defaults())) {",
-                "    Generation g = lm.generate(\"Human: hello\\n\\nAssistant:\", GenerationConfig.simulation().withMaxNewTokens(4));",
+                "    Generation g = lm.generate(\"Human: hello\\n\\nAssistant:\",",
+                "            GenerationConfig.simulation().withMaxNewTokens(4));",
                 "    System.out.println(\"GENERATED \" + g.ids().length + \" tokens\");",
                 "}",
                 "System.out.println(\"PAPER ROWS \" + Rlcd.paperResults().rowCount());",
@@ -136,7 +139,8 @@ class KernelInstallIT {
      */
     @Test
     void aNotebookRerunWithAChangedSettingRecomputesThatStageAndItsDependants() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of(JUPYTER)), JUPYTER + " not found (apt-get install jupyter-nbconvert)");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(JUPYTER)),
+                JUPYTER + " not found (apt-get install jupyter-nbconvert)");
         Path runDir = tmp.resolve("rerun-run");
         assertEquals("COMPUTED [pairs, pm, baseline]", executeRerunNotebook(runDir, 96).get(0));
         assertEquals("COMPUTED []", executeRerunNotebook(runDir, 96).get(0));
@@ -153,7 +157,8 @@ class KernelInstallIT {
                         "--ExecutePreprocessor.kernel_name=" + KERNEL, "--ExecutePreprocessor.timeout=300",
                         "--output-dir", out.toString(), testSources().resolve("notebooks/rerun.ipynb").toString()),
                 tmp.resolve("unrelated/notebooks"), Map.of("JUPYTER_PATH", jupyter.toString(),
-                        "RLCD4J_RERUN_DIR", runDir.toString(), "RLCD4J_MAX_NEW_TOKENS", Integer.toString(maxNewTokens)), 600);
+                        "RLCD4J_RERUN_DIR", runDir.toString(),
+                        "RLCD4J_MAX_NEW_TOKENS", Integer.toString(maxNewTokens)), 600);
         assertEquals(0, r.exit, r.output);
         StringBuilder stdout = new StringBuilder(), stderr = new StringBuilder();
         JsonObject nb = JsonParser.parseString(Files.readString(out.resolve("rerun.ipynb"))).getAsJsonObject();
@@ -167,7 +172,8 @@ class KernelInstallIT {
                 else sb.append(text.getAsString());
             }
         }
-        String computed = stdout.toString().lines().filter(l -> l.startsWith("COMPUTED")).findFirst().orElse(stdout.toString());
+        String computed = stdout.toString().lines().filter(l -> l.startsWith("COMPUTED")).findFirst()
+                .orElse(stdout.toString());
         return List.of(computed, stderr.toString());
     }
 
@@ -221,6 +227,7 @@ class KernelInstallIT {
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Files.deleteIfExists(log);
         System.out.println("$ " + String.join(" ", cmd) + "\n" + output);
-        return new Result(done ? p.exitValue() : -1, done ? output : output + "\n[timed out after " + timeoutSeconds + " s]");
+        return new Result(done ? p.exitValue() : -1,
+                done ? output : output + "\n[timed out after " + timeoutSeconds + " s]");
     }
 }

@@ -67,11 +67,13 @@ public final class KernelCommand implements Callable<Integer> {
     static final class Target {
         @Option(names = "--user", description = "Per-user Jupyter data dir (~/.local/share/jupyter).")
         boolean user;
-        @Option(names = "--sys-prefix", description = "The sys.prefix of the Python that runs 'jupyter' (a venv or conda env).")
+        @Option(names = "--sys-prefix",
+                description = "The sys.prefix of the Python that runs 'jupyter' (a venv or conda env).")
         boolean sysPrefix;
         @Option(names = "--prefix", paramLabel = "DIR", description = "DIR/share/jupyter/kernels/NAME.")
         Path prefix;
-        @Option(names = "--jupyter-path", paramLabel = "DIR", description = "DIR/kernels/NAME; use with JUPYTER_PATH=DIR.")
+        @Option(names = "--jupyter-path", paramLabel = "DIR",
+                description = "DIR/kernels/NAME; use with JUPYTER_PATH=DIR.")
         Path jupyterPath;
 
         Path kernelsDir() {
@@ -104,24 +106,31 @@ public final class KernelCommand implements Callable<Integer> {
         @Option(names = "--jvm-opt", paramLabel = "FLAG", description = "Extra JVM flag for the kernel, repeatable (e.g. --jvm-opt=-Xmx8g).")
         List<String> jvmOpts = new ArrayList<>();
 
-        @Option(names = "--env", paramLabel = "K=V", description = "Environment variable for the kernel, repeatable (e.g. --env RLCD4J_SCALE=smoke).")
+        @Option(names = "--env", paramLabel = "K=V",
+                description = "Environment variable for the kernel, repeatable (e.g. --env RLCD4J_SCALE=smoke).")
         Map<String, String> env = new LinkedHashMap<>();
 
-        @Option(names = "--classpath", paramLabel = "CP", description = "Class path to copy (default: the built kernel module and its dependencies).")
+        @Option(names = "--classpath", paramLabel = "CP",
+                description = "Class path to copy (default: the built kernel module and its dependencies).")
         String classpath;
 
-        @Option(names = "--from", paramLabel = "DIR", description = "The checkout whose datasets/ is copied (default: this checkout).")
+        @Option(names = "--from", paramLabel = "DIR",
+                description = "The checkout whose datasets/ is copied (default: this checkout).")
         Path from;
 
         @Override
         public Integer call() throws IOException {
             checkName(name);
             for (String key : env.keySet()) {
-                if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) throw new RlcdException("--env: '" + key + "' is not a variable name");
+                if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    throw new RlcdException("--env: '" + key + "' is not a variable name");
+                }
             }
             Path checkout = from != null ? from.toAbsolutePath() : sourceCheckout();
             Path datasets = checkout.resolve("datasets");
-            if (!Files.isDirectory(datasets)) throw new RlcdException(datasets + ": not found; pass --from <rlcd4j checkout>");
+            if (!Files.isDirectory(datasets)) {
+                throw new RlcdException(datasets + ": not found; pass --from <rlcd4j checkout>");
+            }
             List<Path> entries = withoutShadowedJars(classpathEntries(resolveClasspath()));
             Path specDir = target.kernelsDir().resolve(name);
             Installation inst = copy(specDir, version(entries, checkout), entries, datasets, checkout);
@@ -172,7 +181,8 @@ public final class KernelCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("kernel.json.tmp");
             Files.writeString(tmp, json, StandardCharsets.UTF_8);
-            Files.move(tmp, dir.resolve("kernel.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, dir.resolve("kernel.json"), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
         }
     }
 
@@ -184,7 +194,8 @@ public final class KernelCommand implements Callable<Integer> {
      * Copies the class path and datasets into {@code specDir/rlcd4j-<version>}: first into a hidden sibling, which
      * then replaces the folder of an earlier install, so a failed copy leaves the earlier install as it was.
      */
-    static Installation copy(Path specDir, String version, List<Path> entries, Path datasets, Path checkout) throws IOException {
+    static Installation copy(Path specDir, String version, List<Path> entries, Path datasets, Path checkout)
+            throws IOException {
         Path home = specDir.resolve(INSTALL_PREFIX + version);
         Path staging = specDir.resolve("." + INSTALL_PREFIX + version + ".partial");
         deleteTree(staging);
@@ -206,7 +217,9 @@ public final class KernelCommand implements Callable<Integer> {
         Files.writeString(staging.resolve(Rlcd.INSTALL_MARKER), Json.write(info) + "\n", StandardCharsets.UTF_8);
         // Earlier versions' folders go too: this command owns every rlcd4j-* folder in the spec folder.
         try (Stream<Path> old = Files.list(specDir)) {
-            for (Path p : old.filter(p -> p.getFileName().toString().startsWith(INSTALL_PREFIX)).toList()) deleteTree(p);
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith(INSTALL_PREFIX)).toList()) {
+                deleteTree(p);
+            }
         }
         Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
         return new Installation(home, libs);
@@ -236,7 +249,8 @@ public final class KernelCommand implements Callable<Integer> {
             if (s.isBlank()) continue;
             Path p = Path.of(s).toAbsolutePath();
             if (!Files.exists(p)) {
-                throw new RlcdException("class path entry " + p + ": not found; build first with: mvn -B -DskipTests package");
+                throw new RlcdException("class path entry " + p
+                        + ": not found; build first with: mvn -B -DskipTests package");
             }
             out.add(p);
         }
@@ -284,7 +298,9 @@ public final class KernelCommand implements Callable<Integer> {
     /** The checkout to copy datasets/ from: the launcher's {@code rlcd4j.home} when it is a checkout, else found. */
     static Path sourceCheckout() {
         String home = System.getProperty("rlcd4j.home");
-        if (home != null && Files.isRegularFile(Path.of(home, "kernel", "pom.xml"))) return Path.of(home).toAbsolutePath();
+        if (home != null && Files.isRegularFile(Path.of(home, "kernel", "pom.xml"))) {
+            return Path.of(home).toAbsolutePath();
+        }
         return findRepoRoot();
     }
 
@@ -302,10 +318,13 @@ public final class KernelCommand implements Callable<Integer> {
             checkName(name);
             Path dir = target.kernelsDir().resolve(name);
             Path json = dir.resolve("kernel.json");
-            if (!Files.isRegularFile(json)) throw new RlcdException(json + ": not found; 'rlcd kernel list' shows the installed kernels");
+            if (!Files.isRegularFile(json)) {
+                throw new RlcdException(json + ": not found; 'rlcd kernel list' shows the installed kernels");
+            }
             // Only a spec this command wrote: never delete another kernel's folder.
             if (!Files.readString(json, StandardCharsets.UTF_8).contains(MAIN_CLASS)) {
-                throw new RlcdException(json + ": not an rlcd4j kernel (its argv does not run " + MAIN_CLASS + "); left as it is");
+                throw new RlcdException(json + ": not an rlcd4j kernel (its argv does not run " + MAIN_CLASS
+                        + "); left as it is");
             }
             deleteTree(dir);
             System.out.println("Removed kernel spec '" + name + "' from " + dir);
@@ -340,7 +359,7 @@ public final class KernelCommand implements Callable<Integer> {
         }
     }
 
-    /** Version and health of an installed spec: "ok" or what is missing (e.g. a build folder that mvn clean removed). */
+    /** Version and health of a spec: "ok", or what is missing (e.g. a build folder that mvn clean removed). */
     static String describe(Path spec, String json) {
         JsonArray argv;
         try {
@@ -375,7 +394,9 @@ public final class KernelCommand implements Callable<Integer> {
         Set<Path> dirs = new LinkedHashSet<>();
         for (Path p : extra) dirs.add(p.toAbsolutePath());
         String env = System.getenv("JUPYTER_PATH");
-        if (env != null) for (String s : env.split(File.pathSeparator)) if (!s.isBlank()) dirs.add(Path.of(s).toAbsolutePath());
+        if (env != null) {
+            for (String s : env.split(File.pathSeparator)) if (!s.isBlank()) dirs.add(Path.of(s).toAbsolutePath());
+        }
         dirs.add(userDataDir());
         dirs.add(Path.of("/usr/local/share/jupyter"));
         dirs.add(Path.of("/usr/share/jupyter"));

@@ -214,7 +214,8 @@ public final class Demo {
         models.put("base", baseFolder());
         for (String m : pairs.keySet()) {
             models.put("ppo-" + m, run.folder("ppo-" + m, d -> {
-                try (CausalLM policy = base(); PreferenceModel rm = PreferenceModel.load(run.root().resolve("pm-" + m), null)) {
+                try (CausalLM policy = base();
+                     PreferenceModel rm = PreferenceModel.load(run.root().resolve("pm-" + m), null)) {
                     PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(o.ppoKl()).withLr(o.ppoLr())
                             .withBatches(32, 16, 8).withResponseLength(o.newTokens()).withSteps(o.ppoSteps(), 4).withWarmupSteps(2)
                             .withSeed(o.seed());

@@ -144,7 +144,8 @@ public final class RunFolder {
 
     private Table readTable(String stage, Path file, Path types) {
         try {
-            CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
+            CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage)
+                    .maxCharsPerColumn(1 << 20);
             if (Files.exists(types)) {
                 b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
                         .map(ColumnType::valueOf).toArray(ColumnType[]::new));
@@ -153,7 +154,8 @@ public final class RunFolder {
         } catch (IOException e) {
             throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName() + " to recompute): " + e.getMessage(), e);
+            throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName()
+                    + " to recompute): " + e.getMessage(), e);
         }
     }
 
@@ -216,7 +218,8 @@ public final class RunFolder {
         });
         if (log[0] == null) {
             if (!Files.exists(dir.resolve("log.csv"))) {
-                throw new RlcdException(dir.resolve("log.csv") + ": missing from a done stage; delete " + dir + " to train again");
+                throw new RlcdException(dir.resolve("log.csv") + ": missing from a done stage; delete " + dir
+                        + " to train again");
             }
             log[0] = readTable(stage + " log", dir.resolve("log.csv"), dir.resolve("log.types"));
         }
@@ -278,7 +281,9 @@ public final class RunFolder {
     /** One line per setting, {@code name = fingerprint}, records flattened into {@code name.component} lines. */
     String key(Map<String, ?> settings) {
         Map<String, String> lines = new TreeMap<>();
-        for (Map.Entry<String, ?> e : new TreeMap<String, Object>(settings).entrySet()) flatten(e.getKey(), e.getValue(), lines, 0);
+        for (Map.Entry<String, ?> e : new TreeMap<String, Object>(settings).entrySet()) {
+            flatten(e.getKey(), e.getValue(), lines, 0);
+        }
         StringBuilder sb = new StringBuilder();
         lines.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
         return sb.toString();
@@ -293,7 +298,8 @@ public final class RunFolder {
                     c.getAccessor().setAccessible(true);
                     v = c.getAccessor().invoke(r);
                 } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new RlcdException("setting '" + name + "': cannot read " + c.getName() + " of " + r.getClass().getSimpleName(), e);
+                    throw new RlcdException("setting '" + name + "': cannot read " + c.getName() + " of "
+                            + r.getClass().getSimpleName(), e);
                 }
                 flatten(name + "." + c.getName(), v, out, depth + 1);
             }
@@ -324,7 +330,9 @@ public final class RunFolder {
             return "table, " + t.rowCount() + " rows, sha256 " + sha256(csv.toByteArray());
         }
         if (v instanceof Path p) return pathFingerprint(p);
-        if (v instanceof CausalLM lm) return "model " + lm.name() + (lm.folder() == null ? "" : ", " + pathFingerprint(lm.folder()));
+        if (v instanceof CausalLM lm) {
+            return "model " + lm.name() + (lm.folder() == null ? "" : ", " + pathFingerprint(lm.folder()));
+        }
         if (v instanceof PromptSet ps) return "prompts " + ps.task() + ", " + fingerprint(name, ps.entries());
         if (v instanceof Collection<?> || v.getClass().isArray()) {
             List<String> items = new ArrayList<>();
@@ -332,7 +340,8 @@ public final class RunFolder {
             else for (int i = 0; i < Array.getLength(v); i++) items.add(itemFingerprint(name, Array.get(v, i)));
             String shown = String.join(", ", items);
             return shown.length() <= 120 ? "[" + shown + "]"
-                    : items.size() + " items, sha256 " + sha256(String.join("\n", items).getBytes(StandardCharsets.UTF_8));
+                    : items.size() + " items, sha256 "
+                            + sha256(String.join("\n", items).getBytes(StandardCharsets.UTF_8));
         }
         if (v instanceof Record) {
             Map<String, String> inner = new TreeMap<>();
@@ -347,7 +356,8 @@ public final class RunFolder {
             // every class has toString
         }
         throw new RlcdException("setting '" + name + "': cannot fingerprint a " + v.getClass().getName()
-                + " (no content, no toString of its own); pass what defines it: a record, string, number, path or table");
+                + " (no content, no toString of its own); pass what defines it: a record, string, number, path"
+                + " or table");
     }
 
     private String itemFingerprint(String name, Object x) {
@@ -367,10 +377,14 @@ public final class RunFolder {
             String stage = base.relativize(abs).getName(0).toString();
             String key = readKey(stage);
             String rest = base.relativize(abs).getNameCount() > 1 ? ", " + base.resolve(stage).relativize(abs) : "";
-            if (key != null) return "stage '" + stage + "'" + rest + ", settings sha256 " + sha256(key.getBytes(StandardCharsets.UTF_8));
+            if (key != null) {
+                String settings = sha256(key.getBytes(StandardCharsets.UTF_8));
+                return "stage '" + stage + "'" + rest + ", settings sha256 " + settings;
+            }
             if (done(stage)) {
                 try {
-                    return "stage '" + stage + "'" + rest + ", done " + Files.readString(marker(stage), StandardCharsets.UTF_8).strip();
+                    String done = Files.readString(marker(stage), StandardCharsets.UTF_8).strip();
+                    return "stage '" + stage + "'" + rest + ", done " + done;
                 } catch (IOException e) {
                     throw new RlcdException(marker(stage) + ": cannot read: " + e.getMessage(), e);
                 }
@@ -384,13 +398,15 @@ public final class RunFolder {
                 files++;
                 long size = Files.size(f);
                 md.update((abs.relativize(f) + "\n" + size + "\n").getBytes(StandardCharsets.UTF_8));
-                md.update((size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f)).getBytes(StandardCharsets.UTF_8));
+                String content = size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f);
+                md.update(content.getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new RlcdException(abs + ": cannot read: " + e.getMessage(), e);
         }
         // The content, not where it is: a moved checkout or an installed kernel's copy is the same model.
-        return abs.getFileName() + " (" + files + " files, sha256 " + HexFormat.of().formatHex(md.digest()).substring(0, 16) + ")";
+        return abs.getFileName() + " (" + files + " files, sha256 "
+                + HexFormat.of().formatHex(md.digest()).substring(0, 16) + ")";
     }
 
     private static String digest(Path file) {
@@ -423,7 +439,9 @@ public final class RunFolder {
         for (Map.Entry<String, String> e : b.entrySet()) {
             String before = a.get(e.getKey());
             if (before == null) changes.add("'" + e.getKey() + "' added (" + e.getValue() + ")");
-            else if (!before.equals(e.getValue())) changes.add("'" + e.getKey() + "' " + before + " -> " + e.getValue());
+            else if (!before.equals(e.getValue())) {
+                changes.add("'" + e.getKey() + "' " + before + " -> " + e.getValue());
+            }
         }
         for (String k : a.keySet()) if (!b.containsKey(k)) changes.add("'" + k + "' removed");
         return changes.size() <= 3 ? String.join("; ", changes)

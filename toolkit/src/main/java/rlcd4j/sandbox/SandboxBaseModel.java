@@ -23,12 +23,14 @@ public final class SandboxBaseModel {
 
     static Path folder(Path workingDir, String homeProperty) {
         Path found = above(workingDir);
-        if (found == null && homeProperty != null && !homeProperty.isBlank()) found = above(Paths.get(homeProperty).toAbsolutePath());
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) {
+            found = above(Paths.get(homeProperty).toAbsolutePath());
+        }
         if (found != null) return found;
         throw new RlcdException("datasets/sandbox/base-model/model.safetensors: not found from " + workingDir
                 + (homeProperty != null ? " nor from -Drlcd4j.home=" + homeProperty : "")
-                + "; run from the rlcd4j checkout (./rlcd demo), install the notebook kernel with ./rlcd kernel install,"
-                + " or make the model with ./rlcd pretrain");
+                + "; run from the rlcd4j checkout (./rlcd demo), install the notebook kernel with"
+                + " ./rlcd kernel install, or make the model with ./rlcd pretrain");
     }
 
     private static Path above(Path start) {

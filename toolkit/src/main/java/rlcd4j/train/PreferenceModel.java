@@ -161,7 +161,8 @@ public final class PreferenceModel implements AutoCloseable {
         Map<String, NDArray> head = rlcd4j.engine.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
         NDArray w = head.get("reward_head.weight"), b = head.get("reward_head.bias");
         if (w == null || b == null) throw new RlcdException(dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
-        PreferenceModel pm = new PreferenceModel(backbone, adapter, m, w, b, c.has("max_length") ? c.get("max_length").getAsInt() : 512);
+        int maxLength = c.has("max_length") ? c.get("max_length").getAsInt() : 512;
+        PreferenceModel pm = new PreferenceModel(backbone, adapter, m, w, b, maxLength);
         pm.ownsBackbone = !lora;
         return pm;
     }

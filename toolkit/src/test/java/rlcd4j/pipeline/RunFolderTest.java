@@ -112,6 +112,11 @@ class RunFolderTest {
         assertEquals(List.of(), pipeline(dir, new Sampling(128, 1.0, "renamed"), 2e-5));
     }
 
+    /** A one-row table that counts its computations. */
+    static Table counted(AtomicInteger computed) {
+        return Table.create("t", IntColumn.create("a", new int[] {computed.incrementAndGet()}));
+    }
+
     @Test
     void aTableThatRereadsDifferentlyStillKeysItsDependantsAlike(@TempDir Path dir) {
         // A column of missing values rereads as no rows at all: the key must follow the saved file, not the table.
@@ -119,7 +124,7 @@ class RunFolderTest {
         for (int i = 0; i < 2; i++) {
             RunFolder run = RunFolder.at(dir);
             Table empty = run.table("empty", Map.of("n", 3), () -> Table.create("e", IntColumn.create("x", 3)));
-            run.table("next", Map.of("input", empty), () -> Table.create("n", IntColumn.create("y", new int[] {computed.incrementAndGet()})));
+            run.table("next", Map.of("input", empty), () -> counted(computed));
         }
         assertEquals(1, computed.get());
     }
@@ -128,8 +133,8 @@ class RunFolderTest {
     void aStageSavedWithoutSettingsIsRecomputedOnceSettingsAreGiven(@TempDir Path dir) {
         RunFolder run = RunFolder.at(dir);
         AtomicInteger computed = new AtomicInteger();
-        run.table("t", () -> Table.create("t", IntColumn.create("a", computed.incrementAndGet())));
-        String err = stderrOf(() -> run.table("t", Map.of("k", 1), () -> Table.create("t", IntColumn.create("a", computed.incrementAndGet()))));
+        run.table("t", () -> counted(computed));
+        String err = stderrOf(() -> run.table("t", Map.of("k", 1), () -> counted(computed)));
         assertEquals(2, computed.get());
         assertTrue(err.contains("saved without its settings"), err);
     }
@@ -147,7 +152,7 @@ class RunFolderTest {
         Path model = Files.writeString(dir.resolve("weights.bin"), "v1");
         AtomicInteger computed = new AtomicInteger();
         RunFolder run = RunFolder.at(dir.resolve("run"));
-        Runnable stage = () -> run.table("out", Map.of("model", model), () -> Table.create("t", IntColumn.create("a", computed.incrementAndGet())));
+        Runnable stage = () -> run.table("out", Map.of("model", model), () -> counted(computed));
         stage.run();
         stage.run();
         Files.writeString(model, "v2");
