@@ -25,7 +25,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "lengths: prefill $PREFILL tokens at batch 1; decode $NEW new tokens after $PROMPT-token prompts; median of $REPS"
 
 echo "load before rlcd4j: $(cut -d' ' -f1-3 /proc/loadavg)"
-java -Dai.djl.offline=true ${JAVA_OPTS:-} -cp "toolkit/target/classes:$(cat toolkit/target/classpath.txt)" \
+java -Dai.djl.offline=true -Drlcd4j.mklIntelPath=true ${JAVA_OPTS:-} \
+  -cp "toolkit/target/classes:$(cat toolkit/target/classpath.txt)" \
   rlcd4j.bench.DecodeBench "$REPS" "$NEW" "$PROMPT" "$PREFILL" 1 16 2>"$OUT/java.err" | tee "$OUT/java.out"
 grep -q '^RESULT decode_b16' "$OUT/java.out" || { cat "$OUT/java.err"; exit 1; }
 

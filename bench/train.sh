@@ -13,7 +13,8 @@ mvn -o -q -pl toolkit -am package -DskipTests
 CP="toolkit/target/classes:$(cat toolkit/target/classpath.txt)"
 echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in full lora; do
-  java -Xmx2g -Dai.djl.offline=true -cp "$CP" rlcd4j.bench.TrainBench "$mode" "$B" "$T" "$STEPS" "$WARMUP" 2>/dev/null
+  java -Xmx2g -Dai.djl.offline=true -Drlcd4j.mklIntelPath=true \
+    -cp "$CP" rlcd4j.bench.TrainBench "$mode" "$B" "$T" "$STEPS" "$WARMUP" 2>/dev/null
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 \
     /usr/bin/python3 bench/train_torch.py "$mode" "$B" "$T" "$STEPS" "$WARMUP" 1
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \

@@ -1,5 +1,7 @@
 """Jupyter protocol conformance of the rlcd4j kernel, checked by jupyter_kernel_test (Debian's python3-jupyter-kernel-test).
 
+Completion, display data and history (tail, range, search) are configured, so those checks run too.
+
 Run: JUPYTER_PATH=<dir with kernels/rlcd-java> KERNEL_NAME=rlcd-java /usr/bin/python3 -Xfrozen_modules=off -m unittest -v test_rlcd_kernel
 """
 import os
@@ -19,7 +21,7 @@ class RlcdKernelTests(jkt.KernelTests):
     completion_samples = [
         {"text": "System.out.printl", "matches": {"println("}},
         {"text": "Math.sqr", "matches": {"sqrt("}},
-        {"text": "%mav", "matches": {"maven"}},
+        {"text": "%mav", "matches": {"maven", "mavenRepo"}},
     ]
     complete_code_samples = ["int a = 1;", "1 + 1", 'System.out.println("x");', "%classpath lib/*.jar"]
     incomplete_code_samples = ["for (int i = 0; i < 3; i++) {", "int f(int x) {", 'String s = "a" +']
@@ -44,6 +46,10 @@ class RlcdKernelTests(jkt.KernelTests):
     ]
 
     code_inspect_sample = "Math.abs"
+
+    # history_request from the cells this kernel ran: the glob matches only "6 * 7" of code_execute_result
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "6 * 7"
 
     def test_error_names_the_real_exception(self):
         self.flush_channels()

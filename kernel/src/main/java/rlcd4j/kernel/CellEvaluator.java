@@ -13,10 +13,14 @@ import jdk.jshell.VarSnippet;
 
 import java.io.File;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -31,6 +35,17 @@ final class CellEvaluator implements AutoCloseable {
     private final JShell shell;
     private final SourceCodeAnalysis analysis;
     private final Set<String> classpath = new LinkedHashSet<>();
+    /** Where each snippet came from, to name "cell N, line L" in tracebacks. */
+    private final Map<Snippet, Origin> origins = Collections.synchronizedMap(new IdentityHashMap<>());
+    /** JShell's wrapper class name (REPL.$JShell$12B) of each snippet seen in a traceback so far. */
+    private final Map<String, Snippet> byWrapper = new ConcurrentHashMap<>();
+    private final Set<Snippet> wrapped =
+            Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private volatile int cell;
+
+    /** The cell (execution count, 0 when unknown) and its line, 0-based, where the snippet's source starts. */
+    private record Origin(int cell, int firstLine) {
+    }
 
     /**
      * @param classpath entries the compiler should see; the classes themselves come from the kernel's class loader,
@@ -57,6 +72,12 @@ final class CellEvaluator implements AutoCloseable {
         shell.addToClasspath(entry);
     }
 
+    /** The loader that sees the jars added with {@link #addToClasspath}, for finding their display extensions. */
+    ClassLoader snippetLoader() {
+        ClassLoader l = control.snippetLoader();
+        return l != null ? l : CellEvaluator.class.getClassLoader();
+    }
+
     List<String> classpath() {
         return List.copyOf(classpath);
     }
@@ -66,6 +87,12 @@ final class CellEvaluator implements AutoCloseable {
      * has none, or throws: {@link CompileError}, {@link CellInterrupted}, or the exception the code threw.
      */
     Object eval(String code) throws Exception {
+        return eval(code, 0);
+    }
+
+    /** {@link #eval(String)} for the cell with this execution count, which tracebacks then name. */
+    Object eval(String code, int cellNumber) throws Exception {
+        cell = cellNumber;
         control.clearResults();
         Object last = NO_VALUE;
         String remaining = code;
@@ -102,6 +129,7 @@ final class CellEvaluator implements AutoCloseable {
         Object value = NO_VALUE;
         for (SnippetEvent event : events) {
             if (event.causeSnippet() != null) continue; // updates of dependent snippets
+            if (event.snippet() != null) origins.put(event.snippet(), origin(source, cell, cellOffset));
             JShellException failure = event.exception();
             if (failure != null) throw userFailure(failure);
             if (event.status() == Snippet.Status.REJECTED) {
@@ -141,6 +169,88 @@ final class CellEvaluator implements AutoCloseable {
                     + " which is not defined yet (define it in a cell first)", List.of());
         }
         return new CellError(failure);
+    }
+
+    private Origin origin(String source, String cellText, int cellOffset) {
+        int lead = 0;
+        while (lead < source.length() && Character.isWhitespace(source.charAt(lead))) lead++;
+        int firstLine = lines(cellText, Math.min(cellOffset, cellText.length())) - lines(source, lead);
+        return new Origin(cell, Math.max(0, firstLine));
+    }
+
+    private static int lines(String text, int end) {
+        int n = 0;
+        for (int i = 0; i < end; i++) if (text.charAt(i) == '\n') n++;
+        return n;
+    }
+
+    /**
+     * "cell N, line L" (with the method or class, when it is not the cell's own statements) for a stack frame of
+     * notebook code; null for any other frame. JShell compiles each snippet as a class REPL.$JShell$K whose line
+     * numbers are those of its generated source; the snippet's wrapper maps them back to the snippet's text.
+     */
+    String cellFrame(StackTraceElement frame) {
+        String cls = frame.getClassName();
+        if (!cls.startsWith("REPL.$JShell$")) return null;
+        int nested = cls.indexOf('$', "REPL.$JShell$".length());
+        String wrapperName = nested < 0 ? cls : cls.substring(0, nested);
+        String member = memberName(nested < 0 ? "" : cls.substring(nested + 1), frame.getMethodName());
+        Snippet snippet = snippetOf(wrapperName);
+        Origin origin = snippet == null ? null : origins.get(snippet);
+        if (origin == null) return (member.isEmpty() ? "" : member + " ") + "(an earlier cell)";
+        String where = (origin.cell() > 0 ? "cell " + origin.cell() : "a cell");
+        int line = snippetLine(snippet, frame.getLineNumber());
+        if (line >= 0) where += ", line " + (origin.firstLine() + line + 1);
+        return member.isEmpty() ? where : member + " (" + where + ")";
+    }
+
+    /** "" for a cell's own statements, else the method ("f", "Foo.bar", "lambda in f"). */
+    private static String memberName(String nestedClass, String method) {
+        String m = method;
+        if (m.startsWith("lambda$")) {
+            String enclosing = m.split("\\$")[1];
+            m = enclosing.equals("do_it") ? "lambda" : "lambda in " + enclosing;
+        } else if (m.equals("do_it$")) {
+            m = "";
+        }
+        String owner = nestedClass.replace('$', '.');
+        if (owner.isEmpty()) return m;
+        return m.isEmpty() ? owner : owner + "." + m;
+    }
+
+    private Snippet snippetOf(String wrapperName) {
+        Snippet known = byWrapper.get(wrapperName);
+        if (known != null) return known;
+        for (Snippet s : shell.snippets().toList()) {
+            if (s.kind() == Snippet.Kind.IMPORT || !wrapped.add(s)) continue;
+            try {
+                byWrapper.put(analysis.wrapper(s).fullClassName(), s);
+            } catch (RuntimeException e) {
+                // a snippet JShell cannot wrap any more (dropped): not in any live frame
+            }
+        }
+        return byWrapper.get(wrapperName);
+    }
+
+    /** 0-based line in the snippet's source of a line (1-based) of its generated wrapper class; -1 if unknown. */
+    private int snippetLine(Snippet snippet, int wrapperLine) {
+        if (wrapperLine <= 0) return -1;
+        SourceCodeAnalysis.SnippetWrapper w = analysis.wrapper(snippet);
+        String text = w.wrapped();
+        int pos = 0;
+        for (int l = 1; l < wrapperLine && pos >= 0; l++) {
+            pos = text.indexOf('\n', pos);
+            if (pos >= 0) pos++;
+        }
+        if (pos < 0) return -1;
+        int end = text.indexOf('\n', pos);
+        if (end < 0) end = text.length();
+        for (int p = pos; p < end; p++) {
+            if (Character.isWhitespace(text.charAt(p))) continue;
+            int src = w.wrappedToSourcePosition(p);
+            if (src >= 0) return lines(snippet.source(), Math.min(src, snippet.source().length()));
+        }
+        return -1;
     }
 
     /** Interrupts the running snippet, if any; the cell then fails with {@link CellInterrupted}. */

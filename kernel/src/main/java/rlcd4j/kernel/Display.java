@@ -3,8 +3,9 @@ package rlcd4j.kernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 
 /**
- * A live output area made by {@link Notebook#display(Object)}. {@link #update(Object)} redraws it in place. A cell
- * that ends in {@code display(x);} shows {@code x} once, not also this handle.
+ * A live output area made by {@link Notebook#show(Object)} (or wrapping an id from {@code display}).
+ * {@link #update(Object)} redraws it in place. A cell that ends in {@code show(x);} shows {@code x} once, not also
+ * this handle.
  */
 public record Display(String id) {
     /** Replaces what this output area shows. */

@@ -28,6 +28,7 @@ final class ObjectExecutionControl extends DirectExecutionControl {
     private volatile Thread running;
     private volatile boolean stopRequested;
     private volatile Throwable lastThrown;
+    private volatile ClassLoader snippetLoader;
 
     /** The value a snippet returned, by the key JShell reported as its value. */
     Object takeResult(String key) {
@@ -43,6 +44,11 @@ final class ObjectExecutionControl extends DirectExecutionControl {
     /** The exception the last failing snippet threw, as the real object (JShell only keeps its class name). */
     Throwable lastThrown() {
         return lastThrown;
+    }
+
+    /** The class loader of the snippets (and of jars added to JShell's class path); null before the first one. */
+    ClassLoader snippetLoader() {
+        return snippetLoader;
     }
 
     boolean stopRequested() {
@@ -66,6 +72,7 @@ final class ObjectExecutionControl extends DirectExecutionControl {
 
     @Override
     protected String invoke(Method doit) throws Exception {
+        snippetLoader = doit.getDeclaringClass().getClassLoader();
         Object[] value = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread worker = new Thread(() -> {

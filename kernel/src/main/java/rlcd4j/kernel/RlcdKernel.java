@@ -18,20 +18,26 @@ import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 import org.dflib.jjava.jupyter.kernel.util.StringStyler;
 import org.dflib.jjava.jupyter.messages.Header;
 import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.Extension;
+import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
+import org.dflib.jjava.jupyter.messages.reply.HistoryReply;
 import org.dflib.jjava.jupyter.messages.reply.KernelInfoReply;
+import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
+import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
 import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
+import rlcd4j.RlcdException;
 import rlcd4j.cli.StartupImports;
 import rlcd4j.kernel.display.RlcdDisplayExtension;
 
 import java.io.File;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
@@ -48,6 +54,12 @@ import java.util.stream.Collectors;
 public final class RlcdKernel extends BaseKernel {
     public static final String VERSION = "0.1.0";
     private final CompletableFuture<CellEvaluator> evaluator;
+    private final CellHistory cellHistory = new CellHistory();
+    private final List<MavenMagic.Repository> repositories = new ArrayList<>();
+    /** The execution count of the cell being run, and the text/plain of its result, for tracebacks and history. */
+    private volatile int currentCell;
+    private volatile String currentResult;
+    private KernelConnectionProperties connectionProperties;
 
     private RlcdKernel(String name, String version, JupyterIO io, CommManager comms, Renderer renderer,
                        MagicParser magicParser, MagicsRegistry magics, boolean extensionsEnabled,
@@ -89,13 +101,45 @@ public final class RlcdKernel extends BaseKernel {
     }
 
     private void registerMagics() {
-        magicsRegistry.registerLineMagic("classpath", (kernel, args) -> addToClasspath(ClasspathMagic.resolve(args, Path.of(""))));
-        magicsRegistry.registerLineMagic("jars", (kernel, args) -> addToClasspath(ClasspathMagic.resolve(args, Path.of(""))));
-        magicsRegistry.registerLineMagic("maven", (kernel, args) -> {
-            Path cache = Path.of(System.getProperty("user.home"), ".cache", "rlcd4j", "maven");
-            boolean offline = Boolean.getBoolean("rlcd4j.maven.offline") || "true".equals(System.getenv("RLCD4J_MAVEN_OFFLINE"));
-            return addToClasspath(MavenMagic.resolve(args, cache, offline));
-        });
+        magicsRegistry.registerLineMagic("classpath", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
+        magicsRegistry.registerLineMagic("jars", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
+        magicsRegistry.registerLineMagic("maven", (kernel, args) -> magic(() ->
+                addToClasspath(MavenMagic.resolve(args, List.copyOf(repositories), mavenCache(), mavenOffline()))));
+        magicsRegistry.registerLineMagic("mavenRepo", (kernel, args) -> magic(() -> {
+            MavenMagic.Repository repo = MavenMagic.repository(args, repositories);
+            if (!repositories.contains(repo) && !repo.id().equals("central")) {
+                repositories.removeIf(r -> r.id().equals(repo.id()));
+                repositories.add(repo);
+            }
+            System.out.println("%maven also searches " + repo.id() + " (" + repo.url() + ")");
+            return repo.url();
+        }));
+        magicsRegistry.registerLineMagic("loadFromPOM", (kernel, args) -> magic(() -> {
+            if (args.isEmpty()) throw new RlcdException("%loadFromPOM: give the path of a pom.xml (and optionally a scope)");
+            String pom = MavenMagic.pomFromFile(Path.of(args.get(0)));
+            return addToClasspath(MavenMagic.resolvePom(pom, args.subList(1, args.size()), mavenCache(), mavenOffline(), "%loadFromPOM"));
+        }));
+        magicsRegistry.registerCellMagic("loadFromPOM", (kernel, args, body) -> magic(() ->
+                addToClasspath(MavenMagic.resolvePom(MavenMagic.pomFromCell(body), args, mavenCache(), mavenOffline(), "%%loadFromPOM"))));
+    }
+
+    private static Path mavenCache() {
+        return Path.of(System.getProperty("user.home"), ".cache", "rlcd4j", "maven");
+    }
+
+    private static boolean mavenOffline() {
+        return Boolean.getBoolean("rlcd4j.maven.offline") || "true".equals(System.getenv("RLCD4J_MAVEN_OFFLINE"));
+    }
+
+    /** Runs a magic; its RlcdException (bad input) becomes a {@link MagicError}, shown as one line. */
+    private static <T> T magic(java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (MagicError | CellInterrupted e) {
+            throw e;
+        } catch (RlcdException e) {
+            throw new MagicError(e.getMessage(), e);
+        }
     }
 
     /** Adds jars to the notebook, skipping ones whose file name is already on it (no duplicate classes). */
@@ -111,7 +155,26 @@ public final class RlcdKernel extends BaseKernel {
         }
         System.out.println("class path: +" + added.size() + (added.size() == 1 ? " entry" : " entries")
                 + (added.size() < paths.size() ? " (" + (paths.size() - added.size()) + " already there)" : ""));
+        if (!added.isEmpty()) installNewExtensions(ev.snippetLoader());
         return added;
+    }
+
+    /**
+     * Display extensions (JJava's {@code META-INF/services/org.dflib.jjava.jupyter.Extension}) in jars just added:
+     * the class path is scanned again after every change; ones already installed are skipped.
+     */
+    private void installNewExtensions(ClassLoader loader) {
+        List<String> installed = new ArrayList<>();
+        try {
+            for (ServiceLoader.Provider<Extension> p : ServiceLoader.load(Extension.class, loader).stream().toList()) {
+                if (extensions.containsKey(p.type().getName())) continue;
+                installExtension(p.get());
+                installed.add(p.type().getName());
+            }
+        } catch (ServiceConfigurationError | LinkageError e) {
+            throw new RlcdException("a display extension on the new class path cannot be loaded: " + e.getMessage(), e);
+        }
+        if (!installed.isEmpty()) System.out.println("display extensions: " + String.join(", ", installed));
     }
 
     @Override
@@ -124,8 +187,12 @@ public final class RlcdKernel extends BaseKernel {
     public Object evalRaw(String source) {
         String code = magicParser.resolveMagics(source);
         try {
-            return evaluator().eval(code);
+            return evaluator().eval(code, currentCell);
         } catch (RuntimeException e) {
+            // JJava wraps what a magic throws ("Exception occurred while running line magic ..."): show ours alone.
+            for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+                if (t instanceof MagicError m) throw m;
+            }
             throw e;
         } catch (Exception e) { // a checked exception thrown by the cell: passed on as it is, so Jupyter shows its name
             throw RlcdKernel.<RuntimeException>sneaky(e);
@@ -136,9 +203,27 @@ public final class RlcdKernel extends BaseKernel {
     @Override
     public DisplayData eval(String source) {
         Object value = evalRaw(source);
-        if (value == CellEvaluator.NO_VALUE || value instanceof Display) return null;
-        if (value == null) return new DisplayData("null");
-        return value instanceof DisplayData d ? d : getRenderer().render(value);
+        if (value == CellEvaluator.NO_VALUE || value instanceof Display || Notebook.isLastDisplayId(value)) return null;
+        DisplayData data = value == null ? new DisplayData("null")
+                : value instanceof DisplayData d ? d : getRenderer().render(value);
+        Object text = data.getData(MIMEType.TEXT_PLAIN);
+        currentResult = text == null ? null : text.toString();
+        return data;
+    }
+
+    /** Records each cell run with store_history, for history_request. */
+    @Override
+    protected synchronized void handleExecuteRequest(ShellReplyEnvironment env, Message<ExecuteRequest> message) {
+        ExecuteRequest request = message.getContent();
+        currentCell = executionCount.get(); // the count JJava gives this cell
+        currentResult = null;
+        try {
+            super.handleExecuteRequest(env, message);
+        } finally {
+            if (request.shouldStoreHistory() && !request.isSilent()) {
+                cellHistory.add(currentCell, request.getCode(), currentResult);
+            }
+        }
     }
 
     @Override
@@ -189,26 +274,36 @@ public final class RlcdKernel extends BaseKernel {
             lines.add(errorStyler.primary("Interrupted: the cell was stopped; the kernel and its variables are still there."));
             return lines;
         }
+        if (e instanceof MagicError) {
+            lines.add(errorStyler.primary(e.getMessage()));
+            return lines;
+        }
         Throwable shown = e instanceof CellError ? e.getCause() : e;
-        lines.add(errorStyler.primary(shown.toString()));
-        appendFrames(shown, lines, 0);
+        CellEvaluator ev = evaluator.isDone() ? evaluator() : null;
+        List<String> report = ErrorReport.lines(shown, f -> ev == null ? null : ev.cellFrame(f));
+        for (int i = 0; i < report.size(); i++) {
+            String l = report.get(i);
+            lines.add(i == 0 || l.startsWith("Caused by") ? errorStyler.primary(l) : errorStyler.secondary(l));
+        }
         return lines;
     }
 
-    private void appendFrames(Throwable t, List<String> lines, int depth) {
-        for (StackTraceElement f : t.getStackTrace()) {
-            String cls = f.getClassName();
-            if (cls.startsWith("jdk.internal.reflect.") || cls.startsWith("java.lang.reflect.Method")
-                    || cls.startsWith("rlcd4j.kernel.ObjectExecutionControl")) break; // the kernel's own frames
-            // JShell wraps each snippet in a class; its line numbers are the wrapper's, so name only the method.
-            String where = cls.startsWith("REPL.") ? (f.getMethodName().equals("do_it$") ? "(cell)" : f.getMethodName() + " (cell)") : f.toString();
-            lines.add(errorStyler.secondary("    at " + where));
-        }
-        Throwable cause = t.getCause();
-        if (cause != null && cause != t && depth < 10) {
-            lines.add(errorStyler.primary("Caused by: " + cause));
-            appendFrames(cause, lines, depth + 1);
-        }
+    /** JJava's handlers, plus replies to every other request of the messaging spec ({@link ProtocolReplies}). */
+    @Override
+    public void becomeHandlerForConnection(JupyterConnection connection) {
+        super.becomeHandlerForConnection(connection);
+        ProtocolReplies.install(connection, commManager, connectionProperties);
+    }
+
+    /** JJava answers history_request only with a HistoryManager, and without status; this one always answers. */
+    @Override
+    protected void handleHistoryRequest(ShellReplyEnvironment env, Message<HistoryRequest> request) {
+        env.setBusyDeferIdle();
+        ProtocolReplies.reply(env, HistoryReply.MESSAGE_TYPE, ProtocolReplies.history(cellHistory, request.getContent()));
+    }
+
+    CellHistory cellHistory() {
+        return cellHistory;
     }
 
     /** JJava leaves {@code status} out of kernel_info_reply; the protocol requires it. */
@@ -257,6 +352,7 @@ public final class RlcdKernel extends BaseKernel {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
+        kernel.connectionProperties = props;
         JupyterConnection connection = new PromptConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();

@@ -157,6 +157,8 @@ class JupyterClientsIT {
             env.put("RLCD4J_TEST_JAR", jar.toString());
             env.put("RLCD4J_TEST_JAR_CLASS", "org.opentest4j.AssertionFailedError");
         }
+        Path extJar = extensionJar();
+        if (extJar != null) env.put("RLCD4J_TEST_EXT_JAR", extJar.toString());
         Path log = Files.createTempFile("rlcd-it-", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
@@ -169,6 +171,49 @@ class JupyterClientsIT {
         Files.deleteIfExists(log);
         System.out.println("$ " + String.join(" ", cmd) + "\n" + output);
         return new Result(done ? p.exitValue() : -1, done ? output : output + "\n[timed out after " + timeoutSeconds + " s]");
+    }
+
+    private static Path extensionJar;
+
+    /**
+     * A jar that is not on the kernel's class path holding a JJava display extension (found through
+     * META-INF/services), compiled here: the kernel must install it when {@code %classpath} adds the jar.
+     */
+    static synchronized Path extensionJar() throws IOException {
+        if (extensionJar != null) return extensionJar;
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        if (javac == null) return null;
+        Path dir = Files.createDirectories(target.resolve("test-extension"));
+        Path src = Files.createDirectories(dir.resolve("src/rlcd4j/testext"));
+        Files.writeString(src.resolve("Greeting.java"), "package rlcd4j.testext;\n"
+                + "public final class Greeting {\n  final String who;\n"
+                + "  public Greeting(String who) { this.who = who; }\n"
+                + "  @Override public String toString() { return \"Greeting \" + who; }\n}\n");
+        Files.writeString(src.resolve("GreetingExtension.java"), "package rlcd4j.testext;\n"
+                + "import org.dflib.jjava.jupyter.kernel.BaseKernel;\n"
+                + "import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;\n"
+                + "public final class GreetingExtension implements org.dflib.jjava.jupyter.Extension {\n"
+                + "  @Override public void install(BaseKernel kernel) {\n"
+                + "    kernel.getRenderer().createRegistration(Greeting.class).preferring(MIMEType.TEXT_HTML)\n"
+                + "        .register((g, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> \"<b>hello \" + g.who + \"</b>\"));\n"
+                + "  }\n}\n");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"),
+                src.resolve("Greeting.java").toString(), src.resolve("GreetingExtension.java").toString());
+        if (rc != 0) throw new IOException("could not compile the test extension");
+        Path jar = dir.resolve("greeting-extension.jar");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            for (String name : List.of("Greeting.class", "GreetingExtension.class")) {
+                out.putNextEntry(new java.util.jar.JarEntry("rlcd4j/testext/" + name));
+                out.write(Files.readAllBytes(classes.resolve("rlcd4j/testext").resolve(name)));
+                out.closeEntry();
+            }
+            out.putNextEntry(new java.util.jar.JarEntry("META-INF/services/org.dflib.jjava.jupyter.Extension"));
+            out.write("rlcd4j.testext.GreetingExtension\n".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        extensionJar = jar;
+        return jar;
     }
 
     private static Path jarOf(Class<?> c) {

@@ -12,6 +12,9 @@ import rlcd4j.engine.LoraAdapter;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.train.AdamW;
+import rlcd4j.train.TrainLoop;
+import rlcd4j.train.LrSchedule;
+import rlcd4j.train.LossScaler;
 import rlcd4j.train.Gradients;
 import rlcd4j.train.Parameters;
 
@@ -22,7 +25,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Training throughput on the SmolLM2-135M shapes with random weights: forward, backward, global-norm clip and AdamW,
+ * Training throughput on the SmolLM2-135M shapes with random weights: forward, backward, global-norm clip and AdamW
+ * through the trainers' {@link TrainLoop},
  * full fine-tuning or LoRA (r 8 on q and v). The same step as {@code bench/train_torch.py}; {@code bench/train.sh}
  * runs both. Prints one line: {@code rlcd4j <mode> B=.. T=.. step_ms=.. fwd_ms=.. bwd_ms=.. opt_ms=.. tokens_per_s=..}
  * with medians over the timed steps, and the process's resident memory after each step when {@code --rss} is given.
@@ -47,7 +51,7 @@ public final class TrainBench {
             if (mode.equals("lora")) {
                 LoraAdapter a = LoraAdapter.create(c, new LoraAdapter.Config(8, 16, 0.0, java.util.Set.of("q_proj", "v_proj")), root, 1);
                 model.setAdapter(a);
-                params = Parameters.lora(a);
+                params = Parameters.lora(a, DataType.FLOAT32);
             } else {
                 params = Parameters.full(model);
             }
@@ -69,32 +73,41 @@ public final class TrainBench {
             Batch batch = Batch.leftPadded(root, inputs, 0);
             NDArray target = root.create(tgt, new Shape(B, T, 1));
             double[] step = new double[steps], fwd = new double[steps], bwd = new double[steps], opt = new double[steps];
+            // The trainers' own loop (TrainLoop: accumulation, the Inf/NaN check, clipping, AdamW), so its cost is
+            // what this measures; the loss is the pretraining loss, as before.
+            int total = warmup + steps;
+            long[] t = new long[3];
+            TrainLoop.Settings settings = new TrainLoop.Settings("train-bench", new com.google.gson.JsonObject(), "random", 0,
+                    total, new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-4, 0, total), 1.0, null, total, 0, 0);
             try (AdamW adam = new AdamW(AdamW.Config.defaults(), root)) {
-                for (int s = -warmup; s < steps; s++) {
-                    long t0 = System.nanoTime(), t1, t2;
-                    float loss;
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray logits = model.logits(model.forward(batch.ids(), batch.positions(), batch.mask(), null));
-                            NDArray nll = logits.logSoftmax(-1).gather(target, -1).neg().mean();
-                            loss = nll.getFloat(); // forces the forward
-                            t1 = System.nanoTime();
-                            gc.backward(nll);
+                TrainLoop loop = new TrainLoop(settings, params, adam, LossScaler.disabled(), root);
+                loop.addListener(new TrainLoop.Listener() {
+                    @Override
+                    public void onStep(long done, Map<String, Double> row) {
+                        long t3 = System.nanoTime();
+                        int s = (int) done - 1 - warmup;
+                        if (s >= 0) {
+                            step[s] = (t3 - t[0]) / 1e6;
+                            fwd[s] = (t[1] - t[0]) / 1e6;
+                            bwd[s] = (t[2] - t[1]) / 1e6;
+                            opt[s] = (t3 - t[2]) / 1e6;
                         }
-                        Gradients.clipGlobalNorm(params.values(), 1.0);
-                        t2 = System.nanoTime();
+                        if (rss) System.out.printf("rss step=%d loss=%.4f rss_mb=%d%n", s, row.get("loss"), residentMb());
                     }
-                    adam.step(params, 1e-4);
-                    long t3 = System.nanoTime();
-                    if (s >= 0) {
-                        step[s] = (t3 - t0) / 1e6;
-                        fwd[s] = (t1 - t0) / 1e6;
-                        bwd[s] = (t2 - t1) / 1e6;
-                        opt[s] = (t3 - t2) / 1e6;
-                    }
-                    if (rss) System.out.printf("rss step=%d loss=%.4f rss_mb=%d%n", s, loss, residentMb());
-                }
+                });
+                loop.run((s, ctx) -> {
+                    t[0] = System.nanoTime();
+                    double[] loss = {0};
+                    ctx.accumulate(1, 1, (from, to, pass) -> {
+                        NDArray logits = model.logits(model.forward(batch.ids(), batch.positions(), batch.mask(), null));
+                        NDArray nll = logits.logSoftmax(-1).gather(target, -1).neg().mean();
+                        nll.getFloat(); // forces the forward
+                        t[1] = System.nanoTime();
+                        loss[0] = pass.backward(nll);
+                        t[2] = System.nanoTime();
+                    });
+                    return Map.of("loss", loss[0]);
+                });
             }
             double ms = median(step);
             System.out.printf("rlcd4j %s B=%d T=%d threads=%s step_ms=%.1f fwd_ms=%.1f bwd_ms=%.1f opt_ms=%.1f tokens_per_s=%.1f%n",

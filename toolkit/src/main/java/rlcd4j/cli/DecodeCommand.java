@@ -3,14 +3,17 @@ package rlcd4j.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import rlcd4j.Rlcd;
 import rlcd4j.RlcdException;
 import rlcd4j.data.BadLine;
+import rlcd4j.data.Json;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.eval.Outputs;
 import tech.tablesaw.api.Table;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -21,12 +24,20 @@ import java.util.concurrent.Callable;
  * per prompt (temperature 1, top-p 0.9, top-k off, 300 new tokens, cut at {@code "\n\nHuman:"}, role labels
  * stripped), written as an outputs table for {@code rlcd eval}. Rows are appended as batches finish; rerunning the same
  * command resumes and decodes only the ids not yet in the file, with the same outputs an uninterrupted run gives.
+ * {@code --model} may be a LoRA adapter folder (what {@code rlcd ppo --lora-rank} writes under {@code OUT/policy}); it
+ * is decoded on its base model.
  */
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL (resumable).")
 public final class DecodeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Policy: model folder or Hugging Face repo id.")
+    @Option(names = "--model", required = true,
+            description = "Policy: model folder, Hugging Face repo id, or LoRA adapter folder (adapter_config.json, "
+                    + "as rlcd ppo/sft/dpo --lora-rank write).")
     String model;
+    @Option(names = "--base",
+            description = "For an adapter folder: its base model, folder or repo id "
+                    + "(default: the adapter's base_model_name_or_path).")
+    String base;
     @Option(names = "--prompts", required = true,
             description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; prompt = chosen up to its last 'Assistant:').")
     Path prompts;
@@ -75,11 +86,45 @@ public final class DecodeCommand implements Callable<Integer> {
         if (set.size() == 0) throw new RlcdException(prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
         String modelName = name != null ? name : defaultName(model);
         Table t;
-        try (CausalLM lm = CausalLM.load(model)) {
+        try (CausalLM lm = loadPolicy(model, base)) {
             t = Outputs.decode(lm, modelName, set, cfg, out);
         }
         System.out.println(t.rowCount() + " outputs of " + modelName + " in " + out.toAbsolutePath());
         return 0;
+    }
+
+    /**
+     * A whole model by folder or repo id, or a LoRA adapter folder put on its base: {@code base} if given, else the
+     * adapter's {@code base_model_name_or_path} (the base's absolute folder, or the repo id, that the trainers write).
+     */
+    static CausalLM loadPolicy(String model, String base) {
+        Path dir = Path.of(model);
+        Path config = dir.resolve("adapter_config.json");
+        if (!Files.isRegularFile(config)) {
+            if (base != null) {
+                throw new RlcdException("--base is for a LoRA adapter folder; " + model
+                        + " has no adapter_config.json");
+            }
+            return CausalLM.load(model);
+        }
+        return Rlcd.load(base != null ? base : adapterBase(config), dir, CausalLM.Options.defaults());
+    }
+
+    /** The base model an adapter folder names, checked enough to fail with a way out rather than a Hub lookup. */
+    private static String adapterBase(Path config) {
+        String named, way = "; name the base model with --base";
+        try {
+            named = Json.string(Json.parseObject(Files.readString(config)), "base_model_name_or_path");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new RlcdException(config + ": cannot read base_model_name_or_path (" + e.getMessage() + ")" + way, e);
+        }
+        if (named == null || named.isBlank()) {
+            throw new RlcdException(config + ": no base_model_name_or_path" + way);
+        }
+        if (Path.of(named).isAbsolute() && !Files.isDirectory(Path.of(named))) {
+            throw new RlcdException(config + ": base_model_name_or_path " + named + " is not a folder here" + way);
+        }
+        return named;
     }
 
     /** The folder name of a local model, else the repo id as given. */

@@ -44,9 +44,12 @@ import java.util.stream.Stream;
         subcommands = {KernelCommand.Install.class, KernelCommand.Uninstall.class, KernelCommand.ListKernels.class})
 public final class KernelCommand implements Callable<Integer> {
     public static final String MAIN_CLASS = "rlcd4j.kernel.RlcdKernel";
-    /** Every JVM the project starts is offline for DJL and headless (charts render without a display). */
+    /**
+     * Every JVM the project starts is offline for DJL and headless (charts render without a display), and opts in to
+     * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.MklCpuPath}).
+     */
     public static final List<String> BASE_JVM_FLAGS = List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true",
-            "-Dfile.encoding=UTF-8");
+            "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");
     /**
      * The kernel's collector: the parallel (throughput) collector. Every cell is compiled by javac inside the kernel,
      * and with G1 on 2 cores a trivial cell's JShell evaluation took 45-52 ms against 34-41 ms with this one

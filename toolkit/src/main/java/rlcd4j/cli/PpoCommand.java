@@ -89,11 +89,19 @@ public class PpoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--warmup-steps", defaultValue = "5", description = "PPO steps of linear learning-rate warmup (default ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
+    @Option(names = "--stop-rollouts", description = "End rollouts at \\n\\nHuman: instead of sampling all --response-length "
+            + "tokens (faster; the paper samples the full length and cuts only the text the reward model reads).")
+    boolean stopRollouts;
+
     @Override
     public Integer call() {
         List<String> ps = readPrompts(prompts);
         PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(kl).withLr(lr).withBatches(rolloutBatch, stepBatch, microBatch)
-                .withResponseLength(responseLength).withQueryLength(queryLength).withSteps(steps, saveSteps).withSeed(seed);
+                .withResponseLength(responseLength).withQueryLength(queryLength).withSteps(steps, saveSteps).withSeed(seed)
+                .withWarmupSteps(warmupSteps).withStopRollouts(stopRollouts);
         if (klTarget != null) c = c.withAdaptiveKl(klTarget, 0.1);
         if (loraRank > 0) c = c.withLora(new LoraAdapter.Config(loraRank, loraAlpha, 0.0, Set.copyOf(LoraAdapter.ALL_TARGETS)));
         try (CausalLM lm = CausalLM.load(policy)) {

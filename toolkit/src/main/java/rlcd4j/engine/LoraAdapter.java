@@ -117,6 +117,18 @@ public final class LoraAdapter implements AutoCloseable {
         return layers.get(module);
     }
 
+    /** Holds the matrices in {@code type} from now on (the arrays are replaced; old references see the old values). */
+    public void castTo(DataType type) {
+        layers.replaceAll((module, ab) -> {
+            if (ab[0].getDataType() == type && ab[1].getDataType() == type) return ab;
+            NDArray[] cast = {ab[0].toType(type, true), ab[1].toType(type, true)};
+            for (NDArray c : cast) c.attach(manager);
+            ab[0].close();
+            ab[1].close();
+            return cast;
+        });
+    }
+
     /** The trainable matrices under PEFT's names. */
     public Map<String, NDArray> parameters() {
         Map<String, NDArray> p = new LinkedHashMap<>();

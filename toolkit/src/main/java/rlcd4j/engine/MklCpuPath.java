@@ -32,8 +32,11 @@ import java.util.List;
  * exported functions' first instructions (RIP-relative reads); the bytes of each function are checked against the expected
  * code, the variables must lie in a writable mapping and still hold -1 (not yet computed), and MKL's detected path
  * must not be set yet. If any check fails, nothing is written and {@link #status()} says why: the engine works as
- * before, only slower. Nothing is done on Intel CPUs, outside Linux x86-64, or with
- * {@code -Drlcd4j.mklIntelPath=false}.
+ * before, only slower. Nothing is done on Intel CPUs or outside Linux x86-64.
+ *
+ * <p>Opt-in: it writes only with {@code -Drlcd4j.mklIntelPath=true}. Rewriting another library's private state is
+ * not something a library should do to the JVM it is embedded in, which may use MKL for its own work; the project's
+ * own JVMs (the {@code ./rlcd} launcher, the Jupyter kernel, the tests and the benchmark scripts) opt in.
  */
 public final class MklCpuPath {
     private MklCpuPath() {}
@@ -41,7 +44,7 @@ public final class MklCpuPath {
     private static String status;
     private static Pointer cpuType; // MKL's chosen code path (mkl_cpu_type), once found
 
-    /** Turned off with {@code -Drlcd4j.mklIntelPath=false}. */
+    /** {@code -Drlcd4j.mklIntelPath=true} turns it on; it is off without it. */
     public static final String PROPERTY = "rlcd4j.mklIntelPath";
 
     /**
@@ -67,9 +70,11 @@ public final class MklCpuPath {
     }
 
     private static String tryApply() {
-        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+        String wanted = System.getProperty(PROPERTY);
+        if (!Boolean.parseBoolean(wanted)) {
             findCodePath();
-            return "MKL path unchanged (-D" + PROPERTY + "=false)";
+            String why = wanted == null ? "off unless -D" + PROPERTY + "=true" : "-D" + PROPERTY + "=" + wanted;
+            return "MKL path unchanged (" + why + ")";
         }
         if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) return "MKL path unchanged (not Linux x86-64)";
         String vendor = cpuInfo("vendor_id");

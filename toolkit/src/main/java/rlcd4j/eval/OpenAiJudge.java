@@ -9,6 +9,7 @@ import rlcd4j.eval.JudgePrompt.Task;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -33,13 +35,20 @@ import java.util.function.UnaryOperator;
  *
  * <p>Rate limits (429), server errors (5xx, 408, 409), timeouts, broken connections and malformed answers are retried
  * with exponential backoff (1 s, 2 s, 4 s ... capped at 60 s; a {@code Retry-After} or {@code retry-after-ms} header
- * wins), up to 8 retries. 400, 401, 403 and 404 fail at once with what to fix. Every answer is appended to the cache
- * file, when one is set, before it is used.
+ * wins), up to 8 retries. 400, 401, 403 and 404 fail at once with what to fix. An empty answer (null or empty
+ * content) is retried the same way. Every answer is appended to the cache file, when one is set, before it is used; the
+ * cache key includes the server URL ({@link #serverKey}), the model, the system message and the prompt.
+ *
+ * <p>Some answers are not judgements: cut off at the server's length limit ({@code finish_reason: "length"}), stopped
+ * by a content filter, an explicit refusal, or still empty after the last retry. The first three are not retried (the
+ * same request meets the same limit, filter or refusal). Each becomes a {@link Verdict#failed failed} verdict:
+ * undecided for this run, never cached, so a rerun asks again; {@link PairwiseEvaluation} counts them.
  */
 public final class OpenAiJudge implements Judge {
     public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
     private final String baseUrl;
+    private final String server;   // baseUrl normalised, for the cache key
     private final String model;
     private final String apiKey;   // never leaves this object except in the Authorization header
     private final Task task;
@@ -62,6 +71,7 @@ public final class OpenAiJudge implements Judge {
             throw new RlcdException("OpenAI judge: no API key; set the environment variable OPENAI_API_KEY "
                     + "(or OPENAI_BASE_URL for a local server that needs none)");
         this.model = b.model != null ? b.model : JudgePrompt.paperModel();
+        this.server = serverKey(baseUrl);
         this.task = Objects.requireNonNull(b.task, "task");
         this.cache = b.cacheFile == null ? null : new VerdictCache(b.cacheFile);
         this.timeout = b.timeout;
@@ -75,6 +85,10 @@ public final class OpenAiJudge implements Judge {
         } catch (IllegalArgumentException e) {
             throw new RlcdException("OpenAI judge: base URL '" + baseUrl + "' is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)");
         }
+        int stale = cache == null ? 0 : cache.withoutServer(model);
+        if (stale > 0)
+            log.accept("judge: " + cache.file() + " holds " + stale + " answers of " + model + " without a server URL "
+                    + "(cached before the key included it); they are not reused, and those pairs are asked again");
     }
 
     public static Builder builder() {
@@ -88,19 +102,53 @@ public final class OpenAiJudge implements Judge {
 
     @Override
     public Verdict judge(String instruction, String first, String second) {
-        return Verdict.fromText(complete(JudgePrompt.build(task, instruction, first, second)));
+        Answer a = answer(JudgePrompt.build(task, instruction, first, second));
+        return a.problem() == null ? Verdict.fromText(a.text()) : Verdict.failed(a.problem(), a.text());
     }
 
-    /** The judge's raw answer to one user message (cached). */
+    /** The judge's raw answer to one user message (cached); an error when the judge gave no usable answer. */
     public String complete(String userMessage) {
-        String key = VerdictCache.key(model, JudgePrompt.system(), userMessage);
+        Answer a = answer(userMessage);
+        if (a.problem() != null)
+            throw new RlcdException("OpenAI judge: no usable answer from " + baseUrl + ": " + a.problem());
+        return a.text();
+    }
+
+    /** A usable answer ({@code problem} null; cached), or why there is none ({@code text}: what came; not cached). */
+    private record Answer(String text, String problem) {}
+
+    private Answer answer(String userMessage) {
+        String key = VerdictCache.key(server, model, JudgePrompt.system(), userMessage);
         if (cache != null) {
             String hit = cache.get(key);
-            if (hit != null) return hit;
+            if (hit != null) return new Answer(hit, null);
         }
-        String answer = call(userMessage);
-        if (cache != null) cache.put(key, model, answer);
+        Answer answer = call(userMessage);
+        if (answer.problem() != null) {
+            log.accept("judge: no usable answer (" + answer.problem() + "); counted as undecided, not cached");
+        } else if (cache != null) {
+            cache.put(key, model, server, answer.text());
+        }
         return answer;
+    }
+
+    /**
+     * The base URL as the cache key sees it: scheme and host in lower case, a default port (80, 443) left out, no user
+     * info, no trailing slash. Two spellings of one server share answers; two servers never do.
+     */
+    static String serverKey(String baseUrl) {
+        try {
+            URI u = new URI(baseUrl.strip()).normalize();
+            if (u.getScheme() == null || u.getHost() == null) return baseUrl.strip();
+            String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+            int port = u.getPort();
+            boolean defaultPort = port == 80 && scheme.equals("http") || port == 443 && scheme.equals("https");
+            String path = u.getRawPath() == null ? "" : u.getRawPath().replaceAll("/+$", "");
+            return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (port < 0 || defaultPort ? "" : ":" + port)
+                    + path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+        } catch (URISyntaxException e) {
+            return baseUrl.strip();
+        }
     }
 
     /** How many HTTP requests this judge has sent (retries included). */
@@ -123,7 +171,7 @@ public final class OpenAiJudge implements Judge {
                 + (apiKey == null ? "none" : "(set, hidden)") + ", cache=" + (cache == null ? "none" : cache.file()) + "]";
     }
 
-    private String call(String userMessage) {
+    private Answer call(String userMessage) {
         JsonObject body = new JsonObject();
         body.addProperty("model", model);
         JsonArray messages = new JsonArray();
@@ -139,16 +187,33 @@ public final class OpenAiJudge implements Judge {
         HttpRequest request = rb.build();
 
         String lastProblem = "";
+        boolean empty = false;   // the last attempt's answer was empty: after the last retry that is a failed verdict
         for (int attempt = 0; ; attempt++) {
             Duration wait = backoff(attempt);
+            empty = false;
             try {
                 synchronized (this) { calls++; }
                 HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code == 200) {
-                    String text = content(r.body());
-                    if (text != null) return text;
-                    lastProblem = "malformed answer (expected JSON with choices[0].message.content): " + Outputs.abbreviate(redact(r.body()));
+                    Reply reply = reply(r.body());
+                    if (reply == null) {
+                        lastProblem = "malformed answer (expected JSON with choices[0].message.content): "
+                                + Outputs.abbreviate(redact(r.body()));
+                    } else if ("length".equals(reply.finishReason())) {
+                        return new Answer(reply.text(),
+                                "truncated: the server stopped at its length limit (finish_reason \"length\")");
+                    } else if ("content_filter".equals(reply.finishReason())) {
+                        return new Answer(reply.text(),
+                                "stopped by the server's content filter (finish_reason \"content_filter\")");
+                    } else if (reply.refusal() != null && reply.text().isEmpty()) {
+                        return new Answer(reply.refusal(), "refused: " + Outputs.abbreviate(reply.refusal()));
+                    } else if (reply.text().isEmpty()) {
+                        empty = true;
+                        lastProblem = "empty answer (no content; finish_reason " + reply.finishReason() + ")";
+                    } else {
+                        return new Answer(reply.text(), null);
+                    }
                 } else if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = "HTTP " + code + " " + Outputs.abbreviate(redact(r.body()));
                     Duration hinted = retryAfter(r);
@@ -164,6 +229,8 @@ public final class OpenAiJudge implements Judge {
                 Thread.currentThread().interrupt();
                 throw new RlcdException("OpenAI judge: interrupted while waiting for " + uri);
             }
+            if (attempt >= maxRetries && empty)
+                return new Answer("", lastProblem + " after " + (attempt + 1) + " attempts");
             if (attempt >= maxRetries)
                 throw new RlcdException("OpenAI judge: gave up on " + uri + " after " + (attempt + 1) + " attempts; last: " + lastProblem);
             log.accept(String.format("judge: %s; retrying in %.1f s (attempt %d of %d)", lastProblem,
@@ -208,17 +275,19 @@ public final class OpenAiJudge implements Judge {
         return d.compareTo(Duration.ofMinutes(10)) > 0 ? Duration.ofMinutes(10) : d;
     }
 
-    /** choices[0].message.content, "" for a null content (e.g. a refusal), or null when the body is not that shape. */
-    static String content(String body) {
+    /** One chat completion: content ("" when null), refusal (null when absent), finish reason (may be null). */
+    record Reply(String text, String refusal, String finishReason) {}
+
+    /** choices[0] of a chat-completions body, or null when the body is not that shape. */
+    static Reply reply(String body) {
         try {
             JsonObject o = JsonParser.parseString(body).getAsJsonObject();
-            JsonObject msg = o.getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("message");
-            JsonElement c = msg.get("content");
-            if (c == null || c.isJsonNull()) {
-                JsonElement refusal = msg.get("refusal");
-                return refusal != null && !refusal.isJsonNull() ? refusal.getAsString() : "";
-            }
-            return c.getAsString();
+            JsonObject choice = o.getAsJsonArray("choices").get(0).getAsJsonObject();
+            JsonObject msg = choice.getAsJsonObject("message");
+            JsonElement c = msg.get("content"), refusal = msg.get("refusal"), finish = choice.get("finish_reason");
+            return new Reply(c == null || c.isJsonNull() ? "" : c.getAsString(),
+                    refusal == null || refusal.isJsonNull() ? null : refusal.getAsString(),
+                    finish == null || finish.isJsonNull() ? null : finish.getAsString());
         } catch (RuntimeException e) {
             return null;
         }

@@ -33,13 +33,16 @@ import java.util.function.ToIntFunction;
  *   <li>{@link Order#BOTH} (default): every pair is judged with A shown first and with B shown first. Each order gives A
  *       a score (1, 0, or 0.5 when undecided) and the pair's score is their mean, so a verdict that flips with the order
  *       counts as a tie (0.5), as does a double tie; agreement gives 1 or 0; one decided order and one undecided give
- *       0.75 or 0.25. {@code flip_rate} is the share of pairs whose two decided verdicts disagree.</li>
+ *       0.75 or 0.25. {@code flip_rate} is the share of pairs decided in both orders whose two verdicts disagree
+ *       (the judge's inconsistency when it does decide; how often it does not is {@code undecided_rate}).</li>
  *   <li>{@link Order#RANDOM}: the paper's protocol, one judgement per pair in a random order: Python's
  *       {@code random.seed(seed)} then {@code random.random() < 0.5} per pair in the row order of table A puts A first,
  *       reproducing {@code gpt4_compare.py}'s orders exactly with seed 0.</li>
  * </ul>
  * {@code first_position_rate} is the share of decided judgements won by whichever response was shown first (0.5 for
- * an unbiased judge).
+ * an unbiased judge). {@code failed_judgements} counts judgements that got no usable answer ({@link Verdict#failed}:
+ * e.g. cut off at the judge server's length limit); they score as undecided, and column {@code problem} of the pairs
+ * table says what happened.
  */
 public final class PairwiseEvaluation {
     /** How each pair is shown to the judge. */
@@ -104,7 +107,8 @@ public final class PairwiseEvaluation {
                 StringColumn.create("id"), StringColumn.create("prompt"), StringColumn.create("output_a"), StringColumn.create("output_b"),
                 StringColumn.create("answer_a_first"), StringColumn.create("answer_b_first"),
                 DoubleColumn.create("score_a_first"), DoubleColumn.create("score_b_first"),
-                BooleanColumn.create("flipped"), DoubleColumn.create("score"), IntColumn.create("len_a"), IntColumn.create("len_b"));
+                BooleanColumn.create("flipped"), DoubleColumn.create("score"), IntColumn.create("len_a"),
+                IntColumn.create("len_b"), StringColumn.create("problem"));
         // Plan every row first (orders drawn in row order, as the paper's script does; prompts checked before any
         // judge call), then judge in batches of the judge's size.
         PythonRandom rng = new PythonRandom(seed);
@@ -118,7 +122,7 @@ public final class PairwiseEvaluation {
             aFirst[i] = order == Order.BOTH || rng.random() < 0.5;
             bFirst[i] = order == Order.BOTH || !aFirst[i];
         }
-        int judgements = 0, firstWins = 0, decided = 0, undecided = 0, flips = 0;
+        int judgements = 0, firstWins = 0, decided = 0, undecided = 0, flips = 0, decidedBoth = 0, failed = 0;
         long calls = order == Order.BOTH ? 2L * n : n;
         int rowsPerBatch = Math.max(1, judge.batchSize() / (order == Order.BOTH ? 2 : 1));
         try (Progress p = Progress.start("judge " + judge.name(), calls)) {
@@ -146,10 +150,13 @@ public final class PairwiseEvaluation {
                     for (Verdict v : new Verdict[]{ab, ba}) {
                         if (v == null) continue;
                         judgements++;
+                        if (v.failed()) failed++;
                         if (v.answer() == null) undecided++;
                         else { decided++; if (v.answer().equals("A")) firstWins++; }
                     }
-                    boolean flipped = ab != null && ba != null && ab.answer() != null && ba.answer() != null && sAB != sBA;
+                    boolean bothDecided = ab != null && ba != null && ab.answer() != null && ba.answer() != null;
+                    if (bothDecided) decidedBoth++;
+                    boolean flipped = bothDecided && sAB != sBA;
                     if (flipped) flips++;
                     double score = order == Order.BOTH ? (sAB + sBA) / 2 : aFirst[i] ? sAB : sBA;
                     pairs.stringColumn("id").append(id);
@@ -164,19 +171,31 @@ public final class PairwiseEvaluation {
                     pairs.doubleColumn("score").append(score);
                     pairs.intColumn("len_a").append(tokens.applyAsInt(outA));
                     pairs.intColumn("len_b").append(tokens.applyAsInt(outB));
+                    pairs.stringColumn("problem").append(problem(ab, ba));
                 }
-                p.status(String.format("A %.3f", pairs.doubleColumn("score").mean()));
+                p.status(String.format("A %.3f", pairs.doubleColumn("score").mean())
+                        + (failed > 0 ? ", " + failed + " failed" : ""));
             }
         }
         double[] scores = pairs.doubleColumn("score").asDoubleArray();
         Table summary = WinRate.summary(modelA, modelB, scores, toDouble(pairs.intColumn("len_a")), toDouble(pairs.intColumn("len_b")), resamples, seed);
         summary.addColumns(
                 StringColumn.create("judge", judge.name()), StringColumn.create("order", order.name().toLowerCase()),
-                DoubleColumn.create("flip_rate", order == Order.BOTH ? flips / (double) n : Double.NaN),
+                DoubleColumn.create("flip_rate",
+                        order == Order.BOTH && decidedBoth > 0 ? flips / (double) decidedBoth : Double.NaN),
                 DoubleColumn.create("first_position_rate", decided == 0 ? Double.NaN : firstWins / (double) decided),
-                DoubleColumn.create("undecided_rate", undecided / (double) judgements));
+                DoubleColumn.create("undecided_rate", undecided / (double) judgements),
+                IntColumn.create("failed_judgements", new int[]{failed}));
         summary.setName("win rate " + modelA + " vs " + modelB);
         return new Result(pairs, summary);
+    }
+
+    /** Why a pair's judgements got no usable answer, "" when both did. */
+    private static String problem(Verdict aFirst, Verdict bFirst) {
+        List<String> problems = new ArrayList<>();
+        if (aFirst != null && aFirst.failed()) problems.add("A first: " + aFirst.problem());
+        if (bFirst != null && bFirst.failed()) problems.add("B first: " + bFirst.problem());
+        return String.join("; ", problems);
     }
 
     private static String answerOrQuestion(Verdict v) {

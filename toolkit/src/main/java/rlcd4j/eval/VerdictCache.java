@@ -20,15 +20,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Judge answers on disk, one JSON object per line ({@code {"key":..., "model":..., "response":...}}), appended and
- * flushed as each answer arrives. A rerun finds every answer already paid for, and an interrupted evaluation resumes
- * where it stopped. The key is the SHA-256 of model, system message and prompt, so changing any of them asks again.
+ * Judge answers on disk, one JSON object per line ({@code {"key":..., "model":..., "server":..., "response":...}};
+ * {@code server} only for an API judge), appended and flushed as each answer arrives. A rerun finds every answer
+ * already paid for, and an interrupted evaluation resumes where it stopped. The key is the SHA-256 of what decides the
+ * answer (for the API judge: server URL, model, system message and prompt), so changing any of them asks again.
  * A last line cut short by a crash is removed from the file when it is opened; a bad line elsewhere is an error naming
  * the file and line.
  */
 final class VerdictCache {
     private final Path file;
     private final Map<String, String> answers = new HashMap<>();
+    private final Map<String, Integer> withoutServerByModel = new HashMap<>();
     private boolean needsNewline;
 
     VerdictCache(Path file) {
@@ -44,6 +46,8 @@ final class VerdictCache {
                 try {
                     JsonObject o = JsonParser.parseString(line).getAsJsonObject();
                     answers.put(o.get("key").getAsString(), o.get("response").getAsString());
+                    if (!o.has("server") && o.has("model"))
+                        withoutServerByModel.merge(o.get("model").getAsString(), 1, Integer::sum);
                 } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
                     if (i == last - 1) {   // the write that was interrupted: drop it so that appends stay one per line
                         Files.write(file, lines.subList(0, i), StandardCharsets.UTF_8);
@@ -61,10 +65,11 @@ final class VerdictCache {
         }
     }
 
-    static String key(String model, String system, String prompt) {
+    /** SHA-256 over the parts, each followed by a zero byte. */
+    static String key(String... parts) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (String s : new String[]{model, system, prompt}) {
+            for (String s : parts) {
                 md.update(s.getBytes(StandardCharsets.UTF_8));
                 md.update((byte) 0);
             }
@@ -79,9 +84,15 @@ final class VerdictCache {
     }
 
     synchronized void put(String key, String model, String response) {
+        put(key, model, null, response);
+    }
+
+    /** Appends one answer; {@code server} (an API judge's normalised URL, or null) is kept for readers of the file. */
+    synchronized void put(String key, String model, String server, String response) {
         JsonObject o = new JsonObject();
         o.addProperty("key", key);
         o.addProperty("model", model);
+        if (server != null) o.addProperty("server", server);
         o.addProperty("response", response);
         try {
             if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
@@ -95,6 +106,14 @@ final class VerdictCache {
             throw new RlcdException(file + ": cannot append to the judge cache (" + e.getMessage() + ")", e);
         }
         answers.put(key, response);
+    }
+
+    /**
+     * How many lines of {@code model} were read without a {@code server} field: answers of an API judge cached before
+     * the key included the server URL (or a local judge's), which an API judge no longer finds.
+     */
+    synchronized int withoutServer(String model) {
+        return withoutServerByModel.getOrDefault(model, 0);
     }
 
     synchronized int size() {

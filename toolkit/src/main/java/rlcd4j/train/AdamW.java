@@ -41,6 +41,7 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
+    private final Map<String, NDArray> master = new LinkedHashMap<>();
     private long step;
 
     public AdamW(Config config, NDManager parent) {
@@ -53,42 +54,71 @@ public final class AdamW implements AutoCloseable {
      * backward passes). Parameters without a gradient are skipped.
      */
     public void step(Map<String, NDArray> params, double lr) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        params.forEach((k, p) -> grads.put(k, p.getGradient()));
+        step(params, grads, lr);
+        Gradients.zero(params.values());
+    }
+
+    /**
+     * One update of every named parameter from {@code grads} (same names; fp32, already unscaled and clipped). A
+     * parameter held in fp16 is updated through an fp32 master copy kept here and then rounded into the parameter:
+     * otherwise updates smaller than half of fp16's spacing at the weight (about 1e-5 near |w| = 0.02) would round
+     * away, step after step. The gradients are left as they are; the caller zeroes them.
+     */
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
         step++;
         float b1 = (float) config.beta1(), b2 = (float) config.beta2();
         double bc1 = 1 - Math.pow(config.beta1(), step), bc2 = 1 - Math.pow(config.beta2(), step);
         for (var e : params.entrySet()) {
             NDArray p = e.getValue();
-            // Moments are created outside any NDScope: they must outlive the step.
+            // Moments and master weights are created outside any NDScope: they must outlive the step.
             NDArray mt = m.computeIfAbsent(e.getKey(), k -> state(p));
             NDArray vt = v.computeIfAbsent(e.getKey(), k -> state(p));
+            NDArray w = p.getDataType() == DataType.FLOAT32 || p.getDataType() == DataType.FLOAT64 ? p
+                    : master.computeIfAbsent(e.getKey(), k -> masterCopy(p));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray g = p.getGradient();
-                if (config.weightDecay() != 0) p.subi(p.mul((float) (lr * config.weightDecay())));
+                NDArray g = grads.get(e.getKey());
+                if (g.getDataType() != w.getDataType()) g = g.toType(w.getDataType(), false);
+                if (config.weightDecay() != 0) w.subi(w.mul((float) (lr * config.weightDecay())));
                 mt.muli(b1).addi(g.mul(1 - b1));
                 vt.muli(b2).addi(g.square().muli(1 - b2));
                 NDArray denom = vt.div((float) bc2).sqrt().addi((float) config.eps());
-                p.subi(mt.div(denom).muli((float) (lr / bc1)));
-                g.subi(g); // zero in place: the next backward adds into it
+                w.subi(mt.div(denom).muli((float) (lr / bc1)));
+                if (w != p) Checkpoint.assign(p, w);
             }
         }
     }
 
     private NDArray state(NDArray p) {
-        NDArray z = manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT16 ? DataType.FLOAT32 : p.getDataType());
+        NDArray z = manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32);
         NDScope.unregister(z);
         return z;
+    }
+
+    private NDArray masterCopy(NDArray p) {
+        NDArray w = p.stopGradient().toType(DataType.FLOAT32, true);
+        w.attach(manager);
+        NDScope.unregister(w);
+        return w;
+    }
+
+    /** The fp32 master copy of an fp16 parameter, or null (fp32 parameters are their own master). */
+    public NDArray master(String name) {
+        return master.get(name);
     }
 
     public long stepCount() {
         return step;
     }
 
-    /** Moments under {@code m.<name>} and {@code v.<name>}, for a checkpoint. */
+    /** Moments under {@code m.<name>} and {@code v.<name>}, fp32 masters of fp16 weights under {@code master.<name>}. */
     public Map<String, NDArray> state() {
         Map<String, NDArray> s = new LinkedHashMap<>();
         m.forEach((k, a) -> s.put("m." + k, a));
         v.forEach((k, a) -> s.put("v." + k, a));
+        master.forEach((k, a) -> s.put("master." + k, a));
         return s;
     }
 
@@ -96,12 +126,14 @@ public final class AdamW implements AutoCloseable {
     public void restore(Map<String, NDArray> saved, long stepCount) {
         m.clear();
         v.clear();
+        master.clear();
         saved.forEach((k, a) -> {
             NDArray copy = a.duplicate();
             copy.attach(manager);
             NDScope.unregister(copy);
             if (k.startsWith("m.")) m.put(k.substring(2), copy);
             else if (k.startsWith("v.")) v.put(k.substring(2), copy);
+            else if (k.startsWith("master.")) master.put(k.substring(7), copy);
         });
         step = stepCount;
     }

@@ -1,11 +1,9 @@
 package rlcd4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
-import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.CausalLM;
@@ -30,8 +28,9 @@ import java.util.Map;
  * rewards = beta (log pi - log ref) of each side; logged with their margin and accuracy
  * </pre>
  *
- * The reference is the starting model: with LoRA, the same base weights with the adapter switched off (one copy in
- * memory); with full fine-tuning, its log-probs are computed once before the first step, so no second copy is kept.
+ * The reference is the model as passed in, with the adapter it carries if any (the rule PPO follows too); its log-probs
+ * are computed once before the first step, so no second copy is kept. The policy trains a copy of that adapter, or a
+ * new one ({@link Config#lora()}), or, with neither, every weight.
  * Texts are formatted as for SFT: {@code prompt + ' '} then {@code response.rstrip() + '\n\nHuman:' + EOS}. Both
  * chosen and rejected log-probs are logged, since DPO may lower both while only their margin grows (trl#800).
  * {@link Config#defaults()} follow AlpacaFarm's {@code dpo.sh}. References: TRL {@code dpo_trainer.py}; AlpacaFarm
@@ -57,7 +56,8 @@ public final class DpoTrainer {
      * @param seed            42
      * @param beta            strength of the implicit KL penalty (0.1)
      * @param loss            DPO (sigmoid) or IPO
-     * @param lora            null: full fine-tuning; otherwise train this adapter, the reference being the bare base
+     * @param lora            null: full fine-tuning; otherwise train a new adapter of this shape on the frozen base
+     *                        (ignored when the model already carries an adapter: a copy of that one trains)
      * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
      * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
      */
@@ -163,121 +163,105 @@ public final class DpoTrainer {
         List<String> rejected = Runs.texts(pairs, "rejected", what);
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
-        JsonObject cfg = config.toJson();
         String fp = Runs.fingerprint(prompts, chosen, rejected);
-        System.err.println(config);
         long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
         long total = stepsPerEpoch * config.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, config.seed(), total, lr,
+                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), 0);
         boolean ipo = config.loss() == Loss.IPO;
 
         NDManager m = model.manager();
-        // The reference: the model as it is now, without any adapter. Computed before a checkpoint may be restored.
-        model.model().setAdapter(null);
+        // The reference is the model as it is passed in, with the adapter it carries (e.g. an SFT adapter), as in
+        // PPO; that adapter is what the policy goes on training, as a copy. Computed before a checkpoint may be restored.
+        LoraAdapter start = model.model().adapter();
         model.model().setTraining(false);
         double[][] ref = referenceLogprobs(model, prompts, chosen, rejected, ipo);
-        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
+        LoraAdapter adapter = start != null ? copy(start, model)
+                : config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
             model.model().setAdapter(adapter);
-            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter) : Parameters.full(model.model());
-            JsonObject resumed = Runs.resume(outDir, NAME, cfg, fp, params, opt, m);
-            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
-            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
-            if (resumed == null && logFile != null) PreferenceModelTrainer.deleteQuietly(logFile);
-            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
+            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
             float beta = (float) config.beta();
-            try (Progress p = Progress.start(NAME, total)) {
-                p.set(start);
-                int[] order = null;
-                long orderEpoch = -1;
-                for (long step = start; step < total; step++) {
-                    long epoch = step / stepsPerEpoch;
-                    if (epoch != orderEpoch) {
-                        order = Runs.order(n, config.seed(), epoch);
-                        orderEpoch = epoch;
-                    }
+            TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
+            Table log = loop.run(new TrainLoop.Task() {
+                @Override
+                public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
+                    int[] order = Runs.order(n, config.seed(), step / stepsPerEpoch);
                     int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                    int to = Math.min(n, from + config.batchSize());
-                    int count = to - from;
-                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
+                    int count = Math.min(n, from + config.batchSize()) - from;
                     model.model().setTraining(true);
-                    double loss = 0, rc = 0, rr = 0, acc = 0, lc = 0, lrj = 0;
-                    for (int c = from; c < to; c += config.microBatchSize()) {
-                        int e = Math.min(to, c + config.microBatchSize()), k = e - c;
+                    double[] s = new double[6]; // loss, reward chosen, reward rejected, accuracy, logp chosen, logp rejected
+                    ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                        int k = e - c;
                         List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
                         float[] refC = new float[k], refR = new float[k];
-                        for (int pass = 0; pass < 2; pass++) {
-                            for (int i = c; i < e; i++) {
-                                int row = order[i];
-                                String[] t = SftTrainer.text(prompts.get(row), pass == 0 ? chosen.get(row) : rejected.get(row));
+                        for (int side = 0; side < 2; side++) {
+                            for (int i = 0; i < k; i++) {
+                                int row = order[from + c + i];
+                                String[] t = SftTrainer.text(prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
                                 ps.add(t[0]);
                                 rs.add(t[1]);
-                                refC[i - c] = (float) ref[0][row];
-                                refR[i - c] = (float) ref[1][row];
+                                refC[i] = (float) ref[0][row];
+                                refR[i] = (float) ref[1][row];
                             }
                         }
-                        try (NDScope scope = new NDScope()) {
-                            scope.suppressNotUsedWarning();
-                            SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                NDArray lp = sequenceLogprobs(b, b.tokenLogprobs(model.model()), ipo); // [2k]
-                                NDArray pc = lp.get("0:" + k), pr = lp.get(k + ":");
-                                NDArray rC = m.create(refC), rR = m.create(refR);
-                                NDArray l = loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count));
-                                gc.backward(l);
-                                loss += l.getFloat();
-                                float[] pcv = pc.toFloatArray(), prv = pr.toFloatArray();
-                                for (int i = 0; i < k; i++) {
-                                    double a = beta * (pcv[i] - refC[i]), r = beta * (prv[i] - refR[i]);
-                                    rc += a / count;
-                                    rr += r / count;
-                                    if (a > r) acc += 1.0 / count;
-                                    lc += pcv[i] / count;
-                                    lrj += prv[i] / count;
-                                }
-                            }
+                        SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
+                        NDArray lp = sequenceLogprobs(b, b.tokenLogprobs(model.model()), ipo); // [2k]
+                        NDArray pc = lp.get("0:" + k), pr = lp.get(k + ":");
+                        NDArray rC = m.create(refC), rR = m.create(refR);
+                        s[0] += pass.backward(loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count)));
+                        float[] pcv = pc.toFloatArray(), prv = pr.toFloatArray();
+                        for (int i = 0; i < k; i++) {
+                            double a = beta * (pcv[i] - refC[i]), r = beta * (prv[i] - refR[i]);
+                            s[1] += a / count;
+                            s[2] += r / count;
+                            if (a > r) s[3] += 1.0 / count;
+                            s[4] += pcv[i] / count;
+                            s[5] += prv[i] / count;
                         }
-                    }
-                    Finite.check(NAME, step + 1, "loss", loss);
-                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
-                    double rate = lr.at(step);
-                    opt.step(params, rate);
-
+                    });
                     Map<String, Double> row = new LinkedHashMap<>();
-                    row.put("step", (double) (step + 1));
                     row.put("epoch", (step + 1) / (double) stepsPerEpoch);
-                    row.put("lr", rate);
-                    row.put("loss", loss);
-                    row.put("reward_chosen", rc);
-                    row.put("reward_rejected", rr);
-                    row.put("reward_margin", rc - rr);
-                    row.put("reward_accuracy", acc);
-                    row.put("logp_chosen", lc);
-                    row.put("logp_rejected", lrj);
-                    row.put("grad_norm", gradNorm);
-                    log.add(row);
-                    p.advance(1);
-                    p.status(String.format("loss %.4f margin %.4f", loss, rc - rr));
-                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || step + 1 == total)) {
-                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, fp, config.seed()), config.keepCheckpoints());
-                    }
+                    row.put("lr", ctx.lr());
+                    row.put("loss", s[0]);
+                    row.put("reward_chosen", s[1]);
+                    row.put("reward_rejected", s[2]);
+                    row.put("reward_margin", s[1] - s[2]);
+                    row.put("reward_accuracy", s[3]);
+                    row.put("logp_chosen", s[4]);
+                    row.put("logp_rejected", s[5]);
+                    return row;
                 }
-            }
+
+                @Override
+                public String status(Map<String, Double> row) {
+                    return String.format("loss %.4f margin %.4f", row.get("loss"), row.get("reward_margin"));
+                }
+            });
             model.model().setTraining(false);
             if (outDir != null) {
                 if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
                 else model.save(outDir);
             }
             ok = true;
-            return new Result(model, adapter, log.toTable());
+            return new Result(model, adapter, log);
         } finally {
             model.model().setTraining(false);
             if (!ok && adapter != null) {
-                model.model().setAdapter(null);
+                model.model().setAdapter(start);
                 adapter.close();
             }
         }
+    }
+
+    /** A trainable copy of {@code src}'s matrices, so the reference keeps the original. */
+    private static LoraAdapter copy(LoraAdapter src, CausalLM model) {
+        LoraAdapter dst = LoraAdapter.create(model.config(), src.config(), model.manager(), 0);
+        Map<String, NDArray> s = src.parameters();
+        dst.parameters().forEach((k, a) -> Checkpoint.assign(a, s.get(k)));
+        return dst;
     }
 
     /** Sequence log-probs [B]: summed over response tokens, or averaged for IPO. */

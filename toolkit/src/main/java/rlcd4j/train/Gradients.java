@@ -35,13 +35,11 @@ public final class Gradients {
         }
     }
 
+    /** Sets every gradient to 0 in place (an Inf or NaN gradient too, which g - g would leave NaN). */
     public static void zero(Collection<NDArray> params) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            for (NDArray p : params) {
-                NDArray g = p.getGradient();
-                g.subi(g);
-            }
+            for (NDArray p : params) p.getGradient().set(new ai.djl.ndarray.index.NDIndex().addAllDim(), 0);
         }
     }
 }

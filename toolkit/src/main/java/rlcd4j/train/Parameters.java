@@ -24,10 +24,20 @@ public final class Parameters {
     }
 
     /** The adapter's A and B matrices under PEFT's names, marked trainable; the base weights stay frozen. */
-    public static Map<String, NDArray> lora(LoraAdapter adapter) {
+    private static Map<String, NDArray> lora(LoraAdapter adapter) {
         Map<String, NDArray> out = new LinkedHashMap<>(adapter.parameters());
         out.values().forEach(w -> w.setRequiresGradient(true));
         return out;
+    }
+
+    /**
+     * The same for an adapter on a model computing in {@code computeType}: on an fp16 model the matrices are first
+     * held in fp16, because the model's fp32-to-fp16 cast of them would cut their gradient (DJL's casts are not
+     * differentiable, see {@link rlcd4j.engine.Precision}); AdamW then keeps their fp32 masters.
+     */
+    public static Map<String, NDArray> lora(LoraAdapter adapter, ai.djl.ndarray.types.DataType computeType) {
+        if (computeType == ai.djl.ndarray.types.DataType.FLOAT16) adapter.castTo(computeType);
+        return lora(adapter);
     }
 
     public static long count(Map<String, NDArray> params) {

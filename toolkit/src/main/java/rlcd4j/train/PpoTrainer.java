@@ -8,17 +8,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.Precision;
 import rlcd4j.engine.Safetensors;
 import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.progress.Progress;
+import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -91,7 +90,8 @@ public final class PpoTrainer implements AutoCloseable {
             int topK,               // 0 (off)
             double topP,            // 1.0 (off)
             int queryLength,        // 192 tokens; longer prompts are dropped
-            String stop,            // "\n\nHuman:"
+            String stop,            // "\n\nHuman:": the response is cut there before scoring
+            boolean stopRollouts,   // false: sample all responseLength tokens (the paper); true: stop at the marker
             double penaltyReward,   // -1 for a response without the stop marker (or empty before it)
             boolean whitenRewards,  // true
             int totalSteps,         // 80 (RLCD: 40-80)
@@ -124,7 +124,7 @@ public final class PpoTrainer implements AutoCloseable {
 
         public static Config defaults() {
             return new Config(0.002, false, 6, 0.1, 1, 1, 0.2, 0.2, 0.1, 2, 1e-5, 1e-5, 5, 1.0,
-                    512, 256, 4, 32, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, -1.0, true, 80, 20, 42, null);
+                    512, 256, 4, 32, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, false, -1.0, true, 80, 20, 42, null);
         }
 
         public Config withKlCoef(double v) { return with("klCoef", v); }
@@ -142,6 +142,8 @@ public final class PpoTrainer implements AutoCloseable {
         public Config withSampling(double temperature, int topK, double topP) { return with("temperature", temperature, "topK", topK, "topP", topP); }
         public Config withQueryLength(int v) { return with("queryLength", v); }
         public Config withStop(String stop, double penalty) { return with("stop", stop, "penaltyReward", penalty); }
+        /** Rollouts end at the stop marker instead of running to {@code responseLength} (faster; not the paper's). */
+        public Config withStopRollouts(boolean v) { return with("stopRollouts", v); }
         public Config withWhitenRewards(boolean v) { return with("whitenRewards", v); }
         public Config withSteps(int total, int save) { return with("totalSteps", total, "saveSteps", save); }
         public Config withSeed(long v) { return with("seed", v); }
@@ -204,11 +206,11 @@ public final class PpoTrainer implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<String, NDArray> trainable = new LinkedHashMap<>();
     private final Table samples = Table.create("ppo samples", IntColumn.create("step"), StringColumn.create("prompt"),
-            StringColumn.create("response"), DoubleColumn.create("reward"), StringColumn.create("finish_reason"));
+            StringColumn.create("response"), DoubleColumn.create("reward"), StringColumn.create("finish_reason"),
+            BooleanColumn.create("stopped"), IntColumn.create("tokens"));
     private final AdamW optimizer;
+    private final TrainLoop loop;
     private double klCoef;
-    private long stepsDone = -1; // -1: not started; the newest checkpoint is restored on the first train call
-    private TrainLog log;
     private Path tempDir;
 
     /** PPO against a preference model (frozen). Writes checkpoints, {@code log.jsonl} and {@code policy/} to {@code outDir}. */
@@ -248,7 +250,7 @@ public final class PpoTrainer implements AutoCloseable {
             this.reference = policy;
             this.referenceAdapter = start;
             this.policyAdapter = start != null ? copy(start, policy) : LoraAdapter.create(policy.config(), config.lora(), manager, config.seed());
-            trainable.putAll(prefixed("policy.", Parameters.lora(policyAdapter)));
+            trainable.putAll(prefixed("policy.", Parameters.lora(policyAdapter, policy.dtype())));
         } else {
             if (rm != null && rm.backbone().model() == policy) {
                 throw new RlcdException("PPO: full fine-tuning would change the reward model's own base weights (they are the policy's); "
@@ -272,7 +274,7 @@ public final class PpoTrainer implements AutoCloseable {
             this.valueAdapter = rmAdapter != null ? copy(rmAdapter, valueBase) : null;
             trainable.putAll(prefixed("value.", Parameters.full(valueBackbone)));
         }
-        if (valueAdapter != null) trainable.putAll(prefixed("value.", Parameters.lora(valueAdapter)));
+        if (valueAdapter != null) trainable.putAll(prefixed("value.", Parameters.lora(valueAdapter, valueBackbone.dtype())));
         int D = valueBase.config().hiddenSize();
         this.valueHeadWeight = manager.zeros(new Shape(1, D), DataType.FLOAT32);
         this.valueHeadBias = manager.zeros(new Shape(1), DataType.FLOAT32);
@@ -281,6 +283,11 @@ public final class PpoTrainer implements AutoCloseable {
         trainable.put("value.value_head.weight", valueHeadWeight);
         trainable.put("value.value_head.bias", valueHeadBias);
         this.optimizer = new AdamW(new AdamW.Config(0.9, 0.999, config.adamEps(), 0.0), manager);
+        // AlpacaFarm steps HF's linear schedule once per PPO step; each of its minibatch updates uses that step's rate.
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.LINEAR, config.lr(), config.warmupSteps(), config.totalSteps());
+        TrainLoop.Settings settings = new TrainLoop.Settings("ppo", config.toJson(), Runs.fingerprint(prompts), config.seed(),
+                config.totalSteps(), schedule, config.maxGradNorm(), outDir, config.saveSteps(), 2, 0);
+        this.loop = new TrainLoop(settings, trainable, optimizer, TrainLoop.scalerFor(policy.dtype()), manager);
     }
 
     private static Map<String, NDArray> prefixed(String prefix, Map<String, NDArray> params) {
@@ -322,45 +329,41 @@ public final class PpoTrainer implements AutoCloseable {
 
     /**
      * Trains up to PPO step {@code lastStep} and returns the log so far; a later call (or a new trainer on the same
-     * folder) continues from the newest checkpoint. For notebooks: train a few steps, look at samples, go on.
+     * folder, with the same settings and prompts) continues from the newest checkpoint. For notebooks: train a few
+     * steps, look at samples, go on.
      */
     public Table trainUntil(int lastStep) {
-        if (stepsDone < 0) {
-            Path ck = outDir == null ? null : Checkpoint.latest(outDir);
-            stepsDone = 0;
-            if (ck != null) {
-                JsonObject state = Checkpoint.restore(ck, trainable, optimizer, manager);
-                stepsDone = state.get("step").getAsLong();
-                klCoef = state.get("kl_coef").getAsDouble();
-            }
-            // Rows logged after the checkpoint (a run killed between checkpoints) are dropped and recomputed.
-            log = TrainLog.resume("ppo", outDir == null ? null : outDir.resolve("log.jsonl"), stepsDone);
-            System.err.println("ppo: config " + new Gson().toJson(config.toJson()) + (ck != null ? "; resuming from " + ck : "")
-                    + "; " + prompts.size() + " prompts (" + droppedPrompts + " longer than " + config.queryLength() + " tokens dropped)");
+        if (loop.stepsDone() < 0) {
+            System.err.println("ppo: " + prompts.size() + " prompts (" + droppedPrompts + " longer than "
+                    + config.queryLength() + " tokens dropped)");
         }
-        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.LINEAR, config.lr(), config.warmupSteps(), config.totalSteps());
-        int end = Math.min(lastStep, config.totalSteps());
-        try (Progress p = Progress.start("ppo", end)) {
-            p.set(stepsDone);
-            for (long step = stepsDone + 1; step <= end; step++) {
-                Map<String, Double> row = step(step, optimizer, schedule.at(step - 1));
-                log.add(row);
-                stepsDone = step;
-                p.advance(1);
-                p.status(String.format("reward %.3f  kl %.3f  len %.0f", row.get("reward"), row.get("kl"), row.get("response_length")));
-                if (outDir != null && (step % config.saveSteps() == 0 || step == config.totalSteps())) save(step, optimizer);
+        Table log = loop.runUntil(new TrainLoop.Task() {
+            @Override
+            public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
+                return PpoTrainer.this.step(step + 1, ctx);
             }
-        }
-        if (outDir != null && stepsDone == config.totalSteps() && !Files.exists(outDir.resolve("policy"))) savePolicy(outDir.resolve("policy"));
-        return log.toTable();
-    }
 
-    private void save(long step, AdamW opt) {
-        JsonObject state = new JsonObject();
-        state.addProperty("kl_coef", klCoef);
-        state.addProperty("seed", config.seed());
-        state.add("config", config.toJson());
-        Checkpoint.save(outDir, step, trainable, opt, state, 2);
+            @Override
+            public JsonObject state() {
+                JsonObject o = new JsonObject();
+                o.addProperty("kl_coef", klCoef);
+                return o;
+            }
+
+            @Override
+            public void restore(JsonObject saved) {
+                klCoef = saved.get("kl_coef").getAsDouble();
+            }
+
+            @Override
+            public String status(Map<String, Double> row) {
+                return String.format("reward %.3f  kl %.3f  len %.0f", row.get("reward"), row.get("kl"), row.get("response_length"));
+            }
+        }, lastStep);
+        if (outDir != null && loop.stepsDone() == config.totalSteps() && !Files.exists(outDir.resolve("policy"))) {
+            savePolicy(outDir.resolve("policy"));
+        }
+        return log;
     }
 
     /** The trained policy: a Hugging Face folder (full fine-tuning) or a PEFT adapter folder (LoRA). */
@@ -373,7 +376,8 @@ public final class PpoTrainer implements AutoCloseable {
     }
 
     /** One PPO step: rollouts, rewards, advantages, then {@code ppoEpochs} passes of minibatch updates. */
-    private Map<String, Double> step(long step, AdamW opt, double lr) {
+    private Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
+        double lr = ctx.lr();
         List<Rollout> rollouts = rollout(step);
         Map<String, Double> row = new LinkedHashMap<>();
         row.put("step", (double) step);
@@ -390,7 +394,7 @@ public final class PpoTrainer implements AutoCloseable {
             for (int b = 0; b < nBatches; b++) {
                 List<Rollout> batch = new ArrayList<>();
                 for (int i = b * S; i < (b + 1) * S; i++) batch.add(rollouts.get(order[i]));
-                double[] st = update(batch, step, epoch * nBatches + b, opt, lr);
+                double[] st = update(batch, step, epoch * nBatches + b, ctx);
                 for (int i = 0; i < st.length; i++) sums[i] += st[i];
                 updates++;
             }
@@ -432,7 +436,8 @@ public final class PpoTrainer implements AutoCloseable {
         }
         boolean stops = config.stop() != null && !config.stop().isEmpty();
         GenerationConfig g = new GenerationConfig(config.responseLength(), config.temperature(), config.topK(), config.topP(),
-                mix(config.seed(), step, 1), stops ? List.of(config.stop()) : List.of(), List.of(), config.generationBatchSize());
+                mix(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
+                config.generationBatchSize());
         policy.setTraining(false); // no dropout while sampling and scoring (AlpacaFarm: policy.eval())
         valueBackbone.setTraining(false);
         policy.setAdapter(policyAdapter == null ? referenceAdapter : policyAdapter);
@@ -444,9 +449,13 @@ public final class PpoTrainer implements AutoCloseable {
             r.prompt = gen.prompt();
             r.promptIds = gen.promptIds();
             r.ids = gen.ids();
-            r.response = gen.text();
             r.finish = gen.finishReason();
-            r.stopped = !stops || ("stop".equals(gen.finishReason()) && !gen.text().isEmpty());
+            // The reward model reads the response cut at the marker (the paper's reward); log-probs and KL run over
+            // every sampled token, ids included past the marker when rollouts run to full length (AlpacaFarm's quirk).
+            int cut = stops ? gen.text().indexOf(config.stop()) : -1;
+            r.response = cut >= 0 ? gen.text().substring(0, cut) : gen.text();
+            boolean marker = config.stopRollouts() ? "stop".equals(gen.finishReason()) : cut >= 0;
+            r.stopped = !stops || (marker && !r.response.isEmpty());
             out.add(r);
         }
 
@@ -512,6 +521,8 @@ public final class PpoTrainer implements AutoCloseable {
             samples.stringColumn("response").append(r.response);
             samples.doubleColumn("reward").append(r.score);
             samples.stringColumn("finish_reason").append(r.finish);
+            samples.booleanColumn("stopped").append(r.stopped);
+            samples.intColumn("tokens").append(r.ids.length);
         }
         return out;
     }
@@ -551,52 +562,42 @@ public final class PpoTrainer implements AutoCloseable {
      * mean over the whole minibatch, so the micro-batch size does not change the result. Returns the metrics in the
      * order of {@link #step}'s names.
      */
-    private double[] update(List<Rollout> batch, long step, int updateIndex, AdamW opt, double lr) {
+    private double[] update(List<Rollout> batch, long step, int updateIndex, TrainLoop.StepContext ctx) {
         long tokens = 0;
         for (Rollout r : batch) tokens += r.ids.length;
+        float inv = 1f / tokens;
         double[] st = new double[8];
         policy.setTraining(true); // LoRA dropout, re-seeded per micro-batch below so a resumed run draws the same masks
         valueBackbone.setTraining(true);
-        for (int s = 0, micro = 0; s < batch.size(); s += config.microBatchSize(), micro++) {
-            List<Rollout> part = batch.subList(s, Math.min(batch.size(), s + config.microBatchSize()));
+        ctx.accumulate(batch.size(), config.microBatchSize(), (from, to, pass) -> {
+            List<Rollout> part = batch.subList(from, to);
+            int micro = from / config.microBatchSize();
             Engine.getInstance().setRandomSeed((int) mix(config.seed(), step, 100_000L * (updateIndex + 1) + micro));
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                SequenceBatch sb = sequences(part);
-                int[] lens = lengths(part);
-                long T = sb.batch().ids().getShape().get(1);
-                NDManager m = sb.batch().ids().getManager();
-                NDArray oldLogp = columns(m, part, lens, T, r -> toDouble(r.logp));
-                NDArray oldValues = columns(m, part, lens, T, r -> toDouble(r.values));
-                NDArray adv = columns(m, part, lens, T, r -> r.advantages);
-                NDArray ret = columns(m, part, lens, T, r -> r.returns);
-                NDArray mask = sb.responseMask();
-                float inv = 1f / tokens;
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray[] pol = logprobsAndEntropy(sb, policyAdapter == null ? referenceAdapter : policyAdapter, policy);
-                    NDArray vpred = values(sb);
-                    NDArray pg = policyLossSum(pol[0], oldLogp, adv, mask, config.clip());
-                    NDArray vf = valueLossSum(vpred, oldValues, ret, mask, config.valueClip());
-                    NDArray loss = pg.add(vf.mul(Runs.scalar(vf, config.vfCoef()))).mul(Runs.scalar(pg, inv));
-                    gc.backward(loss);
-                    double pgv = pg.getFloat() * inv, vfv = vf.getFloat() * inv;
-                    Finite.check("ppo", step, "policy loss", pgv);
-                    Finite.check("ppo", step, "value loss", vfv);
-                    st[0] += pgv;
-                    st[1] += vfv;
-                    st[2] += clipFraction(pol[0], oldLogp, adv, mask, config.clip()) * inv;
-                    st[3] += valueClipFraction(vpred, oldValues, ret, mask, config.valueClip()) * inv;
-                    NDArray d = pol[0].stopGradient().sub(oldLogp);
-                    st[4] += d.square().mul(mask).sum().getFloat() * 0.5 * inv;
-                    st[5] += pol[1].stopGradient().mul(mask).sum().getFloat() * inv;
-                    st[7] += loss.getFloat();
-                }
-            }
-        }
-        double norm = Gradients.clipGlobalNorm(trainable.values(), config.maxGradNorm());
-        Finite.check("ppo", step, "gradient norm", norm);
-        st[6] = norm;
-        opt.step(trainable, lr);
+            SequenceBatch sb = sequences(part);
+            int[] lens = lengths(part);
+            long T = sb.batch().ids().getShape().get(1);
+            NDManager m = sb.batch().ids().getManager();
+            NDArray oldLogp = columns(m, part, lens, T, r -> toDouble(r.logp));
+            NDArray oldValues = columns(m, part, lens, T, r -> toDouble(r.values));
+            NDArray adv = columns(m, part, lens, T, r -> r.advantages);
+            NDArray ret = columns(m, part, lens, T, r -> r.returns);
+            NDArray mask = sb.responseMask();
+            NDArray[] pol = logprobsAndEntropy(sb, policyAdapter == null ? referenceAdapter : policyAdapter, policy);
+            NDArray vpred = values(sb);
+            NDArray pg = policyLossSum(pol[0], oldLogp, adv, mask, config.clip());
+            NDArray vf = valueLossSum(vpred, oldValues, ret, mask, config.valueClip());
+            // The PPO loss: token-weighted mean over the whole minibatch, so the micro-batch size changes nothing.
+            NDArray loss = pg.add(vf.mul(Runs.scalar(vf, config.vfCoef()))).mul(Runs.scalar(pg, inv));
+            st[7] += pass.backward(loss);
+            st[0] += pg.getFloat() * inv;
+            st[1] += vf.getFloat() * inv;
+            st[2] += clipFraction(pol[0], oldLogp, adv, mask, config.clip()) * inv;
+            st[3] += valueClipFraction(vpred, oldValues, ret, mask, config.valueClip()) * inv;
+            NDArray d = pol[0].stopGradient().sub(oldLogp);
+            st[4] += d.square().mul(mask).sum().getFloat() * 0.5 * inv;
+            st[5] += pol[1].stopGradient().mul(mask).sum().getFloat() * inv;
+        });
+        st[6] = ctx.update();
         return st;
     }
 
@@ -624,8 +625,7 @@ public final class PpoTrainer implements AutoCloseable {
      */
     private NDArray[] logprobsAndEntropy(SequenceBatch sb, LoraAdapter adapter, LlamaModel model) {
         model.setAdapter(adapter);
-        NDArray logits = model.logits(model.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null))
-                .toType(DataType.FLOAT32, false);
+        NDArray logits = Precision.toFloat32(model.logits(model.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null)));
         if (config.temperature() != 1.0) logits = logits.div(Runs.scalar(logits, config.temperature()));
         NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);                                   // [B,T-1,V]
         NDArray next = sb.batch().ids().get(":, 1:").expandDims(-1);
@@ -638,8 +638,7 @@ public final class PpoTrainer implements AutoCloseable {
     /** Value of the state before each column's token: the value head on the hidden state one column earlier. [B,T] */
     private NDArray values(SequenceBatch sb) {
         valueBackbone.setAdapter(valueAdapter);
-        NDArray hidden = valueBackbone.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null)
-                .toType(DataType.FLOAT32, false);
+        NDArray hidden = Precision.toFloat32(valueBackbone.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null));
         NDArray v = hidden.getNDArrayInternal().linear(hidden, valueHeadWeight, valueHeadBias).singletonOrThrow().squeeze(-1);
         NDArray zero = v.getManager().zeros(new Shape(v.getShape().get(0), 1), DataType.FLOAT32);
         return NDArrays.concat(new NDList(zero, v.get(":, :-1")), 1);
@@ -766,7 +765,8 @@ public final class PpoTrainer implements AutoCloseable {
 
     /** The log so far (one row per PPO step). */
     public Table log() {
-        return log == null ? TrainLog.resume("ppo", outDir == null ? null : outDir.resolve("log.jsonl"), Long.MAX_VALUE).toTable() : log.toTable();
+        return loop.log() == null ? TrainLog.resume("ppo", outDir == null ? null : outDir.resolve("log.jsonl"), Long.MAX_VALUE).toTable()
+                : loop.log().toTable();
     }
 
     /** A few (prompt, response, reward) per step of this session. */

@@ -9,6 +9,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.RlcdException;
+import rlcd4j.contrast.PostProcess;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.LoraAdapter;
 
@@ -27,8 +28,9 @@ import java.util.SplittableRandom;
  * AlpacaFarm's {@code RewardModel} that RLCD trained. With LoRA, the backbone's base weights are shared and frozen and
  * only the adapter and the head train; otherwise the whole backbone trains.
  *
- * <p>The text a preference model reads is the paper's: {@code prompt + ' ' + response.rstrip() + '\n\nHuman:'}, so
- * the last token is the end of the turn marker the RLCD models were trained to produce.
+ * <p>The text a preference model reads is the paper's, {@code prompt + ' ' + response.rstrip() + '\n\nHuman:'}, so
+ * the last token is the end of the turn marker the RLCD models were trained to produce; {@link #text} also strips the
+ * prompt's end and the response's start, so that every caller gives the model the same form.
  */
 public final class PreferenceModel implements AutoCloseable {
     /** Appended to every response: "our reward model was trained with \n\nHuman: as the end token" (RLCD patch). */
@@ -67,9 +69,30 @@ public final class PreferenceModel implements AutoCloseable {
         return new PreferenceModel(backbone, adapter, m, m.create(w, new Shape(1, D)), m.zeros(new Shape(1), DataType.FLOAT32), maxLength);
     }
 
-    /** The paper's input split: prompt {@code prompt + ' '} and response {@code response.rstrip() + '\n\nHuman:'}. */
+    /**
+     * The one place a preference model's input is built, for training, evaluation and PPO's scoring alike: the
+     * paper's split, prompt {@code prompt.rstrip() + ' '} and response {@code response.strip() + '\n\nHuman:'}. The
+     * paper strips only the response's end; its start is stripped too because a byte-level tokenizer decodes a
+     * sampled response with its leading space (" Sure"), which would otherwise reach the model as
+     * {@code "Assistant:  Sure"}, a form its training pairs never had.
+     */
     public static String[] text(String prompt, String response) {
-        return new String[] {prompt + " ", response.stripTrailing() + END};
+        return new String[] {prompt.stripTrailing() + " ", PostProcess.pyStrip(response) + END};
+    }
+
+    /** {@link #text} as one string (the pair is tokenised as one text, so scoring this is scoring the pair). */
+    public static String input(String prompt, String response) {
+        String[] t = text(prompt, response);
+        return t[0] + t[1];
+    }
+
+    /**
+     * A whole conversation that already holds the prompt (HH-RLHF's {@code chosen}/{@code rejected}), as the paper's
+     * human-agreement script scores it: {@code conversation.strip() + '\n\nHuman:'}. For an HH-RLHF row this equals
+     * {@link #input} of its prompt and its last answer.
+     */
+    public static String transcript(String conversation) {
+        return PostProcess.pyStrip(conversation) + END;
     }
 
     /** Rewards [B] of a batch (already formatted with {@link #text}); builds a graph when called under a GradientCollector. */
@@ -81,7 +104,7 @@ public final class PreferenceModel implements AutoCloseable {
 
     /** The scalar head on hidden states [..., D] -> [...]. PPO's value model reads it at every position. */
     public NDArray head(NDArray hidden) {
-        NDArray h = hidden.toType(DataType.FLOAT32, false);
+        NDArray h = rlcd4j.engine.Precision.toFloat32(hidden); // the head and the loss in fp32
         return h.getNDArrayInternal().linear(h, headWeight, headBias).singletonOrThrow().squeeze(-1);
     }
 
@@ -113,7 +136,7 @@ public final class PreferenceModel implements AutoCloseable {
         p.put("reward_head.bias", headBias);
         headWeight.setRequiresGradient(true);
         headBias.setRequiresGradient(true);
-        p.putAll(adapter != null ? Parameters.lora(adapter) : Parameters.full(backbone.model()));
+        p.putAll(adapter != null ? Parameters.lora(adapter, backbone.model().dtype()) : Parameters.full(backbone.model()));
         return p;
     }
 
@@ -132,7 +155,7 @@ public final class PreferenceModel implements AutoCloseable {
             c.addProperty("base_model", backbone.folder() == null ? backbone.name() : backbone.folder().toAbsolutePath().toString());
             c.addProperty("lora", adapter != null);
             c.addProperty("max_length", maxLength);
-            c.addProperty("input_format", "prompt + ' ' + response.rstrip() + '\\n\\nHuman:'");
+            c.addProperty("input_format", "prompt.rstrip() + ' ' + response.strip() + '\\n\\nHuman:'");
             Files.writeString(dir.resolve("preference_model.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c), StandardCharsets.UTF_8);
             if (adapter != null) adapter.save(dir.resolve("adapter"), c.get("base_model").getAsString());
             else backbone.save(dir.resolve("backbone"));

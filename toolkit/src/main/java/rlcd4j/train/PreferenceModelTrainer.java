@@ -1,11 +1,9 @@
 package rlcd4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
-import ai.djl.training.GradientCollector;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import rlcd4j.RlcdException;
@@ -28,7 +26,7 @@ import java.util.Set;
  * Trains a preference (reward) model on pairs, as RLCD did with AlpacaFarm's reward-modelling script.
  *
  * <pre>
- * r(x, y)  = head(backbone(prompt + ' ' + y.rstrip() + '\n\nHuman:'))[last real token]
+ * r(x, y)  = head(backbone(x.rstrip() + ' ' + y.strip() + '\n\nHuman:'))[last real token]     (PreferenceModel.text)
  * loss     = BCEWithLogits(r(x, chosen) - r(x, rejected), p_chosen)      averaged over the step's pairs
  * </pre>
  *
@@ -186,103 +184,76 @@ public final class PreferenceModelTrainer {
         Table evalPairs = evalIdx.length == 0 ? pairs.emptyCopy() : pairs.rows(evalIdx);
         int nTrain = trainIdx.length;
 
-        JsonObject cfg = config.toJson();
         String data = Runs.fingerprint(prompts, chosen, rejected, java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
-        System.err.println(config);
         long stepsPerEpoch = (nTrain + config.batchSize() - 1) / config.batchSize();
         long total = stepsPerEpoch * config.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), data, config.seed(), total, lr,
+                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), config.evalSize() > 0 ? config.evalEvery() : 0);
 
         PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), config.seed());
         boolean ok = false;
         NDManager m = backbone.manager();
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
-            Map<String, NDArray> params = pm.trainable();
-            JsonObject resumed = Runs.resume(outDir, NAME, cfg, data, params, opt, m);
-            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
-            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
-            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
-            if (resumed == null && logFile != null) deleteQuietly(logFile);
-            Map<String, Double> evalNow = Map.of();
-            try (Progress p = Progress.start(NAME, total)) {
-                p.set(start);
-                int[] order = null;
-                long orderEpoch = -1;
-                for (long step = start; step < total; step++) {
-                    long epoch = step / stepsPerEpoch;
-                    if (epoch != orderEpoch) {
-                        order = Runs.order(nTrain, config.seed(), epoch);
-                        orderEpoch = epoch;
-                    }
+            TrainLoop loop = new TrainLoop(settings, pm.trainable(), opt, TrainLoop.scalerFor(backbone.model().dtype()), m);
+            Table log = loop.run(new TrainLoop.Task() {
+                @Override
+                public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
+                    int[] order = Runs.order(nTrain, config.seed(), step / stepsPerEpoch);
                     int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                    int to = Math.min(nTrain, from + config.batchSize());
-                    int count = to - from;
-                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
+                    int count = Math.min(nTrain, from + config.batchSize()) - from;
                     backbone.model().setTraining(true);
-                    double loss = 0, correct = 0, margin = 0;
-                    for (int c = from; c < to; c += config.microBatchSize()) {
-                        int e = Math.min(to, c + config.microBatchSize());
+                    double[] sums = new double[3]; // loss, accuracy, margin
+                    ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                        int k = e - c;
                         List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
-                        float[] labels = new float[e - c];
-                        for (int pass = 0; pass < 2; pass++) {
-                            for (int i = c; i < e; i++) {
-                                int row = trainIdx[order[i]];
-                                String[] t = PreferenceModel.text(prompts.get(row), pass == 0 ? chosen.get(row) : rejected.get(row));
+                        float[] labels = new float[k];
+                        for (int side = 0; side < 2; side++) {
+                            for (int i = 0; i < k; i++) {
+                                int row = trainIdx[order[from + c + i]];
+                                String[] t = PreferenceModel.text(prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
                                 ps.add(t[0]);
                                 rs.add(t[1]);
-                                labels[i - c] = (float) pChosen[row];
+                                labels[i] = (float) pChosen[row];
                             }
                         }
-                        try (NDScope scope = new NDScope()) {
-                            scope.suppressNotUsedWarning();
-                            SequenceBatch b = SequenceBatch.of(m, backbone.tokenizer(), ps, rs, config.maxLength(), false);
-                            int k = e - c;
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                NDArray r = pm.rewards(b);
-                                NDArray l = loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div(Runs.scalar(m, count));
-                                gc.backward(l);
-                                loss += l.getFloat();
-                                float[] rv = r.toFloatArray();
-                                for (int i = 0; i < k; i++) {
-                                    double d = rv[i] - rv[k + i];
-                                    margin += d / count;
-                                    if (labels[i] >= 0.5 ? d > 0 : d < 0) correct += 1.0 / count;
-                                }
-                            }
+                        SequenceBatch b = SequenceBatch.of(m, backbone.tokenizer(), ps, rs, config.maxLength(), false);
+                        NDArray r = pm.rewards(b);
+                        sums[0] += pass.backward(loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div(Runs.scalar(m, count)));
+                        float[] rv = r.toFloatArray();
+                        for (int i = 0; i < k; i++) {
+                            double d = rv[i] - rv[k + i];
+                            sums[2] += d / count;
+                            if (labels[i] >= 0.5 ? d > 0 : d < 0) sums[1] += 1.0 / count;
                         }
-                    }
-                    Finite.check(NAME, step + 1, "loss", loss);
-                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
-                    double rate = lr.at(step);
-                    opt.step(params, rate);
-
+                    });
                     Map<String, Double> row = new LinkedHashMap<>();
-                    row.put("step", (double) (step + 1));
                     row.put("epoch", (step + 1) / (double) stepsPerEpoch);
-                    row.put("lr", rate);
-                    row.put("loss", loss);
-                    row.put("accuracy", correct);
-                    row.put("margin", margin);
-                    row.put("grad_norm", gradNorm);
-                    boolean last = step + 1 == total;
-                    if (config.evalSize() > 0 && (last || (config.evalEvery() > 0 && (step + 1) % config.evalEvery() == 0))) {
-                        backbone.model().setTraining(false);
-                        evalNow = metrics(pm, evalPairs, config.evalBatchSize());
-                        evalNow.forEach((key, v) -> row.put("eval_" + key, v));
-                    }
-                    log.add(row);
-                    p.advance(1);
-                    p.status(String.format("loss %.4f acc %.2f margin %.3f", loss, correct, margin));
-                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || last)) {
-                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, data, config.seed()), config.keepCheckpoints());
-                    }
+                    row.put("lr", ctx.lr());
+                    row.put("loss", sums[0]);
+                    row.put("accuracy", sums[1]);
+                    row.put("margin", sums[2]);
+                    return row;
                 }
-            }
+
+                @Override
+                public Map<String, Double> evaluate() {
+                    if (config.evalSize() == 0) return Map.of();
+                    backbone.model().setTraining(false);
+                    return metrics(pm, evalPairs, config.evalBatchSize());
+                }
+
+                @Override
+                public String status(Map<String, Double> row) {
+                    return String.format("loss %.4f acc %.2f margin %.3f", row.get("loss"), row.get("accuracy"), row.get("margin"));
+                }
+            });
+            Map<String, Double> evalNow = loop.lastEval();
             backbone.model().setTraining(false);
             if (evalNow.isEmpty() && config.evalSize() > 0) evalNow = metrics(pm, evalPairs, config.evalBatchSize());
             if (outDir != null) pm.save(outDir);
             ok = true;
-            return new Result(pm, log.toTable(), toTable("held-out", evalNow));
+            return new Result(pm, log, toTable("held-out", evalNow));
         } finally {
             backbone.model().setTraining(false);
             if (!ok) pm.close();
@@ -323,10 +294,11 @@ public final class PreferenceModelTrainer {
     /**
      * Agreement with human-labelled pairs, as the paper's Table 5 (RLCD's
      * {@code evaluate_reward_model_human_agreement.py}): each side is scored as a whole transcript,
-     * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'} (with a {@code prompt} column,
-     * {@code (prompt + chosen).strip() + '\n\nHuman:'}), cut at the model's max length like the paper's tokenizer. Returns
-     * one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean sigmoid(r_chosen -
-     * r_rejected)).
+     * {@code chosen.strip() + '\n\nHuman:'} and {@code rejected.strip() + '\n\nHuman:'}, cut at the model's max length
+     * like the paper's tokenizer. HH-RLHF's sides already hold the conversation, so a {@code prompt} column (as
+     * {@link rlcd4j.data.HhRlhf#pairs()} has) is not put in front of them; see {@link #humanAgreementTexts}.
+     * Returns one row: {@code pairs}, {@code accuracy} (r_chosen > r_rejected) and {@code mean_prob} (mean
+     * sigmoid(r_chosen - r_rejected)).
      */
     public static Table humanAgreement(PreferenceModel pm, Table humanPairs) {
         return humanAgreement(pm, humanPairs, 8);
@@ -338,15 +310,17 @@ public final class PreferenceModelTrainer {
         List<String> prompts = humanPairs.containsColumn("prompt") ? Runs.texts(humanPairs, "prompt", what) : null;
         List<String> c = new ArrayList<>(), r = new ArrayList<>();
         for (int i = 0; i < chosen.size(); i++) {
-            String pre = prompts == null ? "" : prompts.get(i);
-            c.add((pre + chosen.get(i)).strip() + PreferenceModel.END);
-            r.add((pre + rejected.get(i)).strip() + PreferenceModel.END);
+            String prompt = prompts == null ? null : prompts.get(i);
+            List<String> texts = humanAgreementTexts(prompt, chosen.get(i), rejected.get(i));
+            c.add(texts.get(0));
+            r.add(texts.get(1));
         }
         double[] rc = scoreTexts(pm, c, batchSize), rr = scoreTexts(pm, r, batchSize);
-        double acc = 0, prob = 0;
+        double acc = 0, prob = 0, ties = 0;
         for (int i = 0; i < rc.length; i++) {
             double d = rc[i] - rr[i];
             if (d > 0) acc++;
+            if (d == 0) ties++; // the same reward: in practice, both sides cut to the same text at maxLength
             prob += 1 / (1 + Math.exp(-d));
         }
         int n = rc.length;
@@ -354,7 +328,23 @@ public final class PreferenceModelTrainer {
         out.put("pairs", (double) n);
         out.put("accuracy", n == 0 ? Double.NaN : acc / n);
         out.put("mean_prob", n == 0 ? Double.NaN : prob / n);
+        out.put("ties", n == 0 ? Double.NaN : ties / n);
         return toTable("human agreement", out);
+    }
+
+    /**
+     * The two texts {@link #humanAgreement} scores for one pair. A row whose {@code chosen} begins with its prompt (or
+     * that has none) holds whole conversations, as HH-RLHF's do: each side is {@link PreferenceModel#transcript}, the
+     * paper's form. Otherwise the sides are answers to the prompt (TRL's split format) and are read as training reads a
+     * pair, {@link PreferenceModel#input}. For an HH-RLHF row, whose answers follow "Assistant:" after one space, the
+     * two forms are the same text.
+     */
+    static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
+        String p = prompt == null ? null : rlcd4j.contrast.PostProcess.pyStrip(prompt);
+        if (p == null || rlcd4j.contrast.PostProcess.pyStrip(chosen).startsWith(p)) {
+            return List.of(PreferenceModel.transcript(chosen), PreferenceModel.transcript(rejected));
+        }
+        return List.of(PreferenceModel.input(prompt, chosen), PreferenceModel.input(prompt, rejected));
     }
 
     /** Rewards of whole texts (no prompt/response split), batched, without gradients. */

@@ -1,18 +1,14 @@
 package rlcd4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.progress.Progress;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -35,37 +31,56 @@ public final class PretrainTrainer {
      * @param checkpointEvery  steps between checkpoints (a killed run resumes from the latest)
      */
     public record Config(int steps, int batchSize, int seqLen, double lr, int warmupSteps, double weightDecay,
-                         double maxGradNorm, long seed, int checkpointEvery, int logEvery) {
+                         double maxGradNorm, long seed, int checkpointEvery) {
         public static Config defaults() {
-            return new Config(2000, 16, 256, 2e-3, 100, 0.1, 1.0, 0, 200, 10);
+            return new Config(2000, 16, 256, 2e-3, 100, 0.1, 1.0, 0, 200);
         }
 
         public Config withSteps(int s) {
-            return new Config(s, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, seed, checkpointEvery, logEvery);
+            return new Config(s, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, seed, checkpointEvery);
         }
 
         public Config withBatch(int b, int len) {
-            return new Config(steps, b, len, lr, warmupSteps, weightDecay, maxGradNorm, seed, checkpointEvery, logEvery);
+            return new Config(steps, b, len, lr, warmupSteps, weightDecay, maxGradNorm, seed, checkpointEvery);
         }
 
         public Config withLr(double l, int warmup) {
-            return new Config(steps, batchSize, seqLen, l, warmup, weightDecay, maxGradNorm, seed, checkpointEvery, logEvery);
+            return new Config(steps, batchSize, seqLen, l, warmup, weightDecay, maxGradNorm, seed, checkpointEvery);
         }
 
         public Config withSeed(long s) {
-            return new Config(steps, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, s, checkpointEvery, logEvery);
+            return new Config(steps, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, s, checkpointEvery);
         }
 
         public Config withCheckpointEvery(int n) {
-            return new Config(steps, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, seed, n, logEvery);
+            return new Config(steps, batchSize, seqLen, lr, warmupSteps, weightDecay, maxGradNorm, seed, n);
+        }
+
+        /** The settings as JSON (snake_case keys): logged at start and compared on resume. */
+        public JsonObject toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("steps", steps);
+            o.addProperty("batch_size", batchSize);
+            o.addProperty("seq_len", seqLen);
+            o.addProperty("learning_rate", lr);
+            o.addProperty("warmup_steps", warmupSteps);
+            o.addProperty("weight_decay", weightDecay);
+            o.addProperty("max_grad_norm", maxGradNorm);
+            o.addProperty("seed", seed);
+            o.addProperty("save_every", checkpointEvery);
+            return o;
         }
     }
 
+    public static final String NAME = "pretrain";
+
     private PretrainTrainer() {}
 
-    /** Trains {@code lm} in place; checkpoints and the log go to {@code outDir} (resumed if it holds a checkpoint). */
+    /**
+     * Trains {@code lm} in place; checkpoints and the log go to {@code outDir} (resumed if it holds a checkpoint of the
+     * same settings and corpus). The log has one row per step: step, loss, lr, tokens_per_s, grad_norm.
+     */
     public static Table train(CausalLM lm, List<String> documents, Config cfg, Path outDir) {
-        System.err.println("pretrain " + new Gson().toJson(cfg));
         Tokenizer tok = lm.tokenizer();
         long[] stream = pack(tok, documents);
         int window = cfg.seqLen() + 1;
@@ -75,75 +90,46 @@ public final class PretrainTrainer {
                     + cfg.batchSize() + " windows of " + window + " tokens");
         }
         LlamaModel model = lm.model();
-        model.setTraining(true);
         Map<String, NDArray> params = Parameters.full(model);
         NDManager m = lm.manager();
         LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, cfg.lr(), cfg.warmupSteps(), cfg.steps());
-        TrainLog log;
-        long start = 0;
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, cfg.toJson(), Runs.fingerprint(documents), cfg.seed(),
+                cfg.steps(), schedule, cfg.maxGradNorm(), outDir, cfg.checkpointEvery(), 1, 0);
+        NDArray causal = null, positions = null;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(cfg.weightDecay()), m)) {
-            Path ck = Checkpoint.latest(outDir);
-            if (ck != null) {
-                start = Checkpoint.restore(ck, params, opt, m).get("step").getAsLong();
-                log = TrainLog.resume("pretraining log", outDir.resolve("log.jsonl"), start);
-                System.err.println("pretrain: resumed from " + ck);
-            } else {
-                log = new TrainLog("pretraining log", outDir.resolve("log.jsonl"));
-            }
-            NDArray causal;
             try (NDScope s = new NDScope()) {
                 causal = LlamaModel.attentionMask(m, m.ones(new Shape(1, cfg.seqLen()), DataType.INT64), 0, cfg.seqLen());
                 NDScope.unregister(causal);
             }
-            NDArray positions = m.arange(0, cfg.seqLen(), 1, DataType.INT64).reshape(1, cfg.seqLen()).repeat(0, cfg.batchSize());
-            double tokensSeen = 0;
+            NDArray causalMask = causal;
+            NDArray pos = m.arange(0, cfg.seqLen(), 1, DataType.INT64).reshape(1, cfg.seqLen()).repeat(0, cfg.batchSize());
+            positions = pos;
             long t0 = System.nanoTime();
-            try (Progress p = Progress.start("pretrain", cfg.steps())) {
-                p.set(start);
-                for (long step = start; step < cfg.steps(); step++) {
-                    long[] batch = batch(stream, windows, window, cfg, step);
-                    double loss;
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
-                        NDArray all = m.create(batch, new Shape(cfg.batchSize(), window));
-                        NDArray inputs = all.get(":, :-1"), targets = all.get(":, 1:");
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray logits = model.logits(model.forward(inputs, positions, causal, null));
-                            NDArray nll = logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).neg().mean();
-                            gc.backward(nll);
-                            loss = Finite.check("pretrain", step, "loss", nll.getFloat());
-                        }
-                    }
-                    double norm = Gradients.clipGlobalNorm(params.values(), cfg.maxGradNorm());
-                    double lr = schedule.at(step);
-                    opt.step(params, lr);
-                    tokensSeen += (double) cfg.batchSize() * cfg.seqLen();
-                    if (step % cfg.logEvery() == 0 || step == cfg.steps() - 1) {
-                        Map<String, Double> row = new LinkedHashMap<>();
-                        row.put("step", (double) step);
-                        row.put("loss", loss);
-                        row.put("grad_norm", norm);
-                        row.put("lr", lr);
-                        row.put("tokens_per_s", tokensSeen / ((System.nanoTime() - t0) / 1e9));
-                        log.add(row);
-                    }
-                    p.advance(1);
-                    p.status(String.format("loss %.3f", loss));
-                    if ((step + 1) % cfg.checkpointEvery() == 0 || step == cfg.steps() - 1) {
-                        JsonObject st = new JsonObject();
-                        st.addProperty("seed", cfg.seed());
-                        Checkpoint.save(outDir, step + 1, params, opt, st, 1);
-                    }
-                }
-            }
-            causal.close();
-            positions.close();
+            long[] tokensSeen = {0};
+            model.setTraining(true);
+            TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.dtype()), m);
+            return loop.run((step, ctx) -> {
+                long[] batch = batch(stream, windows, window, cfg, step);
+                double[] loss = {0};
+                ctx.accumulate(1, 1, (from, to, pass) -> {
+                    NDArray all = m.create(batch, new Shape(cfg.batchSize(), window));
+                    NDArray inputs = all.get(":, :-1"), targets = all.get(":, 1:");
+                    NDArray logits = rlcd4j.engine.Precision.toFloat32(model.logits(model.forward(inputs, pos, causalMask, null)));
+                    loss[0] = pass.backward(logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).neg().mean());
+                });
+                tokensSeen[0] += (long) cfg.batchSize() * cfg.seqLen();
+                Map<String, Double> row = new LinkedHashMap<>();
+                row.put("loss", loss[0]);
+                row.put("lr", ctx.lr());
+                row.put("tokens_per_s", tokensSeen[0] / ((System.nanoTime() - t0) / 1e9));
+                return row;
+            });
         } finally {
+            if (causal != null) causal.close();
+            if (positions != null) positions.close();
             model.setTraining(false);
             params.values().forEach(w -> w.setRequiresGradient(false));
         }
-        return log.toTable();
     }
 
     /** BOS + text + EOS for every document, concatenated. */

@@ -136,7 +136,9 @@ final class Runs {
 
     private static JsonObject comparable(JsonObject c) {
         JsonObject o = c.deepCopy();
-        for (String k : List.of("save_every", "keep_checkpoints", "eval_every", "eval_batch_size")) o.remove(k);
+        for (String k : List.of("save_every", "keep_checkpoints", "eval_every", "eval_batch_size", "saveSteps")) o.remove(k);
+        // Nulls are not written to the checkpoint's JSON; an unset setting reads back as absent.
+        o.entrySet().removeIf(e -> e.getValue().isJsonNull());
         return o;
     }
 

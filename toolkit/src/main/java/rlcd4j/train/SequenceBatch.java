@@ -83,7 +83,7 @@ public record SequenceBatch(Batch batch, NDArray responseMask, boolean[] truncat
     /** The same from logits [B,T,V] already computed. */
     public NDArray tokenLogprobs(NDArray logits) {
         long B = logits.getShape().get(0);
-        NDArray logp = logits.toType(DataType.FLOAT32, false).get(":, :-1, :").logSoftmax(-1);
+        NDArray logp = rlcd4j.engine.Precision.toFloat32(logits).get(":, :-1, :").logSoftmax(-1); // fp32, differentiably
         NDArray next = batch.ids().get(":, 1:").expandDims(-1);
         NDArray lp = logp.gather(next, -1).squeeze(-1); // [B, T-1]
         return logp.getManager().zeros(new Shape(B, 1), DataType.FLOAT32).concat(lp, 1);

@@ -1,15 +1,11 @@
 package rlcd4j.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.LoraAdapter;
-import rlcd4j.progress.Progress;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -155,88 +151,53 @@ public final class SftTrainer {
         List<String> responses = Runs.texts(data, data.containsColumn("response") ? "response" : "chosen", what);
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
-        JsonObject cfg = config.toJson();
         String fp = Runs.fingerprint(prompts, responses);
-        System.err.println(config);
         long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
         long total = stepsPerEpoch * config.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, config.seed(), total, lr,
+                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), 0);
 
         NDManager m = model.manager();
         LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
             model.model().setAdapter(adapter);
-            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter) : Parameters.full(model.model());
-            JsonObject resumed = Runs.resume(outDir, NAME, cfg, fp, params, opt, m);
-            long start = resumed == null ? 0 : resumed.get("step").getAsLong();
-            Path logFile = outDir == null ? null : outDir.resolve("log.jsonl");
-            if (resumed == null && logFile != null) PreferenceModelTrainer.deleteQuietly(logFile);
-            TrainLog log = resumed == null ? new TrainLog(NAME, logFile) : TrainLog.resume(NAME, logFile, start);
-            try (Progress p = Progress.start(NAME, total)) {
-                p.set(start);
-                int[] order = null;
-                long orderEpoch = -1;
-                for (long step = start; step < total; step++) {
-                    long epoch = step / stepsPerEpoch;
-                    if (epoch != orderEpoch) {
-                        order = Runs.order(n, config.seed(), epoch);
-                        orderEpoch = epoch;
+            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
+            TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
+            Table log = loop.run((step, ctx) -> {
+                int[] order = Runs.order(n, config.seed(), step / stepsPerEpoch);
+                int from = (int) ((step % stepsPerEpoch) * config.batchSize());
+                int count = Math.min(n, from + config.batchSize()) - from;
+                model.model().setTraining(true);
+                double[] sums = new double[3]; // loss, tokens, truncated
+                ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                    List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
+                    for (int i = from + c; i < from + e; i++) {
+                        String[] t = text(prompts.get(order[i]), responses.get(order[i]));
+                        ps.add(t[0]);
+                        rs.add(t[1]);
                     }
-                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                    int to = Math.min(n, from + config.batchSize());
-                    int count = to - from;
-                    Engine.getInstance().setRandomSeed(Runs.stepSeed(config.seed(), step));
-                    model.model().setTraining(true);
-                    double loss = 0, tokens = 0, truncated = 0;
-                    for (int c = from; c < to; c += config.microBatchSize()) {
-                        int e = Math.min(to, c + config.microBatchSize());
-                        List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
-                        for (int i = c; i < e; i++) {
-                            String[] t = text(prompts.get(order[i]), responses.get(order[i]));
-                            ps.add(t[0]);
-                            rs.add(t[1]);
-                        }
-                        try (NDScope scope = new NDScope()) {
-                            scope.suppressNotUsedWarning();
-                            SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
-                            for (boolean t : b.truncated()) if (t) truncated++;
-                            tokens += b.responseMask().sum().getFloat();
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                NDArray l = loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div(Runs.scalar(m, count));
-                                gc.backward(l);
-                                loss += l.getFloat();
-                            }
-                        }
-                    }
-                    Finite.check(NAME, step + 1, "loss", loss);
-                    double gradNorm = Finite.check(NAME, step + 1, "gradient norm", Gradients.clipGlobalNorm(params.values(), config.maxGradNorm()));
-                    double rate = lr.at(step);
-                    opt.step(params, rate);
-
-                    Map<String, Double> row = new LinkedHashMap<>();
-                    row.put("step", (double) (step + 1));
-                    row.put("epoch", (step + 1) / (double) stepsPerEpoch);
-                    row.put("lr", rate);
-                    row.put("loss", loss);
-                    row.put("tokens", tokens);
-                    row.put("truncated", truncated);
-                    row.put("grad_norm", gradNorm);
-                    log.add(row);
-                    p.advance(1);
-                    p.status(String.format("loss %.4f", loss));
-                    if (outDir != null && ((step + 1) % config.saveEvery() == 0 || step + 1 == total)) {
-                        Checkpoint.save(outDir, step + 1, params, opt, Runs.state(NAME, cfg, fp, config.seed()), config.keepCheckpoints());
-                    }
-                }
-            }
+                    SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
+                    for (boolean t : b.truncated()) if (t) sums[2]++;
+                    sums[1] += b.responseMask().sum().getFloat();
+                    sums[0] += pass.backward(loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div(Runs.scalar(m, count)));
+                });
+                Map<String, Double> row = new LinkedHashMap<>();
+                row.put("epoch", (step + 1) / (double) stepsPerEpoch);
+                row.put("lr", ctx.lr());
+                row.put("loss", sums[0]);
+                row.put("tokens", sums[1]);
+                row.put("truncated", sums[2]);
+                return row;
+            });
             model.model().setTraining(false);
             if (outDir != null) {
                 if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
                 else model.save(outDir);
             }
             ok = true;
-            return new Result(model, adapter, log.toTable());
+            return new Result(model, adapter, log);
         } finally {
             model.model().setTraining(false);
             if (!ok && adapter != null) {

@@ -80,6 +80,7 @@ class KernelCommandTest {
         List<String> argv = argv(spec.resolve("kernel.json"));
         assertTrue(argv.contains("-Drlcd4j.home=" + home), json);
         assertTrue(argv.containsAll(List.of("-Xmx2g", "-Dai.djl.offline=true", "-Djava.awt.headless=true")), json);
+        assertTrue(argv.contains("-Drlcd4j.mklIntelPath=true"), "the project's kernel opts in: " + json);
         assertEquals(List.of("rlcd4j.kernel.RlcdKernel", "{connection_file}"),
                 argv.subList(argv.size() - 2, argv.size()));
         String[] cp = argv.get(argv.indexOf("-cp") + 1).split(":");

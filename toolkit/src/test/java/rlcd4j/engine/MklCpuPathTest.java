@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link MklCpuPath} in fresh JVMs (MKL fixes its code path at its first call, so this JVM's is long chosen): on a
- * CPU not made by Intel it must move MKL off its generic path, and the opt-out must leave MKL on it; both give the
- * same products to rounding.
+ * CPU not made by Intel, the opt-in ({@code -Drlcd4j.mklIntelPath=true}, which the test JVM has, as the launcher)
+ * must move MKL off its generic path; without it, or with {@code =false}, nothing is written and MKL stays on it.
+ * Both give the same products to rounding.
  */
 class MklCpuPathTest {
 
@@ -30,7 +31,7 @@ class MklCpuPathTest {
         assumeTrue(System.getProperty("os.name").startsWith("Linux") && System.getProperty("os.arch").equals("amd64"), "MKL's variables are Linux x86-64 only");
         String vendor = vendor();
 
-        Map<String, String> on = child(true), off = child(false);
+        Map<String, String> on = child("true"), off = child("false");
         if (vendor.equals("GenuineIntel")) {
             assertEquals("MKL path chosen by MKL (Intel CPU)", on.get("STATUS"));
         } else {
@@ -44,6 +45,17 @@ class MklCpuPathTest {
         float[] a = floats(on.get("VALUES")), b = floats(off.get("VALUES"));
         assertEquals(96 * 16, a.length);
         for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4f * Math.max(1f, Math.abs(b[i])), "product element " + i);
+    }
+
+    @Test
+    void withoutThePropertyNothingIsRewritten() throws Exception {
+        // A library embedded in someone else's JVM leaves MKL alone unless asked (-Drlcd4j.mklIntelPath=true).
+        Map<String, String> unset = child(null);
+        assertEquals("MKL path unchanged (off unless -D" + MklCpuPath.PROPERTY + "=true)", unset.get("STATUS"));
+        assumeTrue(linuxX86(), "MKL's variables are Linux x86-64 only");
+        if (!vendor().equals("GenuineIntel")) {
+            assertEquals("-1 0", unset.get("PATH"), "MKL detected the CPU itself: generic path 0, at its first call");
+        }
     }
 
     @Test
@@ -63,14 +75,21 @@ class MklCpuPathTest {
         }
     }
 
+    private static boolean linuxX86() {
+        return System.getProperty("os.name").startsWith("Linux") && System.getProperty("os.arch").equals("amd64");
+    }
+
     private static String vendor() throws IOException {
         return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("vendor_id"))
                 .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("");
     }
 
-    private static Map<String, String> child(boolean apply) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-Dai.djl.offline=true", "-D" + MklCpuPath.PROPERTY + "=" + apply, "-cp", System.getProperty("java.class.path"), MklCpuPathChild.class.getName()));
+    /** Runs {@link MklCpuPathChild} with {@code -Drlcd4j.mklIntelPath=value}, or without the property when null. */
+    private static Map<String, String> child(String value) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-Dai.djl.offline=true"));
+        if (value != null) cmd.add("-D" + MklCpuPath.PROPERTY + "=" + value);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MklCpuPathChild.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child finished");

@@ -1,6 +1,8 @@
 package rlcd4j.eval;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.RlcdException;
 import rlcd4j.eval.JudgePrompt.Task;
+import tech.tablesaw.api.Table;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -80,6 +83,20 @@ class OpenAiJudgeTest {
                 + ",\"finish_reason\":\"stop\"}]}", "Content-Type", "application/json");
     }
 
+    /** A chat-completions answer with the given content (null: JSON null), refusal (null: absent) and finish reason. */
+    private static Consumer<HttpExchange> answer(String content, String refusal, String finishReason) {
+        JsonObject msg = new JsonObject();
+        msg.addProperty("role", "assistant");
+        msg.add("content", content == null ? JsonNull.INSTANCE : new JsonPrimitive(content));
+        if (refusal != null) msg.addProperty("refusal", refusal);
+        JsonObject choice = new JsonObject();
+        choice.addProperty("index", 0);
+        choice.add("message", msg);
+        choice.addProperty("finish_reason", finishReason);
+        return respond(200, "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[" + choice + "]}",
+                "Content-Type", "application/json");
+    }
+
     private static Consumer<HttpExchange> slow(long millis, Consumer<HttpExchange> then) {
         return ex -> {
             try { Thread.sleep(millis); } catch (InterruptedException ignored) { }
@@ -143,6 +160,7 @@ class OpenAiJudgeTest {
     void givesUpWithAClearErrorAfterRetries() {
         for (int i = 0; i < 3; i++) script.add(respond(200, "not json at all"));
         OpenAiJudge j = judge(null).maxRetries(2).build();
+        script.add(answer(null, null, "stop"));
         RlcdException e = assertThrows(RlcdException.class, () -> j.judge(INSTRUCTION, "a", "b"));
         assertTrue(e.getMessage().contains("gave up") && e.getMessage().contains("after 3 attempts")
                 && e.getMessage().contains("malformed"), e.getMessage());
@@ -194,6 +212,7 @@ class OpenAiJudgeTest {
     void badCacheLineIsAnError(@TempDir Path dir) throws IOException {
         Path cache = dir.resolve("c.jsonl");
         Files.writeString(cache, "garbage\n{\"key\":\"k\",\"response\":\"(A)\"}\n");
+        script.add(answer(null, null, "stop"));
         RlcdException e = assertThrows(RlcdException.class, () -> judge(cache).build());
         assertTrue(e.getMessage().startsWith(cache + ":1: "), e.getMessage());
     }
@@ -210,11 +229,153 @@ class OpenAiJudgeTest {
         assertEquals("Bearer " + KEY, authHeaders.get(0));
         assertFalse(j.toString().contains(KEY));
         assertEquals("gpt-4-0314", OpenAiJudge.builder().environment(n -> n.equals("OPENAI_BASE_URL") ? baseUrl : null).build().model());
+        script.add(answer(null, null, "stop"));
         RlcdException e = assertThrows(RlcdException.class, () -> OpenAiJudge.builder().environment(n -> null).build());
         assertTrue(e.getMessage().contains("OPENAI_API_KEY"));
         // A local server without a key: no Authorization header at all.
         OpenAiJudge.builder().environment(n -> null).baseUrl(baseUrl).model("m").build().judge(INSTRUCTION, "x", "y");
         assertNull(authHeaders.get(1));
+    }
+
+    @Test
+    void nullContentIsRetriedAndNeverCachedAsATie(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("judge.jsonl");
+        // A transient empty answer (null content, e.g. only tool calls) is retried like a malformed answer.
+        script.add(answer(null, null, "tool_calls"));
+        script.add(answer("", null, "stop"));
+        script.add(ok("(B)"));
+        OpenAiJudge j = judge(cache).build();
+        assertEquals("B", j.judge(INSTRUCTION, "a", "b").answer());
+        assertEquals(3, j.requestsSent());
+        assertEquals(1, Files.readAllLines(cache).size());
+
+        // An empty answer to the last retry: the pair is undecided for this run, and nothing is cached.
+        for (int i = 0; i < 3; i++) script.add(answer(null, null, "stop"));
+        OpenAiJudge few = judge(cache).maxRetries(2).build();
+        Verdict failed = few.judge(INSTRUCTION, "c", "d");
+        assertNull(failed.answer());
+        assertTrue(failed.failed() && failed.problem().contains("empty answer")
+                && failed.problem().contains("3 attempts"), failed.problem());
+        assertEquals(0.5, failed.scoreFirst());
+        assertEquals(3, few.requestsSent());
+        assertTrue(logs.get(logs.size() - 1).contains("not cached"), logs.toString());
+        assertEquals(1, Files.readAllLines(cache).size(), "an empty answer must not be cached");
+        // So a rerun asks again (and gets the default "(A)").
+        OpenAiJudge rerun = judge(cache).build();
+        assertEquals("A", rerun.judge(INSTRUCTION, "c", "d").answer());
+        assertEquals(1, rerun.requestsSent());
+
+        // An explicit refusal is the model's answer to this prompt: not retried, not cached.
+        script.add(answer(null, "I can't compare these responses.", "stop"));
+        OpenAiJudge refused = judge(cache).build();
+        Verdict r = refused.judge(INSTRUCTION, "e", "f");
+        assertTrue(r.failed() && r.problem().startsWith("refused: I can't compare"), r.problem());
+        assertEquals(1, refused.requestsSent());
+        assertEquals(2, Files.readAllLines(cache).size());
+        script.add(answer(null, null, "stop"));
+        script.add(answer(null, null, "stop"));
+        RlcdException e = assertThrows(RlcdException.class, () -> judge(cache).maxRetries(0).build().complete("x"));
+        assertTrue(e.getMessage().contains("no usable answer"), e.getMessage());
+    }
+
+    @Test
+    void truncatedAnswerIsUndecidedAndNotCached(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("judge.jsonl");
+        // Starts like a decided answer, but the server stopped at its token limit: not a complete judgement.
+        script.add(answer("(A) is better, but only if we ignore that", null, "length"));
+        OpenAiJudge j = judge(cache).build();
+        Verdict v = j.judge(INSTRUCTION, "a", "b");
+        assertNull(v.answer());
+        assertEquals(0.5, v.scoreFirst());
+        assertTrue(v.failed() && v.problem().contains("truncated") && v.problem().contains("length"), v.problem());
+        assertEquals("(A) is better, but only if we ignore that", v.raw());   // kept for the pairs table, not parsed
+        assertEquals(1, j.requestsSent(), "the same limit would cut a retry short again");
+        assertFalse(Files.exists(cache) && !Files.readString(cache).isEmpty(), "a truncated answer must not be cached");
+        OpenAiJudge rerun = judge(cache).build();
+        assertEquals("A", rerun.judge(INSTRUCTION, "a", "b").answer());
+        assertEquals(1, rerun.requestsSent());
+    }
+
+    @Test
+    void cacheKeepsServersApart(@TempDir Path dir) throws IOException {
+        HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        other.createContext("/v1/chat/completions", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ok("(B) from the other server").accept(ex);
+        });
+        other.start();
+        try {
+            Path cache = dir.resolve("judge.jsonl");
+            OpenAiJudge here = judge(cache).build();
+            assertEquals("A", here.judge(INSTRUCTION, "a", "b").answer());
+            // Same model name, same prompt, another server: its own answer, not this server's.
+            String otherUrl = "http://127.0.0.1:" + other.getAddress().getPort() + "/v1";
+            OpenAiJudge there = judge(cache).baseUrl(otherUrl).build();
+            assertEquals("B", there.judge(INSTRUCTION, "a", "b").answer());
+            assertEquals(1, there.requestsSent());
+            // The same server spelled differently (case of scheme and host, trailing slash) shares the cache.
+            OpenAiJudge again = judge(cache).baseUrl(baseUrl.replace("http://", "HTTP://") + "/").build();
+            assertEquals("A", again.judge(INSTRUCTION, "a", "b").answer());
+            assertEquals(0, again.requestsSent());
+            List<String> lines = Files.readAllLines(cache);
+            assertEquals(2, lines.size());
+            assertEquals(OpenAiJudge.serverKey(baseUrl), serverField(lines.get(0)));
+            assertEquals(OpenAiJudge.serverKey(otherUrl), serverField(lines.get(1)));
+        } finally {
+            other.stop(0);
+        }
+    }
+
+    @Test
+    void serverKeyNormalisesOnlyWhatNamesTheSameServer() {
+        assertEquals("https://api.openai.com/v1", OpenAiJudge.serverKey("HTTPS://API.OpenAI.com:443/v1/"));
+        assertEquals("http://127.0.0.1:8000/v1", OpenAiJudge.serverKey("http://127.0.0.1:8000/v1//"));
+        assertEquals("http://host/v1", OpenAiJudge.serverKey("http://user:secret@host:80/v1"));   // no credentials kept
+        assertNotEquals(OpenAiJudge.serverKey("http://127.0.0.1:8000/v1"),
+                OpenAiJudge.serverKey("http://127.0.0.1:8001/v1"));
+        assertNotEquals(OpenAiJudge.serverKey("http://host/v1"), OpenAiJudge.serverKey("https://host/v1"));
+        // paths are case-sensitive
+        assertNotEquals(OpenAiJudge.serverKey("http://host/V1"), OpenAiJudge.serverKey("http://host/v1"));
+    }
+
+    @Test
+    void answersCachedWithoutAServerAreNotReusedAndSaidSo(@TempDir Path dir) throws IOException {
+        // A line as the cache wrote it before the key included the server URL.
+        Path cache = dir.resolve("old.jsonl");
+        String oldKey = VerdictCache.key("judge-model", JudgePrompt.system(),
+                JudgePrompt.build(Task.HELPFUL, INSTRUCTION, "a", "b"));
+        Files.writeString(cache, "{\"key\":\"" + oldKey + "\",\"model\":\"judge-model\",\"response\":\"(B)\"}\n");
+        OpenAiJudge j = judge(cache).build();
+        assertTrue(logs.stream().anyMatch(l -> l.contains("1 answers of judge-model without a server URL")),
+                logs.toString());
+        assertEquals("A", j.judge(INSTRUCTION, "a", "b").answer());   // asked again (default "(A)"), not the old "(B)"
+        assertEquals(1, j.requestsSent());
+        assertEquals(2, Files.readAllLines(cache).size());            // the old line stays
+    }
+
+    @Test
+    void evaluationCountsFailedJudgements(@TempDir Path dir) {
+        // Two pairs in both orders; the second request is cut off at the length limit.
+        script.add(ok("(A)"));
+        script.add(answer("(A) because", null, "length"));
+        Table a = Outputs.of("m1", List.of("p0", "p1"), List.of(INSTRUCTION, INSTRUCTION), List.of("x", "y"));
+        Table b = Outputs.of("m2", List.of("p0", "p1"), List.of(INSTRUCTION, INSTRUCTION), List.of("u", "v"));
+        var r = PairwiseEvaluation.of(a, b).judge(judge(dir.resolve("c.jsonl")).build()).resamples(100).run();
+        Table s = r.summary();
+        assertEquals(1, s.intColumn("failed_judgements").get(0));
+        assertEquals(1.0 / 4, s.doubleColumn("undecided_rate").get(0), 1e-12);
+        assertEquals(List.of("A", "A"), r.pairs().stringColumn("answer_a_first").asList());
+        assertEquals(List.of("?", "A"), r.pairs().stringColumn("answer_b_first").asList());
+        assertEquals(List.of(0.75, 0.5), r.pairs().doubleColumn("score").asList());
+        String problem = r.pairs().stringColumn("problem").get(0);
+        assertTrue(problem.startsWith("B first: truncated"), problem);
+        assertEquals("", r.pairs().stringColumn("problem").get(1));
+        // Pair p1 was decided in both orders and flipped (always "(A)"); p0 had one failed order and cannot flip.
+        assertEquals(1.0, s.doubleColumn("flip_rate").get(0), 1e-12);
+    }
+
+    private static String serverField(String cacheLine) {
+        return JsonParser.parseString(cacheLine).getAsJsonObject().get("server").getAsString();
     }
 
     private void assertKeyNowhere(Path cache, OpenAiJudge j) throws IOException {

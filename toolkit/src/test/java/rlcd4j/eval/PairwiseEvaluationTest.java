@@ -65,6 +65,49 @@ class PairwiseEvaluationTest {
     }
 
     @Test
+    void flipRateCountsOnlyPairsDecidedInBothOrders() {
+        // p0 flips (A first: A, B first: A); p1 agrees; p2 is undecided in one order; p3 in both.
+        Table a = outputs("rlcd", "flip", "good", "half", "none"), b = outputs("rlaif", "x", "y", "z", "w");
+        ScriptedJudge j = new ScriptedJudge((f, s) -> {
+            String mine = f.length() > 1 ? f : s;
+            boolean aFirst = f.equals(mine);
+            return switch (mine) {
+                case "flip" -> "(A)";
+                case "good" -> aFirst ? "(A)" : "(B)";
+                case "half" -> aFirst ? "(A)" : "no idea";
+                default -> "no idea";
+            };
+        });
+        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(100).run();
+        assertEquals(List.of(true, false, false, false), r.pairs().booleanColumn("flipped").asList());
+        // 2 pairs were decided in both orders (p0, p1) and 1 of them flipped; undecided pairs cannot flip.
+        assertEquals(0.5, r.summary().doubleColumn("flip_rate").get(0), 1e-12);
+        assertEquals(3.0 / 8, r.summary().doubleColumn("undecided_rate").get(0), 1e-12);
+        assertEquals(0, r.summary().intColumn("failed_judgements").get(0));
+
+        // No pair decided in both orders: no flip rate to report (not 0).
+        ScriptedJudge undecided = new ScriptedJudge((f, s) -> "no idea");
+        Table none = PairwiseEvaluation.of(a, b).judge(undecided).resamples(100).run().summary();
+        assertTrue(none.doubleColumn("flip_rate").isMissing(0));
+    }
+
+    @Test
+    void failedJudgementsAreUndecidedCountedAndExplained() {
+        Table a = outputs("rlcd", "x", "y"), b = outputs("rlaif", "1", "2");
+        Judge j = new Judge() {
+            @Override public Verdict judge(String instruction, String first, String second) {
+                return first.equals("y") ? Verdict.failed("truncated", "(A) bec") : Verdict.fromText("(A)");
+            }
+            @Override public String name() { return "flaky"; }
+        };
+        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(100).run();
+        assertEquals(List.of(0.5, 0.25), r.pairs().doubleColumn("score").asList());
+        assertEquals(List.of("", "A first: truncated"), r.pairs().stringColumn("problem").asList());
+        assertEquals(1, r.summary().intColumn("failed_judgements").get(0));
+        assertEquals(0.25, r.summary().doubleColumn("undecided_rate").get(0), 1e-12);
+    }
+
+    @Test
     void randomOrderReproducesThePapersOrders() {
         // Python: random.seed(0); [random.random() for _ in range(5)] = 0.844, 0.758, 0.421, 0.259, 0.511
         // -> d1_first = F, F, T, T, F; an "always (A)" judge then gives A the scores 0, 0, 1, 1, 0.

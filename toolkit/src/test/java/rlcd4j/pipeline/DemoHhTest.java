@@ -59,7 +59,8 @@ class DemoHhTest {
         assertEquals("preference models vs HH-RLHF human labels", pm.name());
         for (int i = 0; i < 2; i++) {
             assertEquals(100, pm.intColumn("pairs").get(i), "human pairs from dev rows 0-999: " + pm.print());
-            double acc = pm.doubleColumn("accuracy").get(i);
+            double acc = pm.doubleColumn("accuracy").get(i), ties = pm.doubleColumn("ties").get(i);
+            System.out.println("human agreement " + acc + ", ties " + ties);
             assertTrue(acc >= 0 && acc <= 1, pm.print());
         }
         Table c = r.comparisons();

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.LoraAdapter;
 import rlcd4j.engine.Scored;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
@@ -51,6 +52,38 @@ class DpoTrainerTest {
             assertEquals(before, logRatio(lm, pairs), 1e-3, "the reference (adapter off) is the untouched base");
             System.out.println("DPO log-ratio chosen - rejected: " + before + " -> " + after);
             assertTrue(after - before > 5, before + " -> " + after);
+            r.adapter().close();
+        }
+    }
+
+    @Test
+    void anAdapterTheModelCarriesIsTheReferenceAndTheStartOfThePolicy() {
+        // The rule PPO follows: the model as passed in (adapter included) is the reference, and the policy trains a
+        // copy of that adapter. Before the fix DPO dropped the adapter: reference and policy were the bare base.
+        Table pairs = TinyData.storyPairs(8, 23);
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             LoraAdapter sft = LoraAdapter.create(lm.config(), PreferenceModelTrainer.lora(4, 8, 0, "q_proj,v_proj"), lm.manager(), 5)) {
+            sft.parameters().forEach((k, a) -> {
+                if (k.contains("lora_B")) Checkpoint.assign(a, lm.manager().randomNormal(0, 0.3f, a.getShape(), a.getDataType()));
+            });
+            lm.model().setAdapter(sft);
+            double withSft = logRatio(lm, pairs);
+            float[] start = PreferenceModelTrainerTest.concat(sft.parameters());
+            DpoTrainer.Result r = new DpoTrainer(fast().withEpochs(1).withLora(null).withWarmupRatio(0)).train(lm, pairs, null);
+            assertNotNull(r.adapter(), "the carried adapter is trained (as a copy), not the whole model");
+            assertNotSame(sft, r.adapter());
+            assertEquals(0.0, r.log().doubleColumn("reward_margin").get(0), 1e-3, "the policy starts as the reference");
+            float[] trained = PreferenceModelTrainerTest.concat(r.adapter().parameters());
+            assertEquals(start.length, trained.length);
+            double moved = 0, fromZero = 0;
+            for (int i = 0; i < start.length; i++) {
+                moved += Math.abs(trained[i] - start[i]);
+                fromZero += Math.abs(start[i]);
+            }
+            assertTrue(moved > 0 && moved < 0.5 * fromZero, "the policy continued from the carried adapter: moved " + moved);
+            assertArrayEquals(start, PreferenceModelTrainerTest.concat(sft.parameters()), 0f, "the reference adapter is untouched");
+            lm.model().setAdapter(sft);
+            assertEquals(withSft, logRatio(lm, pairs), 1e-6);
             r.adapter().close();
         }
     }

@@ -78,7 +78,7 @@ class LossTest {
         try (rlcd4j.engine.CausalLM lm = rlcd4j.engine.CausalLM.load(rlcd4j.Fixtures.tinyStories());
              rlcd4j.engine.LoraAdapter ad = rlcd4j.engine.LoraAdapter.create(lm.config(), PreferenceModelTrainer.lora(4, 8, 0, "all"), lm.manager(), 3)) {
             lm.model().setAdapter(ad);
-            java.util.Map<String, NDArray> params = Parameters.lora(ad);
+            java.util.Map<String, NDArray> params = Parameters.lora(ad, ai.djl.ndarray.types.DataType.FLOAT32);
             float[][] g = new float[2][];
             for (int run = 0; run < 2; run++) {
                 try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {

@@ -30,8 +30,20 @@ class PpoCommandTest {
         Path out = dir.resolve("ppo");
         int code = new CommandLine(new PpoCommand()).execute("--policy", Fixtures.tinyStories().toString(), "--reward-model", pm.toString(),
                 "--prompts", prompts.toString(), "--out", out.toString(), "--steps", "1", "--rollout-batch", "4", "--step-batch", "4",
-                "--micro-batch", "4", "--response-length", "6", "--lora-rank", "4");
+                "--micro-batch", "4", "--response-length", "6", "--lora-rank", "4", "--warmup-steps", "0", "--kl", "0.05");
         assertEquals(0, code);
+        // One real update: with warmup the first step's rate would be 0 and nothing would train.
+        String row = Files.readAllLines(out.resolve("log.csv")).get(1);
+        List<String> header = List.of(Files.readAllLines(out.resolve("log.csv")).get(0).split(","));
+        assertTrue(Double.parseDouble(row.split(",")[header.indexOf("lr")]) > 0, "the step trained at a positive rate");
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             LoraAdapter trained = LoraAdapter.load(out.resolve("policy"), lm.config(), lm.manager())) {
+            float moved = 0;
+            for (var e : trained.parameters().entrySet()) {
+                if (e.getKey().contains("lora_B")) moved += e.getValue().abs().sum().getFloat();
+            }
+            assertTrue(moved > 0, "LoRA's B matrices start at 0; a real update moves them");
+        }
         assertTrue(Files.exists(out.resolve("checkpoint-1").resolve(Checkpoint.STATE)));
         assertTrue(Files.exists(out.resolve("log.csv")));
         assertTrue(Files.exists(out.resolve("policy").resolve("adapter_model.safetensors")));

@@ -99,26 +99,81 @@ class PpoTrainerTest {
 
     @Test
     void preferenceModelRewardOnOneSharedBaseAndPenaltyWithoutStopMarker(@TempDir Path out) {
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PreferenceModel rm = PreferenceModel.create(lm, lora(), 128, 3)) {
-            // Stop at "." so that some responses end properly and the others are penalised.
-            PpoTrainer.Config c = tiny().withBatches(8, 8, 8).withGenerationBatchSize(8).withResponseLength(12)
-                    .withStop(".", -1).withSteps(1, 1).withLora(lora());
-            try (PpoTrainer ppo = new PpoTrainer(c, lm, rm, PROMPTS, out)) {
-                Table log = ppo.train();
-                Table s = ppo.samples();
-                int stopped = 0;
-                for (int i = 0; i < s.rowCount(); i++) {
-                    double expected = "stop".equals(s.stringColumn("finish_reason").get(i))
-                            ? rm.score(List.of(s.stringColumn("prompt").get(i)), List.of(s.stringColumn("response").get(i)), 1)[0]
-                            : -1.0;
-                    if ("stop".equals(s.stringColumn("finish_reason").get(i))) stopped++;
-                    assertEquals(expected, s.doubleColumn("reward").get(i), 1e-4, "row " + i);
+        // Both rollout modes: the paper's (sample all responseLength tokens, cut at the marker only for the reward)
+        // and stopping at the marker. Stop at "." so that some responses end properly and the others are penalised.
+        for (boolean stopRollouts : new boolean[] {false, true}) {
+            try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+                 PreferenceModel rm = PreferenceModel.create(lm, lora(), 128, 3)) {
+                PpoTrainer.Config c = tiny().withBatches(8, 8, 8).withGenerationBatchSize(8).withResponseLength(12)
+                        .withStop(".", -1).withStopRollouts(stopRollouts).withSteps(1, 1).withLora(lora());
+                try (PpoTrainer ppo = new PpoTrainer(c, lm, rm, PROMPTS, out.resolve("stop-" + stopRollouts))) {
+                    Table log = ppo.train();
+                    Table s = ppo.samples();
+                    int stopped = 0;
+                    for (int i = 0; i < s.rowCount(); i++) {
+                        String finish = s.stringColumn("finish_reason").get(i), response = s.stringColumn("response").get(i);
+                        boolean hasMarker = s.booleanColumn("stopped").get(i);
+                        assertFalse(response.contains("."), "the reward model reads the response cut at the marker: " + response);
+                        if (stopRollouts) assertEquals("stop".equals(finish) && !response.isEmpty(), hasMarker, "row " + i);
+                        else assertNotEquals("stop", finish, "full-length rollouts never stop at the marker");
+                        if (!stopRollouts && "length".equals(finish)) assertEquals(12, s.intColumn("tokens").get(i), "row " + i);
+                        double expected = hasMarker
+                                ? rm.score(List.of(s.stringColumn("prompt").get(i)), List.of(response), 1)[0]
+                                : -1.0;
+                        if (hasMarker) stopped++;
+                        assertEquals(expected, s.doubleColumn("reward").get(i), 1e-4, "row " + i);
+                    }
+                    double noStop = log.doubleColumn("no_stop_frac").get(0);
+                    assertTrue(noStop >= 0 && noStop <= 1);
+                    System.out.println("stopRollouts " + stopRollouts + ": stopped samples " + stopped + " of " + s.rowCount()
+                            + "; no_stop_frac " + noStop + "; response_length " + log.doubleColumn("response_length").get(0));
                 }
-                double noStop = log.doubleColumn("no_stop_frac").get(0);
-                assertTrue(noStop >= 0 && noStop <= 1);
-                System.out.println("stopped samples: " + stopped + " of " + s.rowCount() + "; no_stop_frac " + noStop);
             }
+        }
+    }
+
+    @Test
+    void resumeRefusesACheckpointOfOtherSettingsOrOtherPrompts(@TempDir Path out) {
+        PpoTrainer.Config c = tiny().withBatches(4, 4, 4).withGenerationBatchSize(4).withSteps(2, 1).withLora(lora());
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
+            try (PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, out)) {
+                ppo.trainUntil(1);
+            }
+            try (PpoTrainer other = new PpoTrainer(c.withKlCoef(0.2), lm, SMALL_WORDS, PROMPTS, out)) {
+                RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
+                assertTrue(e.getMessage().contains("config") && e.getMessage().contains("klCoef"), e.getMessage());
+            }
+            try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.subList(0, 2), out)) {
+                RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
+                assertTrue(e.getMessage().contains("other data"), e.getMessage());
+            }
+            try (PpoTrainer same = new PpoTrainer(c.withSteps(2, 5), lm, SMALL_WORDS, PROMPTS, out)) {
+                assertEquals(2, same.train().rowCount(), "how often to save is not part of the run's identity");
+            }
+        }
+    }
+
+    @Test
+    void aStepThatFailedAfterItsBackwardLeavesNoGradientForTheRetry(@TempDir Path a, @TempDir Path b) {
+        // A NaN value head makes the first micro-batch's loss NaN: the step stops after its backward, leaving NaN
+        // gradients. A notebook user fixes the cause and calls trainUntil again on the same trainer: the retry must
+        // start from zero gradients and end where a run that never failed ends. Before the fix the NaN stayed.
+        PpoTrainer.Config c = tiny().withBatches(8, 4, 2).withGenerationBatchSize(8).withSteps(2, 1).withLora(lora());
+        float[] clean;
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
+            ppo.trainUntil(2);
+            clean = PreferenceModelTrainerTest.concat(ppo.trainable());
+        }
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
+            NDArray head = ppo.trainable().get("value.value_head.weight");
+            Checkpoint.assign(head, head.getManager().full(head.getShape(), Float.NaN));
+            RlcdException e = assertThrows(RlcdException.class, () -> ppo.trainUntil(2));
+            assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            Checkpoint.assign(head, head.getManager().zeros(head.getShape()));
+            ppo.trainUntil(2);
+            assertArrayEquals(clean, PreferenceModelTrainerTest.concat(ppo.trainable()), 0f);
         }
     }
 

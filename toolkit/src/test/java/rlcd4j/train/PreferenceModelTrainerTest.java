@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.RlcdException;
+import rlcd4j.data.HhRlhf;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
@@ -177,6 +178,44 @@ class PreferenceModelTrainerTest {
             assertEquals(acc / 6, t.doubleColumn("accuracy").get(0), 1e-12);
             assertEquals(prob / 6, t.doubleColumn("mean_prob").get(0), 1e-5);
         }
+    }
+
+    @Test
+    void humanAgreementOnHhRlhfPairsWithTheirPromptColumnScoresEachConversationOnce() {
+        // HhRlhf.pairs(), as the demo and the notebooks pass it: chosen/rejected hold the whole conversation, and a
+        // prompt column that is its beginning. The paper scores chosen.strip() + '\n\nHuman:' alone.
+        Table hh = HhRlhf.read(Fixtures.hhHarmlessTest()).ids(0, 6).pairs();
+        assertTrue(hh.containsColumn("prompt"));
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             PreferenceModel pm = PreferenceModel.create(lm, null, 512, 3)) {
+            Table t = PreferenceModelTrainer.humanAgreement(pm, hh);
+            assertEquals(6, t.intColumn("pairs").get(0));
+            double acc = 0, prob = 0;
+            for (int i = 0; i < 6; i++) {
+                double rc = reward(pm, lm, hh.stringColumn("chosen").get(i).strip() + "\n\nHuman:");
+                double rr = reward(pm, lm, hh.stringColumn("rejected").get(i).strip() + "\n\nHuman:");
+                if (rc > rr) acc++;
+                prob += 1 / (1 + Math.exp(-(rc - rr)));
+            }
+            assertEquals(acc / 6, t.doubleColumn("accuracy").get(0), 1e-12);
+            assertEquals(prob / 6, t.doubleColumn("mean_prob").get(0), 1e-6);
+        }
+    }
+
+    @Test
+    void humanAgreementTextsAreWholeConversationsOrTheTrainingFormOfASplitPair() {
+        HhRlhf.Row row = HhRlhf.read(Fixtures.hhHarmlessTest()).rows().get(0);
+        String prompt = row.prompt();
+        // HH-RLHF: the conversation alone, with or without a prompt column.
+        List<String> whole = List.of(row.chosen().strip() + "\n\nHuman:", row.rejected().strip() + "\n\nHuman:");
+        assertEquals(whole, PreferenceModelTrainer.humanAgreementTexts(prompt, row.chosen(), row.rejected()));
+        assertEquals(whole, PreferenceModelTrainer.humanAgreementTexts(null, row.chosen(), row.rejected()));
+        // ... which is the text training reads for the same prompt and answer.
+        String answer = row.chosen().strip().substring(prompt.length());
+        assertEquals(whole.get(0), PreferenceModel.input(prompt, answer));
+        // A split pair (TRL's prompt / chosen / rejected, answers only): the training form, one space after the prompt.
+        assertEquals(List.of(prompt + " Yes.\n\nHuman:", prompt + " No.\n\nHuman:"),
+                PreferenceModelTrainer.humanAgreementTexts(prompt, " Yes.", "No. "));
     }
 
     private static double reward(PreferenceModel pm, CausalLM lm, String text) {

@@ -89,7 +89,8 @@ class SftTrainerTest {
             r.adapter().close();
         }
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-Dai.djl.offline=true"));
-        for (String prop : List.of("ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads", "rlcd4j.shared")) {
+        for (String prop : List.of("ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads", "rlcd4j.shared",
+                "rlcd4j.mklIntelPath")) { // the same MKL path as this JVM, or resuming is not bit-identical
             if (System.getProperty(prop) != null) cmd.add("-D" + prop + "=" + System.getProperty(prop));
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SftKillChild.class.getName(), killed.toString()));

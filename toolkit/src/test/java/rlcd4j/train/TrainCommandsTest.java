@@ -43,14 +43,24 @@ class TrainCommandsTest {
         String model = Fixtures.tinyStories().toString();
         String[] small = {"--model", model, "--lr", "1e-3", "--batch-size", "4", "--max-length", "64", "--lora-rank", "4"};
         assertEquals(0, new CommandLine(new TrainPmCommand()).execute(concat(small, "--pairs", pairs.toString(), "--out", dir.resolve("pm").toString(),
-                "--eval-size", "4", "--human-pairs", Fixtures.hhHarmlessTest().toString(), "--human-limit", "3")));
+                "--eval-size", "4", "--human-pairs", Fixtures.hhHarmlessTest().toString(), "--human-limit", "3", "--epochs", "3")));
+        // Real updates that move the right way (the first step's rate is 0: one warmup step).
+        List<Double> pmMargin = column(dir.resolve("pm/log.jsonl"), "margin");
+        assertTrue(column(dir.resolve("pm/log.jsonl"), "lr").stream().anyMatch(lr -> lr > 0));
+        assertTrue(pmMargin.get(pmMargin.size() - 1) > pmMargin.get(0), "preference margin grows: " + pmMargin);
         assertTrue(Files.exists(dir.resolve("pm/preference_model.json")) && Files.exists(dir.resolve("pm/adapter/adapter_model.safetensors")));
-        assertTrue(Files.exists(dir.resolve("pm/checkpoint-2/trainer_state.json")));
-        assertEquals(0, new CommandLine(new SftCommand()).execute(concat(small, "--data", pairs.toString(), "--out", dir.resolve("sft").toString(), "--epochs", "1")));
+        assertTrue(Files.exists(dir.resolve("pm/checkpoint-6/trainer_state.json")), "3 epochs of 2 steps");
+        String[] sft = {"--model", model, "--lr", "1e-2", "--batch-size", "4", "--max-length", "64", "--lora-rank", "4"};
+        assertEquals(0, new CommandLine(new SftCommand()).execute(concat(sft, "--data", pairs.toString(), "--out", dir.resolve("sft").toString(), "--epochs", "4")));
         assertTrue(Files.exists(dir.resolve("sft/adapter_config.json")));
+        List<Double> sftLoss = column(dir.resolve("sft/log.jsonl"), "loss"); // 4 epochs of 3 steps: compare whole epochs
+        double firstEpoch = sftLoss.subList(0, 3).stream().mapToDouble(x -> x).sum(), lastEpoch = sftLoss.subList(9, 12).stream().mapToDouble(x -> x).sum();
+        assertTrue(lastEpoch < firstEpoch, "SFT loss falls: " + sftLoss);
         assertEquals(0, new CommandLine(new DpoCommand()).execute(concat(small, "--pairs", pairs.toString(), "--out", dir.resolve("dpo").toString(), "--epochs", "1", "--loss", "ipo")));
         assertTrue(Files.exists(dir.resolve("dpo/adapter_model.safetensors")));
         assertEquals(3, Files.readAllLines(dir.resolve("dpo/log.jsonl")).size());
+        List<Double> dpoLoss = column(dir.resolve("dpo/log.jsonl"), "loss");
+        assertTrue(dpoLoss.get(2) < dpoLoss.get(0), "IPO loss falls after the warmup step: " + dpoLoss);
     }
 
     @Test
@@ -68,6 +78,14 @@ class TrainCommandsTest {
         }
         assertEquals(1, code);
         assertTrue(err.toString().contains("bad.jsonl:2: field \"rejected\" is missing"), err.toString());
+    }
+
+    static List<Double> column(Path logJsonl, String name) throws java.io.IOException {
+        List<Double> out = new ArrayList<>();
+        for (String line : Files.readAllLines(logJsonl)) {
+            out.add(com.google.gson.JsonParser.parseString(line).getAsJsonObject().get(name).getAsDouble());
+        }
+        return out;
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -551,8 +551,19 @@ public final class LlamaModel implements AutoCloseable {
         return weightsLeftOn && rows >= fromRows && !JniUtils.isGradMode();
     }
 
-    /** x * rsqrt(mean(x^2) + eps) * g, computed in fp32 as HF does. */
+    /**
+     * x * rsqrt(mean(x^2) + eps) * g, computed in fp32 as HF does. When an fp16 model trains, DJL's casts would cut the
+     * gradient (see {@link rlcd4j.engine.Precision}), so the norm is computed in fp16 on x divided by its row's largest
+     * |x| (a constant, detached): x / rms(x) is the same function for any such constant, so the gradient is exact,
+     * and the squares stay far from fp16's overflow at 65504.
+     */
     private NDArray rmsNorm(NDArray x, NDArray g) {
+        if (dtype != DataType.FLOAT32 && JniUtils.isGradMode()) {
+            NDArray s = x.stopGradient().abs().max(new int[] {-1}, true).maximum(1e-3f);       // [..., 1]
+            NDArray xs = x.div(s);
+            NDArray epsScaled = rmsEps.div(s.square());                                       // eps / s^2 (0 if s^2 overflows)
+            return xs.mul(xs.square().mean(new int[] {-1}, true).add(epsScaled).pow(negHalf)).mul(g);
+        }
         NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add(rmsEps).pow(negHalf));
         return (dtype == DataType.FLOAT32 ? normed : normed.toType(dtype, false)).mul(g);
