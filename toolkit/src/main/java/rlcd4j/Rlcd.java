@@ -27,17 +27,40 @@ import java.util.stream.Collectors;
 public final class Rlcd {
     private Rlcd() {}
 
+    /** The file {@code rlcd kernel install} writes into the folder it copies the kernel and datasets/ to. */
+    public static final String INSTALL_MARKER = "rlcd4j-install.json";
+
     /**
-     * The rlcd4j checkout: {@code -Drlcd4j.home}, else the first folder at or above the working directory that holds
-     * {@code datasets/} and {@code pom.xml} (a notebook's kernel runs in {@code notebooks/}).
+     * Where the bundled datasets are: the checkout at or above the working directory (a folder with {@code datasets/}
+     * and {@code pom.xml}; a notebook's kernel runs in {@code notebooks/}), else the first folder at or above
+     * {@code -Drlcd4j.home} that is a checkout or a kernel install ({@code datasets/} and {@value #INSTALL_MARKER}).
+     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data.
      */
     public static Path home() {
-        String home = System.getProperty("rlcd4j.home");
-        Path start = home != null ? Paths.get(home) : Paths.get("").toAbsolutePath();
-        for (Path d = start; d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("datasets")) && Files.isRegularFile(d.resolve("pom.xml"))) return d;
+        return home(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+    }
+
+    static Path home(Path workingDir, String homeProperty) {
+        Path found = above(workingDir, false);
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) {
+            found = above(Paths.get(homeProperty).toAbsolutePath(), true);
         }
-        throw new RlcdException(start + ": not inside an rlcd4j checkout (no datasets/ and pom.xml above it); set -Drlcd4j.home");
+        if (found == null) found = above(workingDir, true);
+        if (found != null) return found;
+        throw new RlcdException((homeProperty != null ? "-Drlcd4j.home=" + homeProperty + " and " : "") + workingDir
+                + ": not inside an rlcd4j checkout or kernel install (no datasets/ with pom.xml or " + INSTALL_MARKER
+                + " above it); reinstall the kernel with ./rlcd kernel install, or set -Drlcd4j.home");
+    }
+
+    /** The first folder at or above {@code start} with datasets/ and pom.xml (or, {@code orInstall}, the marker). */
+    private static Path above(Path start, boolean orInstall) {
+        for (Path d = start; d != null; d = d.getParent()) {
+            if (Files.isDirectory(d.resolve("datasets")) && (Files.isRegularFile(d.resolve("pom.xml"))
+                    || orInstall && Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
+                return d;
+            }
+        }
+        return null;
     }
 
     /** The bundled 3.6M-parameter sandbox base model ({@code datasets/sandbox/base-model}). */
@@ -47,11 +70,20 @@ public final class Rlcd {
 
     /**
      * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
-     * under {@code runs/} of the checkout.
+     * under {@code runs/} of the checkout {@link #home()} finds, else (a notebook outside any checkout, on an installed
+     * kernel) under {@code runs/} of the working directory: never inside the kernel's install folder, which a
+     * reinstall replaces.
      */
     public static Path runDir(String name) {
         String env = System.getenv("RLCD4J_RUNS");
-        return (env != null && !env.isBlank() ? Paths.get(env) : home().resolve("runs")).resolve(name);
+        if (env != null && !env.isBlank()) return Paths.get(env).resolve(name);
+        return runDir(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"), name);
+    }
+
+    static Path runDir(Path workingDir, String homeProperty, String name) {
+        Path home = home(workingDir, homeProperty);
+        Path base = Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
+        return base.resolve("runs").resolve(name);
     }
 
     /**

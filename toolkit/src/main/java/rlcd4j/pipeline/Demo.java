@@ -202,7 +202,6 @@ public final class Demo {
                 try (PreferenceModel pm = PreferenceModel.load(dir, null)) {
                     Table t = o.sandbox() ? PreferenceModelTrainer.evaluate(pm, truthPairs) : PreferenceModelTrainer.humanAgreement(pm, p.humanPairs());
                     t.addColumns(StringColumn.create("preference_model", t.rowCount()).setMissingTo("pm-" + m));
-                    pm.backbone().close();
                     return t;
                 }
             }));
@@ -215,15 +214,13 @@ public final class Demo {
         models.put("base", baseFolder());
         for (String m : pairs.keySet()) {
             models.put("ppo-" + m, run.folder("ppo-" + m, d -> {
-                try (CausalLM policy = base()) {
-                    PreferenceModel rm = PreferenceModel.load(run.root().resolve("pm-" + m), null);
+                try (CausalLM policy = base();
+                     PreferenceModel rm = PreferenceModel.load(run.root().resolve("pm-" + m), null)) {
                     PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(o.ppoKl()).withLr(o.ppoLr())
                             .withBatches(32, 16, 8).withResponseLength(o.newTokens()).withSteps(o.ppoSteps(), 4).withWarmupSteps(2)
                             .withSeed(o.seed());
                     Table log = new PpoTrainer(c, policy, rm, simPrompts, d.resolve("train")).train();
                     log.write().csv(d.resolve("log.csv").toFile());
-                    rm.backbone().close();
-                    rm.close();
                 }
             }).resolve("train/policy"));
         }

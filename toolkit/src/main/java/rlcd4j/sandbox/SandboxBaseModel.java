@@ -8,19 +8,36 @@ import java.nio.file.Paths;
 
 /**
  * Where the bundled sandbox base model lives: {@code datasets/sandbox/base-model} in the checkout (made by
- * {@code ./rlcd pretrain}; see its MADE.json).
+ * {@code ./rlcd pretrain}; see its MADE.json), or in the folder {@code rlcd kernel install} copied it to.
  */
 public final class SandboxBaseModel {
     private SandboxBaseModel() {}
 
+    /**
+     * The model folder at or above the working directory (a checkout, for a notebook in it), else at or above
+     * {@code -Drlcd4j.home} (an installed kernel passes its install folder, so notebooks in any folder find it).
+     */
     public static Path folder() {
-        String home = System.getProperty("rlcd4j.home");
-        Path root = home != null ? Paths.get(home) : Paths.get("").toAbsolutePath();
-        for (Path dir = root; dir != null; dir = dir.getParent()) {
+        return folder(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+    }
+
+    static Path folder(Path workingDir, String homeProperty) {
+        Path found = above(workingDir);
+        if (found == null && homeProperty != null && !homeProperty.isBlank()) {
+            found = above(Paths.get(homeProperty).toAbsolutePath());
+        }
+        if (found != null) return found;
+        throw new RlcdException("datasets/sandbox/base-model/model.safetensors: not found from " + workingDir
+                + (homeProperty != null ? " nor from -Drlcd4j.home=" + homeProperty : "")
+                + "; run from the rlcd4j checkout (./rlcd demo), install the notebook kernel with"
+                + " ./rlcd kernel install, or make the model with ./rlcd pretrain");
+    }
+
+    private static Path above(Path start) {
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
             Path p = dir.resolve("datasets/sandbox/base-model");
             if (Files.exists(p.resolve("model.safetensors"))) return p;
         }
-        throw new RlcdException("datasets/sandbox/base-model/model.safetensors: not found from " + root
-                + "; run the demo from the rlcd4j checkout (./rlcd demo), or make the model with ./rlcd pretrain");
+        return null;
     }
 }

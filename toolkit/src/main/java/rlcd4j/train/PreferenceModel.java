@@ -42,6 +42,8 @@ public final class PreferenceModel implements AutoCloseable {
     private final NDArray headWeight; // [1, D]
     private final NDArray headBias;   // [1]
     private final int maxLength;
+    /** True when {@link #load} loaded the backbone itself (full fine-tuning): then {@link #close} closes it too. */
+    private boolean ownsBackbone;
 
     private PreferenceModel(CausalLM backbone, LoraAdapter adapter, NDManager manager, NDArray w, NDArray b, int maxLength) {
         this.backbone = backbone;
@@ -164,7 +166,8 @@ public final class PreferenceModel implements AutoCloseable {
 
     /**
      * Loads a saved preference model. A LoRA model attaches its adapter to {@code base} (which must be the base model
-     * it was trained on); a fully fine-tuned one loads its own backbone and {@code base} may be null.
+     * it was trained on); a fully fine-tuned one loads its own backbone, which {@link #close} closes, and {@code base}
+     * may be null.
      */
     public static PreferenceModel load(Path dir, CausalLM base) {
         JsonObject c;
@@ -181,7 +184,10 @@ public final class PreferenceModel implements AutoCloseable {
         Map<String, NDArray> head = rlcd4j.engine.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
         NDArray w = head.get("reward_head.weight"), b = head.get("reward_head.bias");
         if (w == null || b == null) throw new RlcdException(dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
-        return new PreferenceModel(backbone, adapter, m, w, b, c.has("max_length") ? c.get("max_length").getAsInt() : 512);
+        int maxLength = c.has("max_length") ? c.get("max_length").getAsInt() : 512;
+        PreferenceModel pm = new PreferenceModel(backbone, adapter, m, w, b, maxLength);
+        pm.ownsBackbone = !lora;
+        return pm;
     }
 
     public CausalLM backbone() {
@@ -196,8 +202,10 @@ public final class PreferenceModel implements AutoCloseable {
         return maxLength;
     }
 
+    /** Frees the head and adapter, and the backbone when {@link #load} loaded it (a LoRA model's base stays open). */
     @Override
     public void close() {
         manager.close();
+        if (ownsBackbone) backbone.close();
     }
 }
