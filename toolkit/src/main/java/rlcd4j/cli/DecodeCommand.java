@@ -2,12 +2,15 @@ package rlcd4j.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
 import rlcd4j.data.BadLine;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.HfHub;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.eval.Outputs;
 import tech.tablesaw.api.Table;
 
@@ -25,7 +28,7 @@ import java.util.concurrent.Callable;
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL (resumable).")
 public final class DecodeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Policy: model folder or Hugging Face repo id.")
+    @Option(names = "--model", required = true, description = "Policy: model folder or Hugging Face repo id (with --server, its tokenizer).")
     String model;
     @Option(names = "--prompts", required = true,
             description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; prompt = chosen up to its last 'Assistant:').")
@@ -53,6 +56,8 @@ public final class DecodeCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
+    @Mixin
+    ServerOptions server = new ServerOptions();
 
     @Override
     public Integer call() {
@@ -75,8 +80,14 @@ public final class DecodeCommand implements Callable<Integer> {
         if (set.size() == 0) throw new RlcdException(prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
         String modelName = name != null ? name : defaultName(model);
         Table t;
-        try (CausalLM lm = CausalLM.load(model)) {
-            t = Outputs.decode(lm, modelName, set, cfg, out);
+        if (server.remote()) {
+            try (OpenAiCompletionsBackend backend = server.backend(model, HfHub.fromEnvironment())) {
+                t = Outputs.decode(backend, modelName, set, cfg, out);
+            }
+        } else {
+            try (CausalLM lm = CausalLM.load(model)) {
+                t = Outputs.decode(lm, modelName, set, cfg, out);
+            }
         }
         System.out.println(t.rowCount() + " outputs of " + modelName + " in " + out.toAbsolutePath());
         return 0;
