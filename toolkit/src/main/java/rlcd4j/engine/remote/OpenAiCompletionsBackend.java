@@ -99,6 +99,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private final HttpClient http;
     private final ExecutorService pool;
     private final AtomicLong requests = new AtomicLong(), retries = new AtomicLong(), outsideTopK = new AtomicLong();
+    private final AtomicLong tokenIdPrompts = new AtomicLong();
     private volatile Scoring scoring;
 
     private static final class Server {
@@ -183,6 +184,11 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     /** Labels that fell outside the server's top-k so far (always 0 with exact scoring). */
     public long labelsOutsideTopK() {
         return outsideTopK.get();
+    }
+
+    /** Scoring prompts sent as token ids because prompt + label text does not tokenise back to the label's id. */
+    public long tokenIdPrompts() {
+        return tokenIdPrompts.get();
     }
 
     /** The scoring method in use, or null before the first {@link #labelLogprobs} call detects it. */
@@ -341,11 +347,13 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         if (scoring != null) return;
         Object in = echoInput(prompt, ids, label);
         List<String> problems = new ArrayList<>();
+        int rejected = 0;
         for (Scoring s : List.of(Scoring.ECHO, Scoring.ECHO_MAX_TOKENS_0)) {
             Response r = post(echoBody(in, s));
             if (r.code == 401 || r.code == 403 || r.code == 404) throw new RlcdException(fatal(r));
             if (r.code != 200) {
                 problems.add(s + ": HTTP " + r.code + " " + abbreviate(redact(r.body)));
+                rejected++;
                 continue;
             }
             try {
@@ -358,6 +366,12 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 problems.add(s + ": " + e.getMessage());
             }
         }
+        if (rejected == 2 && in instanceof long[]) {
+            // a refusal of token-id prompts is not a lack of prompt log-probabilities: say so rather than fall back
+            throw new RlcdException("the server refused the scoring prompt sent as token ids (" + String.join("; ", problems)
+                    + "); it went as ids because the prompt followed by the label's text does not tokenise back to the "
+                    + "label's id; use a server that accepts token-id prompts (vLLM does)");
+        }
         scoring = Scoring.TOP_LOGPROBS;
         log.accept("labels: the server returns no prompt log-probabilities (" + String.join("; ", problems) + "); using the top-"
                 + topLogprobs + " log-probabilities of the first generated token instead, and reporting labels outside them");
@@ -368,7 +382,9 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         long[] ids = Arrays.copyOf(promptIds, promptIds.length + 1);
         ids[promptIds.length] = label;
         String text = prompt + labelText(promptIds, label);
-        return Arrays.equals(tokenizer.encode(text, true), ids) ? text : ids;
+        if (Arrays.equals(tokenizer.encode(text, true), ids)) return text;
+        tokenIdPrompts.incrementAndGet();
+        return ids;
     }
 
     /** The text a label token adds after the prompt's tokens. */
@@ -393,6 +409,10 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
 
     private double echoLogprob(Object input, int tokens, Scoring s) {
         Response r = post(echoBody(input, s));
+        if (r.code != 200 && input instanceof long[]) {
+            throw new RlcdException(fatal(r) + " (the scoring prompt went as token ids, because the prompt followed by the "
+                    + "label's text does not tokenise back to the label's id; this server must accept token-id prompts)");
+        }
         if (r.code != 200) throw new RlcdException(fatal(r));
         return CompletionsJson.promptLogprob(r.body, tokens, redactor());
     }

@@ -83,6 +83,8 @@ class EngineEqualityTest {
                 if (m != Method.RLCD) assertTrue(scored > 0, m.id() + ": no pair was scored");
             }
             assertEquals(OpenAiCompletionsBackend.Scoring.ECHO, backend.scoring());
+            // text prompts only, so rlcd serve (which takes no token-id prompts) can score them too
+            assertEquals(0, backend.tokenIdPrompts());
         }
     }
 
