@@ -33,8 +33,10 @@ final class CompletionsJson {
         JsonObject choice = firstChoice(body, redact);
         JsonElement text = choice.get("text");
         if (text == null || !text.isJsonPrimitive()) throw malformed("choices[0].text", body, redact);
-        JsonElement finish = choice.get("finish_reason");
-        return new Completion(text.getAsString(), finish == null || finish.isJsonNull() ? null : finish.getAsString());
+        JsonElement finish = choice.get("finish_reason"), stop = choice.get("stop_reason");
+        boolean stopString = stop != null && stop.isJsonPrimitive() && stop.getAsJsonPrimitive().isString();
+        return new Completion(text.getAsString(), finish == null || finish.isJsonNull() ? null : finish.getAsString(),
+                stopString ? stop.getAsString() : null);
     }
 
     /**

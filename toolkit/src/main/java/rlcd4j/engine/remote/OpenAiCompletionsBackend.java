@@ -144,7 +144,12 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             t.setDaemon(true);
             return t;
         });
-        this.model = b.model != null && !b.model.isBlank() ? b.model : discoverModel();
+        try {
+            this.model = b.model != null && !b.model.isBlank() ? b.model : discoverModel();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         this.name = b.name != null ? b.name : model;
     }
 
@@ -206,7 +211,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     // ------------------------------------------------------------------------------------------------ sampling
 
     /** What a worker brings back: the request's answer, turned into a Generation on the caller's thread. */
-    private record Answer<T>(T tag, String prompt, String text, String finishReason) {}
+    private record Answer<T>(T tag, String prompt, String text, String finishReason, String stopReason) {}
 
     @Override
     public <T> void generate(GenerationConfig config, GenerationQueue<T> queue) {
@@ -262,7 +267,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         Response r = post(body);
         if (r.code != 200) throw new RlcdException(fatal(r));
         Completion c = CompletionsJson.completion(r.body, redactor());
-        return new Answer<>(tag, prompt, c.text(), c.finishReason());
+        return new Answer<>(tag, prompt, c.text(), c.finishReason(), c.stopReason());
     }
 
     /**
@@ -271,6 +276,11 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
      */
     private <T> Generation generation(Answer<T> a, GenerationConfig cfg) {
         String raw = a.text();
+        // vLLM names the stop string it matched; a server that left it out of the text despite
+        // include_stop_str_in_output gets it put back, since the paper's post-processing looks for it
+        if (a.stopReason() != null && cfg.stopStrings().contains(a.stopReason()) && firstStop(raw, cfg.stopStrings()) < 0) {
+            raw = raw + a.stopReason();
+        }
         int cut = firstStop(raw, cfg.stopStrings());
         String reason;
         long[] ids = tokenizer.encode(raw, false);
@@ -284,7 +294,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         } else {
             reason = "length";
         }
-        String text = cut >= 0 ? a.text().substring(0, cut) : a.text();
+        String text = cut >= 0 ? raw.substring(0, cut) : a.text();
         float[] logprobs = new float[ids.length];
         Arrays.fill(logprobs, Float.NaN);
         return new Generation(a.prompt(), tokenizer.encode(a.prompt(), true), ids, text, raw, logprobs, reason);
@@ -693,9 +703,6 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         public Builder log(Consumer<String> log) { this.log = log; return this; }
 
         public OpenAiCompletionsBackend build() {
-            if (tokenizer == null && !servers.isEmpty() && context == 0) {
-                throw new RlcdException("OpenAI-compatible backend: give the model's tokenizer (modelFiles or tokenizer)");
-            }
             return new OpenAiCompletionsBackend(this);
         }
     }

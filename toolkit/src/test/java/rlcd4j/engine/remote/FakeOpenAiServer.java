@@ -43,6 +43,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
     volatile int failuresQuotingKey;
     /** What a server without echo lists as the first generated token's top log-probabilities. */
     volatile java.util.Map<String, Double> top = java.util.Map.of(" the", -2.0);
+    /** Leave the stop string out of the text (as servers without include_stop_str_in_output do), naming it in stop_reason. */
+    volatile boolean stopStringOnlyInStopReason;
 
     public FakeOpenAiServer(Tokenizer tok, int port, Mode mode, int dieAfter) throws IOException {
         this.tok = tok;
@@ -163,6 +165,11 @@ public final class FakeOpenAiServer implements AutoCloseable {
         long seed = body.get("seed").getAsLong();
         int h = Math.floorMod(prompt.hashCode() * 31 + Long.hashCode(seed), 1_000_000);
         if (h % 4 == 0) return answer(" and then they walked on and on", "length", null, 10, 8);
+        if (stopStringOnlyInStopReason) {
+            JsonObject o = JsonParser.parseString(answer(" Reply " + h + ".\n\n", "stop", null, 10, 5)).getAsJsonObject();
+            o.getAsJsonArray("choices").get(0).getAsJsonObject().addProperty("stop_reason", "Human");
+            return o.toString();
+        }
         return answer(" Reply " + h + ".\n\nHuman", "stop", null, 10, 5);
     }
 

@@ -101,19 +101,32 @@ class RemoteBackendTest {
 
     @Test
     void theStopStringAndEosAreRebuiltAsTheEngineReportsThem() throws Exception {
+        theStopStringIsRebuilt(false);
+    }
+
+    @Test
+    void aStopStringLeftOutOfTheTextIsPutBackFromStopReason() throws Exception {
+        theStopStringIsRebuilt(true);
+    }
+
+    private void theStopStringIsRebuilt(boolean onlyInStopReason) throws Exception {
         try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(s, new ArrayList<>()).model("fake-model").build()) {
+            s.stopStringOnlyInStopReason = onlyInStopReason;
             GenerationBackend g = backend;
             var cfg = rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5);
+            int stops = 0;
             for (long seed = 0; seed < 12; seed++) {
                 var gen = g.generate(List.of("Hi"), cfg, new long[] {seed}).get(0);
                 if (gen.finishReason().equals("stop")) {
-                    assertTrue(gen.rawText().endsWith("Human") && !gen.text().contains("Human"), gen.rawText());
+                    stops++;
+                    assertTrue(gen.rawText().endsWith("\n\nHuman") && !gen.text().contains("Human"), gen.rawText());
                 } else {
                     assertEquals("length", gen.finishReason());
                     assertEquals(gen.text(), gen.rawText());
                 }
             }
+            assertTrue(stops > 0, "no sample ended on the stop string");
         }
     }
 }

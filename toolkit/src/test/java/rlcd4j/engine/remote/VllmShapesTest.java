@@ -37,8 +37,10 @@ class VllmShapesTest {
         Completion c = CompletionsJson.completion(fixture("completion.json"), NONE);
         assertEquals(" I can't help with that.\n\nHuman", c.text());
         assertEquals("stop", c.finishReason());
+        assertEquals("Human", c.stopReason());
         Completion l = CompletionsJson.completion(fixture("completion-length.json"), NONE);
         assertEquals("length", l.finishReason());
+        assertNull(l.stopReason());
     }
 
     @Test
