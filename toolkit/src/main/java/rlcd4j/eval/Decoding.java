@@ -103,6 +103,8 @@ final class Decoding {
                 }
                 if (file != null) append(file, lines);
                 p.advance(batch.size());
+                String server = lm.status(); // a server's requests in flight and retries; "" in-process
+                if (!server.isEmpty()) p.status((resumed > 0 ? resumed + " resumed, " : "") + server);
             }
         }
         return Outputs.of(model, ids, prompts, List.of(outputs));

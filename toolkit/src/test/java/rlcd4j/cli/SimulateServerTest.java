@@ -46,6 +46,21 @@ class SimulateServerTest {
     }
 
     @Test
+    void decodesThroughAServer(@TempDir Path dir) throws Exception {
+        LlamaConfig config = LlamaConfig.read(Fixtures.tinyStories().resolve("config.json"));
+        Path prompts = dir.resolve("prompts.jsonl"), out = dir.resolve("outputs.jsonl");
+        Files.writeString(prompts, "{\"id\": 0, \"prompt\": \"Human: Hi there\\n\\nAssistant:\"}\n"
+                + "{\"id\": 1, \"prompt\": \"Human: How are you?\\n\\nAssistant:\"}\n");
+        try (Tokenizer tok = Tokenizer.load(Fixtures.tinyStories(), config);
+             var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1)) {
+            assertEquals(0, DecodeCommand.run("--model", Fixtures.tinyStories().toString(), "--prompts", prompts.toString(),
+                    "--out", out.toString(), "--max-new-tokens", "8", "--server", s.baseUrl()));
+            assertEquals(2, Files.readAllLines(out).size());
+            assertEquals(2, s.requests());
+        }
+    }
+
+    @Test
     void aNamedKeyVariableThatIsNotSetIsOneClearError(@TempDir Path dir) {
         SimulateCommand cmd = new SimulateCommand();
         new CommandLine(cmd).parseArgs("--task", "harmlessness", "--method", "rlcd", "--model", Fixtures.tinyStories().toString(),
