@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL (resumable).")
 public final class DecodeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Policy: model folder or Hugging Face repo id (with --server, its tokenizer).")
+    @Option(names = "--model", required = true,
+            description = "Policy: model folder or Hugging Face repo id (with --server, its tokenizer).")
     String model;
     @Option(names = "--prompts", required = true,
             description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; prompt = chosen up to its last 'Assistant:').")

@@ -45,7 +45,9 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "rlcd | rlaif | rlcd-rescore")
     String method;
 
-    @Option(names = "--model", description = "Model directory or Hugging Face repo id (needed unless --dry-run; with --server, its tokenizer).")
+    @Option(names = "--model",
+            description = "Model directory or Hugging Face repo id (needed unless --dry-run; "
+                    + "with --server, its tokenizer).")
     String model;
 
     @Option(names = "--prompts", required = true,

@@ -143,7 +143,8 @@ public final class Simulator {
      * logits minus the same normaliser, so {@code p_b} is unchanged), and a label the server could not score (outside
      * its top-k, when it returns no prompt log-probabilities) makes the pair an {@code error} row saying so.
      */
-    public static Table run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
+    public static Table run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method,
+            Options options) {
         PromptSet set = options.shardCount() == 1 ? prompts : prompts.shard(options.shardIndex(), options.shardCount());
         List<PairRow> plan = Simulation.plan(set, spec, method, options.seed());
         String name = set.task() + " " + method.id()
@@ -448,9 +449,10 @@ public final class Simulator {
                 Pair pair = scored.get(i);
                 double la = lp[i][0], lb = lp[i][1];
                 if (Double.isNaN(la) || Double.isNaN(lb)) {
-                    finish(pair, pair.planned.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id " + pair.planned.id()
-                            + ": the server could not score label " + (Double.isNaN(la) ? "A" : "B") + " (outside its top-k "
-                            + "log-probabilities; it returns no prompt log-probabilities)"));
+                    String label = Double.isNaN(la) ? "A" : "B";
+                    finish(pair, pair.planned.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id "
+                            + pair.planned.id() + ": the server could not score label " + label + " (outside its "
+                            + "top-k log-probabilities; it returns no prompt log-probabilities)"));
                     continue;
                 }
                 finish(pair, pair.planned.withScoredResult(ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb),
@@ -485,7 +487,8 @@ public final class Simulator {
             if (server.isEmpty() || progress == null) return s;
             double minutes = progress.elapsedSeconds() / 60;
             long pairs = progress.done() - resumed;
-            return s + String.format(java.util.Locale.ROOT, ", %.1f pairs/min, ", minutes > 0 ? pairs / minutes : 0.0) + server;
+            return s + String.format(java.util.Locale.ROOT, ", %.1f pairs/min, ", minutes > 0 ? pairs / minutes : 0.0)
+                    + server;
         }
     }
 }

@@ -113,8 +113,10 @@ public final class LocalJudge implements Judge {
             for (int k = 0; k < todo.size(); k++) {
                 int i = todo.get(k);
                 if (Double.isNaN(logp[k][0]) || Double.isNaN(logp[k][1]))
-                    throw new RlcdException("local judge: " + lm.name() + " could not score label " + (Double.isNaN(logp[k][0]) ? "A" : "B")
-                            + " (outside the server's top-k log-probabilities; it returns no prompt log-probabilities); "
+                    throw new RlcdException("local judge: " + lm.name() + " could not score label "
+                            + (Double.isNaN(logp[k][0]) ? "A" : "B")
+                            + " (outside the server's top-k log-probabilities; "
+                            + "it returns no prompt log-probabilities); "
                             + "use a server that supports echo with logprobs (conversation: "
                             + Outputs.abbreviate(comparisons.get(i).instruction()) + ")");
                 raw[i] = format(logp[k][0], logp[k][1]);

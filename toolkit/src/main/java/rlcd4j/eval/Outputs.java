@@ -134,7 +134,8 @@ public final class Outputs {
     }
 
     /** {@link #decode(GenerationBackend, String, Table, GenerationConfig, Path)} over a prompt set. */
-    public static Table decode(GenerationBackend lm, String model, PromptSet prompts, GenerationConfig cfg, Path jsonl) {
+    public static Table decode(GenerationBackend lm, String model, PromptSet prompts, GenerationConfig cfg,
+            Path jsonl) {
         List<String> ids = new ArrayList<>(), texts = new ArrayList<>(), inputs = new ArrayList<>();
         for (PromptSet.Entry e : prompts.entries()) {
             ids.add(Integer.toString(e.id()));

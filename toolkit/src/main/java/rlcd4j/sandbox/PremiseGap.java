@@ -31,7 +31,7 @@ public final class PremiseGap {
         return measure(GenerationBackend.of(lm), truth, task, prompts, gen, seed);
     }
 
-    /** As {@link #measure(CausalLM, GroundTruth, SandboxTask, List, GenerationConfig, long)} on any backend (e.g. a server). */
+    /** {@link #measure(CausalLM, GroundTruth, SandboxTask, List, GenerationConfig, long)} on any backend (a server). */
     public static Table measure(GenerationBackend lm, GroundTruth truth, SandboxTask task, List<String> prompts,
                                 GenerationConfig gen, long seed) {
         AttributeSpec spec = AttributeSpec.forTask(task.id());

@@ -32,14 +32,16 @@ class SimulateServerTest {
             SimulateCommand cmd = new SimulateCommand();
             cmd.outStream = new PrintStream(stdout);
             cmd.errStream = new PrintStream(err);
-            new CommandLine(cmd).parseArgs("--task", "harmlessness", "--method", "rlcd", "--model", Fixtures.tinyStories().toString(),
-                    "--prompts", Fixtures.hhHarmlessTest().toString(), "--limit", "6", "--max-new-tokens", "20",
-                    "--out", out.toString(), "--server", s.baseUrl(), "--server-api-key-env", "RLCD_TEST_KEY");
+            new CommandLine(cmd).parseArgs("--task", "harmlessness", "--method", "rlcd",
+                    "--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
+                    "--limit", "6", "--max-new-tokens", "20", "--out", out.toString(),
+                    "--server", s.baseUrl(), "--server-api-key-env", "RLCD_TEST_KEY");
             cmd.server.env = Map.of("RLCD_TEST_KEY", "sk-secret-123")::get;
             assertEquals(0, cmd.call());
             assertTrue(stdout.toString().contains("6 pairs"), stdout.toString());
             assertEquals(6, Files.readAllLines(out).size());
-            assertTrue(s.authorizations.size() >= 6 && s.authorizations.stream().allMatch("Bearer sk-secret-123"::equals));
+            assertTrue(s.authorizations.size() >= 6
+                    && s.authorizations.stream().allMatch("Bearer sk-secret-123"::equals));
             assertFalse(Files.readString(out).contains("sk-secret-123"));
             assertFalse(err.toString().contains("sk-secret-123"));
         }
@@ -53,8 +55,9 @@ class SimulateServerTest {
                 + "{\"id\": 1, \"prompt\": \"Human: How are you?\\n\\nAssistant:\"}\n");
         try (Tokenizer tok = Tokenizer.load(Fixtures.tinyStories(), config);
              var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1)) {
-            assertEquals(0, DecodeCommand.run("--model", Fixtures.tinyStories().toString(), "--prompts", prompts.toString(),
-                    "--out", out.toString(), "--max-new-tokens", "8", "--server", s.baseUrl()));
+            assertEquals(0, DecodeCommand.run("--model", Fixtures.tinyStories().toString(),
+                    "--prompts", prompts.toString(), "--out", out.toString(), "--max-new-tokens", "8",
+                    "--server", s.baseUrl()));
             assertEquals(2, Files.readAllLines(out).size());
             assertEquals(2, s.requests());
         }
@@ -63,8 +66,9 @@ class SimulateServerTest {
     @Test
     void aNamedKeyVariableThatIsNotSetIsOneClearError(@TempDir Path dir) {
         SimulateCommand cmd = new SimulateCommand();
-        new CommandLine(cmd).parseArgs("--task", "harmlessness", "--method", "rlcd", "--model", Fixtures.tinyStories().toString(),
-                "--prompts", Fixtures.hhHarmlessTest().toString(), "--limit", "2", "--out", dir.resolve("x.jsonl").toString(),
+        new CommandLine(cmd).parseArgs("--task", "harmlessness", "--method", "rlcd",
+                "--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
+                "--limit", "2", "--out", dir.resolve("x.jsonl").toString(),
                 "--server", "http://127.0.0.1:9/v1", "--server-api-key-env", "RLCD_TEST_UNSET");
         cmd.server.env = Map.<String, String>of()::get;
         RlcdException e = assertThrows(RlcdException.class, cmd::call);

@@ -15,8 +15,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * Reads the answers of an OpenAI-compatible server in the shapes vLLM documents: completions
- * ({@code choices[].text/finish_reason/logprobs}, {@code usage}), model lists and errors. A body of another shape is one
- * clear {@link RlcdException} quoting it (through {@code redact}, so an echoed key never shows).
+ * ({@code choices[].text/finish_reason/logprobs}, {@code usage}), model lists and errors. A body of another shape
+ * is one clear {@link RlcdException} quoting it (through {@code redact}, so an echoed key never shows).
  */
 final class CompletionsJson {
     private CompletionsJson() {}
@@ -54,19 +54,21 @@ final class CompletionsJson {
         if (tl == null || !tl.isJsonArray()) throw malformed("choices[0].logprobs.token_logprobs", body, redact);
         JsonArray values = tl.getAsJsonArray();
         if (values.size() < promptTokens) {
-            throw new NoPromptLogprobs("log-probabilities for " + values.size() + " tokens, fewer than the " + promptTokens
-                    + " prompt tokens (the prompt was not echoed)");
+            throw new NoPromptLogprobs("log-probabilities for " + values.size() + " tokens, fewer than the "
+                    + promptTokens + " prompt tokens (the prompt was not echoed)");
         }
         JsonElement usage = o.get("usage");
         if (usage != null && usage.isJsonObject() && usage.getAsJsonObject().has("prompt_tokens")) {
             int served = usage.getAsJsonObject().get("prompt_tokens").getAsInt();
             if (served != promptTokens) {
-                throw new RlcdException("the server tokenised a scoring prompt into " + served + " tokens, the local tokenizer into "
-                        + promptTokens + "; the server must serve the model whose tokenizer was given (same tokenizer, same BOS)");
+                throw new RlcdException("the server tokenised a scoring prompt into " + served + " tokens, the local "
+                        + "tokenizer into " + promptTokens + "; the server must serve the model whose tokenizer was "
+                        + "given (same tokenizer, same BOS)");
             }
         }
         JsonElement v = values.get(promptTokens - 1);
-        if (v == null || v.isJsonNull() || !v.isJsonPrimitive()) throw malformed("a number at token_logprobs[" + (promptTokens - 1) + "]", body, redact);
+        if (v == null || v.isJsonNull() || !v.isJsonPrimitive()) throw malformed("a number at token_logprobs["
+                + (promptTokens - 1) + "]", body, redact);
         return v.getAsDouble();
     }
 
@@ -74,9 +76,11 @@ final class CompletionsJson {
     static Map<String, Double> firstTopLogprobs(String body, UnaryOperator<String> redact) {
         JsonObject choice = firstChoice(body, redact);
         JsonElement lp = choice.get("logprobs");
-        if (lp == null || !lp.isJsonObject()) throw malformed("choices[0].logprobs (logprobs were requested)", body, redact);
+        if (lp == null || !lp.isJsonObject()) throw malformed("choices[0].logprobs (logprobs were requested)", body,
+                redact);
         JsonElement top = lp.getAsJsonObject().get("top_logprobs");
-        if (top == null || !top.isJsonArray() || top.getAsJsonArray().isEmpty() || !top.getAsJsonArray().get(0).isJsonObject()) {
+        if (top == null || !top.isJsonArray() || top.getAsJsonArray().isEmpty()
+                || !top.getAsJsonArray().get(0).isJsonObject()) {
             throw malformed("choices[0].logprobs.top_logprobs[0] (an object)", body, redact);
         }
         Map<String, Double> out = new LinkedHashMap<>();
@@ -106,7 +110,9 @@ final class CompletionsJson {
         try {
             JsonObject o = JsonParser.parseString(body).getAsJsonObject();
             JsonElement e = o.get("error");
-            if (e != null && e.isJsonObject() && e.getAsJsonObject().has("message")) return e.getAsJsonObject().get("message").getAsString();
+            if (e != null && e.isJsonObject() && e.getAsJsonObject().has("message")) {
+                return e.getAsJsonObject().get("message").getAsString();
+            }
             if (e != null && e.isJsonPrimitive()) return e.getAsString();
             if ("error".equals(Json.string(o, "object")) && o.has("message")) return o.get("message").getAsString();
             return null;
@@ -132,7 +138,8 @@ final class CompletionsJson {
         } catch (RuntimeException e) {
             // reported below
         }
-        throw new RlcdException("the server's answer is not a JSON object: " + OpenAiCompletionsBackend.abbreviate(redact.apply(body)));
+        throw new RlcdException("the server's answer is not a JSON object: "
+                + OpenAiCompletionsBackend.abbreviate(redact.apply(body)));
     }
 
     private static RlcdException malformed(String expected, String body, UnaryOperator<String> redact) {

@@ -112,16 +112,23 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     }
 
     private OpenAiCompletionsBackend(Builder b) {
-        if (b.servers.isEmpty()) throw new RlcdException("OpenAI-compatible backend: no server URL (expected e.g. http://127.0.0.1:8000/v1)");
-        if (b.tokenizer == null) throw new RlcdException("OpenAI-compatible backend: no tokenizer (give the model's folder or repo id)");
+        if (b.servers.isEmpty()) {
+            throw new RlcdException("OpenAI-compatible backend: no server URL "
+                    + "(expected e.g. http://127.0.0.1:8000/v1)");
+        }
+        if (b.tokenizer == null) {
+            throw new RlcdException("OpenAI-compatible backend: no tokenizer (give the model's folder or repo id)");
+        }
         List<Server> list = new ArrayList<>();
         for (String u : b.servers) {
             String url = u.strip().replaceAll("/+$", "");
             try {
                 URI uri = URI.create(url + "/completions");
-                if (uri.getScheme() == null || !uri.getScheme().startsWith("http")) throw new IllegalArgumentException();
+                boolean http = uri.getScheme() != null && uri.getScheme().startsWith("http");
+                if (!http) throw new IllegalArgumentException();
             } catch (IllegalArgumentException e) {
-                throw new RlcdException("server URL '" + u + "' is not a valid http(s) URL (expected e.g. http://127.0.0.1:8000/v1)");
+                throw new RlcdException("server URL '" + u
+                        + "' is not a valid http(s) URL (expected e.g. http://127.0.0.1:8000/v1)");
             }
             list.add(new Server(url));
         }
@@ -278,7 +285,9 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         String raw = a.text();
         // vLLM names the stop string it matched; a server that left it out of the text despite
         // include_stop_str_in_output gets it put back, since the paper's post-processing looks for it
-        if (a.stopReason() != null && cfg.stopStrings().contains(a.stopReason()) && firstStop(raw, cfg.stopStrings()) < 0) {
+        boolean stopOnlyInReason = a.stopReason() != null && cfg.stopStrings().contains(a.stopReason())
+                && firstStop(raw, cfg.stopStrings()) < 0;
+        if (stopOnlyInReason) {
             raw = raw + a.stopReason();
         }
         int cut = firstStop(raw, cfg.stopStrings());
@@ -333,7 +342,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                     for (int k = 0; k < labelIds.length; k++) {
                         Object in = echoInput(prompt, ids, labelIds[k]);
                         int label = k;
-                        running.put(done.submit(() -> new double[] {label, echoLogprob(in, ids.length + 1, scoring)}), i);
+                        int promptTokens = ids.length + 1;
+                        running.put(done.submit(() -> new double[] {label, echoLogprob(in, promptTokens, scoring)}), i);
                     }
                 }
             }
@@ -369,7 +379,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             try {
                 CompletionsJson.promptLogprob(r.body, ids.length + 1, redactor());
                 scoring = s;
-                log.accept("labels: exact prompt log-probabilities from " + servers.get(0).url + " (echo, logprobs 1, max_tokens "
+                log.accept("labels: exact prompt log-probabilities from " + servers.get(0).url
+                        + " (echo, logprobs 1, max_tokens "
                         + (s == Scoring.ECHO ? 1 : 0) + ")");
                 return;
             } catch (CompletionsJson.NoPromptLogprobs e) {
@@ -378,13 +389,15 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         }
         if (rejected == 2 && in instanceof long[]) {
             // a refusal of token-id prompts is not a lack of prompt log-probabilities: say so rather than fall back
-            throw new RlcdException("the server refused the scoring prompt sent as token ids (" + String.join("; ", problems)
+            throw new RlcdException("the server refused the scoring prompt sent as token ids ("
+                    + String.join("; ", problems)
                     + "); it went as ids because the prompt followed by the label's text does not tokenise back to the "
                     + "label's id; use a server that accepts token-id prompts (vLLM does)");
         }
         scoring = Scoring.TOP_LOGPROBS;
-        log.accept("labels: the server returns no prompt log-probabilities (" + String.join("; ", problems) + "); using the top-"
-                + topLogprobs + " log-probabilities of the first generated token instead, and reporting labels outside them");
+        log.accept("labels: the server returns no prompt log-probabilities (" + String.join("; ", problems)
+                + "); using the top-" + topLogprobs + " log-probabilities of the first generated token instead, "
+                + "and reporting labels outside them");
     }
 
     /** The prompt with the label appended: as text when that tokenises to exactly those ids, else as the ids. */
@@ -420,8 +433,10 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private double echoLogprob(Object input, int tokens, Scoring s) {
         Response r = post(echoBody(input, s));
         if (r.code != 200 && input instanceof long[]) {
-            throw new RlcdException(fatal(r) + " (the scoring prompt went as token ids, because the prompt followed by the "
-                    + "label's text does not tokenise back to the label's id; this server must accept token-id prompts)");
+            throw new RlcdException(fatal(r)
+                    + " (the scoring prompt went as token ids, because the prompt followed by the "
+                    + "label's text does not tokenise back to the label's id; "
+                    + "this server must accept token-id prompts)");
         }
         if (r.code != 200) throw new RlcdException(fatal(r));
         return CompletionsJson.promptLogprob(r.body, tokens, redactor());
@@ -446,7 +461,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         }
         if (!missing.isEmpty()) {
             outsideTopK.addAndGet(missing.size());
-            log.accept("labels: scoring prompt " + row + " (" + promptIds.length + " tokens): " + String.join(", ", missing)
+            log.accept("labels: scoring prompt " + row + " (" + promptIds.length + " tokens): "
+                    + String.join(", ", missing)
                     + " not among the server's top-" + topLogprobs + " log-probabilities; left unscored (NaN)");
         }
         return out;
@@ -471,7 +487,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             s.inFlight.incrementAndGet();
             requests.incrementAndGet();
             try {
-                HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                HttpResponse<String> r = http.send(rb.build(),
+                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = url + ": HTTP " + code + " " + abbreviate(redact(r.body()));
@@ -491,7 +508,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 s.inFlight.decrementAndGet();
             }
             if (attempt >= maxRetries) {
-                throw new RlcdException("OpenAI-compatible backend: gave up after " + (attempt + 1) + " attempts; last: "
+                throw new RlcdException("OpenAI-compatible backend: gave up after " + (attempt + 1)
+                        + " attempts; last: "
                         + lastProblem + " (rows finished so far are saved; rerun the same command to resume)");
             }
             retries.incrementAndGet();
@@ -516,7 +534,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             if (r.statusCode() != 200) throw new RlcdException(fatal(new Response(r.statusCode(), r.body(), url)));
             List<String> ids = CompletionsJson.modelIds(r.body(), redactor());
             if (ids.size() != 1) {
-                throw new RlcdException(url + " serves " + ids.size() + " models " + ids + "; name one with --server-model");
+                throw new RlcdException(url + " serves " + ids.size() + " models " + ids
+                        + "; name one with --server-model");
             }
             return ids.get(0);
         } catch (IOException e) {
@@ -532,8 +551,10 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         String message = CompletionsJson.errorMessage(r.body);
         String detail = abbreviate(redact(message != null ? message : r.body));
         return switch (r.code) {
-            case 401, 403 -> r.url + " rejected the API key (HTTP " + r.code + "); check the variable named by --server-api-key-env";
-            case 404 -> r.url + " answered HTTP 404: the model '" + model + "' or the endpoint does not exist (the URL should end in "
+            case 401, 403 -> r.url + " rejected the API key (HTTP " + r.code
+                    + "); check the variable named by --server-api-key-env";
+            case 404 -> r.url + " answered HTTP 404: the model '" + model
+                    + "' or the endpoint does not exist (the URL should end in "
                     + "/v1): " + detail;
             default -> r.url + " answered HTTP " + r.code + ": " + detail;
         };
@@ -661,7 +682,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             if (!java.nio.file.Files.isDirectory(dir)) {
                 Path config = hub.downloadFile("model", nameOrPath, null, "config.json");
                 hub.downloadFile("model", nameOrPath, null, "tokenizer.json");
-                for (String optional : List.of("tokenizer_config.json", "special_tokens_map.json", "generation_config.json")) {
+                for (String optional : List.of("tokenizer_config.json", "special_tokens_map.json",
+                        "generation_config.json")) {
                     try {
                         hub.downloadFile("model", nameOrPath, null, optional);
                     } catch (RlcdException e) {
@@ -691,7 +713,11 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             this.maxRetries = n; return this;
         }
         /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
-        public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
+        public Builder backoff(Duration initial, Duration max) {
+            this.initialBackoff = initial;
+            this.maxBackoff = max;
+            return this;
+        }
         /** k of the top-k fallback (default 20; OpenAI's own API allows at most 5). */
         public Builder topLogprobs(int k) {
             if (k < 1) throw new RlcdException("top logprobs: " + k + "; expected 1 or more");

@@ -47,7 +47,8 @@ final class EngineBackedServer implements AutoCloseable {
     }
 
     private synchronized void completions(HttpExchange ex) throws IOException {
-        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(),
+                StandardCharsets.UTF_8)).getAsJsonObject();
         String answer = body.has("echo") && body.get("echo").getAsBoolean() ? echo(body) : sample(body);
         byte[] b = answer.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -66,7 +67,8 @@ final class EngineBackedServer implements AutoCloseable {
     private String sample(JsonObject body) {
         String prompt = body.get("prompt").getAsString();
         List<String> stops = strings(body, "stop");
-        GenerationConfig cfg = new GenerationConfig(body.get("max_tokens").getAsInt(), body.get("temperature").getAsDouble(),
+        GenerationConfig cfg = new GenerationConfig(body.get("max_tokens").getAsInt(),
+                body.get("temperature").getAsDouble(),
                 body.has("top_k") ? body.get("top_k").getAsInt() : 0, body.get("top_p").getAsDouble(), 0, stops,
                 strings(body, "bad_words"), 1);
         Generation g = lm.generate(List.of(prompt), cfg, new long[] {body.get("seed").getAsLong()}).get(0);

@@ -36,7 +36,7 @@ class EngineEqualityTest {
     static CausalLM lm;
     static ProgressSink oldSink;
     static final PromptSet PROMPTS = HhRlhf.read(Fixtures.hhHarmlessTest()).ids(0, 10).prompts("harmlessness");
-    // TinyStories never starts a Human turn, so the paper's filter would drop every pair: no filter, so pairs are scored
+    // TinyStories never starts a Human turn, so the paper's filter would drop every pair: no filter, pairs get scored
     static final Simulator.Options OPTIONS = Simulator.Options.defaults().withMaxNewTokens(12).withMaxAttempts(2)
             .withPostProcess(PostProcess.none());
 
@@ -54,7 +54,8 @@ class EngineEqualityTest {
 
     static OpenAiCompletionsBackend client(EngineBackedServer s, List<String> log) {
         return OpenAiCompletionsBackend.builder().server(s.baseUrl()).model("tiny")
-                .modelFiles(Fixtures.tinyStories().toString(), HfHub.fromEnvironment()).maxInFlight(2).log(log::add).build();
+                .modelFiles(Fixtures.tinyStories().toString(), HfHub.fromEnvironment())
+                .maxInFlight(2).log(log::add).build();
     }
 
     @Test
@@ -62,8 +63,10 @@ class EngineEqualityTest {
         List<String> log = new ArrayList<>();
         try (var server = new EngineBackedServer(lm); var backend = client(server, log)) {
             for (Method m : Method.values()) {
-                List<PairRow> local = PairsTable.rows(Simulator.run(lm, PROMPTS, AttributeSpec.harmlessness(), m, OPTIONS));
-                List<PairRow> remote = PairsTable.rows(Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), m, OPTIONS));
+                List<PairRow> local = PairsTable.rows(Simulator.run(lm, PROMPTS, AttributeSpec.harmlessness(), m,
+                        OPTIONS));
+                List<PairRow> remote = PairsTable.rows(Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), m,
+                        OPTIONS));
                 assertEquals(local.size(), remote.size());
                 int scored = 0;
                 for (int i = 0; i < local.size(); i++) {

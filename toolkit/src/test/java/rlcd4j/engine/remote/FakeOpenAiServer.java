@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * then the port shut), as a crashed server would.
  */
 public final class FakeOpenAiServer implements AutoCloseable {
-    /** {@code ECHO}: prompt log-probabilities like vLLM; {@code NO_ECHO}: only the generated token's, like llama.cpp. */
+    /** {@code ECHO}: prompt log-probabilities like vLLM; {@code NO_ECHO}: only the generated token's (llama.cpp). */
     public enum Mode { ECHO, NO_ECHO }
 
     private final HttpServer server;
@@ -43,7 +43,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     volatile int failuresQuotingKey;
     /** What a server without echo lists as the first generated token's top log-probabilities. */
     volatile java.util.Map<String, Double> top = java.util.Map.of(" the", -2.0);
-    /** Leave the stop string out of the text (as servers without include_stop_str_in_output do), naming it in stop_reason. */
+    /** Leave the stop string out of the text (no include_stop_str_in_output), naming it in stop_reason. */
     volatile boolean stopStringOnlyInStopReason;
 
     public FakeOpenAiServer(Tokenizer tok, int port, Mode mode, int dieAfter) throws IOException {
@@ -53,7 +53,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
         server.setExecutor(Executors.newFixedThreadPool(8));
         server.createContext("/v1/completions", this::completions);
-        server.createContext("/v1/models", ex -> send(ex, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\"}]}"));
+        server.createContext("/v1/models", ex -> send(ex, 200,
+                "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\"}]}"));
         server.start();
     }
 
@@ -79,17 +80,20 @@ public final class FakeOpenAiServer implements AutoCloseable {
             ex.close(); // no answer: the client sees the connection drop
             return;
         }
-        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(),
+                StandardCharsets.UTF_8)).getAsJsonObject();
         bodies.add(body);
         authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
         if (failuresQuotingKey > 0) {
             failuresQuotingKey--;
-            send(ex, 500, "{\"error\":{\"message\":\"overloaded; you sent " + ex.getRequestHeaders().getFirst("Authorization")
+            send(ex, 500, "{\"error\":{\"message\":\"overloaded; you sent "
+                    + ex.getRequestHeaders().getFirst("Authorization")
                     + "\",\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}");
             return;
         }
         boolean echo = body.has("echo") && body.get("echo").getAsBoolean();
-        send(ex, 200, echo && mode == Mode.ECHO ? echoAnswer(body) : body.has("logprobs") ? topAnswer(body) : sampleAnswer(body));
+        send(ex, 200, echo && mode == Mode.ECHO ? echoAnswer(body) : body.has("logprobs") ? topAnswer(body)
+                : sampleAnswer(body));
     }
 
     private long[] promptIds(JsonElement prompt) {
@@ -166,7 +170,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         int h = Math.floorMod(prompt.hashCode() * 31 + Long.hashCode(seed), 1_000_000);
         if (h % 4 == 0) return answer(" and then they walked on and on", "length", null, 10, 8);
         if (stopStringOnlyInStopReason) {
-            JsonObject o = JsonParser.parseString(answer(" Reply " + h + ".\n\n", "stop", null, 10, 5)).getAsJsonObject();
+            String text = answer(" Reply " + h + ".\n\n", "stop", null, 10, 5);
+            JsonObject o = JsonParser.parseString(text).getAsJsonObject();
             o.getAsJsonArray("choices").get(0).getAsJsonObject().addProperty("stop_reason", "Human");
             return o.toString();
         }
@@ -179,7 +184,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return a;
     }
 
-    private static String answer(String text, String finish, JsonObject logprobs, int promptTokens, int completionTokens) {
+    private static String answer(String text, String finish, JsonObject logprobs, int promptTokens,
+            int completionTokens) {
         JsonObject choice = new JsonObject();
         choice.addProperty("index", 0);
         choice.addProperty("text", text);

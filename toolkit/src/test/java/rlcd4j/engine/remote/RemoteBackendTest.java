@@ -45,7 +45,8 @@ class RemoteBackendTest {
         List<String> log = new ArrayList<>();
         long a = tok.lastTokenId("A"), b = tok.lastTokenId("B");
         List<String> prompts = List.of("Once upon a time (", "The answer is: (");
-        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1); var backend = client(s, log).build()) {
+        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1); 
+             var backend = client(s, log).build()) {
             assertEquals("fake-model", backend.model()); // asked /v1/models
             double[][] lp = backend.labelLogprobs(prompts, new long[] {a, b});
             for (int i = 0; i < prompts.size(); i++) {
@@ -69,7 +70,8 @@ class RemoteBackendTest {
         long[] withA = Arrays.copyOf(ids, ids.length + 1);
         withA[ids.length] = a;
         String aText = tok.decode(withA).substring(tok.decode(ids).length());
-        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.NO_ECHO, -1); var backend = client(s, log).build()) {
+        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.NO_ECHO, -1); 
+             var backend = client(s, log).build()) {
             s.top = Map.of(aText, -0.5, "zzz", -3.0);
             double[][] lp = backend.labelLogprobs(List.of(prompt), new long[] {a, b});
             assertEquals(-0.5, lp[0][0], 0.0);
@@ -87,7 +89,8 @@ class RemoteBackendTest {
         try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(s, log).model("fake-model").apiKey("sk-top-secret").build()) {
             s.failuresQuotingKey = 2;
-            var gens = backend.generate(List.of("Hello"), rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5), new long[] {7});
+            var gens = backend.generate(List.of("Hello"),
+                    rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5), new long[] {7});
             assertEquals(1, gens.size());
             assertEquals(2, backend.retries());
             assertEquals(2, log.size());

@@ -59,7 +59,8 @@ class RemoteSimulationTest {
     }
 
     static OpenAiCompletionsBackend.Builder client(List<String> urls, List<String> log) {
-        return OpenAiCompletionsBackend.builder().servers(urls).model("fake-model").tokenizer(tok, context).maxInFlight(4)
+        return OpenAiCompletionsBackend.builder().servers(urls).model("fake-model").tokenizer(tok, context)
+                .maxInFlight(4)
                 .backoff(Duration.ofMillis(5), Duration.ofMillis(20)).timeout(Duration.ofSeconds(20)).log(log::add);
     }
 
@@ -81,11 +82,14 @@ class RemoteSimulationTest {
         try (var a = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var b = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(List.of(a.baseUrl(), b.baseUrl()), log).build()) {
-            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF, OPTIONS.withOutput(dir.resolve("p.jsonl")));
+            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
+                    OPTIONS.withOutput(dir.resolve("p.jsonl")));
             assertEquals(PROMPTS.size(), t.rowCount());
-            assertTrue(a.requests() > 0 && b.requests() > 0, "both servers used: " + a.requests() + ", " + b.requests());
+            assertTrue(a.requests() > 0 && b.requests() > 0, "both servers used: " + a.requests() + ", "
+                    + b.requests());
             assertEquals(OpenAiCompletionsBackend.Scoring.ECHO, backend.scoring());
-            assertTrue(log.stream().anyMatch(l -> l.contains("exact prompt log-probabilities")), String.join("\n", log));
+            assertTrue(log.stream().anyMatch(l -> l.contains("exact prompt log-probabilities")), String.join("\n",
+                    log));
 
             List<JsonObject> bodies = new ArrayList<>(a.bodies);
             bodies.addAll(b.bodies);
@@ -133,7 +137,8 @@ class RemoteSimulationTest {
              var backend = client(List.of(dying.baseUrl()), log).maxRetries(2).build()) {
             port = dying.port();
             RlcdException e = assertThrows(RlcdException.class, () ->
-                    Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF, options.withOutput(resumed)));
+                    Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
+                            options.withOutput(resumed)));
             assertTrue(e.getMessage().contains("gave up"), e.getMessage());
         }
         int before = rowsById(resumed).size();
@@ -141,7 +146,8 @@ class RemoteSimulationTest {
 
         try (var restarted = new FakeOpenAiServer(tok, port, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(List.of(restarted.baseUrl()), log).build()) {
-            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF, options.withOutput(resumed));
+            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
+                    options.withOutput(resumed));
             assertEquals(PROMPTS.size(), t.rowCount());
         }
         Map<Integer, String> after = rowsById(resumed); // fails on a duplicated id

@@ -49,7 +49,8 @@ class VllmShapesTest {
         assertEquals(-0.34375, CompletionsJson.promptLogprob(body, 6, NONE));
         // the local tokenizer counting another number of prompt tokens means another tokenizer: an error, not a guess
         RlcdException e = assertThrows(RlcdException.class, () -> CompletionsJson.promptLogprob(body, 5, NONE));
-        assertTrue(e.getMessage().contains("6 tokens") && e.getMessage().contains("local tokenizer into 5"), e.getMessage());
+        assertTrue(e.getMessage().contains("6 tokens") && e.getMessage().contains("local tokenizer into 5"),
+                e.getMessage());
     }
 
     @Test
@@ -71,8 +72,10 @@ class VllmShapesTest {
     @Test
     void modelsAndBothErrorShapes() {
         assertEquals(List.of("huggyllama/llama-7b"), CompletionsJson.modelIds(fixture("models.json"), NONE));
-        assertTrue(CompletionsJson.errorMessage(fixture("error.json")).startsWith("This model's maximum context length is 2048"));
-        assertEquals("The model `llama-7b` does not exist.", CompletionsJson.errorMessage(fixture("error-legacy.json")));
+        assertTrue(CompletionsJson.errorMessage(fixture("error.json"))
+                .startsWith("This model's maximum context length is 2048"));
+        assertEquals("The model `llama-7b` does not exist.",
+                CompletionsJson.errorMessage(fixture("error-legacy.json")));
         assertNull(CompletionsJson.errorMessage(fixture("completion.json")));
     }
 
@@ -82,7 +85,8 @@ class VllmShapesTest {
                 () -> CompletionsJson.completion(fixture("chat-completion.json"), NONE));
         assertTrue(e.getMessage().contains("expected choices[0].text"), e.getMessage());
         RlcdException k = assertThrows(RlcdException.class,
-                () -> CompletionsJson.completion("<html>bad gateway for key sk-123</html>", s -> s.replace("sk-123", "***")));
+                () -> CompletionsJson.completion("<html>bad gateway for key sk-123</html>", s -> s.replace("sk-123",
+                        "***")));
         assertFalse(k.getMessage().contains("sk-123"), k.getMessage());
     }
 }
