@@ -2,6 +2,7 @@ package rlcd4j.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.Rlcd;
 import rlcd4j.RlcdException;
@@ -10,6 +11,8 @@ import rlcd4j.data.Json;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.HfHub;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.eval.Outputs;
 import tech.tablesaw.api.Table;
 
@@ -32,7 +35,7 @@ import java.util.concurrent.Callable;
 public final class DecodeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true,
             description = "Policy: model folder, Hugging Face repo id, or LoRA adapter folder (adapter_config.json, "
-                    + "as rlcd ppo/sft/dpo --lora-rank write).")
+                    + "as rlcd ppo/sft/dpo --lora-rank write); with --server, the model whose tokenizer is used.")
     String model;
     @Option(names = "--base",
             description = "For an adapter folder: its base model, folder or repo id "
@@ -64,6 +67,8 @@ public final class DecodeCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
+    @Mixin
+    ServerOptions server = new ServerOptions();
 
     @Override
     public Integer call() {
@@ -86,8 +91,14 @@ public final class DecodeCommand implements Callable<Integer> {
         if (set.size() == 0) throw new RlcdException(prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
         String modelName = name != null ? name : defaultName(model);
         Table t;
-        try (CausalLM lm = loadPolicy(model, base)) {
-            t = Outputs.decode(lm, modelName, set, cfg, out);
+        if (server.remote()) {
+            try (OpenAiCompletionsBackend backend = server.backend(model, HfHub.fromEnvironment())) {
+                t = Outputs.decode(backend, modelName, set, cfg, out);
+            }
+        } else {
+            try (CausalLM lm = loadPolicy(model, base)) {
+                t = Outputs.decode(lm, modelName, set, cfg, out);
+            }
         }
         System.out.println(t.rowCount() + " outputs of " + modelName + " in " + out.toAbsolutePath());
         return 0;

@@ -1,6 +1,7 @@
 package rlcd4j.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
@@ -14,6 +15,7 @@ import rlcd4j.data.PromptSource;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.HfHub;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
@@ -28,6 +30,8 @@ import java.util.concurrent.Callable;
  * <pre>
  * rlcd simulate --task harmlessness --method rlcd --model path/or/org/repo --prompts hh:harmless-base/train --out pairs.jsonl
  * rlcd simulate --task harmlessness --method rlcd --prompts harmless-base/train.jsonl.gz --out pairs.jsonl --dry-run
+ * rlcd simulate --task harmlessness --method rlaif --model huggyllama/llama-7b --server http://gpu1:8000/v1 \
+ *               --server http://gpu2:8000/v1 --prompts hh:harmless-base/train --out pairs.jsonl
  * </pre>
  * {@code --dry-run} writes the pairs table with the prompt columns filled (p+, p-, pair and instruction indices) and no
  * generation. Otherwise {@link Simulator} generates with {@code --model}; an existing {@code --out} is resumed.
@@ -41,7 +45,9 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "rlcd | rlaif | rlcd-rescore")
     String method;
 
-    @Option(names = "--model", description = "Model directory or Hugging Face repo id (needed unless --dry-run).")
+    @Option(names = "--model",
+            description = "Model directory or Hugging Face repo id (needed unless --dry-run; "
+                    + "with --server, its tokenizer).")
     String model;
 
     @Option(names = "--prompts", required = true,
@@ -88,6 +94,9 @@ public class SimulateCommand implements Callable<Integer> {
             description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on batching).")
     int scoreBatchSize;
 
+    @Mixin
+    ServerOptions server = new ServerOptions();
+
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
     HfHub hub; // null: HfHub.fromEnvironment(); tests set their own cache
@@ -118,8 +127,14 @@ public class SimulateCommand implements Callable<Integer> {
             Simulator.Options options = Simulator.Options.defaults().withSeed(seed).withBatchSize(batchSize)
                     .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
             Table t;
-            try (CausalLM lm = CausalLM.load(model, CausalLM.Options.defaults(), h)) {
-                t = Simulator.run(lm, set, spec, m, options);
+            if (server.remote()) {
+                try (OpenAiCompletionsBackend backend = server.backend(model, h)) {
+                    t = Simulator.run(backend, set, spec, m, options);
+                }
+            } else {
+                try (CausalLM lm = CausalLM.load(model, CausalLM.Options.defaults(), h)) {
+                    t = Simulator.run(lm, set, spec, m, options);
+                }
             }
             StringColumn status = t.stringColumn("status");
             outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.rowCount() + " pairs in " + out

@@ -6,6 +6,8 @@ import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.engine.InProcessBackend;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Tokenizer;
@@ -131,17 +133,29 @@ public final class Simulator {
      * every planned prompt in prompt order, including rows an earlier run already wrote to {@code options.output()}.
      */
     public static Table run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
+        return run(GenerationBackend.of(lm), prompts, spec, method, options);
+    }
+
+    /**
+     * As {@link #run(CausalLM, PromptSet, AttributeSpec, Method, Options)} on any backend, e.g. an OpenAI-compatible
+     * server ({@link rlcd4j.engine.remote.OpenAiCompletionsBackend}): the same plan, seeds, post-processing, retries
+     * and resumable output. Through a server, {@code a_logit}/{@code b_logit} hold the labels' log-probabilities (the
+     * logits minus the same normaliser, so {@code p_b} is unchanged), and a label the server could not score (outside
+     * its top-k, when it returns no prompt log-probabilities) makes the pair an {@code error} row saying so.
+     */
+    public static Table run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method,
+            Options options) {
         PromptSet set = options.shardCount() == 1 ? prompts : prompts.shard(options.shardIndex(), options.shardCount());
         List<PairRow> plan = Simulation.plan(set, spec, method, options.seed());
         String name = set.task() + " " + method.id()
                 + (options.shardCount() == 1 ? "" : " shard " + options.shardIndex() + "/" + options.shardCount());
         Map<Integer, PairRow> results;
         if (options.output() == null) {
-            results = new Run(lm, spec, method, options, null).simulate(plan, new LinkedHashMap<>());
+            results = new Run(backend, spec, method, options, null).simulate(plan, new LinkedHashMap<>());
         } else {
             try (SimulationLog log = SimulationLog.open(options.output())) {
                 Map<Integer, PairRow> existing = checkExisting(options.output(), plan, set.task(), method);
-                results = new Run(lm, spec, method, options, log).simulate(plan, existing);
+                results = new Run(backend, spec, method, options, log).simulate(plan, existing);
             }
         }
         List<PairRow> rows = new ArrayList<>(plan.size());
@@ -220,7 +234,8 @@ public final class Simulator {
     private record Sample(Pair pair, int side, int attempt) {}
 
     private static final class Run {
-        final CausalLM lm;
+        final GenerationBackend backend;
+        final CausalLM lm; // in-process only: RLAIF then records the raw logits, as the paper's code does
         final Tokenizer tok;
         final AttributeSpec spec;
         final Method method;
@@ -231,18 +246,20 @@ public final class Simulator {
         final int context;
         final Map<Integer, PairRow> results = new LinkedHashMap<>();
         int kept, dropped, errors;
+        long resumed; // rows an earlier run wrote, left out of pairs/min
         Progress progress;
 
-        Run(CausalLM lm, AttributeSpec spec, Method method, Options options, SimulationLog log) {
-            this.lm = lm;
-            this.tok = lm.tokenizer();
+        Run(GenerationBackend backend, AttributeSpec spec, Method method, Options options, SimulationLog log) {
+            this.backend = backend;
+            this.lm = backend instanceof InProcessBackend local ? local.model() : null;
+            this.tok = backend.tokenizer();
             this.spec = spec;
             this.method = method;
             this.options = options;
             this.log = log;
             this.generation = options.generation();
             this.post = options.postProcess() != null ? options.postProcess() : PostProcess.withEos(eosText(tok));
-            this.context = lm.config().maxPositions();
+            this.context = backend.contextLength();
         }
 
         /** The EOS token as the raw sample shows it (e.g. {@code </s>}); LLaMA's when it decodes to nothing. */
@@ -259,6 +276,7 @@ public final class Simulator {
             try (Progress p = Progress.start("simulate " + method.id(), plan.size())) {
                 progress = p;
                 p.set(existing.size());
+                resumed = existing.size();
                 p.status(status());
                 List<Pair> pending = new ArrayList<>();
                 for (PairRow row : plan) {
@@ -278,7 +296,7 @@ public final class Simulator {
                     queue.addLast(new Sample(pair, 0, 1));
                     queue.addLast(new Sample(pair, 1, 1));
                 }
-                lm.generate(generation, new GenerationQueue<Sample>() {
+                backend.generate(generation, new GenerationQueue<Sample>() {
                     @Override
                     public Entry<Sample> poll() {
                         while (!queue.isEmpty()) {
@@ -406,6 +424,10 @@ public final class Simulator {
                 ab.add(new String[] {a, b});
             }
             if (texts.isEmpty()) return;
+            if (lm == null) {
+                scoreThroughBackend(texts, scored, ab, idA, idB);
+                return;
+            }
             float[][] logits = new float[texts.size()][];
             for (int from = 0; from < texts.size(); from += options.scoreBatchSize()) {
                 int to = Math.min(texts.size(), from + options.scoreBatchSize());
@@ -415,6 +437,24 @@ public final class Simulator {
             for (int i = 0; i < scored.size(); i++) {
                 double la = logits[i][(int) idA], lb = logits[i][(int) idB];
                 Pair pair = scored.get(i);
+                finish(pair, pair.planned.withScoredResult(ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb),
+                        pair.totalAttempts()));
+            }
+        }
+
+        /** Scores through a server, all prompts at once (it runs them concurrently): log P(A), log P(B). */
+        void scoreThroughBackend(List<String> texts, List<Pair> scored, List<String[]> ab, long idA, long idB) {
+            double[][] lp = backend.labelLogprobs(texts, new long[] {idA, idB});
+            for (int i = 0; i < scored.size(); i++) {
+                Pair pair = scored.get(i);
+                double la = lp[i][0], lb = lp[i][1];
+                if (Double.isNaN(la) || Double.isNaN(lb)) {
+                    String label = Double.isNaN(la) ? "A" : "B";
+                    finish(pair, pair.planned.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id "
+                            + pair.planned.id() + ": the server could not score label " + label + " (outside its "
+                            + "top-k log-probabilities; it returns no prompt log-probabilities)"));
+                    continue;
+                }
                 finish(pair, pair.planned.withScoredResult(ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb),
                         pair.totalAttempts()));
             }
@@ -442,7 +482,13 @@ public final class Simulator {
         }
 
         String status() {
-            return "kept " + kept + ", dropped " + dropped + (errors == 0 ? "" : ", errors " + errors);
+            String s = "kept " + kept + ", dropped " + dropped + (errors == 0 ? "" : ", errors " + errors);
+            String server = backend.status();
+            if (server.isEmpty() || progress == null) return s;
+            double minutes = progress.elapsedSeconds() / 60;
+            long pairs = progress.done() - resumed;
+            return s + String.format(java.util.Locale.ROOT, ", %.1f pairs/min, ", minutes > 0 ? pairs / minutes : 0.0)
+                    + server;
         }
     }
 }

@@ -8,7 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import rlcd4j.RlcdException;
-import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.progress.Progress;
@@ -51,7 +51,7 @@ final class Decoding {
      * @param prompts the conversations as the outputs table records them (ending in {@code Assistant:})
      * @param inputs  what the policy continues: the prompt plus any response prefix (our outline template)
      */
-    static Table run(CausalLM lm, String model, List<String> ids, List<String> prompts, List<String> inputs,
+    static Table run(GenerationBackend lm, String model, List<String> ids, List<String> prompts, List<String> inputs,
                      GenerationConfig cfg, Path file) {
         if (model == null || model.isBlank()) model = lm.name();
         int n = ids.size();
@@ -70,7 +70,7 @@ final class Decoding {
         List<Integer> todo = new ArrayList<>();
         int[] length = new int[n];
         List<String> tooLong = new ArrayList<>();
-        int context = lm.config().maxPositions();
+        int context = lm.contextLength();
         for (int i = 0; i < n; i++) {
             if (outputs[i] != null) continue;
             length[i] = lm.tokenizer().encode(inputs.get(i), true).length;
@@ -103,6 +103,8 @@ final class Decoding {
                 }
                 if (file != null) append(file, lines);
                 p.advance(batch.size());
+                String server = lm.status(); // a server's requests in flight and retries; "" in-process
+                if (!server.isEmpty()) p.status((resumed > 0 ? resumed + " resumed, " : "") + server);
             }
         }
         return Outputs.of(model, ids, prompts, List.of(outputs));

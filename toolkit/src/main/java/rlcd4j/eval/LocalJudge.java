@@ -2,6 +2,7 @@ package rlcd4j.eval;
 
 import rlcd4j.RlcdException;
 import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
 import rlcd4j.eval.JudgePrompt.Task;
 
 import java.nio.file.Path;
@@ -21,6 +22,10 @@ import java.util.regex.Pattern;
  * {@link Verdict#raw()} records both log-probabilities over the whole vocabulary, e.g. {@code logp(A)=-1.25 logp(B)=-2.5},
  * so a run can also be read softly ({@link Verdict#probFirst()}) and one can see how much mass the two labels get.
  *
+ * <p>The model can also be an OpenAI-compatible server ({@link #builder(GenerationBackend)}), which gives the same
+ * log-probabilities exactly when it returns prompt log-probabilities; when it cannot score a label, the judge fails
+ * with a message saying so rather than guess.
+ *
  * <p>No chat template is applied: the text goes in as is, like a base model's prompt. Every result is cached in a
  * {@link VerdictCache} keyed by model name, method and prompt text, so an interrupted run resumes where it stopped.
  */
@@ -31,7 +36,7 @@ public final class LocalJudge implements Judge {
     static final String METHOD = "local-next-token-logprobs A/B";
     private static final Pattern RAW = Pattern.compile("logp\\(A\\)=(\\S+) logp\\(B\\)=(\\S+)");
 
-    private final CausalLM lm;
+    private final GenerationBackend lm;
     private final String model;
     private final Task task;
     private final String answerPrefix;
@@ -53,7 +58,12 @@ public final class LocalJudge implements Judge {
     }
 
     public static Builder builder(CausalLM lm) {
-        return new Builder(lm);
+        return new Builder(GenerationBackend.of(lm));
+    }
+
+    /** A judge on any backend, e.g. an OpenAI-compatible server serving the judge model. */
+    public static Builder builder(GenerationBackend backend) {
+        return new Builder(backend);
     }
 
     /** A judge for a task on {@code lm}, results cached in {@code cacheFile} (null: no cache). */
@@ -90,7 +100,7 @@ public final class LocalJudge implements Judge {
             }
         }
         if (!prompts.isEmpty()) {
-            int context = lm.config().maxPositions();
+            int context = lm.contextLength();
             for (int k = 0; k < prompts.size(); k++) {
                 int len = lm.tokenizer().encode(prompts.get(k), true).length;
                 if (len > context)
@@ -98,12 +108,18 @@ public final class LocalJudge implements Judge {
                             + context + "; use a judge model with a longer context, or shorter outputs (conversation: "
                             + Outputs.abbreviate(comparisons.get(todo.get(k)).instruction()) + ")");
             }
-            float[][] logits = lm.nextTokenLogits(prompts);
+            double[][] logp = lm.labelLogprobs(prompts, new long[] {idA, idB});
             synchronized (this) { forwardPrompts += prompts.size(); }
             for (int k = 0; k < todo.size(); k++) {
                 int i = todo.get(k);
-                double lse = logSumExp(logits[k]);
-                raw[i] = format(logits[k][(int) idA] - lse, logits[k][(int) idB] - lse);
+                if (Double.isNaN(logp[k][0]) || Double.isNaN(logp[k][1]))
+                    throw new RlcdException("local judge: " + lm.name() + " could not score label "
+                            + (Double.isNaN(logp[k][0]) ? "A" : "B")
+                            + " (outside the server's top-k log-probabilities; "
+                            + "it returns no prompt log-probabilities); "
+                            + "use a server that supports echo with logprobs (conversation: "
+                            + Outputs.abbreviate(comparisons.get(i).instruction()) + ")");
+                raw[i] = format(logp[k][0], logp[k][1]);
                 if (cache != null) cache.put(keys[i], model, raw[i]);
             }
         }
@@ -135,14 +151,6 @@ public final class LocalJudge implements Judge {
         return String.format(Locale.ROOT, "logp(A)=%s logp(B)=%s", Double.toString(lA), Double.toString(lB));
     }
 
-    private static double logSumExp(float[] xs) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (float x : xs) m = Math.max(m, x);
-        double s = 0;
-        for (float x : xs) s += Math.exp(x - m);
-        return m + Math.log(s);
-    }
-
     @Override
     public int batchSize() {
         return batchSize;
@@ -169,14 +177,14 @@ public final class LocalJudge implements Judge {
 
     /** Settings of a {@link LocalJudge}. */
     public static final class Builder {
-        private final CausalLM lm;
+        private final GenerationBackend lm;
         private String model;
         private Task task = Task.HELPFUL;
         private String answerPrefix = ANSWER_PREFIX;
         private Path cacheFile;
         private int batchSize = 8;
 
-        private Builder(CausalLM lm) { this.lm = lm; }
+        private Builder(GenerationBackend lm) { this.lm = lm; }
 
         /** The name in tables and cache keys (default: the model's name or path). */
         public Builder model(String name) { this.model = name; return this; }

@@ -256,7 +256,7 @@ public final class OpenAiJudge implements Judge {
     }
 
     /** The server's own wait hint: {@code retry-after-ms}, or {@code Retry-After} in seconds or as an HTTP date (at most 10 min). */
-    static Duration retryAfter(HttpResponse<?> r) {
+    public static Duration retryAfter(HttpResponse<?> r) {
         try {
             var ms = r.headers().firstValue("retry-after-ms");
             if (ms.isPresent()) return cap(Duration.ofMillis((long) Double.parseDouble(ms.get().trim())));

@@ -9,6 +9,7 @@ import com.google.gson.JsonPrimitive;
 import rlcd4j.RlcdException;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -93,6 +94,15 @@ public final class Outputs {
      * @param jsonl the outputs file to append to and resume from (null: none)
      */
     public static Table decode(CausalLM lm, String model, Table prompts, GenerationConfig cfg, Path jsonl) {
+        return decode(GenerationBackend.of(lm), model, prompts, cfg, jsonl);
+    }
+
+    /**
+     * As {@link #decode(CausalLM, String, Table, GenerationConfig, Path)} on any backend, e.g. an OpenAI-compatible
+     * server ({@link rlcd4j.engine.remote.OpenAiCompletionsBackend}): the same seeds and resumable file. A batch of
+     * {@code cfg.batchSize()} prompts goes to the server at once; raise it to keep several servers busy.
+     */
+    public static Table decode(GenerationBackend lm, String model, Table prompts, GenerationConfig cfg, Path jsonl) {
         for (String c : List.of(ID, PROMPT))
             if (!prompts.containsColumn(c))
                 throw new RlcdException("prompts table '" + prompts.name() + "': missing column '" + c
@@ -115,11 +125,17 @@ public final class Outputs {
             idList = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) idList.add(Integer.toString(i));
         }
-        return Decoding.run(lm, model, idList, prompts, prompts, cfg, jsonl);
+        return Decoding.run(GenerationBackend.of(lm), model, idList, prompts, prompts, cfg, jsonl);
     }
 
     /** {@link #decode(CausalLM, String, Table, GenerationConfig, Path)} over a prompt set (policy input = prompt + response prefix). */
     public static Table decode(CausalLM lm, String model, PromptSet prompts, GenerationConfig cfg, Path jsonl) {
+        return decode(GenerationBackend.of(lm), model, prompts, cfg, jsonl);
+    }
+
+    /** {@link #decode(GenerationBackend, String, Table, GenerationConfig, Path)} over a prompt set. */
+    public static Table decode(GenerationBackend lm, String model, PromptSet prompts, GenerationConfig cfg,
+            Path jsonl) {
         List<String> ids = new ArrayList<>(), texts = new ArrayList<>(), inputs = new ArrayList<>();
         for (PromptSet.Entry e : prompts.entries()) {
             ids.add(Integer.toString(e.id()));

@@ -6,6 +6,7 @@ import rlcd4j.contrast.PostProcess;
 import rlcd4j.contrast.PythonRandom;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -27,6 +28,12 @@ public final class PremiseGap {
      * post-processes both as the paper does, and scores them with the ground truth. One row per prompt.
      */
     public static Table measure(CausalLM lm, GroundTruth truth, SandboxTask task, List<String> prompts, GenerationConfig gen, long seed) {
+        return measure(GenerationBackend.of(lm), truth, task, prompts, gen, seed);
+    }
+
+    /** {@link #measure(CausalLM, GroundTruth, SandboxTask, List, GenerationConfig, long)} on any backend (a server). */
+    public static Table measure(GenerationBackend lm, GroundTruth truth, SandboxTask task, List<String> prompts,
+                                GenerationConfig gen, long seed) {
         AttributeSpec spec = AttributeSpec.forTask(task.id());
         PythonRandom rng = new PythonRandom(seed);
         List<String> pos = new ArrayList<>(), neg = new ArrayList<>();
