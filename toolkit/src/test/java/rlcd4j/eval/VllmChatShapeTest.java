@@ -23,7 +23,10 @@ class VllmChatShapeTest {
 
     @Test
     void chatCompletionContent() {
-        assertEquals("Output (a) is more helpful.", OpenAiJudge.content(fixture("chat-completion.json")));
-        assertNull(OpenAiJudge.content(fixture("error.json")));
+        OpenAiJudge.Reply r = OpenAiJudge.reply(fixture("chat-completion.json"));
+        assertEquals("Output (a) is more helpful.", r.text());
+        assertNull(r.refusal());
+        assertEquals("stop", r.finishReason());
+        assertNull(OpenAiJudge.reply(fixture("error.json")), "an error body is not a chat completion");
     }
 }

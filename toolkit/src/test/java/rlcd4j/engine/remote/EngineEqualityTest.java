@@ -18,6 +18,7 @@ import rlcd4j.engine.HfHub;
 import rlcd4j.eval.Outputs;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.serve.OpenAiServer;
 import tech.tablesaw.api.Table;
 
 import java.util.ArrayList;
@@ -27,10 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The client against a server that runs the in-process engine under the contract: simulation (all three methods) and
- * decoding give what the in-process engine gives for the same seeds. Outputs, statuses and attempts are equal exactly;
- * {@code p_b} to 1e-12, since the server sends log-probabilities (logits minus the normaliser) and the softmax of two
- * shifted numbers rounds differently in the last bits; {@code a_logit}/{@code b_logit} differ by that normaliser.
+ * The client against {@code rlcd serve} ({@link OpenAiServer}) started on loopback: simulation (all three methods) and
+ * decoding give what the in-process engine gives for the same seeds. Outputs, statuses and attempts are equal exactly.
+ * {@code p_b} agrees to 1e-6, not bit for bit: the server computes on its own thread, and the same libtorch call gives
+ * different last float bits on different Java threads (seen: -0.019096687 vs -0.019096805 for one log-probability;
+ * cause not found), and it sends log-probabilities (logits minus the normaliser), whose softmax rounds differently
+ * from the logits'. {@code a_logit}/{@code b_logit} differ by that normaliser.
  */
 class EngineEqualityTest {
     static CausalLM lm;
@@ -52,8 +55,12 @@ class EngineEqualityTest {
         Progress.setSink(oldSink);
     }
 
-    static OpenAiCompletionsBackend client(EngineBackedServer s, List<String> log) {
-        return OpenAiCompletionsBackend.builder().server(s.baseUrl()).model("tiny")
+    static OpenAiServer serve() {
+        return OpenAiServer.start(lm, OpenAiServer.Options.defaults("tiny").withPort(0));
+    }
+
+    static OpenAiCompletionsBackend client(OpenAiServer s, List<String> log) {
+        return OpenAiCompletionsBackend.builder().server("http://127.0.0.1:" + s.port() + "/v1").model("tiny")
                 .modelFiles(Fixtures.tinyStories().toString(), HfHub.fromEnvironment())
                 .maxInFlight(2).log(log::add).build();
     }
@@ -61,7 +68,7 @@ class EngineEqualityTest {
     @Test
     void simulationThroughTheServerEqualsInProcess() throws Exception {
         List<String> log = new ArrayList<>();
-        try (var server = new EngineBackedServer(lm); var backend = client(server, log)) {
+        try (var server = serve(); var backend = client(server, log)) {
             for (Method m : Method.values()) {
                 List<PairRow> local = PairsTable.rows(Simulator.run(lm, PROMPTS, AttributeSpec.harmlessness(), m,
                         OPTIONS));
@@ -79,7 +86,7 @@ class EngineEqualityTest {
                     assertEquals(a.error(), b.error(), what);
                     if (m != Method.RLCD && PairRow.OK.equals(a.status())) {
                         scored++;
-                        assertEquals(a.pB(), b.pB(), 1e-12, what);
+                        assertEquals(a.pB(), b.pB(), 1e-6, what);
                         assertEquals(a.aLogit() - a.bLogit(), b.aLogit() - b.bLogit(), 1e-5, what);
                     }
                 }
@@ -94,7 +101,7 @@ class EngineEqualityTest {
     @Test
     void decodingThroughTheServerEqualsInProcess() throws Exception {
         GenerationConfig cfg = GenerationConfig.evaluation().withMaxNewTokens(16).withSeed(3);
-        try (var server = new EngineBackedServer(lm); var backend = client(server, new ArrayList<>())) {
+        try (var server = serve(); var backend = client(server, new ArrayList<>())) {
             Table local = Outputs.decode(lm, "tiny", PROMPTS, cfg, null);
             Table remote = Outputs.decode(backend, "tiny", PROMPTS, cfg, null);
             assertEquals(local.stringColumn(Outputs.OUTPUT).asList(), remote.stringColumn(Outputs.OUTPUT).asList());
