@@ -14,6 +14,8 @@ import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.serve.OpenAiServer;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
 import tech.tablesaw.api.Table;
@@ -38,7 +40,9 @@ import java.util.List;
  * the pooled figure of each batch size (all its samples over all its time) is printed at the end. A {@code b} suffix
  * ({@code 16b}) decodes batch by batch instead of continuously ({@code -Drlcd4j.continuousBatching=false}): a batch
  * takes new prompts only once all its rows have ended. An {@code l} suffix ({@code 16l}) runs attention by libtorch's
- * ops instead of the native kernel ({@code -Drlcd4j.nativeAttention=false}).
+ * ops instead of the native kernel ({@code -Drlcd4j.nativeAttention=false}). An {@code s} suffix ({@code 16s}) runs the
+ * same simulation through {@code rlcd serve}: an {@link OpenAiServer} on loopback, in this JVM, over the same model,
+ * decoding {@code 16} rows at once, and the OpenAI-compatible client with 16 requests in flight.
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
@@ -65,7 +69,9 @@ public final class SimulateBench {
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         List<String> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
-            if (!s.trim().matches("[0-9]+[bl]?")) throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b or 16l");
+            if (!s.trim().matches("[0-9]+[bls]?")) {
+                throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b, 16l or 16s");
+            }
             batchSizes.add(s.trim());
         }
 
@@ -100,9 +106,19 @@ public final class SimulateBench {
                 System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
                 // "16l": attention by libtorch's ops instead of the native kernel, for a comparison in one JVM
                 System.setProperty(rlcd4j.engine.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
-                int b = Integer.parseInt(size.replaceAll("[bl]", ""));
+                int b = Integer.parseInt(size.replaceAll("[bls]", ""));
                 long t0 = System.nanoTime();
-                Table t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
+                Table t;
+                if (size.endsWith("s")) {
+                    OpenAiServer.Options so = new OpenAiServer.Options("127.0.0.1", 0, "bench", null, b, 16, 1 << 14, 64, 4 << 20);
+                    try (OpenAiServer server = OpenAiServer.start(lm, so);
+                         OpenAiCompletionsBackend client = OpenAiCompletionsBackend.builder().server(server.baseUrl())
+                                 .model("bench").tokenizer(lm.tokenizer(), lm.config().maxPositions()).maxInFlight(b).build()) {
+                        t = Simulator.run(client, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
+                    }
+                } else {
+                    t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
+                }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 long samples = 0;
                 for (int a : t.intColumn("attempts")) samples += a;
@@ -113,6 +129,7 @@ public final class SimulateBench {
                 sum[1] += secs;
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
+                if (size.endsWith("s")) continue; // the server's decoder runs on its own thread: no stats here
                 rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
                 System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "
                                 + "%d cache re-layouts; attention read %.1f%% more key columns than needed; prefill %.1f s of the "
