@@ -2,6 +2,12 @@ package rlcd4j;
 
 import rlcd4j.data.DataFiles;
 import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.engine.HfHub;
+import rlcd4j.data.PromptSet;
+import rlcd4j.contrast.Simulator;
+import rlcd4j.contrast.Method;
+import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.engine.LoraAdapter;
 import rlcd4j.sandbox.SandboxBaseModel;
 import rlcd4j.sandbox.SandboxTask;
@@ -120,6 +126,26 @@ public final class Rlcd {
         } catch (RuntimeException e) {
             lm.close();
             throw e;
+        }
+    }
+
+    /**
+     * Simulates preference pairs with {@code model} in process, or, when {@code servers} names OpenAI-compatible
+     * servers (comma-separated base URLs such as {@code http://gpu1:8000/v1}; vLLM, SGLang, TGI, {@code rlcd serve}),
+     * on them, with {@code model}'s tokenizer (see docs/scale.md). The reproduction notebooks' simulation cell.
+     */
+    public static Table simulate(String model, String servers, CausalLM.Options device, PromptSet prompts,
+                                 AttributeSpec spec, Method method, Simulator.Options options) {
+        if (servers != null && !servers.isBlank()) {
+            List<String> urls = new ArrayList<>();
+            for (String u : servers.split(",")) if (!u.isBlank()) urls.add(u.strip());
+            try (OpenAiCompletionsBackend backend = OpenAiCompletionsBackend.builder().servers(urls)
+                    .modelFiles(model, HfHub.fromEnvironment()).build()) {
+                return Simulator.run(backend, prompts, spec, method, options);
+            }
+        }
+        try (CausalLM lm = load(model, device)) {
+            return Simulator.run(lm, prompts, spec, method, options);
         }
     }
 
