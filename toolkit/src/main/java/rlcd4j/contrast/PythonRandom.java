@@ -92,7 +92,7 @@ public final class PythonRandom {
         return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
     }
 
-    /** {@code random.getrandbits(k)} for 0 <= k <= 63 (words are filled least significant first, as CPython does). */
+    /** {@code random.getrandbits(k)} for {@code 0 <= k <= 63} (words are filled least significant first, as CPython does). */
     public long getrandbits(int k) {
         if (k < 0 || k > 63) throw new IllegalArgumentException("getrandbits supports 0..63 bits here, got " + k);
         if (k == 0) return 0;

@@ -15,11 +15,11 @@ import java.util.Map;
  * the square root), written out so that its state can be saved and a killed run resumed bit for bit. (DJL's fused
  * Adam keeps its moments private and places eps slightly differently.)
  *
- * <pre>
+ * <pre>{@code
  * p <- p - lr * wd * p
  * m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
  * p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
- * </pre>
+ * }</pre>
  */
 public final class AdamW implements AutoCloseable {
     public record Config(double beta1, double beta2, double eps, double weightDecay) {
