@@ -22,7 +22,8 @@ function log(msg) {
 // update would instead show up as an added .output_area with no removal.
 function watchProgress() {
     const stats = { replacements: 0, valueChanges: 0, appended: 0, samples: [] };
-    const progressOf = (n) => n.nodeType === 1 && n.classList.contains('output_area') ? n.querySelector('progress') : null;
+    const progressOf = (n) => (n.nodeType === 1 && n.classList.contains('output_area')
+        ? n.querySelector('progress') : null);
     new MutationObserver((records) => {
         for (const r of records) {
             const added = [...r.addedNodes].map(progressOf).filter(Boolean);
