@@ -177,13 +177,14 @@ class NotebookBrowserIT {
 
     /**
      * The kernel spec the test's server uses, as JupyterClientsIT/NotebooksIT write theirs: {@code rlcd kernel install
-     * --jupyter-path} with the class path of the built modules. {@code rlcd4j.home} points at this checkout because
-     * the notebook runs from a folder outside it; one libtorch thread and 2 GB as in NotebooksIT.
+     * --jupyter-path} with the class path of the built modules, copied with this checkout's datasets into the install
+     * folder. The notebook runs from a folder outside the checkout, so it finds the sandbox model through the
+     * installed kernel alone; one libtorch thread and 2 GB as in NotebooksIT.
      */
     static void installKernelSpec(Path jupyterPath) {
         int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", jupyterPath.toString(),
                 "--name", KERNEL, "--classpath", KernelCommand.classpathFromBuild(repo),
-                "--jvm-opt=-Drlcd4j.home=" + repo, "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--jvm-opt=-Xmx2g");
+                "--from", repo.toString(), "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--jvm-opt=-Xmx2g");
         assertEquals(0, code, "rlcd kernel install --jupyter-path " + jupyterPath);
     }
 
