@@ -165,17 +165,19 @@ class PreferenceModelTrainerTest {
         Table hh = readHh(Fixtures.hhHarmlessTest(), 6);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories()); PreferenceModel pm = PreferenceModel.create(lm, null, 512, 3)) {
             Table t = PreferenceModelTrainer.humanAgreement(pm, hh);
-            assertEquals(List.of("pairs", "accuracy", "mean_prob"), t.columnNames());
+            assertEquals(List.of("pairs", "accuracy", "mean_prob", "ties"), t.columnNames());
             assertEquals(6, t.intColumn("pairs").get(0));
             // independently: score chosen.strip() + "\n\nHuman:" as one text and compare
-            double acc = 0, prob = 0;
+            double acc = 0, prob = 0, ties = 0;
             for (int i = 0; i < 6; i++) {
                 double rc = reward(pm, lm, hh.stringColumn("chosen").get(i).strip() + "\n\nHuman:");
                 double rr = reward(pm, lm, hh.stringColumn("rejected").get(i).strip() + "\n\nHuman:");
                 if (rc > rr) acc++;
+                if (rc == rr) ties++;
                 prob += 1 / (1 + Math.exp(-(rc - rr)));
             }
             assertEquals(acc / 6, t.doubleColumn("accuracy").get(0), 1e-12);
+            assertEquals(ties / 6, t.doubleColumn("ties").get(0), 1e-12);
             assertEquals(prob / 6, t.doubleColumn("mean_prob").get(0), 1e-5);
         }
     }
@@ -190,14 +192,16 @@ class PreferenceModelTrainerTest {
              PreferenceModel pm = PreferenceModel.create(lm, null, 512, 3)) {
             Table t = PreferenceModelTrainer.humanAgreement(pm, hh);
             assertEquals(6, t.intColumn("pairs").get(0));
-            double acc = 0, prob = 0;
+            double acc = 0, prob = 0, ties = 0;
             for (int i = 0; i < 6; i++) {
                 double rc = reward(pm, lm, hh.stringColumn("chosen").get(i).strip() + "\n\nHuman:");
                 double rr = reward(pm, lm, hh.stringColumn("rejected").get(i).strip() + "\n\nHuman:");
                 if (rc > rr) acc++;
+                if (rc == rr) ties++;
                 prob += 1 / (1 + Math.exp(-(rc - rr)));
             }
             assertEquals(acc / 6, t.doubleColumn("accuracy").get(0), 1e-12);
+            assertEquals(ties / 6, t.doubleColumn("ties").get(0), 1e-12);
             assertEquals(prob / 6, t.doubleColumn("mean_prob").get(0), 1e-6);
         }
     }
