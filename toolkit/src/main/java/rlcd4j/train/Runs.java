@@ -98,7 +98,8 @@ final class Runs {
     static String describe(String trainer, JsonObject config) {
         StringJoiner j = new StringJoiner(" ", trainer + ": ", "");
         for (Map.Entry<String, JsonElement> e : config.entrySet()) {
-            j.add(e.getKey() + "=" + (e.getValue().isJsonNull() ? "off" : e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString()));
+            String v = e.getValue().isJsonNull() ? "off" : e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString();
+            j.add(e.getKey() + "=" + v.replace("\n", "\\n")); // one line: PPO's stop marker holds newlines
         }
         return j.toString();
     }
