@@ -348,8 +348,13 @@ public final class TrainLoop {
                     for (NDArray g : grads.values()) g.muli(clip);
                 }
                 optimizer.step(params, grads, lr);
+                for (NDArray p : params.values()) {
+                    NDArray g = p.getGradient();
+                    g.subi(g); // finite: g - g is 0, and cheaper than an indexed fill
+                }
+            } else {
+                Gradients.zero(params.values()); // Inf or NaN, which g - g would keep
             }
-            Gradients.zero(params.values());
             scaler.update(finite);
             return finite ? norm : Double.NaN;
         }
