@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -250,6 +251,20 @@ public final class Generator {
      */
     private static void decode(LlamaModel model, NDManager manager, GenerationConfig cfg, long padId, long eosId,
                                long[] banned, Tokenizer tok, Progress progress, Work work) {
+        // libtorch's grad mode is per thread and on by default in any thread but the one DJL started in (a server's
+        // engine thread, a notebook's cell thread): decoding there would record autograd graphs and miss the native
+        // attention and the weights-left products, which run without autograd only (rlcd serve ran at 0.49x).
+        boolean grad = JniUtils.isGradMode();
+        if (grad) JniUtils.setGradMode(false);
+        try {
+            decodeWithoutGrad(model, manager, cfg, padId, eosId, banned, tok, progress, work);
+        } finally {
+            if (grad) JniUtils.setGradMode(true);
+        }
+    }
+
+    private static void decodeWithoutGrad(LlamaModel model, NDManager manager, GenerationConfig cfg, long padId, long eosId,
+                                          long[] banned, Tokenizer tok, Progress progress, Work work) {
         LlamaConfig mc = model.config();
         boolean cpu = !manager.getDevice().isGpu();
         boolean dropRows = !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"));

@@ -1,5 +1,7 @@
 package rlcd4j.serve;
 
+import ai.djl.pytorch.jni.JniUtils;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
@@ -84,6 +86,8 @@ final class EngineLoop implements AutoCloseable {
     }
 
     private void run() {
+        // libtorch's grad mode is per thread and on by default here: the engine's scoring passes are inference
+        JniUtils.setGradMode(false);
         while (true) {
             Work head;
             synchronized (this) {

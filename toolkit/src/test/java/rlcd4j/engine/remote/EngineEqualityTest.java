@@ -30,10 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The client against {@code rlcd serve} ({@link OpenAiServer}) started on loopback: simulation (all three methods) and
  * decoding give what the in-process engine gives for the same seeds. Outputs, statuses and attempts are equal exactly.
- * {@code p_b} agrees to 1e-6, not bit for bit: the server computes on its own thread, and the same libtorch call gives
- * different last float bits on different Java threads (seen: -0.019096687 vs -0.019096805 for one log-probability;
- * cause not found), and it sends log-probabilities (logits minus the normaliser), whose softmax rounds differently
- * from the logits'. {@code a_logit}/{@code b_logit} differ by that normaliser.
+ * {@code p_b} agrees to 1e-6, not bit for bit: the server sends log-probabilities (logits minus the normaliser), whose
+ * softmax rounds differently from the logits'. {@code a_logit}/{@code b_logit} differ by that normaliser. (Its engine
+ * thread once ran with libtorch's per-thread grad mode on, which changed the last float bits and halved its speed;
+ * the engine now turns it off for decoding on any thread.)
  */
 class EngineEqualityTest {
     static CausalLM lm;
