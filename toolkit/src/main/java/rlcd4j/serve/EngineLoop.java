@@ -101,6 +101,7 @@ final class EngineLoop implements AutoCloseable {
                 if (closed) return;
                 head = waiting.peekFirst();
                 if (head instanceof Score) waiting.pollFirst();
+                else gather(((Sample) head).settings());
             }
             if (head instanceof Score s) {
                 try {
@@ -113,6 +114,30 @@ final class EngineLoop implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Before a loop starts, waits up to {@link #GATHER_NANOS} for a batch of samples with these settings: a client's
+     * burst of requests arrives over a few milliseconds, and prompts that join one at a time are prefilled one at a
+     * time, where a batch is prefilled together (simulation through the server ran at 0.89x of in-process without it).
+     */
+    private void gather(GenerationConfig settings) {
+        long deadline = System.nanoTime() + GATHER_NANOS;
+        while (!closed) {
+            int same = 0;
+            for (Work w : waiting) if (w instanceof Sample s && s.settings().equals(settings)) same++;
+            long left = deadline - System.nanoTime();
+            if (same >= batchSize || left <= 0) return;
+            try {
+                wait(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** How long a new loop waits for its batch to fill (10 ms; a 300-token batch decodes for tens of seconds). */
+    static final long GATHER_NANOS = 10_000_000L;
 
     /** One continuously batched loop over the waiting samples with these settings, until none is left running. */
     private void decode(GenerationConfig settings) {
