@@ -1,12 +1,9 @@
 package rlcd4j.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import rlcd4j.engine.Batch;
 import rlcd4j.engine.LoraAdapter;
 import rlcd4j.engine.llama.LlamaConfig;
@@ -15,7 +12,6 @@ import rlcd4j.train.AdamW;
 import rlcd4j.train.TrainLoop;
 import rlcd4j.train.LrSchedule;
 import rlcd4j.train.LossScaler;
-import rlcd4j.train.Gradients;
 import rlcd4j.train.Parameters;
 
 import java.util.ArrayList;

@@ -253,7 +253,7 @@ public final class Generator {
                                long[] banned, Tokenizer tok, Progress progress, Work work) {
         // libtorch's grad mode is per thread and on by default in any thread but the one DJL started in (a server's
         // engine thread, a notebook's cell thread): decoding there would record autograd graphs and miss the native
-        // attention and the weights-left products, which run without autograd only (rlcd serve ran at 0.49x).
+        // attention and the weights-left products, which run without autograd only (docs/perf/simulation.md).
         boolean grad = JniUtils.isGradMode();
         if (grad) JniUtils.setGradMode(false);
         try {

@@ -117,6 +117,18 @@ public final class LoraAdapter implements AutoCloseable {
         return layers.get(module);
     }
 
+    /** An independent copy of this adapter's matrices (detached, so it trains on its own), in {@code parent}. */
+    public LoraAdapter copy(NDManager parent) {
+        NDManager m = parent.newSubManager();
+        Map<String, NDArray[]> copied = new LinkedHashMap<>();
+        layers.forEach((module, ab) -> {
+            NDArray[] c = {ab[0].stopGradient().duplicate(), ab[1].stopGradient().duplicate()};
+            for (NDArray a : c) a.attach(m);
+            copied.put(module, c);
+        });
+        return new LoraAdapter(config, m, copied);
+    }
+
     /** Holds the matrices in {@code type} from now on (the arrays are replaced; old references see the old values). */
     public void castTo(DataType type) {
         layers.replaceAll((module, ab) -> {

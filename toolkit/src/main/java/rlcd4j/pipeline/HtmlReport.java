@@ -83,7 +83,8 @@ public final class HtmlReport {
         return file;
     }
 
-    static String escape(String s) {
+    /** {@code s} as HTML or XML text (also inside attribute values). */
+    public static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }

@@ -118,7 +118,7 @@ final class EngineLoop implements AutoCloseable {
     /**
      * Before a loop starts, waits up to {@link #GATHER_NANOS} for a batch of samples with these settings: a client's
      * burst of requests arrives over a few milliseconds, and prompts that join one at a time are prefilled one at a
-     * time, where a batch is prefilled together (simulation through the server ran at 0.89x of in-process without it).
+     * time, where a batch is prefilled together (docs/perf/simulation.md).
      */
     private void gather(GenerationConfig settings) {
         long deadline = System.nanoTime() + GATHER_NANOS;
@@ -136,7 +136,7 @@ final class EngineLoop implements AutoCloseable {
         }
     }
 
-    /** How long a new loop waits for its batch to fill (10 ms; a 300-token batch decodes for tens of seconds). */
+    /** How long a new loop waits for its batch to fill: short against the decoding of any batch. */
     static final long GATHER_NANOS = 10_000_000L;
 
     /** One continuously batched loop over the waiting samples with these settings, until none is left running. */

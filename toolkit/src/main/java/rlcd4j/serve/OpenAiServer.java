@@ -366,14 +366,7 @@ public final class OpenAiServer implements AutoCloseable {
                 choices.add(c);
             }
         }
-        JsonObject o = new JsonObject();
-        o.addProperty("id", "cmpl-" + Long.toHexString(random.nextLong()));
-        o.addProperty("object", "text_completion");
-        o.addProperty("created", System.currentTimeMillis() / 1000);
-        o.addProperty("model", options.name());
-        o.add("choices", choices);
-        o.add("usage", usage(promptTokens, completionTokens));
-        return o;
+        return envelope("cmpl-", "text_completion", choices, promptTokens, completionTokens);
     }
 
     /**
@@ -529,13 +522,18 @@ public final class OpenAiServer implements AutoCloseable {
             c.addProperty("finish_reason", g.finishReason().equals("length") ? "length" : "stop");
             choices.add(c);
         }
+        return envelope("chatcmpl-", "chat.completion", choices, ids.length, completionTokens);
+    }
+
+    /** The fields every completion response shares around its choices. */
+    private JsonObject envelope(String idPrefix, String object, JsonArray choices, long promptTokens, long completionTokens) {
         JsonObject o = new JsonObject();
-        o.addProperty("id", "chatcmpl-" + Long.toHexString(random.nextLong()));
-        o.addProperty("object", "chat.completion");
+        o.addProperty("id", idPrefix + Long.toHexString(random.nextLong()));
+        o.addProperty("object", object);
         o.addProperty("created", System.currentTimeMillis() / 1000);
         o.addProperty("model", options.name());
         o.add("choices", choices);
-        o.add("usage", usage(ids.length, completionTokens));
+        o.add("usage", usage(promptTokens, completionTokens));
         return o;
     }
 }

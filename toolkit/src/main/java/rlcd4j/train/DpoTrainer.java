@@ -177,7 +177,7 @@ public final class DpoTrainer {
         LoraAdapter start = model.model().adapter();
         model.model().setTraining(false);
         double[][] ref = referenceLogprobs(model, prompts, chosen, rejected, ipo);
-        LoraAdapter adapter = start != null ? copy(start, model)
+        LoraAdapter adapter = start != null ? start.copy(m)
                 : config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
@@ -254,14 +254,6 @@ public final class DpoTrainer {
                 adapter.close();
             }
         }
-    }
-
-    /** A trainable copy of {@code src}'s matrices, so the reference keeps the original. */
-    private static LoraAdapter copy(LoraAdapter src, CausalLM model) {
-        LoraAdapter dst = LoraAdapter.create(model.config(), src.config(), model.manager(), 0);
-        Map<String, NDArray> s = src.parameters();
-        dst.parameters().forEach((k, a) -> Checkpoint.assign(a, s.get(k)));
-        return dst;
     }
 
     /** Sequence log-probs [B]: summed over response tokens, or averaged for IPO. */

@@ -10,29 +10,22 @@ public final class Gradients {
     private Gradients() {}
 
     /**
-     * Scales all gradients so their global L2 norm is at most {@code maxNorm} (torch's {@code clip_grad_norm_}); returns
-     * the norm before clipping. DJL's {@code optClipGrad} clamps values one-sidedly, which is not this.
+     * Scales the gradients {@code grads} so that their global L2 norm is at most {@code maxNorm} (torch's
+     * {@code clip_grad_norm_}; 0: no clipping) and returns the norm before clipping, Inf or NaN included (then nothing
+     * is scaled). DJL's {@code optClipGrad} clamps values one-sidedly, which is not this.
      */
-    public static double clipGlobalNorm(Collection<NDArray> params, double maxNorm) {
+    public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
         double sq = 0;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            for (NDArray p : params) sq += p.getGradient().square().sum().getFloat();
-            double norm = Math.sqrt(sq);
-            if (maxNorm > 0 && norm > maxNorm) {
-                float scale = (float) (maxNorm / (norm + 1e-6));
-                for (NDArray p : params) p.getGradient().muli(scale);
-            }
-            return norm;
+            for (NDArray g : grads) sq += g.square().sum().getFloat();
         }
-    }
-
-    /** Divides all gradients by {@code n}: after accumulating n micro-batch losses each already averaged per micro-batch. */
-    public static void scale(Collection<NDArray> params, double factor) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            for (NDArray p : params) p.getGradient().muli((float) factor);
+        double norm = Math.sqrt(sq);
+        if (maxNorm > 0 && Double.isFinite(norm) && norm > maxNorm) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            for (NDArray g : grads) g.muli(scale);
         }
+        return norm;
     }
 
     /** Sets every gradient to 0 in place (an Inf or NaN gradient too, which g - g would leave NaN). */

@@ -249,7 +249,7 @@ public final class PpoTrainer implements AutoCloseable {
         if (lora) {
             this.reference = policy;
             this.referenceAdapter = start;
-            this.policyAdapter = start != null ? copy(start, policy) : LoraAdapter.create(policy.config(), config.lora(), manager, config.seed());
+            this.policyAdapter = start != null ? start.copy(manager) : LoraAdapter.create(policy.config(), config.lora(), manager, config.seed());
             trainable.putAll(prefixed("policy.", Parameters.lora(policyAdapter, policy.dtype())));
         } else {
             if (rm != null && rm.backbone().model() == policy) {
@@ -267,11 +267,11 @@ public final class PpoTrainer implements AutoCloseable {
         LoraAdapter rmAdapter = rm != null ? rm.adapter() : null;
         if (lora) {
             this.valueBackbone = valueBase; // shared and frozen: only the adapter and head train
-            this.valueAdapter = rmAdapter != null ? copy(rmAdapter, valueBase)
+            this.valueAdapter = rmAdapter != null ? rmAdapter.copy(manager)
                     : LoraAdapter.create(valueBase.config(), policyAdapter.config(), manager, config.seed() + 1);
         } else {
             this.valueBackbone = copy(valueBase);
-            this.valueAdapter = rmAdapter != null ? copy(rmAdapter, valueBase) : null;
+            this.valueAdapter = rmAdapter != null ? rmAdapter.copy(manager) : null;
             trainable.putAll(prefixed("value.", Parameters.full(valueBackbone)));
         }
         if (valueAdapter != null) trainable.putAll(prefixed("value.", Parameters.lora(valueAdapter, valueBackbone.dtype())));
@@ -294,14 +294,6 @@ public final class PpoTrainer implements AutoCloseable {
         Map<String, NDArray> out = new LinkedHashMap<>();
         params.forEach((k, v) -> out.put(prefix + k, v));
         return out;
-    }
-
-    /** A copy of an adapter's matrices, attached to this trainer. */
-    private LoraAdapter copy(LoraAdapter src, LlamaModel model) {
-        LoraAdapter dst = LoraAdapter.create(model.config(), src.config(), manager, 0);
-        Map<String, NDArray> s = src.parameters();
-        dst.parameters().forEach((k, a) -> Checkpoint.assign(a, s.get(k)));
-        return dst;
     }
 
     /** A frozen or trainable copy of a whole model (full fine-tuning): written once to a temporary folder and loaded. */

@@ -395,12 +395,4 @@ public final class PreferenceModelTrainer {
         else for (String s : targets.split(",")) if (!s.isBlank()) t.add(s.strip());
         return new LoraAdapter.Config(rank, alpha, dropout, t);
     }
-
-    static void deleteQuietly(Path p) {
-        try {
-            java.nio.file.Files.deleteIfExists(p);
-        } catch (java.io.IOException e) {
-            throw new RlcdException(p + ": cannot delete the old log: " + e.getMessage(), e);
-        }
-    }
 }

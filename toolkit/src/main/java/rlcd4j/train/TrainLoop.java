@@ -170,11 +170,19 @@ public final class TrainLoop {
             task.restore(resumed);
         }
         Path logFile = out == null ? null : out.resolve("log.jsonl");
-        if (resumed == null && logFile != null) PreferenceModelTrainer.deleteQuietly(logFile);
+        if (resumed == null && logFile != null) deleteOldLog(logFile);
         // Rows logged after the checkpoint (a run killed between checkpoints) are dropped and recomputed.
         log = resumed == null ? new TrainLog(settings.name(), logFile) : TrainLog.resume(settings.name(), logFile, stepsDone);
         System.err.println(Runs.describe(settings.name(), settings.config()) + (scaler.enabled() ? "; " + scaler : "")
                 + (resumed != null ? "; resuming from step " + stepsDone : ""));
+    }
+
+    private static void deleteOldLog(Path file) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            throw new rlcd4j.RlcdException(file + ": cannot delete the old log: " + e.getMessage(), e);
+        }
     }
 
     private Map<String, Double> runStep(Task task, long step) {
@@ -232,18 +240,6 @@ public final class TrainLoop {
     /** The metrics of the last evaluation this session, or empty. */
     public Map<String, Double> lastEval() {
         return lastEval;
-    }
-
-    public LossScaler scaler() {
-        return scaler;
-    }
-
-    public Map<String, NDArray> params() {
-        return params;
-    }
-
-    public AdamW optimizer() {
-        return optimizer;
     }
 
     /** A forward/backward pass: the loss is scaled here, in one place, before backward. */
@@ -331,22 +327,16 @@ public final class TrainLoop {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Map<String, NDArray> grads = new LinkedHashMap<>();
-            double sq = 0;
             for (var e : params.entrySet()) {
                 NDArray g = e.getValue().getGradient();
                 NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
                 if (scaler.enabled()) g32.muli((float) inv);
-                sq += g32.square().sum().getFloat();
                 grads.put(e.getKey(), g32);
             }
-            double norm = Math.sqrt(sq);
+            double norm = Gradients.clipGlobalNorm(grads.values(), settings.maxGradNorm());
             boolean finite = Double.isFinite(norm);
             if (!finite && !scaler.enabled()) Finite.check(settings.name(), step + 1, "gradient norm", norm);
             if (finite) {
-                if (settings.maxGradNorm() > 0 && norm > settings.maxGradNorm()) {
-                    float clip = (float) (settings.maxGradNorm() / (norm + 1e-6));
-                    for (NDArray g : grads.values()) g.muli(clip);
-                }
                 optimizer.step(params, grads, lr);
                 for (NDArray p : params.values()) {
                     NDArray g = p.getGradient();

@@ -221,6 +221,25 @@ class MixedPrecisionTest {
         }
     }
 
+    @Test
+    void aLoraAdapterTrainsOnAnFp16Model() {
+        // The adapter's matrices are held in fp16 (fp32 masters in AdamW): the model's fp32-to-fp16 cast of them,
+        // DJL's non-differentiable toType, would otherwise cut their gradient, and B would stay at its initial 0.
+        // 16 steps: the first few are skipped while the scale backs off from 2^16, as GradScaler's are
+        var cfg = SftTrainerTest.fast().withEpochs(2).withBatchSize(2).withMicroBatchSize(2).withWarmupRatio(0)
+                .withLora(PreferenceModelTrainer.lora(4, 8, 0, "q_proj,v_proj"));
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories().toString(), CausalLM.Options.defaults().withDtype(DataType.FLOAT16))) {
+            SftTrainer.Result r = new SftTrainer(cfg).train(lm, SftTrainerTest.data(16), null);
+            float moved = 0;
+            for (var e : r.adapter().parameters().entrySet()) {
+                if (e.getKey().contains("lora_B")) moved += e.getValue().toType(DataType.FLOAT32, false).abs().sum().getFloat();
+            }
+            assertTrue(moved > 0, "LoRA's B matrices moved from 0 in fp16 (skipped steps: "
+                    + r.log().doubleColumn("skipped").sum() + " of " + r.log().rowCount() + ")");
+            r.adapter().close();
+        }
+    }
+
     /** The SFT loss of the first two examples in {@code order}, without gradients. */
     static double sftLoss(CausalLM lm, Table data, int[] order) {
         List<String> ps = new java.util.ArrayList<>(), rs = new java.util.ArrayList<>();

@@ -1,7 +1,6 @@
 package rlcd4j.engine.remote;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import rlcd4j.RlcdException;
 import rlcd4j.data.Json;
