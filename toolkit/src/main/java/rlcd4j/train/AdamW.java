@@ -56,19 +56,23 @@ public final class AdamW implements AutoCloseable {
     public void step(Map<String, NDArray> params, double lr) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
         params.forEach((k, p) -> grads.put(k, p.getGradient()));
-        step(params, grads, lr);
-        Gradients.zero(params.values());
+        step(params, grads, 1.0, lr);
     }
 
     /**
-     * One update of every named parameter from {@code grads} (same names; fp32, already unscaled and clipped). A
-     * parameter held in fp16 is updated through an fp32 master copy kept here and then rounded into the parameter:
-     * otherwise updates smaller than half of fp16's spacing at the weight (about 1e-5 near |w| = 0.02) would round
-     * away, step after step. The gradients are left as they are; the caller zeroes them.
+     * One update of every named parameter from {@code gradScale * grads} (same names; fp32, already unscaled;
+     * {@code gradScale} is the global-norm clip's coefficient, applied here rather than in a pass of its own over every
+     * gradient). Each parameter's own gradient is zeroed right after its update, while it is still in cache (DJL
+     * accumulates gradients across backward passes); the gradients must be finite, since {@code g - g} keeps NaN.
+     *
+     * <p>A parameter held in fp16 is updated through an fp32 master copy kept here and then rounded into the
+     * parameter: otherwise updates smaller than half of fp16's spacing at the weight (about 1e-5 near |w| = 0.02)
+     * would round away, step after step.
      */
-    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double gradScale, double lr) {
         step++;
         float b1 = (float) config.beta1(), b2 = (float) config.beta2();
+        float gm = (float) ((1 - config.beta1()) * gradScale), gv = (float) ((1 - config.beta2()) * gradScale * gradScale);
         double bc1 = 1 - Math.pow(config.beta1(), step), bc2 = 1 - Math.pow(config.beta2(), step);
         for (var e : params.entrySet()) {
             NDArray p = e.getValue();
@@ -82,11 +86,13 @@ public final class AdamW implements AutoCloseable {
                 NDArray g = grads.get(e.getKey());
                 if (g.getDataType() != w.getDataType()) g = g.toType(w.getDataType(), false);
                 if (config.weightDecay() != 0) w.subi(w.mul((float) (lr * config.weightDecay())));
-                mt.muli(b1).addi(g.mul(1 - b1));
-                vt.muli(b2).addi(g.square().muli(1 - b2));
+                mt.muli(b1).addi(g.mul(gm));
+                vt.muli(b2).addi(g.square().muli(gv));
                 NDArray denom = vt.div((float) bc2).sqrt().addi((float) config.eps());
                 w.subi(mt.div(denom).muli((float) (lr / bc1)));
                 if (w != p) Checkpoint.assign(p, w);
+                NDArray own = p.getGradient();
+                own.subi(own); // finite, so g - g is 0: cheaper than an indexed fill, and the next backward adds into it
             }
         }
     }

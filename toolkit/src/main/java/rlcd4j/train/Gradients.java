@@ -10,22 +10,24 @@ public final class Gradients {
     private Gradients() {}
 
     /**
-     * Scales the gradients {@code grads} so that their global L2 norm is at most {@code maxNorm} (torch's
-     * {@code clip_grad_norm_}; 0: no clipping) and returns the norm before clipping, Inf or NaN included (then nothing
-     * is scaled). DJL's {@code optClipGrad} clamps values one-sidedly, which is not this.
+     * The global L2 norm of {@code grads}, Inf or NaN included: what torch's {@code clip_grad_norm_} returns.
      */
-    public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
+    public static double globalNorm(Collection<NDArray> grads) {
         double sq = 0;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             for (NDArray g : grads) sq += g.square().sum().getFloat();
         }
-        double norm = Math.sqrt(sq);
-        if (maxNorm > 0 && Double.isFinite(norm) && norm > maxNorm) {
-            float scale = (float) (maxNorm / (norm + 1e-6));
-            for (NDArray g : grads) g.muli(scale);
-        }
-        return norm;
+        return Math.sqrt(sq);
+    }
+
+    /**
+     * The factor that brings gradients of global norm {@code norm} to at most {@code maxNorm}, as torch's
+     * {@code clip_grad_norm_} computes it (0: no clipping). DJL's {@code optClipGrad} clamps values one-sidedly,
+     * which is not this.
+     */
+    public static double clipCoefficient(double norm, double maxNorm) {
+        return maxNorm > 0 && Double.isFinite(norm) && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1.0;
     }
 
     /** Sets every gradient to 0 in place (an Inf or NaN gradient too, which g - g would leave NaN). */

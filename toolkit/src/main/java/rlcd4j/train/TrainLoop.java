@@ -333,15 +333,12 @@ public final class TrainLoop {
                 if (scaler.enabled()) g32.muli((float) inv);
                 grads.put(e.getKey(), g32);
             }
-            double norm = Gradients.clipGlobalNorm(grads.values(), settings.maxGradNorm());
+            double norm = Gradients.globalNorm(grads.values());
             boolean finite = Double.isFinite(norm);
             if (!finite && !scaler.enabled()) Finite.check(settings.name(), step + 1, "gradient norm", norm);
             if (finite) {
-                optimizer.step(params, grads, lr);
-                for (NDArray p : params.values()) {
-                    NDArray g = p.getGradient();
-                    g.subi(g); // finite: g - g is 0, and cheaper than an indexed fill
-                }
+                // The clip is applied inside AdamW, which also zeroes each gradient right after using it: one pass.
+                optimizer.step(params, grads, Gradients.clipCoefficient(norm, settings.maxGradNorm()), lr);
             } else {
                 Gradients.zero(params.values()); // Inf or NaN, which g - g would keep
             }

@@ -50,6 +50,51 @@ class FoundationTest {
     }
 
     @Test
+    void clippedUpdateMatchesTorchClipThenAdamW() {
+        // torch: clip_grad_norm_(params, 1.0) scales g in place, then AdamW. Here the clip's coefficient goes into
+        // AdamW's step; the update and the zeroed gradients must be the same.
+        try (NDManager m = NDManager.newBaseManager(); AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
+            NDArray a = m.create(new float[] {1f, -2f}), b = m.create(new float[] {3f});
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            double[] ref = {1, -2, 3}, mm = new double[3], vv = new double[3];
+            double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+            for (int step = 1; step <= 3; step++) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(a.square().sum().add(b.square().sum().mul(2f))); // gradients 2a and 4b
+                }
+                Map<String, NDArray> params = new java.util.LinkedHashMap<>();
+                params.put("a", a);
+                params.put("b", b);
+                Map<String, NDArray> grads = new java.util.LinkedHashMap<>();
+                params.forEach((k, p) -> grads.put(k, p.getGradient()));
+                double norm = Gradients.globalNorm(grads.values());
+                double[] g = {2 * ref[0], 2 * ref[1], 4 * ref[2]};
+                double refNorm = Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
+                assertEquals(refNorm, norm, 1e-4, "step " + step);
+                double coef = Gradients.clipCoefficient(norm, 1.0);
+                assertEquals(1.0 / (refNorm + 1e-6), coef, 1e-6);
+                opt.step(params, grads, coef, lr);
+                for (int i = 0; i < 3; i++) {
+                    double gi = g[i] / (refNorm + 1e-6);
+                    mm[i] = b1 * mm[i] + (1 - b1) * gi;
+                    vv[i] = b2 * vv[i] + (1 - b2) * gi * gi;
+                    double mh = mm[i] / (1 - Math.pow(b1, step)), vh = vv[i] / (1 - Math.pow(b2, step));
+                    ref[i] -= lr * mh / (Math.sqrt(vh) + eps);
+                }
+                float[] ga = a.toFloatArray(), gb = b.toFloatArray();
+                assertEquals(ref[0], ga[0], 1e-5, "step " + step);
+                assertEquals(ref[1], ga[1], 1e-5, "step " + step);
+                assertEquals(ref[2], gb[0], 1e-5, "step " + step);
+                assertEquals(0f, a.getGradient().abs().sum().getFloat(), "gradient zeroed after the step");
+                assertEquals(0f, b.getGradient().abs().sum().getFloat(), "gradient zeroed after the step");
+            }
+        }
+        assertEquals(1.0, Gradients.clipCoefficient(0.5, 1.0), "under the limit: no clip");
+        assertEquals(1.0, Gradients.clipCoefficient(5.0, 0.0), "0: no clipping");
+    }
+
+    @Test
     void schedulesFollowHuggingFace() {
         LrSchedule cos = LrSchedule.withWarmupRatio(LrSchedule.Kind.COSINE, 1.0, 0.03, 100); // ceil(3) warmup steps
         assertEquals(3, cos.warmupSteps());
