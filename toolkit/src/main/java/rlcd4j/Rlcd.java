@@ -3,26 +3,31 @@ package rlcd4j;
 import rlcd4j.data.DataFiles;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.data.PromptSet;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.AttributeSpec;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.sandbox.SandboxBaseModel;
 import rlcd4j.sandbox.SandboxTask;
 import rlcd4j.sandbox.SandboxWorld;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Properties;
 import java.util.Random;
 import java.util.stream.Collectors;
 
@@ -165,5 +170,26 @@ public final class Rlcd {
                 .columnTypesPartial(java.util.Map.of("rlcd", ColumnType.DOUBLE, "baseline", ColumnType.DOUBLE)));
         if (tasks.length == 0) return t;
         return t.where(t.stringColumn("task").isIn(tasks));
+    }
+
+    private static final String VERSION_RESOURCE = "/rlcd4j/version.properties";
+
+    /** The project's version, from the resource Maven filters at build time (toolkit/pom.xml). */
+    public static String version() {
+        try (InputStream in = Rlcd.class.getResourceAsStream(VERSION_RESOURCE)) {
+            if (in == null) {
+                throw new RlcdException(VERSION_RESOURCE + " is not on the class path: build rlcd4j with ./mvnw");
+            }
+            Properties properties = new Properties();
+            properties.load(in);
+            String version = properties.getProperty("version", "");
+            if (version.isBlank() || version.contains("${")) {
+                throw new RlcdException(VERSION_RESOURCE + ": expected the build's version, found '" + version
+                        + "' (the resource was not filtered by Maven)");
+            }
+            return version.strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

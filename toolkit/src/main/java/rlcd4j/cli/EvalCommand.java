@@ -3,7 +3,7 @@ package rlcd4j.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;

@@ -3,12 +3,12 @@ package rlcd4j.cli;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import rlcd4j.Rlcd;
-import rlcd4j.data.Json;
+import rlcd4j.util.Json;
 
 import java.io.File;
 import java.io.IOException;
@@ -46,7 +46,7 @@ public final class KernelCommand implements Callable<Integer> {
     public static final String MAIN_CLASS = "rlcd4j.kernel.RlcdKernel";
     /**
      * Every JVM the project starts is offline for DJL and headless (charts render without a display), and opts in to
-     * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.MklCpuPath}).
+     * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.cpu.MklCpuPath}).
      */
     public static final List<String> BASE_JVM_FLAGS = List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true",
             "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");

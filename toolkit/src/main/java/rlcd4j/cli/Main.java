@@ -1,12 +1,9 @@
 package rlcd4j.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import rlcd4j.RlcdException;
+import rlcd4j.Rlcd;
+import rlcd4j.util.RlcdException;
 
 /** {@code ./rlcd COMMAND ...}: every stage of RLCD from the terminal. */
 @Command(name = "rlcd", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
@@ -39,7 +36,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        rlcd4j.engine.NativeThreads.tuneWaiting(); // before libtorch loads
+        rlcd4j.engine.cpu.NativeThreads.tuneWaiting(); // before libtorch loads
         System.exit(run(args));
     }
 
@@ -58,30 +55,9 @@ public final class Main implements Runnable {
 
     /** {@code rlcd --version}: the version Maven built, so the CLI, the kernel and the pom cannot disagree. */
     public static final class VersionProvider implements CommandLine.IVersionProvider {
-        private static final String RESOURCE = "/rlcd4j/version.properties";
-
         @Override
         public String[] getVersion() {
-            return new String[] {"rlcd4j " + version()};
-        }
-
-        /** The project's version, from the resource Maven filters at build time (toolkit/pom.xml). */
-        public static String version() {
-            try (InputStream in = Main.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) {
-                    throw new RlcdException(RESOURCE + " is not on the class path: build rlcd4j with ./mvnw");
-                }
-                Properties properties = new Properties();
-                properties.load(in);
-                String version = properties.getProperty("version", "");
-                if (version.isBlank() || version.contains("${")) {
-                    throw new RlcdException(RESOURCE + ": expected the build's version, found '" + version
-                            + "' (the resource was not filtered by Maven)");
-                }
-                return version.strip();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return new String[] {"rlcd4j " + Rlcd.version()};
         }
     }
 }

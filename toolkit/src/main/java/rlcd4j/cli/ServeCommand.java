@@ -2,9 +2,9 @@ package rlcd4j.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.serve.OpenAiServer;
 
 import java.nio.file.Files;

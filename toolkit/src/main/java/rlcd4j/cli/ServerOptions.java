@@ -1,8 +1,8 @@
 package rlcd4j.cli;
 
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.HfHub;
+import rlcd4j.util.RlcdException;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package rlcd4j.cli;
 
 import picocli.CommandLine.Option;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.train.LrSchedule;
 import rlcd4j.train.PreferenceModelTrainer;
 

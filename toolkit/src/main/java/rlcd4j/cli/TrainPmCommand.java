@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.PreferenceModel;
 import rlcd4j.train.PreferenceModelTrainer;

@@ -1,6 +1,8 @@
 package rlcd4j.contrast;
 
-import static rlcd4j.contrast.PostProcess.pyStrip;
+import static rlcd4j.util.PostProcess.pyStrip;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
 
 /**
  * The paper's RLAIF scoring prompt ({@code analyze_results}), with its four-newline separators:

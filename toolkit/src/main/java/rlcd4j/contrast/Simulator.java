@@ -1,6 +1,6 @@
 package rlcd4j.contrast;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
@@ -12,6 +12,8 @@ import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;

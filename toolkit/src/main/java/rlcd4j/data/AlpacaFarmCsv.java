@@ -1,9 +1,9 @@
 package rlcd4j.data;
 
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
-import rlcd4j.contrast.PythonRandom;
-import rlcd4j.contrast.RlaifLabel;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.RlaifLabel;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;

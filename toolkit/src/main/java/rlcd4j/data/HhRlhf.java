@@ -1,8 +1,9 @@
 package rlcd4j.data;
 
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;

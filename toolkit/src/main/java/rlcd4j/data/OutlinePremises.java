@@ -2,8 +2,9 @@ package rlcd4j.data;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PythonRandom;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.io.Writer;

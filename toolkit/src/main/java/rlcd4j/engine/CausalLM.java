@@ -8,10 +8,12 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.progress.Progress;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.hub.HfHub;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;

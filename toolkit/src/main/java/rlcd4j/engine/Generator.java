@@ -8,10 +8,12 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.progress.Progress;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativeThreads;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package rlcd4j.eval;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.eval.JudgePrompt.Task;

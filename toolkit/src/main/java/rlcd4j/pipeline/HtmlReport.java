@@ -2,7 +2,7 @@ package rlcd4j.pipeline;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
 

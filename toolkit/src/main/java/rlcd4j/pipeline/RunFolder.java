@@ -1,6 +1,6 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import tech.tablesaw.api.ColumnType;

@@ -4,7 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.progress.Progress;
 
 import java.io.BufferedReader;

@@ -3,7 +3,7 @@ package rlcd4j.sandbox;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.Safetensors;
+import rlcd4j.util.RlcdException;
+import rlcd4j.engine.llama.Safetensors;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

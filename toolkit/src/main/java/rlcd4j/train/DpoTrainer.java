@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.Table;
 

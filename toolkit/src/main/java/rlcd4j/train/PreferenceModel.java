@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -150,7 +150,7 @@ public final class PreferenceModel implements AutoCloseable {
             Map<String, NDArray> head = new LinkedHashMap<>();
             head.put("reward_head.weight", headWeight);
             head.put("reward_head.bias", headBias);
-            rlcd4j.engine.Safetensors.write(dir.resolve("reward_head.safetensors"), head, null);
+            rlcd4j.engine.llama.Safetensors.write(dir.resolve("reward_head.safetensors"), head, null);
             JsonObject c = new JsonObject();
             c.addProperty("base_model", backbone.folder() == null ? backbone.name() : backbone.folder().toAbsolutePath().toString());
             c.addProperty("lora", adapter != null);
@@ -181,7 +181,7 @@ public final class PreferenceModel implements AutoCloseable {
         if (backbone == null) throw new RlcdException(dir + ": a LoRA preference model needs its base model");
         NDManager m = backbone.manager().newSubManager();
         LoraAdapter adapter = lora ? LoraAdapter.load(dir.resolve("adapter"), backbone.config(), m) : null;
-        Map<String, NDArray> head = rlcd4j.engine.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
+        Map<String, NDArray> head = rlcd4j.engine.llama.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
         NDArray w = head.get("reward_head.weight"), b = head.get("reward_head.bias");
         if (w == null || b == null) throw new RlcdException(dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
         int maxLength = c.has("max_length") ? c.get("max_length").getAsInt() : 512;

@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -340,8 +340,8 @@ public final class PreferenceModelTrainer {
      * two forms are the same text.
      */
     static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
-        String p = prompt == null ? null : rlcd4j.contrast.PostProcess.pyStrip(prompt);
-        if (p == null || rlcd4j.contrast.PostProcess.pyStrip(chosen).startsWith(p)) {
+        String p = prompt == null ? null : rlcd4j.util.PostProcess.pyStrip(prompt);
+        if (p == null || rlcd4j.util.PostProcess.pyStrip(chosen).startsWith(p)) {
             return List.of(PreferenceModel.transcript(chosen), PreferenceModel.transcript(rejected));
         }
         return List.of(PreferenceModel.input(prompt, chosen), PreferenceModel.input(prompt, rejected));

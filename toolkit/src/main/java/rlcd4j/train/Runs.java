@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.Table;
 

@@ -181,7 +181,7 @@ public final class TrainLoop {
         try {
             java.nio.file.Files.deleteIfExists(file);
         } catch (java.io.IOException e) {
-            throw new rlcd4j.RlcdException(file + ": cannot delete the old log: " + e.getMessage(), e);
+            throw new rlcd4j.util.RlcdException(file + ": cannot delete the old log: " + e.getMessage(), e);
         }
     }
 

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.eval.Outputs;
 import rlcd4j.train.PreferenceModel;
 import tech.tablesaw.api.Table;

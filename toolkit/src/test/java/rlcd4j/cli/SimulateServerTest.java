@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.remote.FakeOpenAiServer;

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PairsTable;
@@ -14,6 +14,8 @@ import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;

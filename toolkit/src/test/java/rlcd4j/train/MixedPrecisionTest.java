@@ -116,7 +116,7 @@ class MixedPrecisionTest {
                     ctx.accumulate(1, 1, (f, t, pass) -> pass.backward(w.mul(m.create(new float[] {Float.POSITIVE_INFINITY})).sum()));
                     return Map.of();
                 };
-                var e = assertThrows(rlcd4j.RlcdException.class,
+                var e = assertThrows(rlcd4j.util.RlcdException.class,
                         () -> new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, LossScaler.disabled(), m).run(inf));
                 assertTrue(e.getMessage().contains("became"), e.getMessage());
                 assertEquals(0f, w.getGradient().abs().sum().getFloat(), "a failed step leaves no gradient behind");

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;

@@ -2,16 +2,16 @@ package rlcd4j.engine.remote;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.data.Json;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.eval.OpenAiJudge;
 
 import java.io.IOException;
 import java.net.URI;
@@ -67,7 +67,7 @@ import java.util.function.Consumer;
  * id; otherwise (e.g. LLaMA's {@code ▁A} after {@code (}) as token ids.
  *
  * <p>Robustness: up to {@code maxInFlight} requests per server, the least loaded server first; 429, 408, 409, 5xx,
- * timeouts and broken connections are retried with {@link OpenAiJudge}'s rules (1 s doubling to 60 s, a
+ * timeouts and broken connections are retried with the judge's ({@code OpenAiJudge}) rules (1 s doubling to 60 s, a
  * {@code Retry-After} hint wins, 8 retries), each retry on the least loaded server. The API key only ever goes into the
  * {@code Authorization} header and is masked out of any server message passed on.
  */
@@ -491,7 +491,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 int code = r.statusCode();
                 if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = url + ": HTTP " + code + " " + abbreviate(redact(r.body()));
-                    Duration hinted = OpenAiJudge.retryAfter(r);
+                    Duration hinted = RetryAfter.of(r);
                     if (hinted != null) wait = hinted;
                 } else {
                     return new Response(code, r.body(), url);

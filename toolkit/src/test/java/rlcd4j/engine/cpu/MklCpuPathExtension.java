@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.cpu;
 
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

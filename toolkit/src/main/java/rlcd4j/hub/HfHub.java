@@ -1,9 +1,9 @@
-package rlcd4j.engine;
+package rlcd4j.hub;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.progress.Progress;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.cpu;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,6 +8,9 @@ import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Platform;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationConfig;
 
 import java.util.List;
 

@@ -1,8 +1,7 @@
-package rlcd4j.engine.llama;
+package rlcd4j.engine.cpu;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import rlcd4j.engine.NativeThreads;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -21,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * dot product over the same inputs as without the split. The helper's result is made outside any {@code NDScope} (scopes
  * are per thread), so {@link #times} closes it once it is copied into the joined output.
  */
-final class DecodeHelper implements AutoCloseable {
+public final class DecodeHelper implements AutoCloseable {
     private static final int IDLE = 0, POSTED = 1, DONE = 2;
     /** How long the helper spins without work before it parks. */
     static final long SPIN_NANOS = 200_000;
@@ -33,7 +32,7 @@ final class DecodeHelper implements AutoCloseable {
     private volatile Throwable failure;
     private volatile boolean closed;
 
-    DecodeHelper() {
+    public DecodeHelper() {
         thread = new Thread(this::loop, "rlcd4j-decode-helper");
         thread.setDaemon(true);
         thread.start();
@@ -42,10 +41,10 @@ final class DecodeHelper implements AutoCloseable {
     /**
      * x [M,K] times Wᵀ, with W's rows split in two: {@code firstT} and {@code secondT} are the transposed views of
      * W's first and second halves of rows, [K,N1] and [K,N2]. Returns [M, N1+N2]; with {@code weightsLeft} each half
-     * is computed as W·xᵀ (the faster layout for skinny x, see {@link LlamaModel#HEAD_WEIGHTS_LEFT_ROWS}) and the result
+     * is computed as W·xᵀ (the faster layout for skinny x, see {@code LlamaModel.HEAD_WEIGHTS_LEFT_ROWS}) and the result
      * is a transposed view.
      */
-    synchronized NDArray times(NDArray x, NDArray firstT, NDArray secondT, boolean weightsLeft) {
+    public synchronized NDArray times(NDArray x, NDArray firstT, NDArray secondT, boolean weightsLeft) {
         if (closed) throw new IllegalStateException("decode helper closed");
         NDArray in = weightsLeft ? x.transpose() : x; // [K,M] or [M,K]; a local: the helper clears its copy when done
         this.x = in;

@@ -1,4 +1,4 @@
-package rlcd4j;
+package rlcd4j.util;
 
 /**
  * The one error type users see for bad input: a message that names the file, line or field and what was expected.

@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,7 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.io.OutputStream;

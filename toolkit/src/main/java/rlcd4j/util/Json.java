@@ -1,4 +1,4 @@
-package rlcd4j.data;
+package rlcd4j.util;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;

@@ -1,4 +1,4 @@
-package rlcd4j.contrast;
+package rlcd4j.util;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,8 +8,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

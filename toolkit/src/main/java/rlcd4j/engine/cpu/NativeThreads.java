@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.cpu;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       OpenMP thread only adds wake-ups (batch-1 decode 17.4 tokens/s with one thread, 15.4 with two). Steps with few
  *       rows therefore use half the threads ({@code -Drlcd4j.decodeThreads=N} overrides); prefill and batched steps
  *       use all of them. When that half is one thread, the model splits each weight product of such a step with a
- *       helper thread of its own ({@code rlcd4j.engine.llama.DecodeHelper}), which does use the second core.</li>
+ *       helper thread of its own ({@code rlcd4j.engine.cpu.DecodeHelper}), which does use the second core.</li>
  * </ul>
  *
  * libgomp reads its environment once, when libtorch is loaded, so {@link #tuneWaiting()} must run before the first

@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.hub;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -9,7 +9,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.engine.BadInputTest;
+import rlcd4j.engine.CausalLM;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package rlcd4j.cli;
+package rlcd4j;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 public final class StartupImports {
     /** Toolkit and library packages, imported with {@code .*} when present. */
     public static final List<String> PACKAGES = List.of(
-            "rlcd4j", "rlcd4j.engine", "rlcd4j.data", "rlcd4j.contrast", "rlcd4j.train", "rlcd4j.eval",
-            "rlcd4j.plot", "rlcd4j.progress", "rlcd4j.sandbox",
+            "rlcd4j", "rlcd4j.util", "rlcd4j.hub", "rlcd4j.engine", "rlcd4j.engine.llama", "rlcd4j.data",
+            "rlcd4j.contrast", "rlcd4j.train", "rlcd4j.eval", "rlcd4j.plot", "rlcd4j.progress", "rlcd4j.sandbox",
             "tech.tablesaw.api", "tech.tablesaw.columns", "org.knowm.xchart", "org.knowm.xchart.style",
             "java.util", "java.util.stream", "java.util.function", "java.io", "java.nio.file", "java.time",
             "java.awt.image");

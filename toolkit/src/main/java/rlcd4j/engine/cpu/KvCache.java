@@ -1,4 +1,4 @@
-package rlcd4j.engine;
+package rlcd4j.engine.cpu;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package rlcd4j.contrast;
+package rlcd4j.util;
 
 /**
  * RLAIF's soft label from the scorer's next-token logits of {@code A} and {@code B} after the scoring prompt:
