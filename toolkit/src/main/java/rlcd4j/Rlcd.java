@@ -17,17 +17,13 @@ import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Random;
 import java.util.stream.Collectors;
 
@@ -45,10 +41,20 @@ public final class Rlcd {
      * Where the bundled datasets are: the checkout at or above the working directory (a folder with {@code datasets/}
      * and {@code pom.xml}; a notebook's kernel runs in {@code notebooks/}), else the first folder at or above
      * {@code -Drlcd4j.home} that is a checkout or a kernel install ({@code datasets/} and {@value #INSTALL_MARKER}).
-     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data.
+     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data. With
+     * neither (a program that only depends on the toolkit jar), the folder that holds the jar's datasets extracted
+     * ({@link DataFiles#bundledRoot()}).
      */
     public static Path home() {
-        return home(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+        Path workingDir = Paths.get("").toAbsolutePath();
+        String homeProperty = System.getProperty("rlcd4j.home");
+        try {
+            return home(workingDir, homeProperty);
+        } catch (RlcdException notOnDisk) {
+            Path bundled = DataFiles.bundledRoot();
+            if (bundled == null) throw notOnDisk;
+            return bundled.getParent();
+        }
     }
 
     static Path home(Path workingDir, String homeProperty) {
@@ -82,8 +88,8 @@ public final class Rlcd {
     /**
      * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
      * under {@code runs/} of the checkout {@link #home()} finds, else (a notebook outside any checkout, on an installed
-     * kernel) under {@code runs/} of the working directory: never inside the kernel's install folder, which a
-     * reinstall replaces.
+     * kernel, or a program that only depends on the jar) under {@code runs/} of the working directory: never inside
+     * the kernel's install folder, which a reinstall replaces.
      */
     public static Path runDir(String name) {
         String env = System.getenv("RLCD4J_RUNS");
@@ -92,8 +98,11 @@ public final class Rlcd {
     }
 
     static Path runDir(Path workingDir, String homeProperty, String name) {
-        Path home = home(workingDir, homeProperty);
-        Path base = Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
+        Path home = above(workingDir, false);
+        if (home == null && homeProperty != null && !homeProperty.isBlank()) {
+            home = above(Paths.get(homeProperty).toAbsolutePath(), true);
+        }
+        Path base = home != null && Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
         return base.resolve("runs").resolve(name);
     }
 
@@ -170,26 +179,5 @@ public final class Rlcd {
                 .columnTypesPartial(java.util.Map.of("rlcd", ColumnType.DOUBLE, "baseline", ColumnType.DOUBLE)));
         if (tasks.length == 0) return t;
         return t.where(t.stringColumn("task").isIn(tasks));
-    }
-
-    private static final String VERSION_RESOURCE = "/rlcd4j/version.properties";
-
-    /** The project's version, from the resource Maven filters at build time (toolkit/pom.xml). */
-    public static String version() {
-        try (InputStream in = Rlcd.class.getResourceAsStream(VERSION_RESOURCE)) {
-            if (in == null) {
-                throw new RlcdException(VERSION_RESOURCE + " is not on the class path: build rlcd4j with ./mvnw");
-            }
-            Properties properties = new Properties();
-            properties.load(in);
-            String version = properties.getProperty("version", "");
-            if (version.isBlank() || version.contains("${")) {
-                throw new RlcdException(VERSION_RESOURCE + ": expected the build's version, found '" + version
-                        + "' (the resource was not filtered by Maven)");
-            }
-            return version.strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

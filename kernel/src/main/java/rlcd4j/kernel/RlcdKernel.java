@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
  * <p>Run as {@code java -cp ... rlcd4j.kernel.RlcdKernel <connection-file>} (what {@code rlcd kernel install} writes).
  */
 public final class RlcdKernel extends BaseKernel {
-    public static final String VERSION = rlcd4j.Rlcd.version(); // the pom's, as Maven built it
+    public static final String VERSION = rlcd4j.util.BuildVersion.get(); // the pom's, as Maven built it
     private final CompletableFuture<CellEvaluator> evaluator;
     private final CellHistory cellHistory = new CellHistory();
     private final List<MavenMagic.Repository> repositories = new ArrayList<>();

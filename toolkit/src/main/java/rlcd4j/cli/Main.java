@@ -2,7 +2,7 @@ package rlcd4j.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import rlcd4j.Rlcd;
+import rlcd4j.util.BuildVersion;
 import rlcd4j.util.RlcdException;
 
 /** {@code ./rlcd COMMAND ...}: every stage of RLCD from the terminal. */
@@ -57,7 +57,7 @@ public final class Main implements Runnable {
     public static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"rlcd4j " + Rlcd.version()};
+            return new String[] {"rlcd4j " + BuildVersion.get()};
         }
     }
 }
