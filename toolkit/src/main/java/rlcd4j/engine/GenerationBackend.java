@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * What RLCD's generation stages need from a model: sample continuations (continuously batched, one seed per sample)
  * and the log-probabilities of label tokens after a prompt. Two exist: the in-process engine
- * ({@link #of(CausalLM)}) and an OpenAI-compatible server ({@link rlcd4j.engine.remote.OpenAiCompletionsBackend}).
+ * ({@link #of(CausalLM)}) and an OpenAI-compatible server ({@code OpenAiCompletionsBackend} in engine.remote).
  * Either way the tokenizer is the model's own, loaded locally, so prompt-length checks and filters behave the same.
  */
 public interface GenerationBackend {
