@@ -1,6 +1,5 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -143,20 +142,5 @@ public final class DecodeCommand implements Callable<Integer> {
         Path p = Path.of(model);
         return Files.isDirectory(p) && p.toAbsolutePath().normalize().getFileName() != null
                 ? p.toAbsolutePath().normalize().getFileName().toString() : model;
-    }
-
-    /** Standalone entry point; under {@code rlcd} it is {@code rlcd decode}. */
-    public static void main(String[] args) {
-        System.exit(run(args));
-    }
-
-    /** Runs with RlcdException shown as one line (no stack trace), exit code 1. */
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new DecodeCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
     }
 }

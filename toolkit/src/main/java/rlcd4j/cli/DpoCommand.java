@@ -1,6 +1,5 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,44 +29,35 @@ public final class DpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            DpoTrainer.Config c = DpoTrainer.Config.defaults();
-            TrainOptions o = common;
-            if (o.lr != null) c = c.withLearningRate(o.lr);
-            if (o.epochs != null) c = c.withEpochs(o.epochs);
-            if (o.batchSize != null) c = c.withBatchSize(o.batchSize);
-            if (o.microBatchSize != null) c = c.withMicroBatchSize(o.microBatchSize);
-            if (o.maxLength != null) c = c.withMaxLength(o.maxLength);
-            if (o.scheduleKind() != null) c = c.withSchedule(o.scheduleKind());
-            if (o.warmupRatio != null) c = c.withWarmupRatio(o.warmupRatio);
-            if (o.weightDecay != null) c = c.withWeightDecay(o.weightDecay);
-            if (o.maxGradNorm != null) c = c.withMaxGradNorm(o.maxGradNorm);
-            if (o.seed != null) c = c.withSeed(o.seed);
-            if (o.saveEvery != null) c = c.withSaveEvery(o.saveEvery);
-            if (beta != null) c = c.withBeta(beta);
-            if (loss != null) {
-                c = c.withLoss(switch (loss.toLowerCase()) {
-                    case "dpo", "sigmoid" -> DpoTrainer.Loss.DPO;
-                    case "ipo" -> DpoTrainer.Loss.IPO;
-                    default -> throw new RlcdException("--loss " + loss + ": expected dpo or ipo");
-                });
-            }
-            c = c.withLora(o.lora());
-            var table = TrainingFiles.read(pairs, 0);
-            try (CausalLM lm = CausalLM.load(o.model)) {
-                DpoTrainer.Result r = new DpoTrainer(c).train(lm, table, o.out);
-                System.out.println(r.log().last(1).print());
-                if (r.adapter() != null) r.adapter().close();
-            }
-            System.out.println((c.lora() == null ? "model" : "LoRA adapter") + " saved to " + o.out);
-            return 0;
-        } catch (RlcdException e) {
-            System.err.println("error: " + e.getMessage());
-            return 1;
+        DpoTrainer.Config c = DpoTrainer.Config.defaults();
+        TrainOptions o = common;
+        if (o.lr != null) c = c.withLearningRate(o.lr);
+        if (o.epochs != null) c = c.withEpochs(o.epochs);
+        if (o.batchSize != null) c = c.withBatchSize(o.batchSize);
+        if (o.microBatchSize != null) c = c.withMicroBatchSize(o.microBatchSize);
+        if (o.maxLength != null) c = c.withMaxLength(o.maxLength);
+        if (o.scheduleKind() != null) c = c.withSchedule(o.scheduleKind());
+        if (o.warmupRatio != null) c = c.withWarmupRatio(o.warmupRatio);
+        if (o.weightDecay != null) c = c.withWeightDecay(o.weightDecay);
+        if (o.maxGradNorm != null) c = c.withMaxGradNorm(o.maxGradNorm);
+        if (o.seed != null) c = c.withSeed(o.seed);
+        if (o.saveEvery != null) c = c.withSaveEvery(o.saveEvery);
+        if (beta != null) c = c.withBeta(beta);
+        if (loss != null) {
+            c = c.withLoss(switch (loss.toLowerCase()) {
+                case "dpo", "sigmoid" -> DpoTrainer.Loss.DPO;
+                case "ipo" -> DpoTrainer.Loss.IPO;
+                default -> throw new RlcdException("--loss " + loss + ": expected dpo or ipo");
+            });
         }
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new DpoCommand()).execute(args));
+        c = c.withLora(o.lora());
+        var table = TrainingFiles.read(pairs, 0);
+        try (CausalLM lm = CausalLM.load(o.model)) {
+            DpoTrainer.Result r = new DpoTrainer(c).train(lm, table, o.out);
+            System.out.println(r.log().last(1).print());
+            if (r.adapter() != null) r.adapter().close();
+        }
+        System.out.println((c.lora() == null ? "model" : "LoRA adapter") + " saved to " + o.out);
+        return 0;
     }
 }

@@ -1,6 +1,5 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
@@ -98,20 +97,5 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.println(stats.print());
         System.out.println("wrote " + out.toAbsolutePath());
         return 0;
-    }
-
-    /** Standalone entry point until the lead registers the command under {@code rlcd}. */
-    public static void main(String[] args) {
-        System.exit(run(args));
-    }
-
-    /** Runs with RlcdException shown as one line (no stack trace), exit code 1. */
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new EvalCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
     }
 }

@@ -3,7 +3,6 @@ package rlcd4j.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
@@ -175,9 +174,5 @@ public class PpoCommand implements Callable<Integer> {
     private static String string(JsonObject o, String k) {
         JsonElement e = o.get(k);
         return e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString() ? e.getAsString() : null;
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new PpoCommand()).execute(args));
     }
 }

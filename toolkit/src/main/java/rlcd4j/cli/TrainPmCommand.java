@@ -1,10 +1,8 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.PreferenceModel;
 import rlcd4j.train.PreferenceModelTrainer;
@@ -38,41 +36,32 @@ public final class TrainPmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            PreferenceModelTrainer.Config c = PreferenceModelTrainer.Config.defaults();
-            TrainOptions o = common;
-            if (o.lr != null) c = c.withLearningRate(o.lr);
-            if (o.epochs != null) c = c.withEpochs(o.epochs);
-            if (o.batchSize != null) c = c.withBatchSize(o.batchSize);
-            if (o.microBatchSize != null) c = c.withMicroBatchSize(o.microBatchSize);
-            if (o.maxLength != null) c = c.withMaxLength(o.maxLength);
-            if (o.scheduleKind() != null) c = c.withSchedule(o.scheduleKind());
-            if (o.warmupRatio != null) c = c.withWarmupRatio(o.warmupRatio);
-            if (o.weightDecay != null) c = c.withWeightDecay(o.weightDecay);
-            if (o.maxGradNorm != null) c = c.withMaxGradNorm(o.maxGradNorm);
-            if (o.seed != null) c = c.withSeed(o.seed);
-            if (o.saveEvery != null) c = c.withSaveEvery(o.saveEvery);
-            if (evalSize != null) c = c.withEvalSize(evalSize);
-            if (evalEvery != null) c = c.withEvalEvery(evalEvery);
-            c = c.withLora(o.lora());
-            Table data = TrainingFiles.read(pairs, 0);
-            Table human = humanPairs == null ? null : TrainingFiles.read(humanPairs, humanLimit);
-            try (CausalLM lm = CausalLM.load(o.model)) {
-                PreferenceModelTrainer.Result r = new PreferenceModelTrainer(c).train(lm, data, o.out);
-                try (PreferenceModel pm = r.model()) {
-                    if (r.eval().rowCount() > 0) System.out.println(r.eval().print());
-                    if (human != null) System.out.println(PreferenceModelTrainer.humanAgreement(pm, human).print());
-                }
+        PreferenceModelTrainer.Config c = PreferenceModelTrainer.Config.defaults();
+        TrainOptions o = common;
+        if (o.lr != null) c = c.withLearningRate(o.lr);
+        if (o.epochs != null) c = c.withEpochs(o.epochs);
+        if (o.batchSize != null) c = c.withBatchSize(o.batchSize);
+        if (o.microBatchSize != null) c = c.withMicroBatchSize(o.microBatchSize);
+        if (o.maxLength != null) c = c.withMaxLength(o.maxLength);
+        if (o.scheduleKind() != null) c = c.withSchedule(o.scheduleKind());
+        if (o.warmupRatio != null) c = c.withWarmupRatio(o.warmupRatio);
+        if (o.weightDecay != null) c = c.withWeightDecay(o.weightDecay);
+        if (o.maxGradNorm != null) c = c.withMaxGradNorm(o.maxGradNorm);
+        if (o.seed != null) c = c.withSeed(o.seed);
+        if (o.saveEvery != null) c = c.withSaveEvery(o.saveEvery);
+        if (evalSize != null) c = c.withEvalSize(evalSize);
+        if (evalEvery != null) c = c.withEvalEvery(evalEvery);
+        c = c.withLora(o.lora());
+        Table data = TrainingFiles.read(pairs, 0);
+        Table human = humanPairs == null ? null : TrainingFiles.read(humanPairs, humanLimit);
+        try (CausalLM lm = CausalLM.load(o.model)) {
+            PreferenceModelTrainer.Result r = new PreferenceModelTrainer(c).train(lm, data, o.out);
+            try (PreferenceModel pm = r.model()) {
+                if (r.eval().rowCount() > 0) System.out.println(r.eval().print());
+                if (human != null) System.out.println(PreferenceModelTrainer.humanAgreement(pm, human).print());
             }
-            System.out.println("preference model saved to " + o.out);
-            return 0;
-        } catch (RlcdException e) {
-            System.err.println("error: " + e.getMessage());
-            return 1;
         }
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainPmCommand()).execute(args));
+        System.out.println("preference model saved to " + o.out);
+        return 0;
     }
 }
