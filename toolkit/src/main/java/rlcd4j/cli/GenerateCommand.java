@@ -16,20 +16,22 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Continue a prompt with a causal LM (greedy with --temperature 0).")
 public final class GenerateCommand implements Callable<Integer> {
+    private static final GenerationConfig DEFAULTS = GenerationConfig.defaults();
+
     @Option(names = "--model", required = true, description = "Model folder or Hugging Face repo id.")
     String model;
     @Option(names = "--prompt", required = true)
     String prompt;
-    @Option(names = "--max-new-tokens", defaultValue = "128")
-    int maxNewTokens;
-    @Option(names = "--temperature", defaultValue = "1.0", description = "0 means greedy.")
-    double temperature;
-    @Option(names = "--top-k", defaultValue = "0", description = "0: off.")
-    int topK;
-    @Option(names = "--top-p", defaultValue = "1.0")
-    double topP;
-    @Option(names = "--seed", defaultValue = "0")
-    long seed;
+    @Option(names = "--max-new-tokens", description = "Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens = DEFAULTS.maxNewTokens();
+    @Option(names = "--temperature", description = "0 means greedy (default: ${DEFAULT-VALUE}).")
+    double temperature = DEFAULTS.temperature();
+    @Option(names = "--top-k", description = "0: off (default: ${DEFAULT-VALUE}).")
+    int topK = DEFAULTS.topK();
+    @Option(names = "--top-p", description = "Default: ${DEFAULT-VALUE}.")
+    double topP = DEFAULTS.topP();
+    @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.")
+    long seed = DEFAULTS.seed();
     @Option(names = "--stop", description = "Stop string (repeatable).")
     List<String> stops = List.of();
     @Option(names = "--json", description = "Print one JSON object: prompt_ids, ids, text, logprobs, finish_reason.")
@@ -37,7 +39,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(maxNewTokens).withTemperature(temperature)
+        GenerationConfig cfg = DEFAULTS.withMaxNewTokens(maxNewTokens).withTemperature(temperature)
                 .withTopK(topK).withTopP(topP).withSeed(seed).withStopStrings(stops);
         ProgressSink old = json ? Progress.setSink(ProgressSink.SILENT) : Progress.sink();
         try (CausalLM lm = CausalLM.load(model)) {

@@ -47,13 +47,4 @@ public final class HumanSheetCommand implements Runnable {
             return 0;
         }
     }
-
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new HumanSheetCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
-    }
 }

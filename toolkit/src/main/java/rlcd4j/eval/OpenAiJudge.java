@@ -293,11 +293,14 @@ public final class OpenAiJudge implements Judge {
     }
 
     /** Settings; anything not set comes from the environment or the defaults in the class comment. */
+    /** How long to wait for one answer unless {@link Builder#timeout} says otherwise. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+
     public static final class Builder {
         private String baseUrl, model, apiKey;
         private Task task = Task.HELPFUL;
         private Path cacheFile;
-        private Duration timeout = Duration.ofSeconds(120);
+        private Duration timeout = DEFAULT_TIMEOUT;
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
         private Consumer<String> log = System.err::println;

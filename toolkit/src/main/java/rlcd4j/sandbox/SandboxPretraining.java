@@ -72,7 +72,7 @@ public final class SandboxPretraining {
         made.addProperty("bpe_merges_requested", o.merges());
         made.addProperty("vocab_size", bpe.vocabSize());
         made.addProperty("parameters", SandboxModelConfig.recommended(bpe.vocabSize()).parameterCount());
-        made.add("training", new GsonBuilder().create().toJsonTree(o.training()));
+        made.add("training", o.training().toJson());
         made.addProperty("final_loss", log.doubleColumn("loss").get(log.rowCount() - 1));
         made.addProperty("wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
         made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());

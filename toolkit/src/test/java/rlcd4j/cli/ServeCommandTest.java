@@ -57,6 +57,6 @@ class ServeCommandTest {
         RlcdException e = assertThrows(RlcdException.class,
                 () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
         assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
-        assertEquals(2, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
+        assertEquals(Main.FAILED, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
     }
 }

@@ -203,7 +203,7 @@ class MixedPrecisionTest {
             assertTrue(skipped < 8, "some steps updated: " + skipped + " skipped");
             // The first step's examples again after training: fp16 training lowered their loss.
             double before = log.doubleColumn("loss").get(0);
-            double after = sftLoss(lm, data, Runs.order(16, cfg.seed(), 0));
+            double after = sftLoss(lm, data, Runs.order(16, cfg.training().seed(), 0));
             System.out.println("fp16 sft loss on the first batch " + before + " -> " + after + "; skipped " + skipped);
             assertTrue(Double.isFinite(after) && after < before, "the loss falls in fp16: " + before + " -> " + after);
             uninterrupted = PreferenceModelTrainerTest.concat(Parameters.full(lm.model()));

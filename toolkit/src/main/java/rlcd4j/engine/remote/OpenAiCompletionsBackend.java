@@ -89,6 +89,9 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private final boolean ownsTokenizer;
     private final int context;
     private final String name;
+    /** Requests in flight per server unless the builder says otherwise. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+
     private final int maxInFlight;
     private final Duration timeout;
     private final int maxRetries;
@@ -644,7 +647,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         private Tokenizer tokenizer;
         private boolean ownsTokenizer;
         private int context;
-        private int maxInFlight = 16;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private Duration timeout = Duration.ofMinutes(10);
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
