@@ -12,6 +12,7 @@ import rlcd4j.RlcdException;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.Seeds;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +41,7 @@ public final class Generator {
         }
         for (int i = 0; i < promptIds.length; i++) checkPrompt(model, promptIds[i], cfg, "prompt " + i);
         long[] seeds = new long[promptIds.length];
-        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(cfg.seed(), i);
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Seeds.rowSeed(cfg.seed(), i);
         return decodeAll(model, model.manager(), promptIds, seeds, cfg, padId, eosId, new long[0], null, null);
     }
 

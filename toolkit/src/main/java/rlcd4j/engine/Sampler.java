@@ -35,14 +35,6 @@ final class Sampler {
         }
     }
 
-    /** The seed of row {@code row} of a {@link CausalLM#generate(java.util.List, GenerationConfig)} call. */
-    static long rowSeed(long seed, long row) {
-        long z = seed * 0x9E3779B97F4A7C15L + row * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     /** Returns the chosen ids [B] and their log-probabilities under the unmodified distribution [B]. */
     Result next(NDArray logits /* [B,V] fp32 */) {
         long B = logits.getShape().get(0), V = logits.getShape().get(1);

@@ -11,6 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.jni.JniUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.RlcdException;
 import rlcd4j.engine.DecodeAttention;
 import rlcd4j.engine.KvCache;
@@ -41,6 +43,7 @@ import java.util.SplittableRandom;
  * References: HF transformers {@code modeling_llama.py}; Touvron et al. 2023.
  */
 public final class LlamaModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     private final LlamaConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> weights;
@@ -168,8 +171,8 @@ public final class LlamaModel implements AutoCloseable {
             NDArray now = weights.get(e.getKey());
             if (now != e.getValue() || DecodeAttention.address(now) != stackedAddresses.get(e.getKey())) {
                 stackingOn = false;
-                System.err.println("rlcd4j: weight " + e.getKey() + " was replaced, not updated in place; this model now runs "
-                        + "its projections one by one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).");
+                LOG.warn("weight {} was replaced, not updated in place; this model now runs its projections one by one "
+                        + "(slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).", e.getKey());
                 return false;
             }
         }
