@@ -466,9 +466,9 @@ public final class Generator {
     /**
      * Prompt rows whose lengths differ by at most this many tokens share a prefill forward, left-padded to the longest
      * of them; rows further apart get forwards of their own (CPU only; a GPU prefills the whole padded batch at once).
-     * Prefill is compute-bound on a CPU, so a padding token costs as much as a real one, about 2.7 ms at SmolLM2-135M's
-     * shapes on 2 cores, while an extra forward costs about 100 ms beyond its tokens (reading the weights once more),
-     * the price of ~37 padding tokens. HH prompts in one batch range from ~40 to ~500 tokens.
+     * Prefill is compute-bound on a CPU, so a padding token costs as much as a real one, while an extra forward costs
+     * the weights read once more, the price of some 30-40 padding tokens (docs/perf/code-figures.md#generator). HH
+     * prompts in one batch range from ~40 to ~500 tokens.
      */
     static final int PREFILL_PAD_LIMIT = 32;
 

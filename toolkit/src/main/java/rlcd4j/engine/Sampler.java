@@ -54,7 +54,7 @@ final class Sampler {
 
     /**
      * Top-k (then top-p) sampling on the k candidates only: a handful of ops on [B,k] instead of a dozen passes over the
-     * vocabulary (at batch 16 and 49152 tokens, about 3 ms a step instead of 10-20). The draw is the same inverse CDF,
+     * vocabulary (docs/perf/code-figures.md#sampler). The draw is the same inverse CDF,
      * walked in vocabulary order as {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up
      * to the last bit of the softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
      */
