@@ -48,8 +48,8 @@ import java.util.Map;
  * </ol>
  *
  * <p>Seeds: sample {@code attempt} (1-based) of side {@code s} (0 = p+ / first sample, 1 = p− / second) of prompt
- * {@code id} is drawn with its own generator, seeded by {@link Seeds#sampleSeed}(seed, id, s, attempt). So a sample does not
- * depend on what it was batched with, on the batch size, on sharding, or on where a killed run was resumed.
+ * {@code id} is drawn with its own generator, seeded by {@link Seeds#sampleSeed}(seed, id, s, attempt). So a sample
+ * does not depend on what it was batched with, on the batch size, on sharding, or on where a killed run was resumed.
  *
  * <p>Resume: with an output file, each pair is appended (and fsynced) as soon as it is finished; a run finds the ids
  * already there and skips them. The file must come from the same task, method and prompts (checked: a clear error

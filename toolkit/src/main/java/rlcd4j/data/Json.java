@@ -19,7 +19,7 @@ import java.io.UncheckedIOException;
 
 /**
  * The toolkit's one Gson configuration (as DJL's {@code JsonUtils.GSON}), and strict one-object-per-line JSON (JSONL)
- * helpers. Texts are written as they are: no HTML escaping ({@code <} stays {@code <}, not {@code \u003c}).
+ * helpers. Texts are written as they are: no HTML escaping ({@code <} stays {@code <}, not a Unicode escape).
  * <ul>
  *   <li>{@link #GSON} and {@link #PRETTY} (de)serialise Java objects; a null field is left out, as Gson does by
  *       default.</li>

@@ -54,9 +54,9 @@ final class Sampler {
 
     /**
      * Top-k (then top-p) sampling on the k candidates only: a handful of ops on [B,k] instead of a dozen passes over the
-     * vocabulary (docs/perf/code-figures.md#sampler). The draw is the same inverse CDF,
-     * walked in vocabulary order as {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up
-     * to the last bit of the softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
+     * vocabulary (docs/perf/code-figures.md#sampler). The draw is the same inverse CDF, walked in vocabulary order as
+     * {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up to the last bit of the
+     * softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
      */
     private NDArray drawFromTopK(NDArray x /* [B,V] */, int k) {
         NDManager m = x.getManager();

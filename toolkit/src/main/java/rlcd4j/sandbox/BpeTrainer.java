@@ -53,13 +53,15 @@ public final class BpeTrainer {
         public void writeHuggingFace(Path dir, int modelMaxLength) {
             try {
                 Files.createDirectories(dir);
-                Files.writeString(dir.resolve("tokenizer.json"), Json.writePretty(tokenizerJson()), StandardCharsets.UTF_8);
+                Files.writeString(dir.resolve("tokenizer.json"), Json.writePretty(tokenizerJson()),
+                        StandardCharsets.UTF_8);
                 Files.writeString(dir.resolve("tokenizer_config.json"), Json.writePretty(tokenizerConfig(modelMaxLength)), StandardCharsets.UTF_8);
                 JsonObject map = new JsonObject();
                 map.addProperty("bos_token", BOS);
                 map.addProperty("eos_token", EOS);
                 map.addProperty("pad_token", PAD);
-                Files.writeString(dir.resolve("special_tokens_map.json"), Json.writePretty(map), StandardCharsets.UTF_8);
+                Files.writeString(dir.resolve("special_tokens_map.json"), Json.writePretty(map),
+                        StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new RlcdException(dir + ": cannot write the tokenizer: " + e.getMessage(), e);
             }

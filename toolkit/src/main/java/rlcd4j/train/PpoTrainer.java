@@ -567,7 +567,8 @@ public final class PpoTrainer implements AutoCloseable {
         ctx.accumulate(batch.size(), config.microBatchSize(), (from, to, pass) -> {
             List<Rollout> part = batch.subList(from, to);
             int micro = from / config.microBatchSize();
-            Engine.getInstance().setRandomSeed((int) Seeds.purposeSeed(config.seed(), step, 100_000L * (updateIndex + 1) + micro));
+            long purpose = 100_000L * (updateIndex + 1) + micro;
+            Engine.getInstance().setRandomSeed((int) Seeds.purposeSeed(config.seed(), step, purpose));
             SequenceBatch sb = sequences(part);
             int[] lens = lengths(part);
             long T = sb.batch().ids().getShape().get(1);

@@ -39,7 +39,8 @@ class HtmlTableTest {
     void namesAndCellsAreEscapedAndCut() {
         Table t = Table.create("a<b", StringColumn.create("it's", "<b>\"x\"</b> & " + "y".repeat(200)));
         String html = HtmlTable.html(t, HtmlTable.Limits.first(5, 40));
-        assertTrue(html.contains("a&lt;b") && html.contains("it&#39;s") && html.contains("&lt;b&gt;&quot;x&quot;"), html);
+        assertTrue(html.contains("a&lt;b") && html.contains("it&#39;s"), html);
+        assertTrue(html.contains("&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; y"), html);
         assertFalse(html.contains("<b>"), html);
         String cell = HtmlTable.cell(t.column(0), 0, 40);
         assertEquals(40, cell.length());

@@ -13,7 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Why: such a product reads a whole weight matrix for a few dot products, so its speed is memory bandwidth, and
  * libtorch's MKL runs it on one core whatever the intra-op threads. Two cores stream nearly twice the bytes of one, so
- * two threads each multiplying half of the rows nearly halve the time (figures: docs/perf/code-figures.md#decodehelper).
+ * two threads each multiplying half of the rows nearly halve the time
+ * (figures: docs/perf/code-figures.md#decodehelper).
  *
  * <p>The helper spins between products (a decode step posts four per layer, microseconds apart) and parks after
  * {@link #SPIN_NANOS} without work, so it does not hold a core between generations. Each output element is the same

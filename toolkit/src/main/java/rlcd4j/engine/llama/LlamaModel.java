@@ -70,7 +70,7 @@ public final class LlamaModel implements AutoCloseable {
      * product take as it is.
      */
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
-    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md#llamamodel). */
+    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
     /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
@@ -170,8 +170,9 @@ public final class LlamaModel implements AutoCloseable {
             NDArray now = weights.get(e.getKey());
             if (now != e.getValue() || DecodeAttention.address(now) != stackedAddresses.get(e.getKey())) {
                 stackingOn = false;
-                LOG.warn("weight {} was replaced, not updated in place; this model now runs its projections one by one "
-                        + "(slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).", e.getKey());
+                LOG.warn("weight {} was replaced, not updated in place; this model now runs its projections one by "
+                        + "one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).",
+                        e.getKey());
                 return false;
             }
         }
@@ -526,7 +527,8 @@ public final class LlamaModel implements AutoCloseable {
             } else {
                 // (W·xᵀ)ᵀ would be a transposed view, [rows,V] over a [V,rows] matrix. Every consumer reduces over V
                 // (softmax, top-k, argmax), and libtorch's reductions along a strided axis are slower than a copy plus
-                // row-major ones (docs/perf/code-figures.md#llamamodel), so the logits are copied to row-major once and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
+                // row-major ones (docs/perf/code-figures.md#llamamodel), so the logits are copied to row-major once
+                // and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
                 NDArray byVocab = head.matMul(flat.transpose()); // [V, rows]
                 NDArray view = byVocab.transpose();
                 logits = view.reshape(-1); // a copy: a transposed view cannot be flattened in place
