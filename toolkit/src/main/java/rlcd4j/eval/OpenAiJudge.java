@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import org.slf4j.LoggerFactory;
 import rlcd4j.RlcdException;
 import rlcd4j.eval.JudgePrompt.Task;
 
@@ -321,7 +322,7 @@ public final class OpenAiJudge implements Judge {
         private Duration timeout = Duration.ofSeconds(120);
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiJudge.class)::warn;
         private UnaryOperator<String> env = System::getenv;
 
         private Builder() {}
@@ -345,7 +346,7 @@ public final class OpenAiJudge implements Judge {
         }
         /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
         public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
-        /** Where retry notices go (default stderr). They never contain the key. */
+        /** Where retry notices go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
         /** For tests: where environment variables are read from. */
         Builder environment(UnaryOperator<String> env) { this.env = env; return this; }

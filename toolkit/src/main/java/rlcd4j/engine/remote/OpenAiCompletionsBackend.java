@@ -2,6 +2,7 @@ package rlcd4j.engine.remote;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import org.slf4j.LoggerFactory;
 import rlcd4j.RlcdException;
 import rlcd4j.data.Json;
 import rlcd4j.engine.Generation;
@@ -649,7 +650,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
         private int topLogprobs = 20;
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiCompletionsBackend.class)::warn;
         private Scoring scoring;
 
         private Builder() {}
@@ -724,7 +725,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         }
         /** Skips detection (tests, or a server known to lack prompt log-probabilities). */
         public Builder scoring(Scoring s) { this.scoring = s; return this; }
-        /** Where retry notices and the scoring method go (default stderr). They never contain the key. */
+        /** Where retry notices and the scoring method go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
 
         public OpenAiCompletionsBackend build() {
