@@ -350,6 +350,9 @@ public final class RlcdKernel extends BaseKernel {
         }
         // Library logs (DJL, JJava) only when something is wrong; they go to the notebook's stderr during a cell.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        // rlcd4j's INFO notes (a trainer's settings) would show as stderr boxes; progress has the notebook's display.
+        String rlcd4jLevel = "org.slf4j.simpleLogger.log.rlcd4j";
+        System.setProperty(rlcd4jLevel, System.getProperty(rlcd4jLevel, "warn"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
         kernel.connectionProperties = props;

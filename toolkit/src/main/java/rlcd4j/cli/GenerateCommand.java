@@ -1,6 +1,5 @@
 package rlcd4j.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,6 +8,7 @@ import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.Json;
 
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -46,12 +46,12 @@ public final class GenerateCommand implements Callable<Integer> {
             Generation g = lm.generate(prompt, cfg);
             if (json) {
                 JsonObject o = new JsonObject();
-                o.add("prompt_ids", new GsonBuilder().create().toJsonTree(g.promptIds()));
-                o.add("ids", new GsonBuilder().create().toJsonTree(g.ids()));
+                o.add("prompt_ids", Json.GSON.toJsonTree(g.promptIds()));
+                o.add("ids", Json.GSON.toJsonTree(g.ids()));
                 o.addProperty("text", g.text());
-                o.add("logprobs", new GsonBuilder().create().toJsonTree(g.logprobs()));
+                o.add("logprobs", Json.GSON.toJsonTree(g.logprobs()));
                 o.addProperty("finish_reason", g.finishReason());
-                System.out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(o));
+                System.out.println(Json.GSON.toJson(o));
             } else {
                 System.out.println(prompt + g.text());
             }

@@ -52,8 +52,8 @@ public final class KernelCommand implements Callable<Integer> {
             "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");
     /**
      * The kernel's collector: the parallel (throughput) collector. Every cell is compiled by javac inside the kernel,
-     * and with G1 on 2 cores a trivial cell's JShell evaluation took 45-52 ms against 34-41 ms with this one
-     * (docs/perf/kernel.md); the toolkit's big data lives in native memory, so heap pauses stay short.
+     * and on 2 cores a trivial cell's JShell evaluation was faster with it than with G1 (docs/perf/kernel.md); the
+     * toolkit's big data lives in native memory, so heap pauses stay short.
      */
     public static final List<String> KERNEL_JVM_FLAGS = List.of("-XX:+UseParallelGC");
     /** Prefix of the install folder inside the kernel spec folder: {@code rlcd4j-<version>}. */

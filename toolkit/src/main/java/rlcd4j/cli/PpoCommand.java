@@ -6,24 +6,21 @@ import com.google.gson.JsonParser;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.util.RlcdException;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.train.PpoTrainer;
 import rlcd4j.train.PreferenceModel;
 import tech.tablesaw.api.Table;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.zip.GZIPInputStream;
 
 /**
  * {@code rlcd ppo}: PPO of a policy against a trained preference model, with the paper's settings by default.
@@ -148,34 +145,25 @@ public class PpoCommand implements Callable<Integer> {
     /** Prompts from JSON lines: {@code prompt} (+ {@code response_prefix}) or {@code instruction}; errors name the line. */
     static List<String> readPrompts(Path file) {
         List<String> out = new ArrayList<>();
-        try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            int n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    JsonElement e = JsonParser.parseString(line);
-                    if (!e.isJsonObject()) throw new IllegalStateException("not an object");
-                    o = e.getAsJsonObject();
-                } catch (RuntimeException e) {
-                    throw RlcdException.at(file.toString(), n, "expected a JSON object with \"prompt\" or \"instruction\"");
-                }
-                String p = string(o, "prompt");
-                if (p != null) {
-                    String prefix = string(o, "response_prefix");
-                    out.add(prefix == null ? p : p + prefix);
-                } else if (string(o, "instruction") != null) {
-                    out.add(string(o, "instruction"));
-                } else {
-                    throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
-                }
+        for (DataFiles.Line l : JsonlLines.read(file)) {
+            int n = l.number();
+            JsonObject o;
+            try {
+                JsonElement e = JsonParser.parseString(l.text());
+                if (!e.isJsonObject()) throw new IllegalStateException("not an object");
+                o = e.getAsJsonObject();
+            } catch (RuntimeException e) {
+                throw RlcdException.at(file.toString(), n, "expected a JSON object with \"prompt\" or \"instruction\"");
             }
-        } catch (IOException e) {
-            throw new RlcdException(file + ": cannot read prompts: " + e.getMessage(), e);
+            String p = string(o, "prompt");
+            if (p != null) {
+                String prefix = string(o, "response_prefix");
+                out.add(prefix == null ? p : p + prefix);
+            } else if (string(o, "instruction") != null) {
+                out.add(string(o, "instruction"));
+            } else {
+                throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
+            }
         }
         if (out.isEmpty()) throw new RlcdException(file + ": no prompts");
         return out;

@@ -1,5 +1,6 @@
 package rlcd4j.engine;
 
+import rlcd4j.util.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -57,7 +58,7 @@ public interface GenerationBackend {
     /** Row {@code i} samples with the seed {@link CausalLM#generate(List, GenerationConfig)} gives it. */
     default List<Generation> generate(List<String> prompts, GenerationConfig config) {
         long[] seeds = new long[prompts.size()];
-        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(config.seed(), i);
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Seeds.rowSeed(config.seed(), i);
         return generate(prompts, config, seeds);
     }
 

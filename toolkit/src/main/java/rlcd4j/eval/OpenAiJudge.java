@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.util.RetryAfter;
 import rlcd4j.util.RlcdException;
+import org.slf4j.LoggerFactory;
 import rlcd4j.eval.JudgePrompt.Task;
 
 import java.io.IOException;
@@ -303,7 +304,7 @@ public final class OpenAiJudge implements Judge {
         private Duration timeout = DEFAULT_TIMEOUT;
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiJudge.class)::warn;
         private UnaryOperator<String> env = System::getenv;
 
         private Builder() {}
@@ -327,7 +328,7 @@ public final class OpenAiJudge implements Judge {
         }
         /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
         public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
-        /** Where retry notices go (default stderr). They never contain the key. */
+        /** Where retry notices go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
         /** For tests: where environment variables are read from. */
         Builder environment(UnaryOperator<String> env) { this.env = env; return this; }

@@ -2,7 +2,6 @@ package rlcd4j.sandbox;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
@@ -10,6 +9,7 @@ import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.train.PretrainTrainer;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -78,7 +78,7 @@ public final class SandboxPretraining {
         made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());
         made.addProperty("torch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         try {
-            Files.writeString(modelDir.resolve("MADE.json"), new GsonBuilder().setPrettyPrinting().create().toJson(made), StandardCharsets.UTF_8);
+            Files.writeString(modelDir.resolve("MADE.json"), Json.PRETTY.toJson(made), StandardCharsets.UTF_8);
             log.write().csv(modelDir.resolve("pretraining-log.csv").toFile());
         } catch (IOException e) {
             throw new RlcdException(modelDir + ": cannot write MADE.json: " + e.getMessage(), e);

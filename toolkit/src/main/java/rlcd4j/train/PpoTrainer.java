@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import rlcd4j.util.RlcdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
@@ -17,6 +19,7 @@ import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.Precision;
 import rlcd4j.engine.llama.Safetensors;
 import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -61,6 +64,7 @@ import java.util.SplittableRandom;
  * saves before step N runs).
  */
 public final class PpoTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PpoTrainer.class);
 
     /**
      * Settings; {@link #defaults()} are the paper's (RLCD README and AlpacaFarm's {@code rlhf_ppo.sh}, see
@@ -421,8 +425,8 @@ public final class PpoTrainer implements AutoCloseable {
      */
     public Table trainUntil(int lastStep) {
         if (loop.stepsDone() < 0) {
-            System.err.println("ppo: " + prompts.size() + " prompts (" + droppedPrompts + " longer than "
-                    + config.queryLength() + " tokens dropped)");
+            LOG.info("ppo: {} prompts ({} longer than {} tokens dropped)", prompts.size(), droppedPrompts,
+                    config.queryLength());
         }
         Table log = loop.runUntil(new TrainLoop.Task() {
             @Override
@@ -477,7 +481,7 @@ public final class PpoTrainer implements AutoCloseable {
         double[] sums = new double[8];
         int updates = 0;
         for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
-            int[] order = Runs.permutation(rollouts.size(), mix(config.seed(), step, 1000 + epoch));
+            int[] order = Runs.permutation(rollouts.size(), Seeds.purposeSeed(config.seed(), step, 1000 + epoch));
             for (int b = 0; b < nBatches; b++) {
                 List<Rollout> batch = new ArrayList<>();
                 for (int i = b * S; i < (b + 1) * S; i++) batch.add(rollouts.get(order[i]));
@@ -516,14 +520,14 @@ public final class PpoTrainer implements AutoCloseable {
         for (long k = (step - 1) * R; k < step * R; k++) {
             long epoch = k / N;
             if (epoch != permEpoch) {
-                perm = Runs.permutation(N, mix(config.seed(), epoch, 7));
+                perm = Runs.permutation(N, Seeds.purposeSeed(config.seed(), epoch, 7));
                 permEpoch = epoch;
             }
             batch.add(prompts.get(perm[(int) (k % N)]));
         }
         boolean stops = config.stop() != null && !config.stop().isEmpty();
         GenerationConfig g = new GenerationConfig(config.responseLength(), config.temperature(), config.topK(), config.topP(),
-                mix(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
+                Seeds.purposeSeed(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
                 config.generationBatchSize());
         policy.setTraining(false); // no dropout while sampling and scoring (AlpacaFarm: policy.eval())
         valueBackbone.setTraining(false);
@@ -659,7 +663,8 @@ public final class PpoTrainer implements AutoCloseable {
         ctx.accumulate(batch.size(), config.microBatchSize(), (from, to, pass) -> {
             List<Rollout> part = batch.subList(from, to);
             int micro = from / config.microBatchSize();
-            Engine.getInstance().setRandomSeed((int) mix(config.seed(), step, 100_000L * (updateIndex + 1) + micro));
+            long purpose = 100_000L * (updateIndex + 1) + micro;
+            Engine.getInstance().setRandomSeed((int) Seeds.purposeSeed(config.seed(), step, purpose));
             SequenceBatch sb = sequences(part);
             int[] lens = lengths(part);
             long T = sb.batch().ids().getShape().get(1);
@@ -840,11 +845,6 @@ public final class PpoTrainer implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------- misc
 
-
-    /** A seed for one use at one step: distinct (seed, step, purpose) give unrelated streams. */
-    static long mix(long seed, long step, long purpose) {
-        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 1_000_003L + purpose).nextLong() & 0x7fffffffL;
-    }
 
     public Config config() {
         return config;

@@ -5,13 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.util.RlcdException;
 import rlcd4j.util.PostProcess;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +78,7 @@ public final class PreferenceModel implements AutoCloseable {
      * {@code "Assistant:  Sure"}, a form its training pairs never had.
      */
     public static String[] text(String prompt, String response) {
-        return new String[] {prompt.stripTrailing() + " ", PostProcess.pyStrip(response) + END};
+        return new String[] {prompt.stripTrailing() + " ", PythonStrings.strip(response) + END};
     }
 
     /** {@link #text} as one string (the pair is tokenised as one text, so scoring this is scoring the pair). */
@@ -92,7 +93,7 @@ public final class PreferenceModel implements AutoCloseable {
      * {@link #input} of its prompt and its last answer.
      */
     public static String transcript(String conversation) {
-        return PostProcess.pyStrip(conversation) + END;
+        return PythonStrings.strip(conversation) + END;
     }
 
     /** Rewards [B] of a batch (already formatted with {@link #text}); builds a graph when called under a GradientCollector. */
@@ -156,7 +157,7 @@ public final class PreferenceModel implements AutoCloseable {
             c.addProperty("lora", adapter != null);
             c.addProperty("max_length", maxLength);
             c.addProperty("input_format", "prompt.rstrip() + ' ' + response.strip() + '\\n\\nHuman:'");
-            Files.writeString(dir.resolve("preference_model.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("preference_model.json"), Json.PRETTY.toJson(c), StandardCharsets.UTF_8);
             if (adapter != null) adapter.save(dir.resolve("adapter"), c.get("base_model").getAsString());
             else backbone.save(dir.resolve("backbone"));
         } catch (IOException e) {

@@ -10,6 +10,7 @@ import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.PythonStrings;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.Table;
@@ -326,8 +327,8 @@ public final class PreferenceModelTrainer {
      * two forms are the same text.
      */
     static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
-        String p = prompt == null ? null : rlcd4j.util.PostProcess.pyStrip(prompt);
-        if (p == null || rlcd4j.util.PostProcess.pyStrip(chosen).startsWith(p)) {
+        String p = prompt == null ? null : PythonStrings.strip(prompt);
+        if (p == null || PythonStrings.strip(chosen).startsWith(p)) {
             return List.of(PreferenceModel.transcript(chosen), PreferenceModel.transcript(rejected));
         }
         return List.of(PreferenceModel.input(prompt, chosen), PreferenceModel.input(prompt, rejected));

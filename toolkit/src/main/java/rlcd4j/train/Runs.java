@@ -53,16 +53,6 @@ final class Runs {
     }
 
     /**
-     * The libtorch seed for optimiser step {@code step}: the generator (LoRA dropout) is re-seeded at every step, so a run
-     * resumed at step k draws the same dropout masks as one that ran through.
-     */
-    static int stepSeed(long seed, long step) {
-        long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 30)) * 0x94D049BB133111EBL;
-        return (int) (z ^ (z >>> 31)) & 0x7fffffff;
-    }
-
-    /**
      * A 0-d float tensor allocated by libtorch, for scalars on the gradient path. DJL's {@code x.div(float)} wraps the
      * number in a tensor over a Java direct buffer and closes it at once, while autograd keeps it for the backward
      * pass; after a GC the gradient is computed from freed memory (measured: d(3x)/dx read back as 1.4e-45, and NaN

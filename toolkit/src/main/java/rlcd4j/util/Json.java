@@ -5,25 +5,44 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
-import com.google.gson.internal.Streams;
+import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 
-/** Strict one-object-per-line JSON (JSONL) helpers: no lenient parsing, no HTML escaping, nulls kept. */
+/**
+ * The toolkit's one Gson configuration (as DJL's {@code JsonUtils.GSON}), and strict one-object-per-line JSON (JSONL)
+ * helpers. Texts are written as they are: no HTML escaping ({@code <} stays {@code <}, not a Unicode escape).
+ * <ul>
+ *   <li>{@link #GSON} and {@link #PRETTY} (de)serialise Java objects; a null field is left out, as Gson does by
+ *       default.</li>
+ *   <li>{@link #write} and {@link #writePretty} write a JSON tree as it was built: a member set to JSON null is
+ *       written as {@code null} (the JSONL logs and Hugging Face's tokenizer.json need their explicit nulls).</li>
+ *   <li>{@link #parseObject} reads one JSONL line strictly.</li>
+ * </ul>
+ */
 public final class Json {
     private Json() {}
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    /** Compact JSON, e.g. one line of a JSONL file or a command's output. */
+    public static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+    /** Indented JSON, for files people read (configs, checkpoints' state, reports' keys). */
+    public static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+
+    private static final TypeAdapter<JsonElement> TREE = GSON.getAdapter(JsonElement.class);
 
     /** Parses one JSONL line as an object; throws IllegalArgumentException with a short reason otherwise. */
     public static JsonObject parseObject(String line) {
         try (JsonReader r = new JsonReader(new StringReader(line))) {
             r.setStrictness(Strictness.STRICT);
-            JsonElement e = Streams.parse(r);
+            JsonElement e = JsonParser.parseReader(r);
             if (r.peek() != JsonToken.END_DOCUMENT) throw new IllegalArgumentException("text after the JSON value");
             if (!e.isJsonObject()) throw new IllegalArgumentException("expected a JSON object, got " + kind(e));
             return e.getAsJsonObject();
@@ -47,8 +66,29 @@ public final class Json {
         return e.getAsString();
     }
 
-    public static String write(JsonObject o) {
-        return GSON.toJson(o);
+    /** {@code e} as one line of compact JSON, JSON nulls included. */
+    public static String write(JsonElement e) {
+        return writeTree(GSON, e);
+    }
+
+    /** {@code e} as indented JSON, JSON nulls included. */
+    public static String writePretty(JsonElement e) {
+        return writeTree(PRETTY, e);
+    }
+
+    private static String writeTree(Gson gson, JsonElement e) {
+        StringWriter out = new StringWriter();
+        try {
+            JsonWriter w = gson.newJsonWriter(out);
+            w.setSerializeNulls(true);
+            // As Gson's own toJson(JsonElement): a NaN or infinite number is written (as NaN, Infinity), not refused.
+            w.setStrictness(Strictness.LENIENT);
+            TREE.write(w, e);
+            w.flush();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);     // a StringWriter does not throw
+        }
+        return out.toString();
     }
 
     static String kind(JsonElement e) {

@@ -1,5 +1,7 @@
 package rlcd4j.util;
 
+import rlcd4j.util.PythonStrings;
+
 import java.util.Objects;
 
 /**
@@ -14,7 +16,7 @@ import java.util.Objects;
  *   <li>empty: fail ({@code empty}); otherwise the response.</li>
  * </ol>
  * The paper's EOS text is LLaMA's {@code </s>} (decoded without skipping special tokens); other models pass their own.
- * "strip" is Python's {@code str.strip()} (Unicode whitespace), see {@link #pyStrip}.
+ * "strip" is Python's {@code str.strip()} (Unicode whitespace), see {@link PythonStrings#strip}.
  */
 public final class PostProcess {
     /** LLaMA's EOS as decoded text, what the official script looks for. */
@@ -59,38 +61,18 @@ public final class PostProcess {
 
     public Result apply(String result) {
         if (!filter) {
-            String text = pyStrip(result);
+            String text = PythonStrings.strip(result);
             return text.isEmpty() ? Result.fail("empty") : Result.ok(text);
         }
         if (!result.contains("Human")) return Result.fail("no_human_turn");
         result = result.substring(0, result.indexOf("Human"));
         if (!result.contains("\n") && !result.contains(eosText)) return Result.fail("no_newline_or_eos");
-        if (result.contains("\n")) result = pyStrip(result.substring(0, result.lastIndexOf('\n')));
-        if (result.contains(eosText)) result = pyStrip(result.substring(0, result.indexOf(eosText)));
+        if (result.contains("\n")) result = PythonStrings.strip(result.substring(0, result.lastIndexOf('\n')));
+        if (result.contains(eosText)) result = PythonStrings.strip(result.substring(0, result.indexOf(eosText)));
         if (result.contains("Assistant:")) {
-            result = pyStrip(result.substring(result.indexOf("Assistant:") + "Assistant:".length()));
+            result = PythonStrings.strip(result.substring(result.indexOf("Assistant:") + "Assistant:".length()));
         }
         if (result.isEmpty()) return Result.fail("empty");
         return Result.ok(result);
-    }
-
-    /** Python's {@code str.strip()} with no argument: removes leading/trailing characters for which isspace() holds. */
-    public static String pyStrip(String s) {
-        int start = 0, end = s.length();
-        while (start < end && isPySpace(s.charAt(start))) start++;
-        while (end > start && isPySpace(s.charAt(end - 1))) end--;
-        return s.substring(start, end);
-    }
-
-    /** Python's str.isspace() for one BMP char: whitespace (Zs, bidi WS/B/S) including \x1c-\x1f and \x85, \xa0. */
-    static boolean isPySpace(char c) {
-        switch (c) {
-            case ' ': case '\t': case '\n': case '\u000b': case '\f': case '\r':
-            case '\u001c': case '\u001d': case '\u001e': case '\u001f': case '\u0085': case '\u00a0':
-            case '\u1680': case '\u2028': case '\u2029': case '\u202f': case '\u205f': case '\u3000':
-                return true;
-            default:
-                return c >= '\u2000' && c <= '\u200a';
-        }
     }
 }

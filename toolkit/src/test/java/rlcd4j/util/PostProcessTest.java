@@ -74,10 +74,4 @@ class PostProcessTest {
         assertFalse(none.apply(" \n ").ok());
         assertEquals("empty", none.apply("").reason());
     }
-
-    @Test
-    void stripIsPythonsStrip() {
-        assertEquals("x", PostProcess.pyStrip("\u00a0\u2003 x\u3000\u001f"));
-        assertEquals("x\u200b", PostProcess.pyStrip(" x\u200b ")); // zero-width space is not whitespace in Python
-    }
 }

@@ -16,9 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  * A single-token decode step's attention in native code ({@code src/main/c/decode_attention.c}, AVX2): each batch row
  * attends to its own cache columns only, {@code [start, S)}, so a batch whose rows hold histories of different lengths
  * (left padding, rows that joined a running batch) reads no padding, and the cache is read at close to the memory's
- * speed. libtorch's batched ops read every row from the batch's first column behind a mask, at about a third of it:
- * at batch 16 and SmolLM2-135M's shapes a step's attention took 45-67 ms over 675 columns against 18-22 ms here on
- * rows that needed three quarters of them (docs/perf/engine.md, tenth session).
+ * speed. libtorch's batched ops read every row from the batch's first column behind a mask, at about a third of it
+ * (docs/perf/code-figures.md#decodeattention).
  *
  * <p>Maven builds the library with gcc where it can (Linux x86-64); without it, or on a CPU without AVX2 and FMA, or
  * with {@code -Drlcd4j.nativeAttention=false}, {@link #usable} is false and the model uses libtorch's ops, which give the

@@ -11,9 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  * matrix's rows on the calling thread and the second half on the helper, at the same time.
  *
  * <p>Why: such a product reads a whole weight matrix for a few dot products, so its speed is memory bandwidth, and
- * libtorch's MKL runs it on one core whatever the intra-op threads (SmolLM2-135M's 49152 x 576 LM head: 9.0 ms with
- * one thread, 9.2 with two). One core of the project's machine streams 13.5 GB/s, two stream 24 GB/s; two threads
- * each multiplying half of the head's rows took 5.1-5.7 ms (docs/perf/engine.md).
+ * libtorch's MKL runs it on one core whatever the intra-op threads. Two cores stream nearly twice the bytes of one, so
+ * two threads each multiplying half of the rows nearly halve the time
+ * (figures: docs/perf/code-figures.md#decodehelper).
  *
  * <p>The helper spins between products (a decode step posts four per layer, microseconds apart) and parks after
  * {@link #SPIN_NANOS} without work, so it does not hold a core between generations. Each output element is the same

@@ -15,9 +15,8 @@ import java.util.List;
  *
  * <p>libtorch's CPU build links Intel's MKL for its matrix products. MKL picks a code path once, at its first call:
  * on an Intel CPU by the instruction sets it has (AVX2 gives path 5), on any other CPU the generic path 0, whatever
- * the CPU can do. On the project's AMD EPYC (AVX2, FMA), a SmolLM2-135M decode step's weight products took about 61
- * ms at 16 rows and 37 ms at 1 row on path 0, about 47 and 33 ms on path 5, and whole generations ran 11% faster at
- * batch 16 and at batch 1 (docs/perf/engine.md, ninth session). Python users get the same by preloading a library
+ * the CPU can do. On the project's AMD EPYC (AVX2, FMA), path 5 made a decode step's weight products and whole
+ * generations faster (docs/perf/code-figures.md#mklcpupath). Python users get the same by preloading a library
  * that redefines MKL's {@code mkl_serv_intel_cpu_true} to return 1; this class does the equivalent from Java, before
  * MKL's first call:
  *

@@ -13,18 +13,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How libtorch's OpenMP threads wait and how many a forward uses. Both were measured on the project's 2-core machine
- * (docs/perf/engine.md):
+ * (figures: docs/perf/code-figures.md#nativethreads):
  *
  * <ul>
  *   <li><b>Waiting.</b> libgomp lets an idle worker spin for 300,000 iterations before it sleeps. When the cores are
- *       shared with other processes, every parallel op then waits for a descheduled peer (a 2-thread decode step of a
- *       SmolLM2-135M-shaped model took 1.4-2.5 s instead of 0.1 s at load 8-15). Never spinning ({@code PASSIVE})
- *       avoids that but pays a futex wake-up on each of the ~300 small parallel ops of a step (batch-16 decode 57
- *       instead of 115 tokens/s on an idle machine). A short spin, {@code GOMP_SPINCOUNT=30000}, was the best of both:
- *       as fast as the default when idle, and faster than {@code PASSIVE} with two CPU hogs running.</li>
+ *       shared with other processes, every parallel op then waits for a descheduled peer, and a decode step took
+ *       many times longer. Never spinning ({@code PASSIVE}) avoids that but pays a futex wake-up on each of the ~300
+ *       small parallel ops of a step, which halved batch-16 decoding on an idle machine. A short spin,
+ *       {@code GOMP_SPINCOUNT=30000}, was the best of both: as fast as the default when idle, and faster than
+ *       {@code PASSIVE} with two CPU hogs running.</li>
  *   <li><b>Threads per step.</b> A decode step of one or two rows multiplies vectors by matrices: it is bound by memory
  *       bandwidth, and libtorch runs a matrix-vector product on one core whatever its thread setting, so a second
- *       OpenMP thread only adds wake-ups (batch-1 decode 17.4 tokens/s with one thread, 15.4 with two). Steps with few
+ *       OpenMP thread only adds wake-ups (batch-1 decoding was slower with two threads than with one). Steps with few
  *       rows therefore use half the threads ({@code -Drlcd4j.decodeThreads=N} overrides); prefill and batched steps
  *       use all of them. When that half is one thread, the model splits each weight product of such a step with a
  *       helper thread of its own ({@code rlcd4j.engine.cpu.DecodeHelper}), which does use the second core.</li>

@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,6 +19,7 @@ import java.util.Map;
  * products per layer, with fewer native calls and longer streams through memory (docs/perf/engine.md).
  */
 public final class StackedWeights {
+    private static final Logger LOG = LoggerFactory.getLogger(StackedWeights.class);
     private final Map<String, NDArray> weights;
     private final NDArray[] qkvT, qkvBias, gateUpT, gateUpBias, oT, downT;
     /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
@@ -131,8 +135,8 @@ public final class StackedWeights {
      * Whether every weight the stacked path reads is still the array made at load, over the same memory. Updates in
      * place keep it so; {@code set(Buffer)} or {@code set(float[])} give a tensor new storage and a new map entry
      * replaces it. Then the stacked matrices are stale, and this model uses the per-module path from then on (with a
-     * warning), so a forward never reads old weights. About 1 us per weight; checked once per full forward, not per
-     * decode step.
+     * warning), so a forward never reads old weights. Cheap (docs/perf/code-figures.md#llamamodel), and checked once
+     * per full forward, not per decode step.
      */
     public boolean intact() {
         for (var e : stackedSources.entrySet()) {
@@ -140,9 +144,9 @@ public final class StackedWeights {
             boolean same = now == e.getValue() && DecodeAttention.address(now) == stackedAddresses.get(e.getKey());
             if (!same) {
                 stackingOn = false;
-                System.err.println("rlcd4j: weight " + e.getKey() + " was replaced, not updated in place; this model"
-                        + " now runs its projections one by one (slower, same result). Update weights with in-place ops"
-                        + " or set(NDIndex, NDArray).");
+                LOG.warn("weight {} was replaced, not updated in place; this model now runs its projections one by "
+                        + "one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).",
+                        e.getKey());
                 return false;
             }
         }

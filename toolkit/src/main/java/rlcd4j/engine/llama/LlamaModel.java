@@ -17,6 +17,10 @@ import rlcd4j.engine.cpu.MklCpuPath;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.cpu.DecodeHelper;
 import rlcd4j.engine.cpu.StackedWeights;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.engine.llama.Safetensors;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,6 +45,7 @@ import java.util.SplittableRandom;
  * References: HF transformers {@code modeling_llama.py}; Touvron et al. 2023.
  */
 public final class LlamaModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     private final LlamaConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> weights;
@@ -52,14 +57,13 @@ public final class LlamaModel implements AutoCloseable {
     private final StackedWeights stackedWeights;
     /**
      * From this many rows on, an inference product x·Wᵀ on the CPU runs as (W·xᵀ)ᵀ: the same numbers up to rounding,
-     * but libtorch's MKL is faster in that layout for skinny x (2 threads, SmolLM2-135M shapes: [16,576]·[576,3072]
-     * 0.59 vs 0.82 ms, a whole batch-16 decode step 137-154 vs 152-198 ms; 256 rows and more alike). With the weights
-     * cold in memory, as in a decode step, it also wins at 4-12 rows (a step's products, medians of 8 alternations:
-     * 4 rows 39 vs 88 ms, 8 rows 65 vs 81, 12 rows 69 vs 77; docs/perf/engine.md). Steps of 1-3 rows go through
-     * {@link DecodeHelper}. The result is a transposed view, which element-wise ops and the next product take as it is.
+     * but libtorch's MKL is faster in that layout for skinny x (256 rows and more alike). With the weights cold in
+     * memory, as in a decode step, it also wins at 4-12 rows (figures: docs/perf/code-figures.md#llamamodel). Steps of
+     * 1-3 rows go through {@link DecodeHelper}. The result is a transposed view, which element-wise ops and the next
+     * product take as it is.
      */
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
-    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (4 rows: 7.7 vs 22.8 ms; 16: 25 vs 34). */
+    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
     private DecodeHelper helper; // started by the first decode step that uses it
@@ -105,6 +109,7 @@ public final class LlamaModel implements AutoCloseable {
         if (!split) return times(x, wT, WEIGHTS_LEFT_ROWS);
         return helper().times(x, halves[0], halves[1], x.getShape().get(0) >= WEIGHTS_LEFT_ROWS);
     }
+
 
     /** [-1 x hd/2, +1 x hd/2]: folded into sin once per forward, so rotate_half needs no negation per layer. */
     private static NDArray halfSigns(NDManager m, int hd, DataType dtype) {
@@ -399,7 +404,7 @@ public final class LlamaModel implements AutoCloseable {
         if (stacked && !split && weightsLeft(rows, WEIGHTS_LEFT_ROWS)) {
             // The MLP in the [features, rows] layout that W·mᵀ gives: gate and up are contiguous row blocks, SwiGLU
             // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
-            // (no transposes; measured 5-9% off the MLP at 16 and at 1032 rows).
+            // (no transposes; faster at 16 and at 1032 rows: docs/perf/code-figures.md#llamamodel).
             NDArray guT = stackedWeights.gateUpT(l).transpose().matMul(m.transpose()); // [2F, rows]
             if (stackedWeights.gateUpBias(l) != null) guT = guT.add(stackedWeights.gateUpBias(l).reshape(2 * F, 1));
             NDList gu = guT.split(new long[] {F}, 0);
@@ -435,9 +440,9 @@ public final class LlamaModel implements AutoCloseable {
                 if (rows > 1) logits = logits.reshape(-1); // see below
             } else {
                 // (W·xᵀ)ᵀ would be a transposed view, [rows,V] over a [V,rows] matrix. Every consumer reduces over V
-                // (softmax, top-k, argmax), and libtorch's reductions along a strided axis are slower (batch 16, in a
-                // step-like loop: log-softmax 2.6-4.6 vs 1.2 ms; the copy 1.5 ms), so the logits are copied to
-                // row-major once and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
+                // (softmax, top-k, argmax), and libtorch's reductions along a strided axis are slower than a copy plus
+                // row-major ones (docs/perf/code-figures.md#llamamodel), so the logits are copied to row-major once
+                // and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
                 NDArray byVocab = head.matMul(flat.transpose()); // [V, rows]
                 NDArray view = byVocab.transpose();
                 logits = view.reshape(-1); // a copy: a transposed view cannot be flattened in place
@@ -490,8 +495,8 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * HF's rotate_half convention, x * cos + concat(-x2, x1) * sin, computed as x * cos + concat(x2, x1) * signedSin.
      * The halves are swapped by a flip of the [2, hd/2] split of the last axis, an exact copy; this replaced a matmul by
-     * a signed permutation matrix, which libtorch runs through MKL's threading at a fixed cost (batch 16 on 2 threads:
-     * 174 vs 65 us per layer).
+     * a signed permutation matrix, which libtorch runs through MKL's threading at a fixed cost that was larger than the
+     * flip's (docs/perf/code-figures.md#llamamodel).
      */
     private NDArray rope(NDArray x, NDArray cos, NDArray signedSin) {
         long[] shape = x.getShape().getShape();

@@ -4,11 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.util.RlcdException;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -168,7 +169,7 @@ public final class LoraAdapter implements AutoCloseable {
             JsonArray targets = new JsonArray();
             ALL_TARGETS.stream().filter(config.targets()::contains).forEach(targets::add);
             c.add("target_modules", targets);
-            Files.writeString(dir.resolve("adapter_config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("adapter_config.json"), Json.PRETTY.toJson(c), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot save adapter: " + e.getMessage(), e);
         }

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import rlcd4j.util.RetryAfter;
 import rlcd4j.util.RlcdException;
 import rlcd4j.util.Json;
+import org.slf4j.LoggerFactory;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
@@ -652,7 +653,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
         private int topLogprobs = 20;
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiCompletionsBackend.class)::warn;
         private Scoring scoring;
 
         private Builder() {}
@@ -727,7 +728,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         }
         /** Skips detection (tests, or a server known to lack prompt log-probabilities). */
         public Builder scoring(Scoring s) { this.scoring = s; return this; }
-        /** Where retry notices and the scoring method go (default stderr). They never contain the key. */
+        /** Where retry notices and the scoring method go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
 
         public OpenAiCompletionsBackend build() {

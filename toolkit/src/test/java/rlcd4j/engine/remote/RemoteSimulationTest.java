@@ -18,6 +18,7 @@ import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.Table;
 
 import java.nio.charset.StandardCharsets;
@@ -109,8 +110,8 @@ class RemoteSimulationTest {
                 PairRow r = rlcd4j.data.PairsTable.rows(t).get(i);
                 if (!PairRow.OK.equals(r.status())) continue;
                 ok++;
-                assertTrue(seeds.contains(Simulator.sampleSeed(0, r.id(), 0, 1)), "first sample of prompt " + r.id());
-                assertTrue(seeds.contains(Simulator.sampleSeed(0, r.id(), 1, 1)), "second sample of prompt " + r.id());
+                assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 0, 1)), "first sample of prompt " + r.id());
+                assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 1, 1)), "second sample of prompt " + r.id());
                 // the label log-probabilities are the fake's value for the echoed label token
                 assertTrue(r.aLogit() < 0 && r.bLogit() < 0);
                 assertEquals(rlcd4j.util.RlaifLabel.probB(r.aLogit(), r.bLogit()), r.pB(), 1e-12);
