@@ -44,18 +44,19 @@ import sys, re, pathlib
 out, runs, kinds, lengths, variants, configs = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(), \
     sys.argv[4].split(), sys.argv[5].split(","), sys.argv[6:]
 read = lambda f: {m[1]: float(m[2]) for m in re.finditer(r"^RESULT (\S+) (\S+)", f.read_text(), re.M)}
-print("\n| run | kind | tokens | " + " | ".join(f"rlcd4j {v} (tokens/s)" for v in variants)
-      + " | torch, best setting (tokens/s) | rlcd4j / torch | ms/token vs the shortest |")
-print("|---" * (6 + len(variants)) + "|")
-for r in range(1, runs + 1):
-    j = read(out / f"java-{r}.out")
-    t = {c: read(out / f"torch-{r}-{c}.out") for c in configs}
-    for k in kinds:
-        for T in lengths:
-            best = max(configs, key=lambda c: t[c][f"{k}_torch_{T}_tps"])
-            tt, jn = t[best][f"{k}_torch_{T}_tps"], j[f"{k}_{variants[0]}_{T}_tps"]
-            growth = j[f"{k}_{variants[0]}_{lengths[0]}_tps"] / jn
-            print(f"| {r} | {k} | {T} | " + " | ".join(f"{j[f'{k}_{v}_{T}_tps']:.1f}" for v in variants)
-                  + f" | {tt:.1f} ({best}) | {jn / tt:.2f}x | {growth:.2f}x |")
+for what, label in (("", "wall time"), ("_cpu", "process CPU time")):
+    print(f"\nBy {label}:\n\n| run | kind | tokens | " + " | ".join(f"rlcd4j {v} (tokens/s)" for v in variants)
+          + " | torch, best setting (tokens/s) | rlcd4j / torch | ms/token vs the shortest |")
+    print("|---" * (6 + len(variants)) + "|")
+    for r in range(1, runs + 1):
+        j = read(out / f"java-{r}.out")
+        t = {c: read(out / f"torch-{r}-{c}.out") for c in configs}
+        for k in kinds:
+            for T in lengths:
+                best = max(configs, key=lambda c: t[c][f"{k}_torch_{T}{what}_tps"])
+                tt, jn = t[best][f"{k}_torch_{T}{what}_tps"], j[f"{k}_{variants[0]}_{T}{what}_tps"]
+                growth = j[f"{k}_{variants[0]}_{lengths[0]}{what}_tps"] / jn
+                print(f"| {r} | {k} | {T} | " + " | ".join(f"{j[f'{k}_{v}_{T}{what}_tps']:.1f}" for v in variants)
+                      + f" | {tt:.1f} ({best}) | {jn / tt:.2f}x | {growth:.2f}x |")
 EOF
 rm -rf "$OUT"

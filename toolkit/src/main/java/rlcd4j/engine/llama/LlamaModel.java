@@ -253,7 +253,9 @@ public final class LlamaModel implements AutoCloseable {
      * @param positions position of each token [B, T], int64 (with left padding, counted from the first real token)
      * @param mask      additive attention mask [B, 1, T, S], 0 where allowed and a large negative number elsewhere,
      *                  S = cached positions + T; null lets every query see every key, which is right only for a
-     *                  single-token step over a cache without padding (the common decode step, spared the mask ops)
+     *                  single-token step over a cache without padding (the common decode step, spared the mask ops);
+     *                  causal, as {@link #attentionMask} builds it: a long forward skips the keys after each block of
+     *                  queries
      * @param cache     keys and values of earlier positions, updated in place; null for a plain full forward
      * @return hidden states after the final norm [B, T, D]
      */
