@@ -7,8 +7,8 @@
 # (median); LENGTHS ("128 512 1024") prompt lengths; KINDS ("score prefill"): score = log-probability of every next
 # token (what `rlcd score` computes), prefill = forward into a KV cache and the last position's logits (generation);
 # VARIANTS ("new,old"): rlcd4j as it is and with -Drlcd4j.longPrefill=false, alternated in one JVM; JAVA_OPTS extra
-# JVM flags; TORCH_CONFIGS thread settings tried for torch, "torch_threads:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS[:OMP_WAIT_POLICY]"
-# separated by spaces (the best per figure is reported).
+# JVM flags; TORCH_CONFIGS thread settings tried for torch, separated by spaces, each
+# "torch_threads:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS[:OMP_WAIT_POLICY]" (the best per figure is reported).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +21,16 @@ OUT=$(mktemp -d)
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f toolkit/target/classpath.txt ]; then
   echo "compiling toolkit ..."
   ./mvnw -B -q -o compile -pl toolkit
-  (cd toolkit && ../mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime)
+  (cd toolkit && ../mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
+    -Dmdep.includeScope=runtime)
 fi
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
+     "$(java -version 2>&1 | head -1)"
 
 for r in $(seq 1 "$RUNS"); do
   echo "run $r: load before rlcd4j: $(cut -d' ' -f1-3 /proc/loadavg)"
-  java -Dai.djl.offline=true -Drlcd4j.mklIntelPath=true ${JAVA_OPTS:-} -cp "toolkit/target/classes:$(cat toolkit/target/classpath.txt)" \
+  java -Dai.djl.offline=true -Drlcd4j.mklIntelPath=true ${JAVA_OPTS:-} \
+    -cp "toolkit/target/classes:$(cat toolkit/target/classpath.txt)" \
     rlcd4j.bench.PrefillBench "$ROUNDS" "$JKIND" "$VARIANTS" $LENGTHS 2>"$OUT/java.err" | tee "$OUT/java-$r.out"
   grep -q '^RESULT' "$OUT/java-$r.out" || { cat "$OUT/java.err"; exit 1; }
   for c in $TORCH_CONFIGS; do

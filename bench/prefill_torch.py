@@ -9,7 +9,8 @@ additive mask, KV cache buffers written in place):
 Every (kind, length) runs once per round, in one order and then the reverse; figures are medians over the rounds, by
 wall time and by the process's CPU time (the work done, less the waits, on a machine shared with other work).
 
-usage: /usr/bin/python3 bench/prefill_torch.py [--threads N] [--rounds 3] [--kinds score prefill] [--lengths 128 512 1024]
+usage: /usr/bin/python3 bench/prefill_torch.py [--threads N] [--rounds 3] [--kinds score prefill]
+                                              [--lengths 128 512 1024]
 """
 import argparse
 import os
@@ -55,7 +56,8 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
     w = random_weights()
     g = torch.Generator().manual_seed(7)
@@ -80,7 +82,8 @@ def main():
             first = median(ts[(k, a.lengths[0])]) / a.lengths[0]
             for T in a.lengths:
                 t = median(ts[(k, T)])
-                print(f"RESULT {k}_torch_{T}{what}_tps {T / t:.2f}   ({'process CPU ' if what else ''}{t * 1e3:.1f} ms, "
+                cpu_label = "process CPU " if what else ""
+                print(f"RESULT {k}_torch_{T}{what}_tps {T / t:.2f}   ({cpu_label}{t * 1e3:.1f} ms, "
                       f"{t / T * 1e3:.3f} ms/token, {t / T / first:.2f}x the ms/token at {a.lengths[0]})")
 
 

@@ -28,10 +28,11 @@ import java.util.SplittableRandom;
  * one order and then the reverse (A B C, C B A, ...), so the machine's drift falls on all of them alike; each figure
  * is a median over the rounds, after one forward of each as warm-up. Each figure comes twice: by wall time, and by the
  * process's CPU time (all threads), which on a machine shared with other work counts the work rather than the waits
- * (with one libtorch thread; idle OpenMP workers spin, so with more it counts their spinning too). {@code bench/prefill_torch.py} measures the same
- * in PyTorch eager; {@code bench/prefill.sh} runs both.
+ * (with one libtorch thread; idle OpenMP workers spin, so with more it counts their spinning too).
+ * {@code bench/prefill_torch.py} measures the same in PyTorch eager; {@code bench/prefill.sh} runs both.
  *
- * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.PrefillBench [rounds] [score|prefill|both] [new,old] [length...]</pre>
+ * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.PrefillBench [rounds] [score|prefill|both] [new,old] [length...]
+ * </pre>
  */
 public final class PrefillBench {
     private PrefillBench() {}
@@ -57,7 +58,10 @@ public final class PrefillBench {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);
             long w0 = System.nanoTime();
-            for (int c = 0; c < n; c++) run(model, kinds[c / (n / kinds.length)], variant(variants, c, lengths.length), prompt(rng, lengths[c % lengths.length], config));
+            for (int c = 0; c < n; c++) {
+                run(model, kinds[c / (n / kinds.length)], variant(variants, c, lengths.length),
+                        prompt(rng, lengths[c % lengths.length], config));
+            }
             System.out.printf("warm-up %.1f s (one forward of each)%n", (System.nanoTime() - w0) / 1e9);
 
             double[][] s = new double[n][rounds], cpu = new double[n][rounds];
@@ -81,7 +85,8 @@ public final class PrefillBench {
                 String name = kinds[c / (n / kinds.length)] + "_" + variant(variants, c, lengths.length) + "_" + T;
                 System.out.printf("RESULT %s_tps %.2f   (%.1f ms, %.3f ms/token, %.2fx the ms/token at %d)%n",
                         name, T / t, t * 1e3, perToken * 1e3, perToken / first, lengths[0]);
-                System.out.printf("RESULT %s_cpu_tps %.2f   (process CPU %.1f ms, %.3f ms/token, %.2fx the CPU per token at %d)%n",
+                System.out.printf("RESULT %s_cpu_tps %.2f   (process CPU %.1f ms, %.3f ms/token, %.2fx the CPU"
+                                + " per token at %d)%n",
                         name, T / ct, ct * 1e3, ct / T * 1e3, ct / T / cpuFirst, lengths[0]);
             }
             model.close();
@@ -94,8 +99,8 @@ public final class PrefillBench {
 
     /** CPU time of the whole process (all threads): on a shared machine, the work a forward took, less the waiting. */
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
     }
 
     private static String loadAverage() {
@@ -108,7 +113,9 @@ public final class PrefillBench {
 
     /** Seconds for one forward of {@code kind} over one prompt. */
     static double run(LlamaModel model, String kind, String variant, long[] prompt) {
-        if (!variant.equals("new") && !variant.equals("old")) throw new IllegalArgumentException("variant " + variant + ": new or old");
+        if (!variant.equals("new") && !variant.equals("old")) {
+            throw new IllegalArgumentException("variant " + variant + ": new or old");
+        }
         System.setProperty("rlcd4j.longPrefill", String.valueOf(variant.equals("new")));
         long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
@@ -124,11 +131,13 @@ public final class PrefillBench {
             NDArray positions = m.create(p, new Shape(1, T));
             NDArray mask = LlamaModel.attentionMask(m, m.create(key, new Shape(1, T)), 0, T);
             if (kind.equals("score")) {
-                float[] lp = model.nextTokenLogProbs(model.forward(ids, positions, mask, null), ids).toFloatArray(); // as CausalLM.score
+                NDArray hidden = model.forward(ids, positions, mask, null);
+                float[] lp = model.nextTokenLogProbs(hidden, ids).toFloatArray(); // as CausalLM.score
                 if (lp.length != T - 1) throw new IllegalStateException(lp.length + " log-probs for " + T + " tokens");
             } else if (kind.equals("prefill")) {
                 LlamaConfig c = model.config();
-                try (KvCache cache = new KvCache(m, c.numLayers(), 1, c.numKvHeads(), T + 1, c.headDim(), model.dtype())) {
+                try (KvCache cache = new KvCache(m, c.numLayers(), 1, c.numKvHeads(), T + 1, c.headDim(),
+                        model.dtype())) {
                     NativeThreads.forRows(T);
                     NDArray hidden = model.forward(ids, positions, mask, cache);
                     float[] logits = model.logits(hidden.get(":, -1, :")).toFloatArray();

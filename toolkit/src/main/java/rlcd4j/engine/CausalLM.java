@@ -215,7 +215,8 @@ public final class CausalLM implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 Batch b = Batch.leftPadded(manager, full, tokenizer.padId());
                 // log P(token t+1 | ..t) [B, T-1]
-                float[] lp = model.nextTokenLogProbs(model.forward(b.ids(), b.positions(), b.mask(), null), b.ids()).toFloatArray();
+                NDArray hidden = model.forward(b.ids(), b.positions(), b.mask(), null);
+                float[] lp = model.nextTokenLogProbs(hidden, b.ids()).toFloatArray();
                 long T = b.ids().getShape().get(1);
                 for (int i = 0; i < full.size(); i++) {
                     long[] f = full.get(i);

@@ -389,7 +389,8 @@ public final class LlamaModel implements AutoCloseable {
                 if (block >= T) {
                     o = attention(q, k, v, mask5, B, T, S, KV, G, hd);
                     // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
-                    o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
+                    o = T == 1 ? o.reshape(B, (long) H * hd)
+                            : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
                 } else {
                     // A long prompt: queries in blocks, each against the keys up to its last query only (the mask is
                     // causal, so later keys get exactly zero weight). This skips about half of the products, and the
@@ -418,7 +419,8 @@ public final class LlamaModel implements AutoCloseable {
      * Grouped-query attention of queries q [B,H,T,hd] over keys and values [B,KV,S,hd] with the additive mask
      * [B,1,1,T,S] (or none); returns [B,KV,G*T,hd], the G query heads of a kv head stacked as rows.
      */
-    private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask5, long B, long T, long S, int KV, int G, int hd) {
+    private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask5, long B, long T, long S, int KV, int G,
+                              int hd) {
         // Without copying K/V: the G query heads that share a kv head are stacked as rows, [B,KV,G*T,hd] against
         // [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no expand). 1/sqrt(hd) scales q rather
         // than the scores: G*T*hd numbers instead of G*T*S (exact when it is a power of 2)
@@ -520,10 +522,13 @@ public final class LlamaModel implements AutoCloseable {
      * 1024 tokens at a 49152-token vocabulary, each taken fresh from the system: docs/perf/engine.md).
      */
     public NDArray nextTokenLogProbs(NDArray hidden, NDArray ids) {
-        long B = hidden.getShape().get(0), T = hidden.getShape().get(1), D = hidden.getShape().get(2), rows = B * (T - 1);
+        long B = hidden.getShape().get(0), T = hidden.getShape().get(1), D = hidden.getShape().get(2);
+        long rows = B * (T - 1);
         NDArray h = hidden.get(":, :-1, :").reshape(rows, D);
         NDArray next = ids.get(":, 1:").reshape(rows, 1);
-        if (JniUtils.isGradMode() || rows <= HEAD_BLOCK_ROWS || !longPrefillOn()) return tokenLogProbs(h, next).reshape(B, T - 1);
+        if (JniUtils.isGradMode() || rows <= HEAD_BLOCK_ROWS || !longPrefillOn()) {
+            return tokenLogProbs(h, next).reshape(B, T - 1);
+        }
         NDList parts = new NDList();
         for (long r0 = 0; r0 < rows; r0 += HEAD_BLOCK_ROWS) {
             long r1 = Math.min(rows, r0 + HEAD_BLOCK_ROWS);

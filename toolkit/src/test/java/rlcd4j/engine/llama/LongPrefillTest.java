@@ -57,7 +57,8 @@ class LongPrefillTest {
                 key[b * T + t] = t < pad ? 0 : 1;
             }
         }
-        return new NDArray[] {m.create(ids, new Shape(B, T)), m.create(pos, new Shape(B, T)), m.create(key, new Shape(B, T))};
+        Shape s = new Shape(B, T);
+        return new NDArray[] {m.create(ids, s), m.create(pos, s), m.create(key, s)};
     }
 
     private static float maxDiff(float[] a, float[] b) {
@@ -100,10 +101,11 @@ class LongPrefillTest {
                      KvCache cache = new KvCache(m, 3, 2, 2, T, 16, DataType.FLOAT32)) {
                     scope.suppressNotUsedWarning();
                     NDArray mask = LlamaModel.attentionMask(m, b[2], 0, first);
-                    model.forward(b[0].get(":, :" + first), b[1].get(":, :" + first), mask.get(":, :, :, :" + first), cache);
+                    String head = ":, :" + first, tail = ":, " + first + ":";
+                    model.forward(b[0].get(head), b[1].get(head), mask.get(":, :, :, :" + first), cache);
                     NDArray rest = LlamaModel.attentionMask(m, b[2], first, T - first);
-                    out[longPrefill ? 1 : 0] = model.forward(b[0].get(":, " + first + ":"), b[1].get(":, " + first + ":"), rest, cache)
-                            .toFloatArray();
+                    NDArray h = model.forward(b[0].get(tail), b[1].get(tail), rest, cache);
+                    out[longPrefill ? 1 : 0] = h.toFloatArray();
                 }
             }
             float d = maxDiff(out[0], out[1]);
@@ -118,8 +120,8 @@ class LongPrefillTest {
             NDArray[] b = batch(m, new int[] {300}, 300, 3);
             NDArray hidden = model.forward(b[0], b[1], LlamaModel.attentionMask(m, b[2], 0, 300), null);
             float[] got = model.nextTokenLogProbs(hidden, b[0]).toFloatArray(); // 299 rows: three blocks of the head
-            float[] all = model.logits(hidden).logSoftmax(-1).get(":, :-1, :").gather(b[0].get(":, 1:").expandDims(-1), -1)
-                    .toFloatArray();
+            NDArray next = b[0].get(":, 1:").expandDims(-1);
+            float[] all = model.logits(hidden).logSoftmax(-1).get(":, :-1, :").gather(next, -1).toFloatArray();
             assertEquals(299, got.length);
             float d = maxDiff(all, got);
             assertTrue(d < 1e-5, "log-probs differ by " + d);
@@ -138,7 +140,8 @@ class LongPrefillTest {
             int before = m.getManagedArrays().size();
             model.forward(b[0], b[1], mask, null);
             int made = m.getManagedArrays().size() - before;
-            // the embedding, the RoPE tables, the last layer's output and the final norm: about a dozen, whatever the layers
+            // the embedding, the RoPE tables, the last layer's output and the final norm: about a dozen, whatever the
+            // number of layers
             assertTrue(made < 20, made + " arrays left behind by a 3-layer forward");
         }
     }
