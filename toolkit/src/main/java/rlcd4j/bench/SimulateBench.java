@@ -69,8 +69,8 @@ public final class SimulateBench {
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         List<String> batchSizes = new ArrayList<>();
         for (String s : (args.length > 4 ? args[4] : "1,16").split(",")) {
-            if (!s.trim().matches("[0-9]+[bls]?")) {
-                throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b, 16l or 16s");
+            if (!s.trim().matches("[0-9]+([bl]|s[0-9]*)?")) {
+                throw new IllegalArgumentException("batch size '" + s + "': expected e.g. 16, 16b, 16l, 16s or 16s16");
             }
             batchSizes.add(s.trim());
         }
@@ -106,16 +106,24 @@ public final class SimulateBench {
                 System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
                 // "16l": attention by libtorch's ops instead of the native kernel, for a comparison in one JVM
                 System.setProperty(rlcd4j.engine.cpu.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
-                int b = Integer.parseInt(size.replaceAll("[bls]", ""));
+                int b = Integer.parseInt(size.replaceAll("[bls].*", ""));
+                boolean throughServer = size.contains("s");
+                // "16s" keeps twice the server's batch in flight, so that its next samples wait there when rows end;
+                // "16s16" names the requests in flight
+                int inFlight = size.matches(".*s[0-9]+") ? Integer.parseInt(size.replaceAll(".*s", "")) : 2 * b;
                 long t0 = System.nanoTime();
                 Table t;
-                if (size.endsWith("s")) {
+                OpenAiServer.DecodeStats served = null;
+                if (throughServer) {
                     OpenAiServer.Options so = new OpenAiServer.Options("127.0.0.1", 0, "bench", null, b, 16, 1 << 14, 64, 4 << 20);
-                    try (OpenAiServer server = OpenAiServer.start(lm, so);
-                         OpenAiCompletionsBackend client = OpenAiCompletionsBackend.builder().server(server.baseUrl())
-                                 .model("bench").tokenizer(lm.tokenizer(), lm.config().maxPositions()).maxInFlight(b).build()) {
+                    OpenAiServer server = OpenAiServer.start(lm, so);
+                    try (OpenAiCompletionsBackend client = OpenAiCompletionsBackend.builder().server(server.baseUrl())
+                                 .model("bench").tokenizer(lm.tokenizer(), lm.config().maxPositions()).maxInFlight(inFlight).build()) {
                         t = Simulator.run(client, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
+                    } finally {
+                        server.close(); // its last loop has counted itself once the engine thread has stopped
                     }
+                    served = server.decodeStats();
                 } else {
                     t = Simulator.run(lm, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                 }
@@ -129,7 +137,14 @@ public final class SimulateBench {
                 sum[1] += secs;
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
-                if (size.endsWith("s")) continue; // the server's decoder runs on its own thread: no stats here
+                if (served != null) {
+                    System.out.printf("   server: %d requests in flight; %d decoding loops, %d steps, %.1f sampling rows and "
+                                    + "%.1f idle per step; %d samples joined running rows, %d cache re-layouts; prefill "
+                                    + "%.1f s of the decoder's %.1f s%n", inFlight, served.loops(), served.steps(),
+                            served.liveRows() / (double) served.steps(), served.idleRows() / (double) served.steps(),
+                            served.joinedRunning(), served.relayouts(), served.prefillSeconds(), served.seconds());
+                    continue;
+                }
                 rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
                 System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "
                                 + "%d cache re-layouts; attention read %.1f%% more key columns than needed; prefill %.1f s of the "

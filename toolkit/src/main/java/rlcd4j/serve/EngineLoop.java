@@ -11,6 +11,7 @@ import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
+import rlcd4j.engine.Generator;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -39,14 +40,24 @@ final class EngineLoop implements AutoCloseable {
     private final CausalLM lm;
     private final int batchSize;
     private final int maxWaiting;
+    private final long gatherQuietNanos, gatherMaxNanos;
     private final Deque<Work> waiting = new ArrayDeque<>(); // guarded by this
     private final Thread thread;
     private volatile boolean closed;
+    private volatile OpenAiServer.DecodeStats stats = OpenAiServer.DecodeStats.NONE;
+
 
     EngineLoop(CausalLM lm, int batchSize, int maxWaiting) {
+        this(lm, batchSize, maxWaiting, GATHER_QUIET_NANOS, GATHER_MAX_NANOS);
+    }
+
+    /** With the gathering's quiet period and limit ({@link #gather}) given: tests lengthen them. */
+    EngineLoop(CausalLM lm, int batchSize, int maxWaiting, long gatherQuietNanos, long gatherMaxNanos) {
         this.lm = lm;
         this.batchSize = batchSize;
         this.maxWaiting = maxWaiting;
+        this.gatherQuietNanos = gatherQuietNanos;
+        this.gatherMaxNanos = gatherMaxNanos;
         thread = new Thread(this::run, "rlcd-serve-engine");
         thread.setDaemon(true);
         thread.start();
@@ -79,6 +90,10 @@ final class EngineLoop implements AutoCloseable {
         if (closed) throw new ApiError(503, "server_error", "the server is shutting down", null, null);
         waiting.addLast(w);
         notifyAll();
+    }
+
+    OpenAiServer.DecodeStats stats() {
+        return stats;
     }
 
     synchronized int waitingCount() {
@@ -116,19 +131,27 @@ final class EngineLoop implements AutoCloseable {
     }
 
     /**
-     * Before a loop starts, waits up to {@link #GATHER_NANOS} for a batch of samples with these settings: a client's
-     * burst of requests arrives over a few milliseconds, and prompts that join one at a time are prefilled one at a
-     * time, where a batch is prefilled together (docs/perf/simulation.md).
+     * Before a loop starts, waits for a batch of samples with these settings: until {@code batchSize} are queued, or
+     * none has arrived for {@link #gatherQuietNanos}, or {@link #gatherMaxNanos} have passed. A client's burst of
+     * requests arrives over milliseconds (tens of them on a busy machine), and samples that join a running loop one
+     * at a time are prefilled one at a time, where a batch is prefilled together (docs/perf/simulation.md). A fixed
+     * 10 ms from the first sample took as few as 1 of a client's 32 requests on the shared development machine.
      */
     private void gather(GenerationConfig settings) {
-        long deadline = System.nanoTime() + GATHER_NANOS;
+        long start = System.nanoTime(), lastArrival = start;
+        int seen = -1;
         while (!closed) {
             int same = 0;
             for (Work w : waiting) if (w instanceof Sample s && s.settings().equals(settings)) same++;
-            long left = deadline - System.nanoTime();
+            long now = System.nanoTime();
+            if (same != seen) {
+                seen = same;
+                lastArrival = now;
+            }
+            long left = Math.min(lastArrival + gatherQuietNanos, start + gatherMaxNanos) - now;
             if (same >= batchSize || left <= 0) return;
             try {
-                wait(left / 1_000_000, (int) (left % 1_000_000));
+                wait(left / 1_000_000, (int) (left % 1_000_000)); // add() wakes it at each arrival
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -136,8 +159,11 @@ final class EngineLoop implements AutoCloseable {
         }
     }
 
-    /** How long a new loop waits for its batch to fill: short against the decoding of any batch. */
-    static final long GATHER_NANOS = 10_000_000L;
+    /**
+     * The gathering's quiet period (no new sample for this long ends it) and its limit: short against the decoding
+     * of any batch, and a lone request waits only the quiet period.
+     */
+    static final long GATHER_QUIET_NANOS = 10_000_000L, GATHER_MAX_NANOS = 200_000_000L;
 
     /** One continuously batched loop over the waiting samples with these settings, until none is left running. */
     private void decode(GenerationConfig settings) {
@@ -173,6 +199,9 @@ final class EngineLoop implements AutoCloseable {
                     return !s.result().isDone() && !closed;
                 }
             });
+            // the last loop to end in this JVM: this one, unless the JVM decodes elsewhere at the same time
+            Generator.Stats s = Generator.lastStats();
+            if (s != null) stats = stats.plus(s);
         } catch (Throwable t) { // prompts are checked before they are queued; anything else fails only this loop's rows
             for (Sample s : running) s.result().completeExceptionally(t);
             if (taken[0] == 0) {

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Generator;
 import rlcd4j.engine.Tokenizer;
 
 import java.io.ByteArrayOutputStream;
@@ -78,6 +79,28 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * What the decoding loops did so far, summed over loops ({@link Generator.Stats}): to compare the batches the
+     * server runs with the in-process engine's (SimulateBench).
+     *
+     * @param loops         decoding loops started (a loop ends when its last row ends and nothing waits)
+     * @param steps         decode steps
+     * @param liveRows      rows sampling, summed over steps
+     * @param idleRows      free rows computed anyway, summed over steps
+     * @param joinedRunning samples that joined a loop already running (prefilled apart from its first batch)
+     * @param relayouts     KV-cache re-layouts
+     */
+    public record DecodeStats(int loops, long steps, long liveRows, long idleRows, long joinedRunning, long relayouts,
+                              double prefillSeconds, double seconds) {
+        static final DecodeStats NONE = new DecodeStats(0, 0, 0, 0, 0, 0, 0, 0);
+
+        DecodeStats plus(Generator.Stats s) {
+            return new DecodeStats(loops + 1, steps + s.steps(), liveRows + s.liveRows(), idleRows + s.idleRows(),
+                    joinedRunning + s.joinedRunning(), relayouts + s.relayouts(), prefillSeconds + s.prefillSeconds(),
+                    seconds + s.seconds());
+        }
+    }
+
     /** The most alternatives per position {@code logprobs} may ask for (vLLM's default limit). */
     static final int MAX_LOGPROBS = 20;
 
@@ -139,6 +162,11 @@ public final class OpenAiServer implements AutoCloseable {
     /** How chat messages become a prompt for this model. */
     public String chatFormat() {
         return chat.name().toLowerCase();
+    }
+
+    /** What the engine's decoding loops did so far (batch sizes, prefills), summed over loops. */
+    public DecodeStats decodeStats() {
+        return engine.stats();
     }
 
     /** Requests answered so far, errors included. */
