@@ -12,6 +12,7 @@ import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Generator;
+import rlcd4j.engine.NativeThreads;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -23,8 +24,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The one thread that owns the model. HTTP threads queue samples and scoring passes here and wait on their futures.
  * Work is taken in arrival order: samples with the same settings (a {@link GenerationConfig} without its seed) share
- * one continuously batched decoding loop, joining it as they arrive; work with other settings, or a scoring pass,
- * waits until that loop's rows have ended, and then runs. So no sample waits behind ones that arrived after it.
+ * one continuously batched decoding loop, joining it as they arrive; a scoring pass runs between two of its steps when
+ * a row is free; samples with other settings wait until that loop's rows have ended, and then run. So no sample waits
+ * behind ones that arrived after it.
  */
 final class EngineLoop implements AutoCloseable {
     /** Log-probabilities of a token sequence: for each position its own and its top alternatives (position 0: none). */
@@ -119,11 +121,7 @@ final class EngineLoop implements AutoCloseable {
                 else gather(((Sample) head).settings());
             }
             if (head instanceof Score s) {
-                try {
-                    s.result().complete(scores(s.ids(), s.top()));
-                } catch (Throwable t) { // a failed pass answers its request with 500; the loop goes on
-                    s.result().completeExceptionally(t);
-                }
+                score(s);
             } else {
                 decode(((Sample) head).settings());
             }
@@ -173,16 +171,27 @@ final class EngineLoop implements AutoCloseable {
             lm.generate(settings, new GenerationQueue<Sample>() {
                 @Override
                 public Entry<Sample> poll() {
-                    synchronized (EngineLoop.this) {
-                        while (true) {
+                    while (true) {
+                        Score between;
+                        synchronized (EngineLoop.this) {
                             Work w = waiting.peekFirst();
-                            if (!(w instanceof Sample s) || !s.settings().equals(settings) || closed) return null;
-                            waiting.pollFirst();
-                            if (s.result().isDone()) continue; // its request gave up before it started
-                            running.add(s);
-                            taken[0]++;
-                            return new Entry<>(s.prompt(), s.seed(), s);
+                            if (w instanceof Score sc && !closed) {
+                                waiting.pollFirst();
+                                between = sc;
+                            } else {
+                                if (!(w instanceof Sample s) || !s.settings().equals(settings) || closed) return null;
+                                waiting.pollFirst();
+                                if (s.result().isDone()) continue; // its request gave up before it started
+                                running.add(s);
+                                taken[0]++;
+                                return new Entry<>(s.prompt(), s.seed(), s);
+                            }
                         }
+                        // a scoring pass (RLAIF's labels) runs between two steps, where the in-process simulator
+                        // scores too, instead of waiting for the loop's rows to end; outside the lock, so requests
+                        // still queue meanwhile
+                        NativeThreads.restore();
+                        score(between);
                     }
                 }
 
@@ -215,6 +224,14 @@ final class EngineLoop implements AutoCloseable {
             }
         }
         for (Sample s : running) s.result().cancel(false); // stopped unreported: their requests had given up
+    }
+
+    private void score(Score s) {
+        try {
+            s.result().complete(scores(s.ids(), s.top()));
+        } catch (Throwable t) { // a failed pass answers its request with 500; the loop goes on
+            s.result().completeExceptionally(t);
+        }
     }
 
     /** A forward pass over {@code ids} as one unpadded row: the path {@link CausalLM#score} takes for a row alone. */

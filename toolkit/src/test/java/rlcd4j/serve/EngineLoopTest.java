@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The engine thread's gathering of a batch before a decoding loop starts. */
 class EngineLoopTest {
@@ -35,6 +36,24 @@ class EngineLoopTest {
             OpenAiServer.DecodeStats stats = loop.stats();
             assertEquals(1, stats.loops(), stats.toString());
             assertEquals(0, stats.joinedRunning(), "every sample prefilled in the first step: " + stats);
+        }
+    }
+
+    /** A scoring pass queued while a loop runs is answered between its steps, not after its rows have ended. */
+    @Test
+    void aScoringPassRunsBetweenTheStepsOfARunningLoop() throws Exception {
+        GenerationConfig settings = GenerationConfig.simulation().withMaxNewTokens(300);
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+             EngineLoop loop = new EngineLoop(lm, 4, 64, 0, 0)) {
+            long[] ids = lm.tokenizer().encode("Once upon a time, there was a little dog.", true);
+            CompletableFuture<Generation> sample = loop.sample("Once upon a time, a little cat", settings, 7);
+            Thread.sleep(20); // the loop has started
+            EngineLoop.Scores scores = loop.score(ids, 2).get(60, TimeUnit.SECONDS);
+            boolean sampleRunning = !sample.isDone();
+            Generation g = sample.get(60, TimeUnit.SECONDS);
+            assertTrue(g.ids().length >= 100, "the sample runs long enough to tell: " + g.ids().length + " tokens");
+            assertTrue(sampleRunning, "the scoring pass waited for the sample's " + g.ids().length + " tokens to end");
+            assertEquals(ids.length, scores.logprobs().length);
         }
     }
 }

@@ -90,8 +90,11 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private final boolean ownsTokenizer;
     private final int context;
     private final String name;
-    /** Requests in flight per server unless the builder says otherwise. */
-    public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+    /**
+     * Requests in flight per server unless the builder says otherwise: twice {@code rlcd serve}'s default batch, so
+     * that its next samples already wait there when rows end (docs/perf/simulation.md).
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 32;
 
     private final int maxInFlight;
     private final Duration timeout;
@@ -703,7 +706,10 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             return this;
         }
 
-        /** Requests in flight per server (default 16): servers batch continuously, so keep them busy. */
+        /**
+         * Requests in flight per server (default 32, twice {@code rlcd serve}'s batch): servers batch continuously, so
+         * keep more in flight than a server's batch, and its next samples wait there when rows end.
+         */
         public Builder maxInFlight(int n) {
             if (n < 1) throw new RlcdException("requests in flight per server: " + n + "; expected 1 or more");
             this.maxInFlight = n; return this;
