@@ -42,7 +42,8 @@ import java.util.List;
  * takes new prompts only once all its rows have ended. An {@code l} suffix ({@code 16l}) runs attention by libtorch's
  * ops instead of the native kernel ({@code -Drlcd4j.nativeAttention=false}). An {@code s} suffix ({@code 16s}) runs the
  * same simulation through {@code rlcd serve}: an {@link OpenAiServer} on loopback, in this JVM, over the same model,
- * decoding {@code 16} rows at once, and the OpenAI-compatible client with 16 requests in flight.
+ * decoding {@code 16} rows at once, and the OpenAI-compatible client with 32 requests in flight ({@code 16s16}: 16),
+ * and prints what the server's decoding loops did.
  *
  * The tokenizer is TinyStories-656K's (2048 entries; SmolLM2's is not available offline), loaded against the model's
  * 49152-row vocabulary: every shape the model computes is SmolLM2-135M's (embedding, 49152-wide head, softmax and
