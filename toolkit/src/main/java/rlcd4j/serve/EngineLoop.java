@@ -12,7 +12,7 @@ import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Generator;
-import rlcd4j.engine.NativeThreads;
+import rlcd4j.engine.cpu.NativeThreads;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -3,13 +3,13 @@ package rlcd4j.engine.remote;
 import rlcd4j.Fixtures;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
-import rlcd4j.contrast.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PromptSet;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.PostProcess;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -99,7 +99,7 @@ class ServeKillResumeIT {
 
         Map<Integer, PairRow> got = new LinkedHashMap<>();
         for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
-            PairRow r = PairsTable.fromJson(rlcd4j.data.Json.parseObject(line));
+            PairRow r = PairsTable.fromJson(rlcd4j.util.Json.parseObject(line));
             assertFalse(got.containsKey(r.id()), "id " + r.id() + " written twice");
             got.put(r.id(), r);
         }
