@@ -48,7 +48,6 @@ final class EngineLoop implements AutoCloseable {
     private volatile boolean closed;
     private volatile OpenAiServer.DecodeStats stats = OpenAiServer.DecodeStats.NONE;
 
-
     EngineLoop(CausalLM lm, int batchSize, int maxWaiting) {
         this(lm, batchSize, maxWaiting, GATHER_QUIET_NANOS, GATHER_MAX_NANOS);
     }
