@@ -139,9 +139,12 @@ public final class SimulateBench {
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
                         samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
                 if (served != null) {
-                    System.out.printf("   server: %d requests in flight; %d decoding loops, %d steps, %.1f sampling rows and "
-                                    + "%.1f idle per step; %d samples joined running rows, %d cache re-layouts; prefill "
-                                    + "%.1f s of the decoder's %.1f s%n", inFlight, served.loops(), served.steps(),
+                    // a pair dropped for an empty sample: its other sample is decoded, but its answer is discarded on
+                    // arrival and not counted in attempts, where in-process both end in one step and both count
+                    System.out.printf("   server: %d requests in flight; %d samples decoded; %d decoding loops, %d steps, "
+                                    + "%.1f sampling rows and %.1f idle per step; %d samples joined running rows, %d cache "
+                                    + "re-layouts; prefill %.1f s of the decoder's %.1f s%n", inFlight, served.samples(),
+                            served.loops(), served.steps(),
                             served.liveRows() / (double) served.steps(), served.idleRows() / (double) served.steps(),
                             served.joinedRunning(), served.relayouts(), served.prefillSeconds(), served.seconds());
                     continue;

@@ -166,6 +166,7 @@ final class EngineLoop implements AutoCloseable {
     private void decode(GenerationConfig settings) {
         Set<Sample> running = new HashSet<>();
         int[] taken = {0};
+        long[] ended = {0};
         try {
             lm.generate(settings, new GenerationQueue<Sample>() {
                 @Override
@@ -197,6 +198,7 @@ final class EngineLoop implements AutoCloseable {
                 @Override
                 public void finished(List<Done<Sample>> done) {
                     for (Done<Sample> d : done) {
+                        ended[0]++;
                         running.remove(d.tag());
                         d.tag().result().complete(d.generation());
                     }
@@ -209,7 +211,7 @@ final class EngineLoop implements AutoCloseable {
             });
             // the last loop to end in this JVM: this one, unless the JVM decodes elsewhere at the same time
             Generator.Stats s = Generator.lastStats();
-            if (s != null) stats = stats.plus(s);
+            if (s != null) stats = stats.plus(s, ended[0]);
         } catch (Throwable t) { // prompts are checked before they are queued; anything else fails only this loop's rows
             for (Sample s : running) s.result().completeExceptionally(t);
             if (taken[0] == 0) {

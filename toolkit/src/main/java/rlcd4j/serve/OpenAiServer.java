@@ -84,20 +84,21 @@ public final class OpenAiServer implements AutoCloseable {
      * server runs with the in-process engine's (SimulateBench).
      *
      * @param loops         decoding loops started (a loop ends when its last row ends and nothing waits)
+     * @param samples       samples decoded to their end (whether or not their request still waited for them)
      * @param steps         decode steps
      * @param liveRows      rows sampling, summed over steps
      * @param idleRows      free rows computed anyway, summed over steps
      * @param joinedRunning samples that joined a loop already running (prefilled apart from its first batch)
      * @param relayouts     KV-cache re-layouts
      */
-    public record DecodeStats(int loops, long steps, long liveRows, long idleRows, long joinedRunning, long relayouts,
-                              double prefillSeconds, double seconds) {
-        static final DecodeStats NONE = new DecodeStats(0, 0, 0, 0, 0, 0, 0, 0);
+    public record DecodeStats(int loops, long samples, long steps, long liveRows, long idleRows, long joinedRunning,
+                              long relayouts, double prefillSeconds, double seconds) {
+        static final DecodeStats NONE = new DecodeStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
-        DecodeStats plus(Generator.Stats s) {
-            return new DecodeStats(loops + 1, steps + s.steps(), liveRows + s.liveRows(), idleRows + s.idleRows(),
-                    joinedRunning + s.joinedRunning(), relayouts + s.relayouts(), prefillSeconds + s.prefillSeconds(),
-                    seconds + s.seconds());
+        DecodeStats plus(Generator.Stats s, long loopSamples) {
+            return new DecodeStats(loops + 1, samples + loopSamples, steps + s.steps(), liveRows + s.liveRows(),
+                    idleRows + s.idleRows(), joinedRunning + s.joinedRunning(), relayouts + s.relayouts(),
+                    prefillSeconds + s.prefillSeconds(), seconds + s.seconds());
         }
     }
 

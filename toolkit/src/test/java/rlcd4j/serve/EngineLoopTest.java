@@ -35,6 +35,7 @@ class EngineLoopTest {
             loop.close(); // waits for the loop to end and count itself
             OpenAiServer.DecodeStats stats = loop.stats();
             assertEquals(1, stats.loops(), stats.toString());
+            assertEquals(8, stats.samples(), stats.toString());
             assertEquals(0, stats.joinedRunning(), "every sample prefilled in the first step: " + stats);
         }
     }
