@@ -119,7 +119,8 @@ public final class SimulateBench {
                     OpenAiServer.Options so = new OpenAiServer.Options("127.0.0.1", 0, "bench", null, b, 16, 1 << 14, 64, 4 << 20);
                     OpenAiServer server = OpenAiServer.start(lm, so);
                     try (OpenAiCompletionsBackend client = OpenAiCompletionsBackend.builder().server(server.baseUrl())
-                                 .model("bench").tokenizer(lm.tokenizer(), lm.config().maxPositions()).maxInFlight(inFlight).build()) {
+                            .model("bench").tokenizer(lm.tokenizer(), lm.config().maxPositions()).maxInFlight(inFlight)
+                            .build()) {
                         t = Simulator.run(client, set, AttributeSpec.harmlessness(), Method.RLCD, base.withBatchSize(b));
                     } finally {
                         server.close(); // its last loop has counted itself once the engine thread has stopped
@@ -141,10 +142,10 @@ public final class SimulateBench {
                 if (served != null) {
                     // a pair dropped for an empty sample: its other sample is decoded, but its answer is discarded on
                     // arrival and not counted in attempts, where in-process both end in one step and both count
-                    System.out.printf("   server: %d requests in flight; %d samples decoded; %d decoding loops, %d steps, "
-                                    + "%.1f sampling rows and %.1f idle per step; %d samples joined running rows, %d cache "
-                                    + "re-layouts; prefill %.1f s of the decoder's %.1f s%n", inFlight, served.samples(),
-                            served.loops(), served.steps(),
+                    System.out.printf("   server: %d requests in flight; %d samples decoded; %d decoding loops, "
+                                    + "%d steps, %.1f sampling rows and %.1f idle per step; %d samples joined running "
+                                    + "rows, %d cache re-layouts; prefill %.1f s of the decoder's %.1f s%n", inFlight,
+                            served.samples(), served.loops(), served.steps(),
                             served.liveRows() / (double) served.steps(), served.idleRows() / (double) served.steps(),
                             served.joinedRunning(), served.relayouts(), served.prefillSeconds(), served.seconds());
                     continue;

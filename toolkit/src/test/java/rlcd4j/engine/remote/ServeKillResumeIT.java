@@ -137,7 +137,9 @@ class ServeKillResumeIT {
     private static void awaitOrFail(BooleanSupplier done, int seconds, String what, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("no " + what + " within " + seconds + " s; " + log + ":\n" + read(log));
+            if (System.nanoTime() > deadline) {
+                fail("no " + what + " within " + seconds + " s; " + log + ":\n" + read(log));
+            }
             Thread.sleep(20);
         }
     }
