@@ -7,6 +7,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.RlcdException;
+import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.LoraAdapter;
 import rlcd4j.train.PpoTrainer;
@@ -98,7 +99,7 @@ public class PpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<String> ps = readPrompts(prompts);
+        PromptSet ps = readPrompts(prompts);
         PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(kl).withLr(lr).withBatches(rolloutBatch, stepBatch, microBatch)
                 .withResponseLength(responseLength).withQueryLength(queryLength).withSteps(steps, saveSteps).withSeed(seed)
                 .withWarmupSteps(warmupSteps).withStopRollouts(stopRollouts);
@@ -137,8 +138,8 @@ public class PpoCommand implements Callable<Integer> {
     }
 
     /** Prompts from JSON lines: {@code prompt} (+ {@code response_prefix}) or {@code instruction}; errors name the line. */
-    static List<String> readPrompts(Path file) {
-        List<String> out = new ArrayList<>();
+    static PromptSet readPrompts(Path file) {
+        List<PromptSet.Entry> out = new ArrayList<>();
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
              BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
@@ -158,9 +159,9 @@ public class PpoCommand implements Callable<Integer> {
                 String p = string(o, "prompt");
                 if (p != null) {
                     String prefix = string(o, "response_prefix");
-                    out.add(prefix == null ? p : p + prefix);
+                    out.add(new PromptSet.Entry(out.size(), p, prefix == null ? "" : prefix, n));
                 } else if (string(o, "instruction") != null) {
-                    out.add(string(o, "instruction"));
+                    out.add(new PromptSet.Entry(out.size(), string(o, "instruction"), "", n));
                 } else {
                     throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
                 }
@@ -169,7 +170,7 @@ public class PpoCommand implements Callable<Integer> {
             throw new RlcdException(file + ": cannot read prompts: " + e.getMessage(), e);
         }
         if (out.isEmpty()) throw new RlcdException(file + ": no prompts");
-        return out;
+        return PromptSet.of("", file.toString(), out);
     }
 
     private static String string(JsonObject o, String k) {
