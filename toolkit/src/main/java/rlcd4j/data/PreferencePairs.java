@@ -190,13 +190,7 @@ public final class PreferencePairs {
         }
         List<DataFiles.Line> lines = JsonlLines.read(file);
         if (lines.isEmpty()) throw new RlcdException(file + ": empty file (no JSON lines)");
-        boolean pairsJsonl;
-        try {
-            pairsJsonl = Json.parseObject(lines.get(0).text()).has("status");
-        } catch (IllegalArgumentException e) {
-            throw RlcdException.at(file, lines.get(0).number(), e.getMessage());
-        }
-        if (!pairsJsonl) return TrlJsonl.read(file, lines, "", "");
+        if (!isPairsJsonl(file, lines)) return TrlJsonl.read(file, lines, "", "");
         if (!name.endsWith(".gz")) return readJsonl(file);
         List<PairRow> rows = new ArrayList<>(lines.size());
         for (DataFiles.Line l : lines) {
@@ -207,6 +201,22 @@ public final class PreferencePairs {
             }
         }
         return new PreferencePairs(file.getFileName().toString(), rows);
+    }
+
+    /** Whether {@code file} is the simulator's pairs JSONL: a {@code .jsonl(.gz)} whose first line has a status. */
+    public static boolean isPairsJsonl(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) return false;
+        List<DataFiles.Line> lines = JsonlLines.read(file);
+        return !lines.isEmpty() && isPairsJsonl(file, lines);
+    }
+
+    private static boolean isPairsJsonl(Path file, List<DataFiles.Line> lines) {
+        try {
+            return Json.parseObject(lines.get(0).text()).has("status");
+        } catch (IllegalArgumentException e) {
+            throw RlcdException.at(file, lines.get(0).number(), e.getMessage());
+        }
     }
 
     private static PreferencePairs readCsv(Path file) {

@@ -16,7 +16,10 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** {@code rlcd simulate} then {@code rlcd train-pm} on its output, which holds dropped rows (issue 21). */
+/**
+ * {@code rlcd simulate} then {@code rlcd train-pm} (and {@code dpo}, {@code sft}) on its output, which holds dropped
+ * rows (issue 21).
+ */
 class SimulateTrainPmChainTest {
 
     @Test
@@ -46,22 +49,38 @@ class SimulateTrainPmChainTest {
         }
         assertTrue(ok > 0 && dropped > 0, "the simulation kept some pairs and dropped some: " + ok + " ok, " + dropped + " dropped");
 
+        String[] small = {"--model", model, "--batch-size", "1", "--max-length", "64", "--lr", "1e-4", "--epochs", "1"};
+        run(new TrainPmCommand(), concat(small, "--pairs", pairs.toString(), "--out", dir.resolve("pm").toString(),
+                "--eval-size", "0"));
+        assertTrue(Files.exists(dir.resolve("pm/preference_model.json")));
+        // One pair per step, one epoch: one step per kept pair, and the dropped rows are not trained on.
+        assertEquals(ok, Files.readAllLines(dir.resolve("pm/log.jsonl")).size());
+        // The same file chains into DPO and into context distillation (SFT on the chosen side).
+        run(new DpoCommand(), concat(small, "--pairs", pairs.toString(), "--out", dir.resolve("dpo").toString()));
+        assertEquals(ok, Files.readAllLines(dir.resolve("dpo/log.jsonl")).size());
+        run(new SftCommand(), concat(small, "--data", pairs.toString(), "--out", dir.resolve("sft").toString()));
+        assertEquals(ok, Files.readAllLines(dir.resolve("sft/log.jsonl")).size());
+    }
+
+    /** Runs a training command as the CLI does; it must exit 0 (its error line is the failure message). */
+    private static void run(Object command, String... args) {
         PrintStream oldErr = System.err, oldOut = System.out;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try {
             System.setErr(new PrintStream(err, true));
             System.setOut(new PrintStream(new ByteArrayOutputStream(), true));
-            code = new CommandLine(new TrainPmCommand()).execute("--model", model, "--pairs", pairs.toString(),
-                    "--out", dir.resolve("pm").toString(), "--eval-size", "0", "--batch-size", "1", "--max-length", "64",
-                    "--lr", "1e-4");
+            code = new CommandLine(command).execute(args);
         } finally {
             System.setErr(oldErr);
             System.setOut(oldOut);
         }
         assertEquals(0, code, err.toString());
-        assertTrue(Files.exists(dir.resolve("pm/preference_model.json")));
-        // One pair per step, one epoch: one step per kept pair, and the dropped rows are not trained on.
-        assertEquals(ok, Files.readAllLines(dir.resolve("pm/log.jsonl")).size());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }
