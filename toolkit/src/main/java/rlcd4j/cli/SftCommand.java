@@ -20,8 +20,8 @@ public final class SftCommand implements Callable<Integer> {
     @Mixin
     TrainOptions common;
 
-    @Option(names = "--data", required = true, description = ".jsonl(.gz) or .csv with prompt and response; a pairs file "
-            + "(prompt, chosen, rejected, or rlcd simulate's output: its ok rows) trains on chosen.")
+    @Option(names = "--data", required = true, description = ".jsonl(.gz) or .csv with prompt and response; "
+            + "a pairs file (prompt, chosen, rejected, or rlcd simulate's output: its ok rows) trains on chosen.")
     Path data;
 
     @Override

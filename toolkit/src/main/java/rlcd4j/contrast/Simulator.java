@@ -133,7 +133,8 @@ public final class Simulator {
      * planned prompt in prompt order (dropped and error rows included), including rows an earlier run already wrote to
      * {@code options.output()}.
      */
-    public static PreferencePairs run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
+    public static PreferencePairs run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method,
+            Options options) {
         return run(GenerationBackend.of(lm), prompts, spec, method, options);
     }
 
@@ -371,7 +372,8 @@ public final class Simulator {
                     if (s.attempt() < options.maxAttempts()) {
                         retries.add(new Sample(pair, s.side(), s.attempt() + 1));
                     } else {
-                        finish(pair, pair.planned.withFailure(PairStatus.DROPPED, pair.totalAttempts(), dropReason(pair, s.side())));
+                        finish(pair, pair.planned.withFailure(PairStatus.DROPPED, pair.totalAttempts(),
+                                dropReason(pair, s.side())));
                     }
                     continue;
                 }

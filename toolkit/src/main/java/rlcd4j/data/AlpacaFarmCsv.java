@@ -98,7 +98,9 @@ public final class AlpacaFarmCsv {
                 throw RlcdException.at(file, rec.line(), "expected " + header.size() + " fields, got " + f.size());
             }
             String pref = f.get(4);
-            if (!pref.equals("1") && !pref.equals("2")) throw RlcdException.at(file, rec.line(), "field \"preference\" must be 1 or 2, got '" + pref + "'");
+            if (!pref.equals("1") && !pref.equals("2")) {
+                throw RlcdException.at(file, rec.line(), "field \"preference\" must be 1 or 2, got '" + pref + "'");
+            }
             PairRow base = new PairRow(i - 1, task, method, f.get(0), "", "", "", -1, -1, "", "", "", "",
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairStatus.PLANNED, -1, "");
             if (!scored) {
@@ -109,7 +111,8 @@ public final class AlpacaFarmCsv {
                 try {
                     win2 = Double.parseDouble(f.get(5));
                 } catch (NumberFormatException e) {
-                    throw RlcdException.at(file, rec.line(), "field \"win2_prob\" must be a number, got '" + f.get(5) + "'");
+                    throw RlcdException.at(file, rec.line(),
+                            "field \"win2_prob\" must be a number, got '" + f.get(5) + "'");
                 }
                 rows.add(base.withScoredResult(f.get(2), f.get(3), Double.NaN, Double.NaN, win2, -1));
             }

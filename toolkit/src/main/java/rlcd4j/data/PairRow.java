@@ -44,8 +44,9 @@ public record PairRow(
 
     /** The same row finished by RLCD: o+ chosen, hard label 1.0. */
     public PairRow withRlcdResult(String positiveOutput, String negativeOutput, int attempts) {
-        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
-                aSource, positiveOutput, negativeOutput, "", Double.NaN, Double.NaN, Double.NaN, 1.0, PairStatus.OK, attempts, "");
+        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex,
+                instructionIndex, aSource, positiveOutput, negativeOutput, "", Double.NaN, Double.NaN, Double.NaN, 1.0,
+                PairStatus.OK, attempts, "");
     }
 
     /**

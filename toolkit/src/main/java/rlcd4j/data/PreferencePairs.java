@@ -51,7 +51,8 @@ public final class PreferencePairs {
         }
         List<PairRow> rows = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            rows.add(labelled(i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), pChosen[i], name + ": pair " + i));
+            rows.add(labelled(i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), pChosen[i],
+                    name + ": pair " + i));
         }
         return new PreferencePairs(name, rows);
     }
@@ -60,7 +61,8 @@ public final class PreferencePairs {
     static PairRow labelled(int id, String task, String method, String prompt, String chosen, String rejected,
                             double pChosen, String where) {
         if (!(pChosen >= 0 && pChosen <= 1)) {
-            throw new RlcdException(where + ": field \"p_chosen\" is " + pChosen + "; expected a probability in [0, 1]");
+            throw new RlcdException(where + ": field \"p_chosen\" is " + pChosen
+                    + "; expected a probability in [0, 1]");
         }
         return new PairRow(id, task, method, prompt, "", "", "", -1, -1, "", chosen, rejected, "", Double.NaN,
                 Double.NaN, Double.NaN, pChosen, PairStatus.OK, -1, "");
@@ -153,8 +155,9 @@ public final class PreferencePairs {
             p = col;
         }
         for (int i = 0; i < t.rowCount(); i++) {
-            rows.add(labelled(i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), p == null ? 1.0 : p.getDouble(i),
-                    what + ": row " + (i + 1)));
+            double label = p == null ? 1.0 : p.getDouble(i);
+            String where = what + ": row " + (i + 1);
+            rows.add(labelled(i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), label, where));
         }
         return new PreferencePairs(t.name(), rows);
     }
@@ -166,7 +169,9 @@ public final class PreferencePairs {
         List<String> out = new ArrayList<>(t.rowCount());
         var col = t.column(column);
         for (int i = 0; i < t.rowCount(); i++) {
-            if (col.isMissing(i)) throw new RlcdException(what + ": row " + (i + 1) + ", column \"" + column + "\" is empty");
+            if (col.isMissing(i)) {
+                throw new RlcdException(what + ": row " + (i + 1) + ", column \"" + column + "\" is empty");
+            }
             out.add(col.getString(i));
         }
         return out;
@@ -185,7 +190,8 @@ public final class PreferencePairs {
         if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such file");
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".csv")) return readCsv(file);
-        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz") && !name.endsWith(".json") && !name.endsWith(".json.gz")) {
+        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz") && !name.endsWith(".json")
+                && !name.endsWith(".json.gz")) {
             throw new RlcdException(file + ": expected a .jsonl, .jsonl.gz or .csv file");
         }
         List<DataFiles.Line> lines = JsonlLines.read(file);
@@ -246,7 +252,8 @@ public final class PreferencePairs {
                 try {
                     label = Double.parseDouble(f.get(p));
                 } catch (NumberFormatException e) {
-                    throw RlcdException.at(file, rec.line(), "field \"p_chosen\" must be a number, got '" + f.get(p) + "'");
+                    throw RlcdException.at(file, rec.line(),
+                            "field \"p_chosen\" must be a number, got '" + f.get(p) + "'");
                 }
             }
             rows.add(labelled(i - 1, "", "", f.get(prompt), f.get(chosen), f.get(rejected), label,
@@ -258,8 +265,8 @@ public final class PreferencePairs {
     private static int column(Path file, List<String> header, String name) {
         int i = header.indexOf(name);
         if (i < 0) {
-            throw RlcdException.at(file, 1, "expected a column \"" + name + "\" (prompt, chosen, rejected[, p_chosen]) or "
-                    + "AlpacaFarm's header " + String.join(",", AlpacaFarmCsv.RLCD_HEADER) + "[,win2_prob]; got "
+            throw RlcdException.at(file, 1, "expected a column \"" + name + "\" (prompt, chosen, rejected[, p_chosen]) "
+                    + "or AlpacaFarm's header " + String.join(",", AlpacaFarmCsv.RLCD_HEADER) + "[,win2_prob]; got "
                     + String.join(",", header));
         }
         return i;

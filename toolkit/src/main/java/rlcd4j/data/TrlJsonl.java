@@ -44,7 +44,10 @@ public final class TrlJsonl {
         }
     }
 
-    /** Reads TRL preference JSONL (strictly: a bad line throws naming the file, line and field); one leading space is removed. */
+    /**
+     * Reads TRL preference JSONL (strictly: a bad line throws naming the file, line and field); one leading space is
+     * removed.
+     */
     public static PreferencePairs read(Path file, String task, String method) {
         List<DataFiles.Line> lines = JsonlLines.read(file);
         if (lines.isEmpty()) throw new RlcdException(file + ": empty file (no JSON lines)");

@@ -221,7 +221,8 @@ public final class Demo {
                     PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(o.ppoKl()).withLr(o.ppoLr())
                             .withBatches(32, 16, 8).withResponseLength(o.newTokens()).withSteps(o.ppoSteps(), 4).withWarmupSteps(2)
                             .withSeed(o.seed());
-                    Table log = new PpoTrainer(c, policy, rm, PromptSet.of(task, simPrompts), d.resolve("train")).train();
+                    Table log = new PpoTrainer(c, policy, rm, PromptSet.of(task, simPrompts), d.resolve("train"))
+                            .train();
                     log.write().csv(d.resolve("log.csv").toFile());
                 }
             }).resolve("train/policy"));
@@ -338,7 +339,8 @@ public final class Demo {
         return outputs.values().iterator().next().rowCount();
     }
 
-    private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, PreferencePairs> pairs, Map<String, Table> outputs) {
+    private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, PreferencePairs> pairs,
+                        Map<String, Table> outputs) {
         HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + (o.sandbox() ? " in the sandbox" : " on HH-RLHF with " + o.model()));
         if (o.sandbox()) {
             r.paragraph("Every number below was measured in this run. The sandbox is a synthetic world with a 3.6M-parameter base model "

@@ -166,10 +166,10 @@ public final class PreferenceModelTrainer {
     }
 
     /**
-     * Trains a new preference model on {@code backbone} with the kept pairs of {@code all}. With {@code outDir} non-null, checkpoints go
-     * to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final model to {@code outDir}
-     * ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from it, ending with the same
-     * weights as a run that was never interrupted.
+     * Trains a new preference model on {@code backbone} with the kept pairs of {@code all}. With {@code outDir}
+     * non-null, checkpoints go to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final
+     * model to {@code outDir} ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from
+     * it, ending with the same weights as a run that was never interrupted.
      */
     public Result train(CausalLM backbone, PreferencePairs all, Path outDir) {
         PreferencePairs pairs = all.kept();

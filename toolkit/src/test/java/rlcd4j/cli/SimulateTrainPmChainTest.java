@@ -38,8 +38,8 @@ class SimulateTrainPmChainTest {
         SimulateCommand simulate = new SimulateCommand();
         simulate.outStream = new PrintStream(new ByteArrayOutputStream());
         simulate.errStream = new PrintStream(new ByteArrayOutputStream());
-        assertEquals(0, new CommandLine(simulate).execute("--task", "harmlessness", "--method", "rlcd", "--model", model,
-                "--prompts", prompts.toString(), "--out", pairs.toString(), "--max-new-tokens", "24",
+        assertEquals(0, new CommandLine(simulate).execute("--task", "harmlessness", "--method", "rlcd",
+                "--model", model, "--prompts", prompts.toString(), "--out", pairs.toString(), "--max-new-tokens", "24",
                 "--max-attempts", "1", "--batch-size", "8", "--seed", "0"));
         int ok = 0, dropped = 0;
         for (String line : Files.readAllLines(pairs)) {
@@ -47,7 +47,8 @@ class SimulateTrainPmChainTest {
             if (status.equals("ok")) ok++;
             if (status.equals("dropped")) dropped++;
         }
-        assertTrue(ok > 0 && dropped > 0, "the simulation kept some pairs and dropped some: " + ok + " ok, " + dropped + " dropped");
+        assertTrue(ok > 0 && dropped > 0, "the simulation kept some pairs and dropped some: " + ok + " ok, "
+                + dropped + " dropped");
 
         String[] small = {"--model", model, "--batch-size", "1", "--max-length", "64", "--lr", "1e-4", "--epochs", "1"};
         run(new TrainPmCommand(), concat(small, "--pairs", pairs.toString(), "--out", dir.resolve("pm").toString(),

@@ -64,7 +64,8 @@ class SimulationTest {
 
     @Test
     void dryRunTableHasTheSchemaAndOutlinePromptsKeepThePrefix() {
-        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0).table();
+        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0)
+                .table();
         assertEquals(5, t.rowCount());
         assertEquals(rlcd4j.data.PairsTable.COLUMNS, t.columnNames());
         String pos = t.stringColumn("positive_prompt").get(0);

@@ -182,7 +182,8 @@ class SimulatorTest {
     void aKilledRunResumesWithoutLosingOrDuplicatingPairs(@TempDir Path dir) throws Exception {
         AttributeSpec spec = AttributeSpec.harmlessness();
         Path whole = dir.resolve("whole.jsonl"), killed = dir.resolve("killed.jsonl");
-        PreferencePairs expected = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE, SMALL.withOutput(whole));
+        PreferencePairs expected = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE,
+                SMALL.withOutput(whole));
         assertEquals(8, SimulationLog.read(whole).size());
 
         Progress.setSink(new Killer(3));
@@ -197,7 +198,8 @@ class SimulatorTest {
         // and a kill in the middle of writing a line leaves a torn line
         Files.writeString(killed, "{\"id\": 7, \"task\": \"harml", StandardOpenOption.APPEND);
 
-        PreferencePairs resumed = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE, SMALL.withOutput(killed));
+        PreferencePairs resumed = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE,
+                SMALL.withOutput(killed));
         assertEquals(rows(expected), rows(resumed), "the resumed run's table equals the uninterrupted run's");
         Comparator<PairRow> byId = Comparator.comparingInt(PairRow::id);
         List<PairRow> file = SimulationLog.read(killed).stream().sorted(byId).toList();
@@ -240,8 +242,10 @@ class SimulatorTest {
         Simulator.Options quick = Simulator.Options.defaults().withMaxNewTokens(4).withMaxAttempts(1);
         AttributeSpec spec = AttributeSpec.harmlessness();
         PromptSet four = prompts.limit(4);
-        PreferencePairs s0 = Simulator.run(tiny, four, spec, Method.RLCD, quick.withShard(0, 2).withOutput(dir.resolve("s0.jsonl")));
-        PreferencePairs s1 = Simulator.run(tiny, four, spec, Method.RLCD, quick.withShard(1, 2).withOutput(dir.resolve("s1.jsonl")));
+        PreferencePairs s0 = Simulator.run(tiny, four, spec, Method.RLCD,
+                quick.withShard(0, 2).withOutput(dir.resolve("s0.jsonl")));
+        PreferencePairs s1 = Simulator.run(tiny, four, spec, Method.RLCD,
+                quick.withShard(1, 2).withOutput(dir.resolve("s1.jsonl")));
         assertEquals(List.of(0, 2), rows(s0).stream().map(PairRow::id).toList());
         assertEquals(List.of(1, 3), rows(s1).stream().map(PairRow::id).toList());
         assertEquals("harmlessness rlcd shard 1/2", s1.name());

@@ -98,7 +98,8 @@ class PreferencePairsTest {
                 message(f));
 
         Path trl = dir.resolve("trl.jsonl");
-        Files.writeString(trl, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"p\", \"chosen\": \"a\"}\n");
+        Files.writeString(trl, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
+                + "{\"prompt\": \"p\", \"chosen\": \"a\"}\n");
         assertEquals(trl + ":2: field \"rejected\" is missing", message(trl));
         Files.writeString(trl, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"p_chosen\": 2}\n");
         assertEquals(trl + ":1: field \"p_chosen\" is 2.0; expected a probability in [0, 1]", message(trl));
