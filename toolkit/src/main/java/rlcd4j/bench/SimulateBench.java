@@ -8,6 +8,8 @@ import rlcd4j.contrast.Method;
 import rlcd4j.util.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
@@ -18,7 +20,6 @@ import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.serve.OpenAiServer;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
-import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,7 +109,7 @@ public final class SimulateBench {
                 System.setProperty(rlcd4j.engine.cpu.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
                 int b = Integer.parseInt(size.replaceAll("[bls]", ""));
                 long t0 = System.nanoTime();
-                Table t;
+                PreferencePairs t;
                 if (size.endsWith("s")) {
                     OpenAiServer.Options so = new OpenAiServer.Options("127.0.0.1", 0, "bench", null, b, 16, 1 << 14, 64, 4 << 20);
                     try (OpenAiServer server = OpenAiServer.start(lm, so);
@@ -121,14 +122,14 @@ public final class SimulateBench {
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 long samples = 0;
-                for (int a : t.intColumn("attempts")) samples += a;
+                for (PairRow r : t.rows()) samples += r.attempts();
                 double perMin = samples / 2.0 / (secs / 60);
                 if (first == 0) first = perMin;
                 double[] sum = pooled.computeIfAbsent(size, k -> new double[2]);
                 sum[0] += samples;
                 sum[1] += secs;
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
-                        samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
+                        samples, t.size(), secs, perMin, perMin / first, batchSizes.get(0));
                 if (size.endsWith("s")) continue; // the server's decoder runs on its own thread: no stats here
                 rlcd4j.engine.Generator.Stats st = rlcd4j.engine.Generator.lastStats();
                 System.out.printf("   %d steps, %.1f sampling rows and %.1f idle per step; %d prompts joined running rows, "

@@ -7,6 +7,7 @@ import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.engine.CausalLM;
@@ -172,14 +173,15 @@ public final class Demo {
         });
 
         // 2. Simulated pairs: RLCD (o+ from p+, o- from p-) and RLAIF (two samples from p, labelled by the model).
-        Map<String, Table> pairs = new LinkedHashMap<>();
+        // Saved as the pairs' table view; read back typed.
+        Map<String, PreferencePairs> pairs = new LinkedHashMap<>();
         for (Method m : List.of(Method.RLCD, Method.RLAIF)) {
-            pairs.put(m.id(), run.table("pairs-" + m.id(), () -> {
+            pairs.put(m.id(), PreferencePairs.fromTable(run.table("pairs-" + m.id(), () -> {
                 try (CausalLM base = base()) {
                     return Simulator.run(base, PromptSet.of(task, simPrompts), spec, m,
-                            Simulator.Options.defaults().withSeed(o.seed()).withGeneration(sample));
+                            Simulator.Options.defaults().withSeed(o.seed()).withGeneration(sample)).table();
                 }
-            }));
+            })));
         }
 
         // 3. A preference model on each, and its agreement with the ground truth on held-out pairs (sandbox) or with
@@ -195,7 +197,7 @@ public final class Demo {
                 try (CausalLM base = base()) {
                     PreferenceModelTrainer.Config c = PreferenceModelTrainer.Config.defaults().withLearningRate(o.pmLr())
                             .withEpochs(o.pmEpochs()).withEvalSize(0).withEvalEvery(0).withSeed(o.seed());
-                    new PreferenceModelTrainer(c).train(base, ok(pairs.get(m)), d.resolve("train")).model().save(d);
+                    new PreferenceModelTrainer(c).train(base, pairs.get(m), d.resolve("train")).model().save(d);
                 }
             });
             agreement.add(run.table("pm-" + m + "-agreement", () -> {
@@ -219,7 +221,8 @@ public final class Demo {
                     PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(o.ppoKl()).withLr(o.ppoLr())
                             .withBatches(32, 16, 8).withResponseLength(o.newTokens()).withSteps(o.ppoSteps(), 4).withWarmupSteps(2)
                             .withSeed(o.seed());
-                    Table log = new PpoTrainer(c, policy, rm, simPrompts, d.resolve("train")).train();
+                    Table log = new PpoTrainer(c, policy, rm, PromptSet.of(task, simPrompts), d.resolve("train"))
+                            .train();
                     log.write().csv(d.resolve("log.csv").toFile());
                 }
             }).resolve("train/policy"));
@@ -227,13 +230,13 @@ public final class Demo {
         models.put("dpo-rlcd", run.folder("dpo-rlcd", d -> {
             try (CausalLM policy = base()) {
                 DpoTrainer.Config c = DpoTrainer.Config.defaults().withLearningRate(o.dpoLr()).withEpochs(1).withBatchSize(16).withSeed(o.seed());
-                new DpoTrainer(c).train(policy, ok(pairs.get("rlcd")), d);
+                new DpoTrainer(c).train(policy, pairs.get("rlcd"), d);
             }
         }));
         models.put("context-distillation", run.folder("sft", d -> {
             try (CausalLM policy = base()) {
                 SftTrainer.Config c = SftTrainer.Config.defaults().withLearningRate(o.sftLr()).withEpochs(1).withBatchSize(16).withSeed(o.seed());
-                new SftTrainer(c).train(policy, ok(pairs.get("rlcd")), d);
+                new SftTrainer(c).train(policy, pairs.get("rlcd"), d);
             }
         }));
 
@@ -332,16 +335,12 @@ public final class Demo {
         return Table.create("held-out pairs labelled by the ground truth", prompt, chosen, rejected);
     }
 
-    /** The pairs that simulation kept. */
-    private static Table ok(Table pairs) {
-        return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
-    }
-
     private static int evalPrompts(Map<String, Table> outputs) {
         return outputs.values().iterator().next().rowCount();
     }
 
-    private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, Table> pairs, Map<String, Table> outputs) {
+    private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, PreferencePairs> pairs,
+                        Map<String, Table> outputs) {
         HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + (o.sandbox() ? " in the sandbox" : " on HH-RLHF with " + o.model()));
         if (o.sandbox()) {
             r.paragraph("Every number below was measured in this run. The sandbox is a synthetic world with a 3.6M-parameter base model "
@@ -356,7 +355,8 @@ public final class Demo {
             r.heading("1. The premise").paragraph("Not measured: it needs a judge of harmlessness or helpfulness that is independent of the model.");
         }
         r.heading("2. Simulated pairs");
-        pairs.forEach((m, t) -> r.table(t.selectColumns("id", "pair_index", "prompt", "chosen", "rejected", "p_chosen", "status"), 6, 160));
+        pairs.forEach((m, p) -> r.table(p.table().selectColumns("id", "pair_index", "prompt", "chosen", "rejected",
+                "p_chosen", "status"), 6, 160));
         r.heading(o.sandbox() ? "3. Preference models: agreement with the ground truth on held-out pairs"
                 : "3. Preference models: agreement with HH-RLHF human labels").table(pm, 5, 80);
         r.heading("4. Win rates with 95% bootstrap intervals").table(summary, 50, 60);
