@@ -369,11 +369,11 @@ public final class Demo {
         String judge = mainJudge(o, summary);
         r.heading(HEADLINE);
         if (o.sandbox()) {
-            r.paragraph("Every number below was measured in this run (seed " + o.seed() + "). The sandbox is a synthetic "
-                    + "world with a small base model pretrained by rlcd4j itself; its ground-truth judge reads only the "
-                    + "text. It shows that the RLCD machinery works and whether contrastive labels beat self-labelled "
-                    + "ones here; it cannot show how a real LLaMA behaves. Intervals are 95% percentile bootstraps over "
-                    + "the held-out prompts or pairs.");
+            r.paragraph("Every number below was measured in this run (seed " + o.seed() + "). The sandbox is a "
+                    + "synthetic world with a small base model pretrained by rlcd4j itself; its ground-truth judge reads "
+                    + "only the text. It shows that the RLCD machinery works and whether contrastive labels beat "
+                    + "self-labelled ones here; it cannot show how a real LLaMA behaves. Intervals are 95% percentile "
+                    + "bootstraps over the held-out prompts or pairs.");
             int gap = Headline.row(headline, Headline.PREMISE_GAP);
             r.paragraph("The premise: on the ground truth, outputs from p+ score " + Headline.describe(headline, gap)
                     + " above outputs from p- on the same held-out prompts.");
@@ -382,12 +382,13 @@ public final class Demo {
                     + " simulated, " + evalPrompts(outputs) + " held out from test rows 1000-1999). There is no ground truth here: the "
                     + "preference models are checked against HH-RLHF's human labels (test rows 0-999) and the policies are compared by "
                     + "the base model acting as the paper's pairwise judge, a weak judge for a small model (see its flip rate). "
-                    + "The premise is not measured: it needs a judge of harmlessness or helpfulness that is independent of the model.");
+                    + "The premise is not measured: it needs a judge of harmlessness or helpfulness that is "
+                    + "independent of the model.");
         }
         for (String m : pairs.keySet()) {
             int row = Headline.row(headline, Headline.accuracy("pm-" + m));
-            r.paragraph("The preference model trained on " + m.toUpperCase(java.util.Locale.ROOT) + " pairs agrees with "
-                    + (o.sandbox() ? "the ground truth on " : "the human labels on ") + Headline.describe(headline, row)
+            r.paragraph("The preference model trained on " + m.toUpperCase(java.util.Locale.ROOT)
+                    + " pairs agrees with " + (o.sandbox() ? "the ground truth on " : "the human labels on ") + Headline.describe(headline, row)
                     + " of held-out pairs.");
         }
         r.table(Headline.readable(headline), 50, 80);
@@ -398,16 +399,18 @@ public final class Demo {
         }
 
         r.heading(BESIDE_THE_PAPER);
-        r.paragraph("The paper's figures are LLaMA-7B policies (the preference data simulated by LLaMA-7B or 30B) judged "
-                + "by GPT-4 and by human raters on HH-RLHF and story outlines; this demo's are its own model judged by "
-                + (o.sandbox() ? "the sandbox's ground truth" : "the local model judge") + ". The scales differ, so "
-                + "compare the direction and the rough size of each gap, not the numbers themselves. The paper's figures "
-                + "come from the project's reference notes (source column); where they have none, the row says so.");
+        r.paragraph("The paper's figures are LLaMA-7B policies (the preference data simulated by LLaMA-7B or 30B) "
+                + "judged by GPT-4 and by human raters on HH-RLHF and story outlines; this demo's are its own model "
+                + "judged by " + (o.sandbox() ? "the sandbox's ground truth" : "the local model judge") + ". The "
+                + "scales differ, so compare the direction and the rough size of each gap, not the numbers themselves. "
+                + "The paper's figures come from the project's reference notes (source column); where they have none, "
+                + "the row says so.");
         r.table(PaperFigures.beside(o.task(), judge, Headline.describer(headline)), 20, 300);
 
         r.heading(RAW_TABLES);
         if (o.sandbox()) {
-            r.subheading("The premise: outputs from p+ vs p- (ground truth)").table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
+            r.subheading("The premise: outputs from p+ vs p- (ground truth)")
+                    .table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
         }
         r.subheading("Simulated pairs");
         pairs.forEach((m, t) -> r.table(t.selectColumns("id", "pair_index", "prompt", "chosen", "rejected", "p_chosen", "status"), 6, 160));
@@ -428,5 +431,6 @@ public final class Demo {
     }
 
     /** The report's three sections, in order. */
-    static final String HEADLINE = "1. Headline", BESIDE_THE_PAPER = "2. Beside the paper", RAW_TABLES = "3. Raw tables";
+    static final String HEADLINE = "1. Headline", BESIDE_THE_PAPER = "2. Beside the paper",
+            RAW_TABLES = "3. Raw tables";
 }

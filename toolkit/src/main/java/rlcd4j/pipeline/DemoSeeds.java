@@ -130,13 +130,14 @@ public final class DemoSeeds {
     }
 
     private static Path report(Demo.Options o, List<Long> seeds, String judge, Table perSeed, Table summary) {
-        HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + (o.sandbox() ? " in the sandbox" : " on HH-RLHF")
-                + ", " + seeds.size() + " seeds");
+        HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id()
+                + (o.sandbox() ? " in the sandbox" : " on HH-RLHF") + ", " + seeds.size() + " seeds");
         r.heading(Demo.HEADLINE);
         r.paragraph("The whole demo ran once per seed (" + seeds.get(0) + " to " + seeds.get(seeds.size() - 1)
-                + "), every stage with that seed, each in its own folder (seed-N, with its own report). Below: the mean "
-                + "of each headline figure over the seeds and its spread, as the sample standard deviation (divisor "
-                + "seeds - 1) and the smallest and largest value. Each seed's own 95% intervals are in the raw table.");
+                + "), every stage with that seed, each in its own folder (seed-N, with its own report). Below: the "
+                + "mean of each headline figure over the seeds and its spread, as the sample standard deviation "
+                + "(divisor seeds - 1) and the smallest and largest value. Each seed's own 95% intervals are in the "
+                + "raw table.");
         r.table(readable(summary), 50, 80);
         Table rates = winRates(summary);
         if (rates.rowCount() > 0) {

@@ -56,7 +56,8 @@ public final class Headline {
             // percentile interval maps through the affine (d + 1) / 2 exactly.
             double[] shifted = new double[rows];
             for (int i = 0; i < rows; i++) {
-                double d = premise.doubleColumn("score_plus").getDouble(i) - premise.doubleColumn("score_minus").getDouble(i);
+                double d = premise.doubleColumn("score_plus").getDouble(i)
+                        - premise.doubleColumn("score_minus").getDouble(i);
                 shifted[i] = (d + 1) / 2;
             }
             WinRate w = WinRate.of(shifted);
@@ -90,7 +91,8 @@ public final class Headline {
         }
         for (int i = 0; i < comparisons.rowCount(); i++) {
             if (!comparisons.stringColumn("judge").get(i).equals(judge)) continue;
-            figure.append(winRate(comparisons.stringColumn("model_a").get(i), comparisons.stringColumn("model_b").get(i)));
+            figure.append(winRate(comparisons.stringColumn("model_a").get(i),
+                    comparisons.stringColumn("model_b").get(i)));
             unit.append(PERCENT);
             n.append(comparisons.intColumn("n").get(i));
             value.append(comparisons.doubleColumn("win_rate").getDouble(i));

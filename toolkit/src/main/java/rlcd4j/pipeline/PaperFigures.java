@@ -57,6 +57,7 @@ public final class PaperFigures {
     private static final String GPT4 = "% of comparisons won";
     private static final String AGREEMENT = "% agreement with HH-RLHF human labels";
     private static final String REF = "rlcd-reference.md ";
+    private static final String ROW_30B = "§8, row RLCD30B vs RLAIF30B, ";
 
     /** Every figure the reference holds for the three comparisons on the sandbox's tasks. */
     public static final List<Figure> ALL = List.of(
@@ -67,12 +68,12 @@ public final class PaperFigures {
             rlaif(SandboxTask.HARMLESS, "7B", "GPT-4", 84.8, 15.2, GPT4, "§8, Table 3 [S]"),
             rlaif(SandboxTask.HELPFUL, "7B", "GPT-4", 85.4, 14.6, GPT4, "§8, Table 3 [S]"),
             rlaif(SandboxTask.OUTLINE, "7B", "GPT-4", 78.5, 21.5, GPT4, "§8, Table 3 [S]"),
-            rlaif(SandboxTask.HARMLESS, "30B", "human raters", 4.71, 4.29, HUMAN, "§8, row RLCD30B vs RLAIF30B, human [S]"),
-            rlaif(SandboxTask.HELPFUL, "30B", "human raters", 4.51, 4.49, HUMAN, "§8, row RLCD30B vs RLAIF30B, human [S]"),
-            rlaif(SandboxTask.OUTLINE, "30B", "human raters", 4.76, 4.24, HUMAN, "§8, row RLCD30B vs RLAIF30B, human [S]"),
-            rlaif(SandboxTask.HARMLESS, "30B", "GPT-4", 60.3, 39.7, GPT4, "§8, row RLCD30B vs RLAIF30B, GPT-4 % [S]"),
-            rlaif(SandboxTask.HELPFUL, "30B", "GPT-4", 47.8, 52.2, GPT4, "§8, row RLCD30B vs RLAIF30B, GPT-4 % [S]"),
-            rlaif(SandboxTask.OUTLINE, "30B", "GPT-4", 35.9, 64.1, GPT4, "§8, row RLCD30B vs RLAIF30B, GPT-4 % [S]"),
+            rlaif(SandboxTask.HARMLESS, "30B", "human raters", 4.71, 4.29, HUMAN, ROW_30B + "human [S]"),
+            rlaif(SandboxTask.HELPFUL, "30B", "human raters", 4.51, 4.49, HUMAN, ROW_30B + "human [S]"),
+            rlaif(SandboxTask.OUTLINE, "30B", "human raters", 4.76, 4.24, HUMAN, ROW_30B + "human [S]"),
+            rlaif(SandboxTask.HARMLESS, "30B", "GPT-4", 60.3, 39.7, GPT4, ROW_30B + "GPT-4 % [S]"),
+            rlaif(SandboxTask.HELPFUL, "30B", "GPT-4", 47.8, 52.2, GPT4, ROW_30B + "GPT-4 % [S]"),
+            rlaif(SandboxTask.OUTLINE, "30B", "GPT-4", 35.9, 64.1, GPT4, ROW_30B + "GPT-4 % [S]"),
             // §5.2, Table 5: preference-model accuracy on human-labelled pairs (accuracy % of RLCD's and RLAIF's)
             agreement(SandboxTask.HARMLESS, "7B", 52.4, 35.6),
             agreement(SandboxTask.HARMLESS, "30B", 55.9, 45.7),

@@ -68,11 +68,13 @@ class DemoSeedsTest {
             String html = Files.readString(report).replaceAll("<img[^>]*>", "");
             int head = html.indexOf("<h2>" + Demo.HEADLINE), paper = html.indexOf("<h2>" + Demo.BESIDE_THE_PAPER),
                     raw = html.indexOf("<h2>" + Demo.RAW_TABLES);
-            assertTrue(head >= 0 && head < paper && paper < raw, report + ": sections " + head + ", " + paper + ", " + raw);
+            assertTrue(head >= 0 && head < paper && paper < raw,
+                    report + ": sections at " + head + ", " + paper + ", " + raw);
             assertEquals(List.of(), longDecimals(html), report + ": numbers rounded for reading");
         }
         String seedReport = Files.readString(r.runs().get(0).report());
-        String headline = seedReport.substring(seedReport.indexOf(Demo.HEADLINE), seedReport.indexOf(Demo.BESIDE_THE_PAPER));
+        String headline = seedReport.substring(seedReport.indexOf(Demo.HEADLINE),
+                seedReport.indexOf(Demo.BESIDE_THE_PAPER));
         assertTrue(headline.contains("The premise: on the ground truth, outputs from p+ score "), headline);
         assertTrue(headline.contains("<img"), "the win-rate chart is in the headline");
     }

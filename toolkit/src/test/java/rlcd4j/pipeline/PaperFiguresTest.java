@@ -24,11 +24,13 @@ class PaperFiguresTest {
         for (PaperFigures.Figure f : PaperFigures.ALL) {
             assertTrue(f.source().startsWith("rlcd-reference.md §"), f.toString());
             String fmt = f.unit().startsWith("rating") ? "%.2f" : "%.1f";
-            String rlcd = String.format(Locale.ROOT, fmt, f.rlcd()), base = String.format(Locale.ROOT, fmt, f.baseline());
+            String rlcd = String.format(Locale.ROOT, fmt, f.rlcd());
+            String base = String.format(Locale.ROOT, fmt, f.baseline());
             if (f.comparison() == PaperFigures.Comparison.RLCD_VS_RLAIF) {
-                String row = f.size().equals("7B") ? (f.measure().equals("GPT-4") ? "| RLCD7B vs RLAIF7B | GPT-4 % (Table 3)"
-                        : "| RLCD7B vs RLAIF7B | human (Table 2)")
-                        : (f.measure().equals("GPT-4") ? "| RLCD30B vs RLAIF30B | GPT-4 %" : "| RLCD30B vs RLAIF30B | human");
+                boolean gpt4 = f.measure().equals("GPT-4");
+                String row = f.size().equals("7B")
+                        ? (gpt4 ? "| RLCD7B vs RLAIF7B | GPT-4 % (Table 3)" : "| RLCD7B vs RLAIF7B | human (Table 2)")
+                        : (gpt4 ? "| RLCD30B vs RLAIF30B | GPT-4 %" : "| RLCD30B vs RLAIF30B | human");
                 String line = ref.lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow();
                 // columns: Harm | HHelp | Help | Qual
                 String[] cells = line.split("\\|");
@@ -63,7 +65,8 @@ class PaperFiguresTest {
         // 4 RLCD-vs-RLAIF figures, 1 missing context-distillation row, 2 Table 5 figures
         assertEquals(7, t.rowCount(), t.print());
         assertEquals("RLCD7B 84.8 / RLAIF7B 15.2 (GPT-4: % of comparisons won)", t.stringColumn("paper").get(1));
-        assertEquals("win rate of ppo-rlcd over ppo-rlaif (judge: ground-truth): 69.0% (95% CI 61.0% to 77.0%, n = 100)",
+        assertEquals("win rate of ppo-rlcd over ppo-rlaif (judge: ground-truth): "
+                        + "69.0% (95% CI 61.0% to 77.0%, n = 100)",
                 t.stringColumn("this demo").get(1));
         assertEquals("not measured", t.stringColumn("this demo").get(4), "no context-distillation win rate given");
         assertTrue(t.stringColumn("paper").get(4).startsWith("not in the reference"), t.print());
