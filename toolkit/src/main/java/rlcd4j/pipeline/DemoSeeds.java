@@ -21,8 +21,8 @@ import java.util.Map;
  * (every stage of run i takes seed + i: the prompts drawn, simulation, training, decoding), each in its own run folder
  * {@code <out>/seed-N}, so a stopped multi-seed run continues where it stopped. Then the mean and spread of every
  * headline figure ({@link Headline}) over the seeds: the sample standard deviation (divisor K - 1; empty for K = 1) and
- * the smallest and largest value. The held-out prompts are drawn anew for each seed, so the spread holds the prompt
- * sample's variation as well as the training's.
+ * the smallest and largest value. In the sandbox the prompts are drawn anew for each seed, so the spread holds the
+ * prompt sample's variation as well as the training's; HH-RLHF prompts are the same rows for every seed.
  *
  * <p>Writes {@code seeds.csv} (every figure of every seed, with its own interval), {@code seeds-summary.csv} (the mean
  * and spread) and {@code report.html} (the spread first, then the paper's figures beside the means, then the per-seed
