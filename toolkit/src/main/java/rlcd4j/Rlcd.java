@@ -1,6 +1,7 @@
 package rlcd4j;
 
 import rlcd4j.data.DataFiles;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.hub.HfHub;
@@ -148,7 +149,7 @@ public final class Rlcd {
      * servers (comma-separated base URLs such as {@code http://gpu1:8000/v1}; vLLM, SGLang, TGI, {@code rlcd serve}),
      * on them, with {@code model}'s tokenizer (see docs/scale.md). The reproduction notebooks' simulation cell.
      */
-    public static Table simulate(String model, String servers, CausalLM.Options device, PromptSet prompts,
+    public static PreferencePairs simulate(String model, String servers, CausalLM.Options device, PromptSet prompts,
                                  AttributeSpec spec, Method method, Simulator.Options options) {
         if (servers != null && !servers.isBlank()) {
             List<String> urls = new ArrayList<>();
@@ -161,11 +162,6 @@ public final class Rlcd {
         try (CausalLM lm = load(model, device)) {
             return Simulator.run(lm, prompts, spec, method, options);
         }
-    }
-
-    /** The simulated pairs that were kept ({@code status} = ok): what the trainers learn from. */
-    public static Table kept(Table pairs) {
-        return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
     }
 
     /**

@@ -8,6 +8,8 @@ import rlcd4j.contrast.Method;
 import rlcd4j.util.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
@@ -18,7 +20,6 @@ import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.serve.OpenAiServer;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
-import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,7 +114,7 @@ public final class SimulateBench {
                 // "16s16" names the requests in flight
                 int inFlight = size.matches(".*s[0-9]+") ? Integer.parseInt(size.replaceAll(".*s", "")) : 2 * b;
                 long t0 = System.nanoTime();
-                Table t;
+                PreferencePairs t;
                 OpenAiServer.DecodeStats served = null;
                 if (throughServer) {
                     OpenAiServer.Options so = new OpenAiServer.Options("127.0.0.1", 0, "bench", null, b, 16, 1 << 14, 64, 4 << 20);
@@ -131,14 +132,14 @@ public final class SimulateBench {
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 long samples = 0;
-                for (int a : t.intColumn("attempts")) samples += a;
+                for (PairRow r : t.rows()) samples += r.attempts();
                 double perMin = samples / 2.0 / (secs / 60);
                 if (first == 0) first = perMin;
                 double[] sum = pooled.computeIfAbsent(size, k -> new double[2]);
                 sum[0] += samples;
                 sum[1] += secs;
                 System.out.printf("batch %3s: %d samples (%d planned pairs) in %.1f s = %.2f pairs/min (%.2fx batch %s)%n", size,
-                        samples, t.rowCount(), secs, perMin, perMin / first, batchSizes.get(0));
+                        samples, t.size(), secs, perMin, perMin / first, batchSizes.get(0));
                 if (served != null) {
                     // a pair dropped for an empty sample: its other sample is decoded, but its answer is discarded on
                     // arrival and not counted in attempts, where in-process both end in one step and both count

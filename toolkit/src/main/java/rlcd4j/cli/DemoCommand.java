@@ -3,6 +3,8 @@ package rlcd4j.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.pipeline.Demo;
+import rlcd4j.pipeline.DemoSeeds;
+import rlcd4j.pipeline.Headline;
 import rlcd4j.sandbox.SandboxBaseModel;
 import rlcd4j.sandbox.SandboxTask;
 
@@ -40,18 +42,34 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed",
             description = "Seed of every draw; a CPU run repeats exactly (default: ${DEFAULT-VALUE}).")
     long seed = DEFAULTS.seed();
+    @Option(names = "--seeds", paramLabel = "K",
+            description = "Repeat the whole story with seeds SEED, SEED+1, ..., SEED+K-1, each in OUT/seed-N (a rerun "
+                    + "continues), and report the mean, sample sd and min-max of every headline figure "
+                    + "(OUT/seeds-summary.csv, OUT/report.html; default OUT: runs/demo-TASK-seeds). "
+                    + "Without it: one run in OUT.")
+    Integer seeds;
 
     @Override
     public Integer call() {
         SandboxTask t = SandboxTask.of(task);
         String base = model != null ? model : SandboxBaseModel.folder().toString();
-        Path dir = out != null ? out : Path.of("runs", "demo-" + t.id() + (prompts.equals("hh") ? "-hh" : ""));
+        Path dir = out != null ? out : Path.of("runs", "demo-" + t.id() + (prompts.equals("hh") ? "-hh" : "")
+                + (seeds != null ? "-seeds" : ""));
         Demo.Options o = Demo.Options.defaults(Path.of(base), dir).withTask(t).withSizes(simPrompts, evalPrompts, ppoSteps)
                 .withModel(base, prompts).withSeed(seed);
         if (newTokens > 0) o = o.withNewTokens(newTokens);
+        if (seeds != null) {
+            DemoSeeds.Result r = DemoSeeds.run(o, seeds);
+            System.out.println();
+            System.out.println(DemoSeeds.readable(r.summary()).print());
+            System.out.println("per seed: " + dir.resolve("seeds.csv").toAbsolutePath());
+            System.out.println("report: " + r.report().toAbsolutePath());
+            return 0;
+        }
         Demo.Result r = Demo.run(o);
         System.out.println();
         if (r.premise() != null) System.out.println(r.premise().print());
+        System.out.println(Headline.readable(r.headline()).print());
         System.out.println(r.pmAgreement().print());
         System.out.println(r.comparisons().selectColumns("model_a", "model_b", "judge", "n", "win_rate", "ci_low", "ci_high", "ties").print());
         System.out.println(r.scores().print());

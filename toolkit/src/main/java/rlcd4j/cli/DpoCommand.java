@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.util.RlcdException;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.DpoTrainer;
 
@@ -21,7 +22,8 @@ public final class DpoCommand implements Callable<Integer> {
     @Mixin
     TrainOptions common = new TrainOptions(DEFAULTS.training(), DEFAULTS.maxLength());
 
-    @Option(names = "--pairs", required = true, description = ".jsonl(.gz) or .csv with prompt, chosen, rejected.")
+    @Option(names = "--pairs", required = true, description = "rlcd simulate's output (only its ok rows train), "
+            + ".jsonl(.gz) or .csv with prompt, chosen, rejected, or AlpacaFarm's .csv.")
     Path pairs;
 
     @Option(names = "--beta", description = "Strength of the implicit KL penalty (default: ${DEFAULT-VALUE}).")
@@ -40,9 +42,9 @@ public final class DpoCommand implements Callable<Integer> {
             default -> throw new RlcdException("--loss " + loss + ": expected dpo or ipo");
         });
         c = c.withLora(o.lora());
-        var table = TrainingFiles.read(pairs, 0);
+        PreferencePairs data = PreferencePairs.read(pairs);
         try (CausalLM lm = CausalLM.load(o.model)) {
-            DpoTrainer.Result r = new DpoTrainer(c).train(lm, table, o.out);
+            DpoTrainer.Result r = new DpoTrainer(c).train(lm, data, o.out);
             System.out.println(r.log().last(1).print());
             if (r.adapter() != null) r.adapter().close();
         }

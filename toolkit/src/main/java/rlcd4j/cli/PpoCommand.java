@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import rlcd4j.util.RlcdException;
 import rlcd4j.data.DataFiles;
 import rlcd4j.data.JsonlLines;
+import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.train.PpoTrainer;
@@ -104,7 +105,7 @@ public class PpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<String> ps = readPrompts(prompts);
+        PromptSet ps = readPrompts(prompts);
         PpoTrainer.Config c = DEFAULTS.withKlCoef(kl).withLr(lr).withBatches(rolloutBatch, stepBatch, microBatch)
                 .withResponseLength(responseLength).withQueryLength(queryLength).withSteps(steps, saveSteps).withSeed(seed)
                 .withWarmupSteps(warmupSteps).withStopRollouts(stopRollouts);
@@ -143,8 +144,8 @@ public class PpoCommand implements Callable<Integer> {
     }
 
     /** Prompts from JSON lines: {@code prompt} (+ {@code response_prefix}) or {@code instruction}; errors name the line. */
-    static List<String> readPrompts(Path file) {
-        List<String> out = new ArrayList<>();
+    static PromptSet readPrompts(Path file) {
+        List<PromptSet.Entry> out = new ArrayList<>();
         for (DataFiles.Line l : JsonlLines.read(file)) {
             int n = l.number();
             JsonObject o;
@@ -158,15 +159,15 @@ public class PpoCommand implements Callable<Integer> {
             String p = string(o, "prompt");
             if (p != null) {
                 String prefix = string(o, "response_prefix");
-                out.add(prefix == null ? p : p + prefix);
+                out.add(new PromptSet.Entry(out.size(), p, prefix == null ? "" : prefix, n));
             } else if (string(o, "instruction") != null) {
-                out.add(string(o, "instruction"));
+                out.add(new PromptSet.Entry(out.size(), string(o, "instruction"), "", n));
             } else {
                 throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
             }
         }
         if (out.isEmpty()) throw new RlcdException(file + ": no prompts");
-        return out;
+        return PromptSet.of("", file.toString(), out);
     }
 
     private static String string(JsonObject o, String k) {

@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.util.RlcdException;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.SftTrainer;
 
@@ -20,7 +21,8 @@ public final class SftCommand implements Callable<Integer> {
     @Mixin
     TrainOptions common = new TrainOptions(DEFAULTS.training(), DEFAULTS.maxLength());
 
-    @Option(names = "--data", required = true, description = ".jsonl(.gz) or .csv with prompt and response; a pairs file (prompt, chosen, rejected) trains on chosen.")
+    @Option(names = "--data", required = true, description = ".jsonl(.gz) or .csv with prompt and response; "
+            + "a pairs file (prompt, chosen, rejected, or rlcd simulate's output: its ok rows) trains on chosen.")
     Path data;
 
     @Override
@@ -28,9 +30,12 @@ public final class SftCommand implements Callable<Integer> {
         TrainOptions o = common;
         SftTrainer.Config c = DEFAULTS.withTraining(o.training()).withMaxLength(o.maxLength);
         c = c.withLora(o.lora());
-        var table = TrainingFiles.read(data, 0);
+        // The simulator's output trains on the chosen side of its ok rows (context distillation).
+        PreferencePairs pairs = PreferencePairs.isPairsJsonl(data) ? PreferencePairs.read(data) : null;
+        var table = pairs == null ? TrainingFiles.read(data, 0) : null;
         try (CausalLM lm = CausalLM.load(o.model)) {
-            SftTrainer.Result r = new SftTrainer(c).train(lm, table, o.out);
+            SftTrainer.Result r = pairs != null ? new SftTrainer(c).train(lm, pairs, o.out)
+                    : new SftTrainer(c).train(lm, table, o.out);
             System.out.println(r.log().last(1).print());
             if (r.adapter() != null) r.adapter().close();
         }

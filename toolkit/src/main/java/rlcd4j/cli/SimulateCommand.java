@@ -10,14 +10,14 @@ import rlcd4j.contrast.Simulation;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.BadLine;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -132,7 +132,7 @@ public class SimulateCommand implements Callable<Integer> {
         if (!dryRun) {
             Simulator.Options options = DEFAULTS.withSeed(seed).withBatchSize(batchSize)
                     .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
-            Table t;
+            PreferencePairs t;
             if (server.remote()) {
                 try (OpenAiCompletionsBackend backend = server.backend(model, h)) {
                     t = Simulator.run(backend, set, spec, m, options);
@@ -142,10 +142,9 @@ public class SimulateCommand implements Callable<Integer> {
                     t = Simulator.run(lm, set, spec, m, options);
                 }
             }
-            StringColumn status = t.stringColumn("status");
-            outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.rowCount() + " pairs in " + out
-                    + ": " + status.isEqualTo(PairRow.OK).size() + " ok, " + status.isEqualTo(PairRow.DROPPED).size()
-                    + " dropped, " + status.isEqualTo(PairRow.ERROR).size() + " errors"
+            outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.size() + " pairs in " + out
+                    + ": " + t.count(PairStatus.OK) + " ok, " + t.count(PairStatus.DROPPED)
+                    + " dropped, " + t.count(PairStatus.ERROR) + " errors"
                     + (set.skipped().isEmpty() ? "" : "; " + set.skipped().size() + " bad prompt line(s) skipped"));
             return 0;
         }

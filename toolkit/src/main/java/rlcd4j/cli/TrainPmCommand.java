@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.util.RlcdException;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.PreferenceModel;
 import rlcd4j.train.PreferenceModelTrainer;
@@ -22,7 +23,9 @@ public final class TrainPmCommand implements Callable<Integer> {
     @Mixin
     TrainOptions common = new TrainOptions(DEFAULTS.training(), DEFAULTS.maxLength());
 
-    @Option(names = "--pairs", required = true, description = "Pairs: .jsonl(.gz) with prompt, chosen, rejected and optionally p_chosen (soft label), or .csv with the same columns.")
+    @Option(names = "--pairs", required = true, description = "Pairs: rlcd simulate's output (only its ok rows train), "
+            + ".jsonl(.gz) with prompt, chosen, rejected and optionally p_chosen (soft label), AlpacaFarm's .csv, "
+            + "or .csv with prompt, chosen, rejected[, p_chosen].")
     Path pairs;
 
     @Option(names = "--eval-size", description = "Pairs held out for evaluation (default: ${DEFAULT-VALUE}).")
@@ -46,7 +49,7 @@ public final class TrainPmCommand implements Callable<Integer> {
         PreferenceModelTrainer.Config c = DEFAULTS.withTraining(o.training()).withMaxLength(o.maxLength)
                 .withEvalSize(evalSize).withEvalEvery(evalEvery);
         c = c.withLora(o.lora());
-        Table data = TrainingFiles.read(pairs, 0);
+        PreferencePairs data = PreferencePairs.read(pairs);
         Table human = humanPairs == null ? null : TrainingFiles.read(humanPairs, humanLimit);
         try (CausalLM lm = CausalLM.load(o.model)) {
             PreferenceModelTrainer.Result r = new PreferenceModelTrainer(c).train(lm, data, o.out);

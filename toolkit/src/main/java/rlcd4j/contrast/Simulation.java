@@ -2,7 +2,8 @@ package rlcd4j.contrast;
 
 import rlcd4j.util.RlcdException;
 import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.util.PythonRandom;
 import tech.tablesaw.api.Table;
@@ -65,11 +66,11 @@ public final class Simulation {
     private static PairRow planned(PromptSet.Entry e, String task, Method m, String policy, String pos, String neg,
                                    int pairIndex, int instructionIndex, String aSource) {
         return new PairRow(e.id(), task, m.id(), policy, e.responsePrefix(), pos, neg, pairIndex, instructionIndex, aSource,
-                "", "", "", Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairRow.PLANNED, 0, "");
+                "", "", "", Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairStatus.PLANNED, 0, "");
     }
 
-    /** {@code --dry-run}: the pairs table with the prompt columns filled and nothing generated. */
-    public static Table dryRun(PromptSet prompts, AttributeSpec spec, Method method, long seed) {
-        return PairsTable.toTable(prompts.task() + " " + method.id() + " (dry run)", plan(prompts, spec, method, seed));
+    /** {@code --dry-run}: the pairs with the prompt columns filled and nothing generated. */
+    public static PreferencePairs dryRun(PromptSet prompts, AttributeSpec spec, Method method, long seed) {
+        return PreferencePairs.of(prompts.task() + " " + method.id() + " (dry run)", plan(prompts, spec, method, seed));
     }
 }

@@ -2,7 +2,8 @@ package rlcd4j.contrast;
 
 import rlcd4j.util.RlcdException;
 import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
@@ -31,8 +32,8 @@ import java.util.Map;
  * them, retries failed sides, labels scored methods with RLAIF scoring, and writes each finished pair.
  *
  * <pre>{@code
- * Table pairs = Simulator.run(lm, HhRlhf.read(file).prompts("harmlessness").limit(100), AttributeSpec.harmlessness(),
- *                             Method.RLCD, Simulator.Options.defaults().withOutput(Path.of("pairs.jsonl")));
+ * PreferencePairs pairs = Simulator.run(lm, HhRlhf.read(file).prompts("harmlessness").limit(100),
+ *         AttributeSpec.harmlessness(), Method.RLCD, Simulator.Options.defaults().withOutput(Path.of("pairs.jsonl")));
  * }</pre>
  *
  * <p>What happens to a prompt (the official {@code simulate_preference_data.py}, see docs/method.md §7):
@@ -132,10 +133,12 @@ public final class Simulator {
     private Simulator() {}
 
     /**
-     * Simulates the pairs of {@code prompts} (its shard, when the options name one) and returns the pairs table of
-     * every planned prompt in prompt order, including rows an earlier run already wrote to {@code options.output()}.
+     * Simulates the pairs of {@code prompts} (its shard, when the options name one) and returns the pairs of every
+     * planned prompt in prompt order (dropped and error rows included), including rows an earlier run already wrote to
+     * {@code options.output()}.
      */
-    public static Table run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
+    public static PreferencePairs run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method,
+            Options options) {
         return run(GenerationBackend.of(lm), prompts, spec, method, options);
     }
 
@@ -146,7 +149,7 @@ public final class Simulator {
      * logits minus the same normaliser, so {@code p_b} is unchanged), and a label the server could not score (outside
      * its top-k, when it returns no prompt log-probabilities) makes the pair an {@code error} row saying so.
      */
-    public static Table run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method,
+    public static PreferencePairs run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method,
             Options options) {
         PromptSet set = options.shardCount() == 1 ? prompts : prompts.shard(options.shardIndex(), options.shardCount());
         List<PairRow> plan = Simulation.plan(set, spec, method, options.seed());
@@ -163,7 +166,7 @@ public final class Simulator {
         }
         List<PairRow> rows = new ArrayList<>(plan.size());
         for (PairRow p : plan) rows.add(results.get(p.id()));
-        return PairsTable.toTable(name, rows);
+        return PreferencePairs.of(name, rows);
     }
 
     /** Rows already in the output, checked against this run: same task, method and prompts; not a dry run's table. */
@@ -173,7 +176,7 @@ public final class Simulator {
         Map<Integer, PairRow> existing = new LinkedHashMap<>();
         for (PairRow r : SimulationLog.read(file)) {
             String what = file + ": row id " + r.id();
-            if (PairRow.PLANNED.equals(r.status())) {
+            if (r.status() == PairStatus.PLANNED) {
                 throw new RlcdException(what + " is a dry run's planned row; a dry-run table cannot be resumed "
                         + "(choose another output file)");
             }
@@ -269,7 +272,7 @@ public final class Simulator {
                     Pair pair = new Pair(row);
                     String tooLong = measure(pair);
                     if (tooLong != null) {
-                        finish(row.withFailure(PairRow.ERROR, 0, tooLong));
+                        finish(row.withFailure(PairStatus.ERROR, 0, tooLong));
                         continue;
                     }
                     pending.add(pair);
@@ -355,7 +358,8 @@ public final class Simulator {
                     if (s.attempt() < options.maxAttempts()) {
                         retries.add(new Sample(pair, s.side(), s.attempt() + 1));
                     } else {
-                        finish(pair, pair.planned.withFailure(PairRow.DROPPED, pair.totalAttempts(), dropReason(pair, s.side())));
+                        finish(pair, pair.planned.withFailure(PairStatus.DROPPED, pair.totalAttempts(),
+                                dropReason(pair, s.side())));
                     }
                     continue;
                 }
@@ -400,7 +404,7 @@ public final class Simulator {
                         RlaifPrompt.withPrefix(prefix, a), RlaifPrompt.withPrefix(prefix, b));
                 int n = tok.encode(text, true).length;
                 if (n > context) {
-                    finish(pair, row.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id " + row.id()
+                    finish(pair, row.withFailure(PairStatus.ERROR, pair.totalAttempts(), "prompt id " + row.id()
                             + ": the RLAIF scoring prompt has " + n + " tokens > the model's context of " + context + " positions"));
                     continue;
                 }
@@ -435,7 +439,7 @@ public final class Simulator {
                 double la = lp[i][0], lb = lp[i][1];
                 if (Double.isNaN(la) || Double.isNaN(lb)) {
                     String label = Double.isNaN(la) ? "A" : "B";
-                    finish(pair, pair.planned.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id "
+                    finish(pair, pair.planned.withFailure(PairStatus.ERROR, pair.totalAttempts(), "prompt id "
                             + pair.planned.id() + ": the server could not score label " + label + " (outside its "
                             + "top-k log-probabilities; it returns no prompt log-probabilities)"));
                     continue;
@@ -460,8 +464,8 @@ public final class Simulator {
 
         void count(PairRow r) {
             switch (r.status()) {
-                case PairRow.OK -> kept++;
-                case PairRow.DROPPED -> dropped++;
+                case OK -> kept++;
+                case DROPPED -> dropped++;
                 default -> errors++;
             }
         }

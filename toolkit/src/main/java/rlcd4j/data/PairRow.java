@@ -23,16 +23,15 @@ public record PairRow(
         double bLogit,
         double pB,
         double pChosen,
-        String status,
+        PairStatus status,
         int attempts,
         String error) {
-
-    public static final String PLANNED = "planned", OK = "ok", DROPPED = "dropped", ERROR = "error";
 
     public PairRow {
         task = nz(task); method = nz(method); prompt = nz(prompt); responsePrefix = nz(responsePrefix);
         positivePrompt = nz(positivePrompt); negativePrompt = nz(negativePrompt); aSource = nz(aSource);
-        chosen = nz(chosen); rejected = nz(rejected); chosenSlot = nz(chosenSlot); status = nz(status); error = nz(error);
+        chosen = nz(chosen); rejected = nz(rejected); chosenSlot = nz(chosenSlot); error = nz(error);
+        if (status == null) throw new IllegalArgumentException("a pair row needs a status");
     }
 
     private static String nz(String s) {
@@ -40,13 +39,14 @@ public record PairRow(
     }
 
     public boolean ok() {
-        return OK.equals(status);
+        return status == PairStatus.OK;
     }
 
     /** The same row finished by RLCD: o+ chosen, hard label 1.0. */
     public PairRow withRlcdResult(String positiveOutput, String negativeOutput, int attempts) {
-        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
-                aSource, positiveOutput, negativeOutput, "", Double.NaN, Double.NaN, Double.NaN, 1.0, OK, attempts, "");
+        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex,
+                instructionIndex, aSource, positiveOutput, negativeOutput, "", Double.NaN, Double.NaN, Double.NaN, 1.0,
+                PairStatus.OK, attempts, "");
     }
 
     /**
@@ -57,11 +57,11 @@ public record PairRow(
         boolean b = pB > 0.5;
         return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
                 aSource, b ? outputB : outputA, b ? outputA : outputB, b ? "B" : "A", aLogit, bLogit, pB, b ? pB : 1 - pB,
-                OK, attempts, "");
+                PairStatus.OK, attempts, "");
     }
 
     /** The same row with no pair: {@code dropped} after the retries, or {@code error} for bad input. */
-    public PairRow withFailure(String status, int attempts, String error) {
+    public PairRow withFailure(PairStatus status, int attempts, String error) {
         return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
                 aSource, "", "", "", Double.NaN, Double.NaN, Double.NaN, Double.NaN, status, attempts, error);
     }

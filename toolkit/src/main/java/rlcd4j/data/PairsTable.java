@@ -43,7 +43,7 @@ public final class PairsTable {
             appendInt(pairIndex, r.pairIndex()); appendInt(instructionIndex, r.instructionIndex());
             aSource.append(r.aSource()); chosen.append(r.chosen()); rejected.append(r.rejected()); slot.append(r.chosenSlot());
             aLogit.append(r.aLogit()); bLogit.append(r.bLogit()); pB.append(r.pB()); pChosen.append(r.pChosen());
-            status.append(r.status()); appendInt(attempts, r.attempts()); error.append(r.error());
+            status.append(r.status().id()); appendInt(attempts, r.attempts()); error.append(r.error());
         }
         return Table.create(name, id, task, method, prompt, prefix, pos, neg, pairIndex, instructionIndex, aSource, chosen,
                 rejected, slot, aLogit, bLogit, pB, pChosen, status, attempts, error);
@@ -61,7 +61,7 @@ public final class PairsTable {
                     s(t, "response_prefix", i), s(t, "positive_prompt", i), s(t, "negative_prompt", i),
                     n(t, "pair_index", i), n(t, "instruction_index", i), s(t, "a_source", i), s(t, "chosen", i),
                     s(t, "rejected", i), s(t, "chosen_slot", i), d(t, "a_logit", i), d(t, "b_logit", i), d(t, "p_b", i),
-                    d(t, "p_chosen", i), s(t, "status", i), n(t, "attempts", i), s(t, "error", i)));
+                    d(t, "p_chosen", i), PairStatus.of(s(t, "status", i)), n(t, "attempts", i), s(t, "error", i)));
         }
         return out;
     }
@@ -92,7 +92,7 @@ public final class PairsTable {
         o.addProperty("b_logit", Double.isNaN(r.bLogit()) ? null : r.bLogit());
         o.addProperty("p_b", Double.isNaN(r.pB()) ? null : r.pB());
         o.addProperty("p_chosen", Double.isNaN(r.pChosen()) ? null : r.pChosen());
-        o.addProperty("status", r.status());
+        o.addProperty("status", r.status().id());
         o.addProperty("attempts", r.attempts() < 0 ? null : r.attempts());
         o.addProperty("error", r.error());
         return o;
@@ -106,8 +106,14 @@ public final class PairsTable {
                 Json.string(o, "response_prefix"), Json.string(o, "positive_prompt"), Json.string(o, "negative_prompt"),
                 intOf(o, "pair_index"), intOf(o, "instruction_index"), Json.string(o, "a_source"), Json.string(o, "chosen"),
                 Json.string(o, "rejected"), Json.string(o, "chosen_slot"), doubleOf(o, "a_logit"), doubleOf(o, "b_logit"),
-                doubleOf(o, "p_b"), doubleOf(o, "p_chosen"), Json.string(o, "status"), intOf(o, "attempts"),
+                doubleOf(o, "p_b"), doubleOf(o, "p_chosen"), statusOf(o), intOf(o, "attempts"),
                 Json.string(o, "error"));
+    }
+
+    private static PairStatus statusOf(JsonObject o) {
+        String status = Json.string(o, "status");
+        if (status == null) throw new IllegalArgumentException("field 'status' is missing");
+        return PairStatus.of(status);
     }
 
     private static int intOf(JsonObject o, String key) {

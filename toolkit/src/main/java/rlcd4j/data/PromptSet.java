@@ -50,6 +50,11 @@ public final class PromptSet {
         return new PromptSet(task, source, entries, skipped);
     }
 
+    /** Prompts read or made elsewhere (e.g. {@code rlcd ppo}'s prompt file); ids must be distinct. */
+    public static PromptSet of(String task, String source, List<Entry> entries) {
+        return new PromptSet(task, source, entries, List.of());
+    }
+
     /** In-memory prompts, ids 0..n-1, no response prefix. */
     public static PromptSet of(String task, List<String> prompts) {
         List<Entry> entries = new ArrayList<>();

@@ -7,6 +7,7 @@ import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.engine.CausalLM;
@@ -91,6 +92,11 @@ public final class Demo {
             return new Options(task, model, prompts, out, simPrompts, evalPrompts, n, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
         }
 
+        /** Another run folder. */
+        public Options withOut(Path folder) {
+            return new Options(task, model, prompts, folder, simPrompts, evalPrompts, newTokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, seed);
+        }
+
         public Options withSeed(long s) {
             return new Options(task, model, prompts, out, simPrompts, evalPrompts, newTokens, ppoSteps, ppoKl, ppoLr, pmLr, pmEpochs, sftLr, dpoLr, s);
         }
@@ -100,8 +106,12 @@ public final class Demo {
         }
     }
 
-    /** What the demo measured; {@code premise} is null with HH-RLHF prompts (no ground truth to measure it with). */
-    public record Result(Table premise, Table pmAgreement, Table comparisons, Table scores, Path report) {}
+    /**
+     * What the demo measured; {@code premise} is null with HH-RLHF prompts (no ground truth to measure it with).
+     * {@code headline} holds the figures the report opens with, each with its interval ({@link Headline}).
+     */
+    public record Result(Table premise, Table pmAgreement, Table comparisons, Table scores, Table headline,
+                         Path report) {}
 
     private final Options o;
     private final HfHub hub;
@@ -172,14 +182,15 @@ public final class Demo {
         });
 
         // 2. Simulated pairs: RLCD (o+ from p+, o- from p-) and RLAIF (two samples from p, labelled by the model).
-        Map<String, Table> pairs = new LinkedHashMap<>();
+        // Saved as the pairs' table view; read back typed.
+        Map<String, PreferencePairs> pairs = new LinkedHashMap<>();
         for (Method m : List.of(Method.RLCD, Method.RLAIF)) {
-            pairs.put(m.id(), run.table("pairs-" + m.id(), () -> {
+            pairs.put(m.id(), PreferencePairs.fromTable(run.table("pairs-" + m.id(), () -> {
                 try (CausalLM base = base()) {
                     return Simulator.run(base, PromptSet.of(task, simPrompts), spec, m,
-                            Simulator.Options.defaults().withSeed(o.seed()).withGeneration(sample));
+                            Simulator.Options.defaults().withSeed(o.seed()).withGeneration(sample)).table();
                 }
-            }));
+            })));
         }
 
         // 3. A preference model on each, and its agreement with the ground truth on held-out pairs (sandbox) or with
@@ -195,7 +206,7 @@ public final class Demo {
                 try (CausalLM base = base()) {
                     PreferenceModelTrainer.Config c = PreferenceModelTrainer.Config.defaults().withLearningRate(o.pmLr())
                             .withEpochs(o.pmEpochs()).withEvalSize(0).withEvalEvery(0).withSeed(o.seed());
-                    new PreferenceModelTrainer(c).train(base, ok(pairs.get(m)), d.resolve("train")).model().save(d);
+                    new PreferenceModelTrainer(c).train(base, pairs.get(m), d.resolve("train")).model().save(d);
                 }
             });
             agreement.add(run.table("pm-" + m + "-agreement", () -> {
@@ -219,7 +230,8 @@ public final class Demo {
                     PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(o.ppoKl()).withLr(o.ppoLr())
                             .withBatches(32, 16, 8).withResponseLength(o.newTokens()).withSteps(o.ppoSteps(), 4).withWarmupSteps(2)
                             .withSeed(o.seed());
-                    Table log = new PpoTrainer(c, policy, rm, simPrompts, d.resolve("train")).train();
+                    Table log = new PpoTrainer(c, policy, rm, PromptSet.of(task, simPrompts), d.resolve("train"))
+                            .train();
                     log.write().csv(d.resolve("log.csv").toFile());
                 }
             }).resolve("train/policy"));
@@ -227,13 +239,13 @@ public final class Demo {
         models.put("dpo-rlcd", run.folder("dpo-rlcd", d -> {
             try (CausalLM policy = base()) {
                 DpoTrainer.Config c = DpoTrainer.Config.defaults().withLearningRate(o.dpoLr()).withEpochs(1).withBatchSize(16).withSeed(o.seed());
-                new DpoTrainer(c).train(policy, ok(pairs.get("rlcd")), d);
+                new DpoTrainer(c).train(policy, pairs.get("rlcd"), d);
             }
         }));
         models.put("context-distillation", run.folder("sft", d -> {
             try (CausalLM policy = base()) {
                 SftTrainer.Config c = SftTrainer.Config.defaults().withLearningRate(o.sftLr()).withEpochs(1).withBatchSize(16).withSeed(o.seed());
-                new SftTrainer(c).train(policy, ok(pairs.get("rlcd")), d);
+                new SftTrainer(c).train(policy, pairs.get("rlcd"), d);
             }
         }));
 
@@ -289,9 +301,18 @@ public final class Demo {
                     : Table.create("output length of each model (held-out prompts)", model, len);
         });
 
-        Path report = report(premise, pmAgreement, summary, scores, pairs, outputs);
-        return new Result(premise == null ? null : PremiseGap.summary(premise), pmAgreement, summary, scores, report);
+        Table headline = Headline.of(premise, pmAgreement, summary, mainJudge(o, summary));
+        Path report = report(premise, pmAgreement, summary, scores, headline, pairs, outputs);
+        return new Result(premise == null ? null : PremiseGap.summary(premise), pmAgreement, summary, scores, headline,
+                report);
     }
+
+    /** The judge whose win rates are the headline: the ground truth in the sandbox, else the only judge. */
+    static String mainJudge(Options o, Table comparisons) {
+        return o.sandbox() ? GROUND_TRUTH_JUDGE : comparisons.stringColumn("judge").get(0);
+    }
+
+    private static final String GROUND_TRUTH_JUDGE = "ground-truth";
 
     private CausalLM base() {
         return CausalLM.load(baseFolder());
@@ -332,49 +353,83 @@ public final class Demo {
         return Table.create("held-out pairs labelled by the ground truth", prompt, chosen, rejected);
     }
 
-    /** The pairs that simulation kept. */
-    private static Table ok(Table pairs) {
-        return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
-    }
-
     private static int evalPrompts(Map<String, Table> outputs) {
         return outputs.values().iterator().next().rowCount();
     }
 
-    private Path report(Table premise, Table pm, Table summary, Table scores, Map<String, Table> pairs, Map<String, Table> outputs) {
+    /**
+     * The report reads like a result: first the headline (the premise gap, each preference model's accuracy, the win
+     * rates as a chart, all with 95% intervals), then the paper's figures beside these, and only then the raw tables.
+     */
+    private Path report(Table premise, Table pm, Table summary, Table scores, Table headline, Map<String, PreferencePairs> pairs,
+                        Map<String, Table> outputs) {
         HtmlReport r = new HtmlReport("rlcd4j demo: " + o.task().id() + (o.sandbox() ? " in the sandbox" : " on HH-RLHF with " + o.model()));
+        String judge = mainJudge(o, summary);
+        r.heading(HEADLINE);
         if (o.sandbox()) {
-            r.paragraph("Every number below was measured in this run. The sandbox is a synthetic world with a 3.6M-parameter base model "
-                    + "pretrained by rlcd4j itself; its ground-truth judge reads only the text. It shows that the RLCD machinery works and "
-                    + "whether contrastive labels beat self-labelled ones here; it cannot show how a real LLaMA behaves.");
-            r.heading("1. The premise: outputs from p+ vs p- (ground truth)").table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
+            r.paragraph("Every number below was measured in this run (seed " + o.seed() + "). The sandbox is a "
+                    + "synthetic world with a small base model pretrained by rlcd4j itself; its ground-truth judge reads "
+                    + "only the text. It shows that the RLCD machinery works and whether contrastive labels beat "
+                    + "self-labelled ones here; it cannot show how a real LLaMA behaves. Intervals are 95% percentile "
+                    + "bootstraps over the held-out prompts or pairs.");
+            int gap = Headline.row(headline, Headline.PREMISE_GAP);
+            r.paragraph("The premise: on the ground truth, outputs from p+ score " + Headline.describe(headline, gap)
+                    + " above outputs from p- on the same held-out prompts.");
         } else {
             r.paragraph("Every number below was measured in this run, on " + o.model() + " with HH-RLHF prompts (" + o.simPrompts()
                     + " simulated, " + evalPrompts(outputs) + " held out from test rows 1000-1999). There is no ground truth here: the "
                     + "preference models are checked against HH-RLHF's human labels (test rows 0-999) and the policies are compared by "
-                    + "the base model acting as the paper's pairwise judge, a weak judge for a small model (see its flip rate).");
-            r.heading("1. The premise").paragraph("Not measured: it needs a judge of harmlessness or helpfulness that is independent of the model.");
+                    + "the base model acting as the paper's pairwise judge, a weak judge for a small model (see its flip rate). "
+                    + "The premise is not measured: it needs a judge of harmlessness or helpfulness that is "
+                    + "independent of the model.");
         }
-        r.heading("2. Simulated pairs");
-        pairs.forEach((m, t) -> r.table(t.selectColumns("id", "pair_index", "prompt", "chosen", "rejected", "p_chosen", "status"), 6, 160));
-        r.heading(o.sandbox() ? "3. Preference models: agreement with the ground truth on held-out pairs"
-                : "3. Preference models: agreement with HH-RLHF human labels").table(pm, 5, 80);
-        r.heading("4. Win rates with 95% bootstrap intervals").table(summary, 50, 60);
-        Table gt = summary.where(summary.stringColumn("judge").isEqualTo(o.sandbox() ? "ground-truth" : summary.stringColumn("judge").get(0)));
-        if (gt.rowCount() > 0) {
-            CategoryChart chart = Plots.winRates(gt);
+        for (String m : pairs.keySet()) {
+            int row = Headline.row(headline, Headline.accuracy("pm-" + m));
+            r.paragraph("The preference model trained on " + m.toUpperCase(java.util.Locale.ROOT)
+                    + " pairs agrees with " + (o.sandbox() ? "the ground truth on " : "the human labels on ") + Headline.describe(headline, row)
+                    + " of held-out pairs.");
+        }
+        r.table(Headline.readable(headline), 50, 80);
+        Table main = summary.where(summary.stringColumn("judge").isEqualTo(judge));
+        if (main.rowCount() > 0) {
+            CategoryChart chart = Plots.winRates(main);
             r.chart(chart);
         }
-        r.heading(o.sandbox() ? "5. Ground-truth score of each model" : "5. Output lengths").table(scores, 20, 60);
+
+        r.heading(BESIDE_THE_PAPER);
+        r.paragraph("The paper's figures are LLaMA-7B policies (the preference data simulated by LLaMA-7B or 30B) "
+                + "judged by GPT-4 and by human raters on HH-RLHF and story outlines; this demo's are its own model "
+                + "judged by " + (o.sandbox() ? "the sandbox's ground truth" : "the local model judge") + ". The "
+                + "scales differ, so compare the direction and the rough size of each gap, not the numbers themselves. "
+                + "The paper's figures come from the project's reference notes (source column); where they have none, "
+                + "the row says so.");
+        r.table(PaperFigures.beside(o.task(), judge, Headline.describer(headline)), 20, 300);
+
+        r.heading(RAW_TABLES);
+        if (o.sandbox()) {
+            r.subheading("The premise: outputs from p+ vs p- (ground truth)")
+                    .table(PremiseGap.summary(premise), 5, 200).table(premise, 8, 160);
+        }
+        r.subheading("Simulated pairs");
+        pairs.forEach((m, p) -> r.table(p.table().selectColumns("id", "pair_index", "prompt", "chosen", "rejected", "p_chosen",
+                "status"), 6, 160));
+        r.subheading(o.sandbox() ? "Preference models: agreement with the ground truth on held-out pairs"
+                : "Preference models: agreement with HH-RLHF human labels").table(pm, 5, 80);
+        r.subheading("Win rates with 95% bootstrap intervals, every judge").table(summary, 50, 60);
+        r.subheading(o.sandbox() ? "Ground-truth score of each model" : "Output lengths").table(scores, 20, 60);
         for (String phase : List.of("ppo-rlcd", "ppo-rlaif")) {
             Path log = run.root().resolve(phase).resolve("log.csv");
             if (Files.exists(log)) {
                 Table t = Table.read().csv(log.toFile());
-                r.heading("Training curves: " + phase).chart(Plots.trainingCurves(t, "reward", "kl"));
+                r.subheading("Training curves: " + phase).chart(Plots.trainingCurves(t, "reward", "kl"));
             }
         }
-        r.heading("6. Sample outputs");
+        r.subheading("Sample outputs");
         outputs.forEach((name, t) -> r.table(t.selectColumns("id", "model", "output").first(4), 4, 200));
         return r.write(run.root().resolve("report.html"));
     }
+
+    /** The report's three sections, in order. */
+    static final String HEADLINE = "1. Headline", BESIDE_THE_PAPER = "2. Beside the paper",
+            RAW_TABLES = "3. Raw tables";
 }

@@ -9,6 +9,7 @@ import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
+import rlcd4j.data.PreferencePairs;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -134,15 +135,21 @@ public final class DpoTrainer {
         };
     }
 
-    /**
-     * Trains {@code model} on {@code pairs} ({@code prompt}, {@code chosen}, {@code rejected}). Checkpoints, log, resume
-     * and the saved result are as for {@link SftTrainer#train}.
-     */
+    /** As {@link #train(CausalLM, PreferencePairs, Path)} on a table of pairs ({@link PreferencePairs#fromTable}). */
     public Result train(CausalLM model, Table pairs, Path outDir) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
-        List<String> chosen = Runs.texts(pairs, "chosen", what);
-        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        return train(model, PreferencePairs.fromTable(pairs), outDir);
+    }
+
+    /**
+     * Trains {@code model} on the kept pairs of {@code all}. Checkpoints, log, resume and the saved result are as for
+     * {@link SftTrainer#train}.
+     */
+    public Result train(CausalLM model, PreferencePairs all, Path outDir) {
+        PreferencePairs pairs = all.kept();
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
+        List<String> chosen = pairs.chosen();
+        List<String> rejected = pairs.rejected();
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, chosen, rejected);

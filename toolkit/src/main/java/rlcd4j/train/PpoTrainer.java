@@ -12,6 +12,7 @@ import com.google.gson.JsonObject;
 import rlcd4j.util.RlcdException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
@@ -312,14 +313,22 @@ public final class PpoTrainer implements AutoCloseable {
     private double klCoef;
     private Path tempDir;
 
-    /** PPO against a preference model (frozen). Writes checkpoints, {@code log.jsonl} and {@code policy/} to {@code outDir}. */
-    public PpoTrainer(Config config, CausalLM policy, PreferenceModel rewardModel, List<String> prompts, Path outDir) {
-        this(config, policy, rewardModel, null, prompts, outDir);
+    /**
+     * PPO against a preference model (frozen), on the policy prompts ({@link PromptSet.Entry#policyPrompt()}: the
+     * prompt and its response prefix) of {@code prompts}. Writes checkpoints, {@code log.jsonl} and {@code policy/} to
+     * {@code outDir}.
+     */
+    public PpoTrainer(Config config, CausalLM policy, PreferenceModel rewardModel, PromptSet prompts, Path outDir) {
+        this(config, policy, rewardModel, null, policyPrompts(prompts), outDir);
     }
 
     /** PPO against a reward computed by code. */
-    public PpoTrainer(Config config, CausalLM policy, RewardFunction reward, List<String> prompts, Path outDir) {
-        this(config, policy, null, reward, prompts, outDir);
+    public PpoTrainer(Config config, CausalLM policy, RewardFunction reward, PromptSet prompts, Path outDir) {
+        this(config, policy, null, reward, policyPrompts(prompts), outDir);
+    }
+
+    private static List<String> policyPrompts(PromptSet prompts) {
+        return prompts.entries().stream().map(PromptSet.Entry::policyPrompt).toList();
     }
 
     private PpoTrainer(Config config, CausalLM policyLm, PreferenceModel rm, RewardFunction fn, List<String> allPrompts, Path outDir) {

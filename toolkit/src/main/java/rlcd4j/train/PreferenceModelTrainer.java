@@ -13,6 +13,7 @@ import rlcd4j.progress.Progress;
 import rlcd4j.util.PythonStrings;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
+import rlcd4j.data.PreferencePairs;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -146,17 +147,23 @@ public final class PreferenceModelTrainer {
         return Activation.softPlus(x).sub(x.mul(pChosen));
     }
 
-    /**
-     * Trains a new preference model on {@code backbone} with {@code pairs}. With {@code outDir} non-null, checkpoints go
-     * to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final model to {@code outDir}
-     * ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from it, ending with the same
-     * weights as a run that was never interrupted.
-     */
+    /** As {@link #train(CausalLM, PreferencePairs, Path)} on a table of pairs ({@link PreferencePairs#fromTable}). */
     public Result train(CausalLM backbone, Table pairs, Path outDir) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
-        List<String> chosen = Runs.texts(pairs, "chosen", what);
-        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        return train(backbone, PreferencePairs.fromTable(pairs), outDir);
+    }
+
+    /**
+     * Trains a new preference model on {@code backbone} with the kept pairs of {@code all}. With {@code outDir}
+     * non-null, checkpoints go to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final
+     * model to {@code outDir} ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from
+     * it, ending with the same weights as a run that was never interrupted.
+     */
+    public Result train(CausalLM backbone, PreferencePairs all, Path outDir) {
+        PreferencePairs pairs = all.kept();
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
+        List<String> chosen = pairs.chosen();
+        List<String> rejected = pairs.rejected();
         double[] pChosen = Runs.pChosen(pairs, what);
         int n = prompts.size();
         if (config.evalSize() >= n) {
@@ -168,7 +175,7 @@ public final class PreferenceModelTrainer {
         int[] trainIdx = java.util.Arrays.copyOfRange(perm, config.evalSize(), n);
         java.util.Arrays.sort(evalIdx);
         java.util.Arrays.sort(trainIdx);
-        Table evalPairs = evalIdx.length == 0 ? pairs.emptyCopy() : pairs.rows(evalIdx);
+        PreferencePairs evalPairs = pairs.select(evalIdx);
         int nTrain = trainIdx.length;
 
         String data = Runs.fingerprint(prompts, chosen, rejected, java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
@@ -253,15 +260,20 @@ public final class PreferenceModelTrainer {
      * (mean r_chosen - r_rejected) and {@code loss} (mean BCE).
      */
     public static Table evaluate(PreferenceModel pm, Table pairs) {
-        return toTable("held-out", metrics(pm, pairs, 8));
+        return evaluate(pm, PreferencePairs.fromTable(pairs));
     }
 
-    private static Map<String, Double> metrics(PreferenceModel pm, Table pairs, int batch) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
+    /** As {@link #evaluate(PreferenceModel, Table)} on the kept pairs of {@code pairs}. */
+    public static Table evaluate(PreferenceModel pm, PreferencePairs pairs) {
+        return toTable("held-out", metrics(pm, pairs.kept(), 8));
+    }
+
+    private static Map<String, Double> metrics(PreferenceModel pm, PreferencePairs pairs, int batch) {
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
         double[] p = Runs.pChosen(pairs, what);
-        double[] rc = pm.score(prompts, Runs.texts(pairs, "chosen", what), batch);
-        double[] rr = pm.score(prompts, Runs.texts(pairs, "rejected", what), batch);
+        double[] rc = pm.score(prompts, pairs.chosen(), batch);
+        double[] rr = pm.score(prompts, pairs.rejected(), batch);
         double acc = 0, margin = 0, loss = 0;
         int n = rc.length;
         for (int i = 0; i < n; i++) {

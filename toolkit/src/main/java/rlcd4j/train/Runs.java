@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.NumericColumn;
+import rlcd4j.data.PreferencePairs;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -191,20 +192,13 @@ final class Runs {
         return out;
     }
 
-    /** The probability that {@code chosen} is better, per row: column {@code p_chosen} if present, else 1 (hard labels). */
-    static double[] pChosen(Table t, String what) {
-        double[] p = new double[t.rowCount()];
-        if (!t.containsColumn("p_chosen")) {
-            java.util.Arrays.fill(p, 1.0);
-            return p;
-        }
-        if (!(t.column("p_chosen") instanceof NumericColumn<?> col)) {
-            throw new RlcdException(what + ": column \"p_chosen\" must be numeric (a probability in [0, 1])");
-        }
+    /** The probability that {@code chosen} is better, per pair; a label outside [0, 1] names its pair. */
+    static double[] pChosen(PreferencePairs pairs, String what) {
+        double[] p = pairs.pChosen();
         for (int i = 0; i < p.length; i++) {
-            p[i] = col.getDouble(i);
             if (!(p[i] >= 0 && p[i] <= 1)) {
-                throw new RlcdException(what + ": row " + (i + 1) + ", column \"p_chosen\" is " + p[i] + "; expected a probability in [0, 1]");
+                throw new RlcdException(what + ": pair id " + pairs.get(i).id() + ", p_chosen is " + p[i]
+                        + "; expected a probability in [0, 1]");
             }
         }
         return p;

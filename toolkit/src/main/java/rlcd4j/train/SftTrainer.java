@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.data.PreferencePairs;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -130,6 +131,20 @@ public final class SftTrainer {
         String what = "SFT data" + (data.name() == null ? "" : " " + data.name());
         List<String> prompts = Runs.texts(data, "prompt", what);
         List<String> responses = Runs.texts(data, data.containsColumn("response") ? "response" : "chosen", what);
+        return train(model, prompts, responses, what, outDir);
+    }
+
+    /**
+     * Context distillation: fine-tunes {@code model} on the chosen response of each kept pair (RLCD's o+), as
+     * {@link #train(CausalLM, Table, Path)} does on a table's {@code prompt} and {@code response}.
+     */
+    public Result train(CausalLM model, PreferencePairs pairs, Path outDir) {
+        PreferencePairs kept = pairs.kept();
+        String what = "SFT data" + (kept.name().isEmpty() ? "" : " " + kept.name());
+        return train(model, kept.prompts(), kept.chosen(), what, outDir);
+    }
+
+    private Result train(CausalLM model, List<String> prompts, List<String> responses, String what, Path outDir) {
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, responses);

@@ -9,6 +9,7 @@ import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulation;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
 import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
@@ -99,7 +100,7 @@ class SimulateCommandTest {
         assertEquals(List.of(0, 2), rows.stream().map(PairRow::id).toList());
         // TinyStories never writes "Human": each side's one attempt fails, and the reason is recorded
         for (PairRow r : rows) {
-            assertEquals(PairRow.DROPPED, r.status());
+            assertEquals(PairStatus.DROPPED, r.status());
             assertEquals(2, r.attempts());
             assertEquals("positive side (p+) failed post-processing 1 times: no_human_turn", r.error());
         }

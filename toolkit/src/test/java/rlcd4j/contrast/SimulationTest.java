@@ -5,6 +5,7 @@ import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.OutlinePremises;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.SharedData;
 import tech.tablesaw.api.Table;
@@ -33,7 +34,7 @@ class SimulationTest {
         assertEquals(c.positive(), first.positivePrompt());
         assertEquals(c.negative(), first.negativePrompt());
         assertEquals(DEV.get(0).prompt(), first.prompt());
-        assertEquals(PairRow.PLANNED, first.status());
+        assertEquals(PairStatus.PLANNED, first.status());
     }
 
     @Test
@@ -63,7 +64,8 @@ class SimulationTest {
 
     @Test
     void dryRunTableHasTheSchemaAndOutlinePromptsKeepThePrefix() {
-        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0);
+        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0)
+                .table();
         assertEquals(5, t.rowCount());
         assertEquals(rlcd4j.data.PairsTable.COLUMNS, t.columnNames());
         String pos = t.stringColumn("positive_prompt").get(0);

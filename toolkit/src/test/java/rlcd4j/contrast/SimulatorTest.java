@@ -8,6 +8,8 @@ import rlcd4j.Fixtures;
 import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PairStatus;
 import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.SimulationLog;
@@ -55,8 +57,8 @@ class SimulatorTest {
         turnTaker.close();
     }
 
-    static List<PairRow> rows(Table t) {
-        return PairsTable.rows(t);
+    static List<PairRow> rows(PreferencePairs t) {
+        return t.rows();
     }
 
     @Test
@@ -65,8 +67,9 @@ class SimulatorTest {
         AttributeSpec spec = AttributeSpec.harmlessness();
         List<PairRow> rlcd = rows(Simulator.run(turnTaker, six, spec, Method.RLCD, SMALL));
         List<PairRow> rescore = rows(Simulator.run(turnTaker, six, spec, Method.RLCD_RESCORE, SMALL));
-        Table rlaifTable = Simulator.run(turnTaker, six, spec, Method.RLAIF, SMALL);
-        List<PairRow> rlaif = rows(rlaifTable);
+        PreferencePairs rlaifPairs = Simulator.run(turnTaker, six, spec, Method.RLAIF, SMALL);
+        List<PairRow> rlaif = rows(rlaifPairs);
+        Table rlaifTable = rlaifPairs.table();
         assertEquals(PairsTable.COLUMNS, rlaifTable.columnNames());
         assertEquals("harmlessness rlaif", rlaifTable.name());
         for (List<PairRow> t : List.of(rlcd, rescore, rlaif)) {
@@ -81,7 +84,7 @@ class SimulatorTest {
         // Row 3's p+ does not fit the context with 24 new tokens: an error row naming the prompt and the lengths.
         for (List<PairRow> t : List.of(rlcd, rescore)) {
             PairRow r = t.get(3);
-            assertEquals(PairRow.ERROR, r.status());
+            assertEquals(PairStatus.ERROR, r.status());
             assertTrue(r.error().matches("prompt id 3: p\\+ has \\d+ tokens; with 24 new tokens that is \\d+ > the model's context of 512 positions"), r.error());
             assertEquals(0, r.attempts());
         }
@@ -125,7 +128,7 @@ class SimulatorTest {
         // RLAIF samples the unmodified prompt; row 3 fits for generation, but its scoring prompt (the prompt plus both
         // outputs) does not.
         for (PairRow r : rlaif) assertEquals(r.prompt(), r.positivePrompt());
-        assertEquals(PairRow.ERROR, rlaif.get(3).status(), rlaif.get(3).toString());
+        assertEquals(PairStatus.ERROR, rlaif.get(3).status(), rlaif.get(3).toString());
         assertTrue(rlaif.get(3).error().startsWith("prompt id 3: the RLAIF scoring prompt has "), rlaif.get(3).error());
         assertTrue(rlaif.get(3).attempts() >= 2);
     }
@@ -141,7 +144,7 @@ class SimulatorTest {
                 Simulator.Options.defaults().withMaxNewTokens(8).withBatchSize(4)));
         String five = String.join(", ", java.util.Collections.nCopies(5, "no_human_turn"));
         for (PairRow r : rows) {
-            assertEquals(PairRow.DROPPED, r.status());
+            assertEquals(PairStatus.DROPPED, r.status());
             assertEquals(10, r.attempts(), "5 samples per side, the paper's retries");
             assertEquals("positive side (p+) failed post-processing 5 times: " + five, r.error());
             assertEquals("", r.chosen());
@@ -182,7 +185,8 @@ class SimulatorTest {
     void aKilledRunResumesWithoutLosingOrDuplicatingPairs(@TempDir Path dir) throws Exception {
         AttributeSpec spec = AttributeSpec.harmlessness();
         Path whole = dir.resolve("whole.jsonl"), killed = dir.resolve("killed.jsonl");
-        Table expected = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE, SMALL.withOutput(whole));
+        PreferencePairs expected = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE,
+                SMALL.withOutput(whole));
         assertEquals(8, SimulationLog.read(whole).size());
 
         Progress.setSink(new Killer(3));
@@ -197,7 +201,8 @@ class SimulatorTest {
         // and a kill in the middle of writing a line leaves a torn line
         Files.writeString(killed, "{\"id\": 7, \"task\": \"harml", StandardOpenOption.APPEND);
 
-        Table resumed = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE, SMALL.withOutput(killed));
+        PreferencePairs resumed = Simulator.run(turnTaker, prompts, spec, Method.RLCD_RESCORE,
+                SMALL.withOutput(killed));
         assertEquals(rows(expected), rows(resumed), "the resumed run's table equals the uninterrupted run's");
         Comparator<PairRow> byId = Comparator.comparingInt(PairRow::id);
         List<PairRow> file = SimulationLog.read(killed).stream().sorted(byId).toList();
@@ -240,8 +245,10 @@ class SimulatorTest {
         Simulator.Options quick = Simulator.Options.defaults().withMaxNewTokens(4).withMaxAttempts(1);
         AttributeSpec spec = AttributeSpec.harmlessness();
         PromptSet four = prompts.limit(4);
-        Table s0 = Simulator.run(tiny, four, spec, Method.RLCD, quick.withShard(0, 2).withOutput(dir.resolve("s0.jsonl")));
-        Table s1 = Simulator.run(tiny, four, spec, Method.RLCD, quick.withShard(1, 2).withOutput(dir.resolve("s1.jsonl")));
+        PreferencePairs s0 = Simulator.run(tiny, four, spec, Method.RLCD,
+                quick.withShard(0, 2).withOutput(dir.resolve("s0.jsonl")));
+        PreferencePairs s1 = Simulator.run(tiny, four, spec, Method.RLCD,
+                quick.withShard(1, 2).withOutput(dir.resolve("s1.jsonl")));
         assertEquals(List.of(0, 2), rows(s0).stream().map(PairRow::id).toList());
         assertEquals(List.of(1, 3), rows(s1).stream().map(PairRow::id).toList());
         assertEquals("harmlessness rlcd shard 1/2", s1.name());

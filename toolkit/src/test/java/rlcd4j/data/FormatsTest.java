@@ -17,14 +17,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class FormatsTest {
     private static PairRow base(int id, String method, String prompt) {
         return new PairRow(id, "harmlessness", method, prompt, "", prompt, prompt, -1, -1, "", "", "", "", Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, PairRow.PLANNED, 0, "");
+                Double.NaN, Double.NaN, PairStatus.PLANNED, 0, "");
     }
 
     static List<PairRow> rlcdRows() {
         return List.of(
                 base(0, "rlcd", "Human: hi\n\nAssistant:").withRlcdResult("Hello, \"friend\"!", "Go away.", 2),
                 base(1, "rlcd", "Human: a,b?\n\nAssistant:").withRlcdResult("line1\nline2", "x", 2),
-                base(2, "rlcd", "Human: q\n\nAssistant:").withFailure(PairRow.DROPPED, 10, "no_human_turn x5"),
+                base(2, "rlcd", "Human: q\n\nAssistant:").withFailure(PairStatus.DROPPED, 10, "no_human_turn x5"),
                 base(3, "rlcd", "Human: q\n\nAssistant:").withRlcdResult("yes", "no", 2));
     }
 
@@ -32,7 +32,7 @@ class FormatsTest {
     void alpacaFarmCsvIsByteExactWithThePapersConsolidation() {
         // Python: csv.DictWriter + random.seed(0) + random() < 0.5 per ok row, as consolidate_preference_data.py
         String expected = "instruction,input,output_1,output_2,preference\r\n\"Human: hi\n\nAssistant:\",,Go away.,\"Hello, \"\"friend\"\"!\",2\r\n\"Human: a,b?\n\nAssistant:\",,x,\"line1\nline2\",2\r\n\"Human: q\n\nAssistant:\",,yes,no,1\r\n";
-        assertEquals(expected, AlpacaFarmCsv.toCsv(rlcdRows(), 0));
+        assertEquals(expected, AlpacaFarmCsv.toCsv(PreferencePairs.of("t", rlcdRows()), 0));
     }
 
     static List<PairRow> scoredRows() {
@@ -55,25 +55,26 @@ class FormatsTest {
         assertEquals("no", rows.get(1).chosen());
         assertEquals(0.9990889488055994, rows.get(1).pChosen());
         assertEquals(1 - 0.1480471980316895, rows.get(0).pChosen());
-        assertEquals(expected, AlpacaFarmCsv.toCsv(rows, 0));
+        assertEquals(expected, AlpacaFarmCsv.toCsv(PreferencePairs.of("s", rows), 0));
     }
 
     @Test
     void csvRoundTrips(@TempDir Path dir) throws Exception {
-        Table pairs = PairsTable.toTable("t", rlcdRows());
+        PreferencePairs pairs = PreferencePairs.of("t", rlcdRows());
         Path csv = dir.resolve("rlcd.csv");
-        AlpacaFarmCsv.write(pairs, csv);
-        List<PairRow> back = PairsTable.rows(AlpacaFarmCsv.read(csv, "harmlessness", "rlcd"));
+        pairs.writeAlpacaFarmCsv(csv, 0);
+        List<PairRow> back = PreferencePairs.readAlpacaFarmCsv(csv, "harmlessness", "rlcd").rows();
         assertEquals(3, back.size());
         assertEquals(List.of("Hello, \"friend\"!", "line1\nline2", "yes"), back.stream().map(PairRow::chosen).toList());
         assertEquals(List.of("Go away.", "x", "no"), back.stream().map(PairRow::rejected).toList());
         assertTrue(back.stream().allMatch(r -> r.pChosen() == 1.0 && r.ok()));
 
         Path scored = dir.resolve("rlaif.csv");
-        AlpacaFarmCsv.write(PairsTable.toTable("s", scoredRows()), scored);
-        Table s = AlpacaFarmCsv.read(scored, "harmlessness", "rlaif");
-        assertEquals(Files.readString(scored), AlpacaFarmCsv.toCsv(PairsTable.rows(s), 0), "write(read(csv)) == csv");
-        assertEquals(0.9990889488055994, s.doubleColumn("p_b").getDouble(1));
+        AlpacaFarmCsv.write(PreferencePairs.of("s", scoredRows()), scored);
+        PreferencePairs s = AlpacaFarmCsv.read(scored, "harmlessness", "rlaif");
+        assertEquals(Files.readString(scored), AlpacaFarmCsv.toCsv(s, 0), "write(read(csv)) == csv");
+        assertEquals(0.9990889488055994, s.get(1).pB());
+        assertEquals(0.9990889488055994, s.table().doubleColumn("p_b").getDouble(1), "the table view");
     }
 
     @Test
@@ -93,27 +94,27 @@ class FormatsTest {
     @Test
     void mixedMethodsAreRefused() {
         List<PairRow> mixed = List.of(rlcdRows().get(0), new PairRow(9, "harmlessness", "rlaif", "p", "", "", "", -1, 0, "plain", "a", "b", "A",
-                0, 0, 0.5, 0.5, PairRow.OK, 2, ""));
-        assertThrows(RlcdException.class, () -> AlpacaFarmCsv.toCsv(mixed, 0));
+                0, 0, 0.5, 0.5, PairStatus.OK, 2, ""));
+        assertThrows(RlcdException.class, () -> AlpacaFarmCsv.toCsv(PreferencePairs.of("m", mixed), 0));
     }
 
     @Test
     void trlJsonlRoundTrips(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("trl.jsonl");
-        TrlJsonl.write(PairsTable.toTable("t", rlcdRows()), f);
+        PreferencePairs.of("t", rlcdRows()).writeTrl(f);
         List<String> lines = Files.readAllLines(f);
         assertEquals(3, lines.size(), "only ok rows");
         assertEquals("{\"prompt\":\"Human: hi\\n\\nAssistant:\",\"chosen\":\" Hello, \\\"friend\\\"!\",\"rejected\":\" Go away.\"}", lines.get(0));
-        List<PairRow> back = PairsTable.rows(TrlJsonl.read(f, "harmlessness", "rlcd"));
+        List<PairRow> back = PreferencePairs.readTrl(f, "harmlessness", "rlcd").rows();
         assertEquals(List.of("Hello, \"friend\"!", "line1\nline2", "yes"), back.stream().map(PairRow::chosen).toList());
         assertEquals("Human: a,b?\n\nAssistant:", back.get(1).prompt());
 
-        TrlJsonl.write(PairsTable.toTable("s", scoredRows()), f);
+        TrlJsonl.write(PreferencePairs.of("s", scoredRows()), f);
         assertEquals(" no", Json.string(Json.parseObject(Files.readAllLines(f).get(1)), "chosen"), "chosen = the preferred (P(B) > 0.5)");
 
         Files.writeString(f, "{\"prompt\": \"p\", \"chosen\": \" a\"}\n");
         RlcdException e = assertThrows(RlcdException.class, () -> TrlJsonl.read(f, "harmlessness", "rlcd"));
-        assertEquals(f + ":1: expected string fields 'prompt', 'chosen' and 'rejected'", e.getMessage());
+        assertEquals(f + ":1: field \"rejected\" is missing", e.getMessage());
     }
 
     @Test

@@ -70,6 +70,10 @@ class DemoHhTest {
         assertFalse(c.stringColumn("judge").asList().contains("ground-truth"), c.print());
         assertEquals(java.util.List.of("model", "mean_words"), r.scores().columnNames(), "no ground-truth scores without a ground truth");
         assertTrue(Files.readString(r.report()).contains("on HH-RLHF with rlcd4j/sandbox-base"));
+        // headline: no premise gap, two accuracies on human labels, seven win rates by the local judge
+        assertEquals(9, r.headline().rowCount(), r.headline().print());
+        assertEquals("pm-rlcd accuracy", r.headline().stringColumn("figure").get(0));
+        assertEquals(pm.doubleColumn("accuracy").get(0), r.headline().doubleColumn("value").get(0));
         assertEquals(4, Table.read().csv(tmp.resolve("run/outputs-base.csv").toFile()).rowCount(), "4 held-out prompts decoded");
 
         // a rerun reuses every stage

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.util.RlcdException;
+import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
 import tech.tablesaw.api.Table;
@@ -20,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** PPO end to end on TinyStories-656K (2 layers, hidden 128) against rewards computed by code or a preference model. */
 class PpoTrainerTest {
-    static final List<String> PROMPTS = List.of("Once upon a time", "One day, a little girl", "Tom and his dog", "The sun was",
-            "Lily wanted to", "There was a big", "Mom said", "The cat and the bird");
+    static final PromptSet PROMPTS = PromptSet.of("stories", List.of("Once upon a time", "One day, a little girl",
+            "Tom and his dog", "The sun was", "Lily wanted to", "There was a big", "Mom said", "The cat and the bird"));
 
     /** Fraction of the response's words that are "the", "a" or "and": dense, and reachable by a tiny story model. */
     static final RewardFunction SMALL_WORDS = (prompts, responses) -> {
@@ -143,7 +144,7 @@ class PpoTrainerTest {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
                 assertTrue(e.getMessage().contains("config") && e.getMessage().contains("kl_coef"), e.getMessage());
             }
-            try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.subList(0, 2), out)) {
+            try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.limit(2), out)) {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
                 assertTrue(e.getMessage().contains("other data"), e.getMessage());
             }

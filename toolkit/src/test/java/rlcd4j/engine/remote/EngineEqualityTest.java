@@ -10,7 +10,7 @@ import rlcd4j.util.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
+import rlcd4j.data.PairStatus;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
@@ -70,10 +70,8 @@ class EngineEqualityTest {
         List<String> log = new ArrayList<>();
         try (var server = serve(); var backend = client(server, log)) {
             for (Method m : Method.values()) {
-                List<PairRow> local = PairsTable.rows(Simulator.run(lm, PROMPTS, AttributeSpec.harmlessness(), m,
-                        OPTIONS));
-                List<PairRow> remote = PairsTable.rows(Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), m,
-                        OPTIONS));
+                List<PairRow> local = Simulator.run(lm, PROMPTS, AttributeSpec.harmlessness(), m, OPTIONS).rows();
+                List<PairRow> remote = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), m, OPTIONS).rows();
                 assertEquals(local.size(), remote.size());
                 int scored = 0;
                 for (int i = 0; i < local.size(); i++) {
@@ -84,7 +82,7 @@ class EngineEqualityTest {
                     assertEquals(a.chosen(), b.chosen(), what);
                     assertEquals(a.rejected(), b.rejected(), what);
                     assertEquals(a.error(), b.error(), what);
-                    if (m != Method.RLCD && PairRow.OK.equals(a.status())) {
+                    if (m != Method.RLCD && a.status() == PairStatus.OK) {
                         scored++;
                         assertEquals(a.pB(), b.pB(), 1e-6, what);
                         assertEquals(a.aLogit() - a.bLogit(), b.aLogit() - b.bLogit(), 1e-5, what);

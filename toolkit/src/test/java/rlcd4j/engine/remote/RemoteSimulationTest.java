@@ -13,6 +13,8 @@ import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.util.Json;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PairStatus;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
@@ -83,9 +85,9 @@ class RemoteSimulationTest {
         try (var a = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var b = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(List.of(a.baseUrl(), b.baseUrl()), log).build()) {
-            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
+            PreferencePairs t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
                     OPTIONS.withOutput(dir.resolve("p.jsonl")));
-            assertEquals(PROMPTS.size(), t.rowCount());
+            assertEquals(PROMPTS.size(), t.size());
             assertTrue(a.requests() > 0 && b.requests() > 0, "both servers used: " + a.requests() + ", "
                     + b.requests());
             assertEquals(OpenAiCompletionsBackend.Scoring.ECHO, backend.scoring());
@@ -106,9 +108,8 @@ class RemoteSimulationTest {
                 assertEquals("[\"\\\\\",\"`\"]", body.get("bad_words").toString());
             }
             int ok = 0;
-            for (int i = 0; i < t.rowCount(); i++) {
-                PairRow r = rlcd4j.data.PairsTable.rows(t).get(i);
-                if (!PairRow.OK.equals(r.status())) continue;
+            for (PairRow r : t.rows()) {
+                if (r.status() != PairStatus.OK) continue;
                 ok++;
                 assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 0, 1)), "first sample of prompt " + r.id());
                 assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 1, 1)), "second sample of prompt " + r.id());
@@ -147,9 +148,9 @@ class RemoteSimulationTest {
 
         try (var restarted = new FakeOpenAiServer(tok, port, FakeOpenAiServer.Mode.ECHO, -1);
              var backend = client(List.of(restarted.baseUrl()), log).build()) {
-            Table t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
+            PreferencePairs t = Simulator.run(backend, PROMPTS, AttributeSpec.harmlessness(), Method.RLAIF,
                     options.withOutput(resumed));
-            assertEquals(PROMPTS.size(), t.rowCount());
+            assertEquals(PROMPTS.size(), t.size());
         }
         Map<Integer, String> after = rowsById(resumed); // fails on a duplicated id
         assertEquals(expected.keySet(), new HashSet<>(after.keySet()));

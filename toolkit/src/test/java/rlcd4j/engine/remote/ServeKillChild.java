@@ -38,7 +38,7 @@ public final class ServeKillChild {
                 .log(System.out::println).build()) {
             var t = Simulator.run(backend, prompts(), AttributeSpec.harmlessness(), Method.RLAIF,
                     OPTIONS.withOutput(Path.of(args[1])));
-            System.out.println("done: " + t.rowCount() + " rows, " + backend.retries() + " retries");
+            System.out.println("done: " + t.size() + " rows, " + backend.retries() + " retries");
         }
     }
 }

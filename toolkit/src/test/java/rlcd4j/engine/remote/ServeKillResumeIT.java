@@ -49,8 +49,8 @@ class ServeKillResumeIT {
         List<PairRow> expected;
         ProgressSink old = Progress.setSink(ProgressSink.SILENT);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
-            expected = PairsTable.rows(Simulator.run(lm, ServeKillChild.prompts(), AttributeSpec.harmlessness(),
-                    Method.RLAIF, ServeKillChild.OPTIONS));
+            expected = Simulator.run(lm, ServeKillChild.prompts(), AttributeSpec.harmlessness(), Method.RLAIF,
+                    ServeKillChild.OPTIONS).rows();
         } finally {
             Progress.setSink(old);
         }
