@@ -5,7 +5,7 @@
  * hold histories of different lengths (left padding, rows that joined later) reads no padding. libtorch's batched
  * ops read every row's columns from the batch's first, behind a mask, and read them at a third of the memory's speed
  * (docs/perf/engine.md). Built by Maven with gcc into linux-x86-64/librlcd4j_attention.so and called through JNA
- * (rlcd4j.engine.DecodeAttention), which falls back to libtorch's ops when the library is missing.
+ * (rlcd4j.engine.cpu.DecodeAttention), which falls back to libtorch's ops when the library is missing.
  *
  * Shapes (floats, row-major):
  *   q    [B, H, hd], row b at q + b * qRow; H = KV * G query heads, head kv * G + g reads kv head kv

@@ -3,15 +3,16 @@ package rlcd4j;
 import rlcd4j.data.DataFiles;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.data.PromptSet;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.AttributeSpec;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.sandbox.SandboxBaseModel;
 import rlcd4j.sandbox.SandboxTask;
 import rlcd4j.sandbox.SandboxWorld;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.io.csv.CsvReadOptions;
@@ -40,10 +41,20 @@ public final class Rlcd {
      * Where the bundled datasets are: the checkout at or above the working directory (a folder with {@code datasets/}
      * and {@code pom.xml}; a notebook's kernel runs in {@code notebooks/}), else the first folder at or above
      * {@code -Drlcd4j.home} that is a checkout or a kernel install ({@code datasets/} and {@value #INSTALL_MARKER}).
-     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data.
+     * {@code rlcd kernel install} passes its install folder that way, so notebooks in any folder find the data. With
+     * neither (a program that only depends on the toolkit jar), the folder that holds the jar's datasets extracted
+     * ({@link DataFiles#bundledRoot()}).
      */
     public static Path home() {
-        return home(Paths.get("").toAbsolutePath(), System.getProperty("rlcd4j.home"));
+        Path workingDir = Paths.get("").toAbsolutePath();
+        String homeProperty = System.getProperty("rlcd4j.home");
+        try {
+            return home(workingDir, homeProperty);
+        } catch (RlcdException notOnDisk) {
+            Path bundled = DataFiles.bundledRoot();
+            if (bundled == null) throw notOnDisk;
+            return bundled.getParent();
+        }
     }
 
     static Path home(Path workingDir, String homeProperty) {
@@ -77,8 +88,8 @@ public final class Rlcd {
     /**
      * {@code dir} under {@code $RLCD4J_RUNS} when that variable is set (CI points it at a temporary folder), else
      * under {@code runs/} of the checkout {@link #home()} finds, else (a notebook outside any checkout, on an installed
-     * kernel) under {@code runs/} of the working directory: never inside the kernel's install folder, which a
-     * reinstall replaces.
+     * kernel, or a program that only depends on the jar) under {@code runs/} of the working directory: never inside
+     * the kernel's install folder, which a reinstall replaces.
      */
     public static Path runDir(String name) {
         String env = System.getenv("RLCD4J_RUNS");
@@ -87,8 +98,11 @@ public final class Rlcd {
     }
 
     static Path runDir(Path workingDir, String homeProperty, String name) {
-        Path home = home(workingDir, homeProperty);
-        Path base = Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
+        Path home = above(workingDir, false);
+        if (home == null && homeProperty != null && !homeProperty.isBlank()) {
+            home = above(Paths.get(homeProperty).toAbsolutePath(), true);
+        }
+        Path base = home != null && Files.isRegularFile(home.resolve("pom.xml")) ? home : workingDir;
         return base.resolve("runs").resolve(name);
     }
 

@@ -3,6 +3,7 @@ package rlcd4j;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.sandbox.SandboxLookup;
+import rlcd4j.util.RlcdException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package rlcd4j.kernel;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.nio.file.FileSystems;

@@ -1,7 +1,8 @@
 package rlcd4j.kernel;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.pipeline.HtmlReport;
+import rlcd4j.util.Html;
 
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -99,16 +100,16 @@ final class MavenMagic {
             if (p.length < 3 || p.length > 5 || Stream.of(p).anyMatch(String::isBlank)) {
                 throw new RlcdException("%maven: '" + c + "' is not group:artifact:version (or group:artifact:type:classifier:version)");
             }
-            deps.append("<dependency><groupId>").append(HtmlReport.escape(p[0])).append("</groupId><artifactId>").append(HtmlReport.escape(p[1])).append("</artifactId>");
-            if (p.length == 3) deps.append("<version>").append(HtmlReport.escape(p[2])).append("</version>");
-            if (p.length == 4) deps.append("<type>").append(HtmlReport.escape(p[2])).append("</type><version>").append(HtmlReport.escape(p[3])).append("</version>");
-            if (p.length == 5) deps.append("<type>").append(HtmlReport.escape(p[2])).append("</type><classifier>").append(HtmlReport.escape(p[3]))
-                    .append("</classifier><version>").append(HtmlReport.escape(p[4])).append("</version>");
+            deps.append("<dependency><groupId>").append(Html.escape(p[0])).append("</groupId><artifactId>").append(Html.escape(p[1])).append("</artifactId>");
+            if (p.length == 3) deps.append("<version>").append(Html.escape(p[2])).append("</version>");
+            if (p.length == 4) deps.append("<type>").append(Html.escape(p[2])).append("</type><version>").append(Html.escape(p[3])).append("</version>");
+            if (p.length == 5) deps.append("<type>").append(Html.escape(p[2])).append("</type><classifier>").append(Html.escape(p[3]))
+                    .append("</classifier><version>").append(Html.escape(p[4])).append("</version>");
             deps.append("</dependency>");
         }
         StringBuilder repos = new StringBuilder();
         for (Repository r : repositories) {
-            repos.append("<repository><id>").append(HtmlReport.escape(r.id())).append("</id><url>").append(HtmlReport.escape(r.url())).append("</url></repository>");
+            repos.append("<repository><id>").append(Html.escape(r.id())).append("</id><url>").append(Html.escape(r.url())).append("</url></repository>");
         }
         String pom = "<project><modelVersion>4.0.0</modelVersion><groupId>rlcd4j.notebook</groupId>"
                 + "<artifactId>maven-magic</artifactId><version>0</version><packaging>pom</packaging>"

@@ -12,10 +12,10 @@ import java.security.GeneralSecurityException;
 
 /**
  * JJava's connection with shell and control channels that look for requests every {@link #POLL_MS} ms instead of
- * every 50 ms. JJava's channel loop polls without blocking and then sleeps its interval, so a request waits 25 ms on
- * average before it is read: a quarter of a trivial cell's round trip (98 ms median, measured with
- * bench/kernel_bench.py). JJava takes the interval as a constructor argument but {@link JupyterConnection} always
- * passes the default, hence the swap here, before the sockets are bound.
+ * every 50 ms. JJava's channel loop polls without blocking and then sleeps its interval, so a request waits half the
+ * interval on average before it is read, a large part of a trivial cell's round trip (docs/perf/kernel.md). JJava
+ * takes the interval as a constructor argument but {@link JupyterConnection} always passes the default, hence the swap
+ * here, before the sockets are bound.
  */
 final class PromptConnection extends JupyterConnection {
     static final long POLL_MS = 2;

@@ -25,8 +25,8 @@ import org.dflib.jjava.jupyter.messages.reply.KernelInfoReply;
 import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
 import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
 import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
-import rlcd4j.RlcdException;
-import rlcd4j.cli.StartupImports;
+import rlcd4j.util.RlcdException;
+import rlcd4j.StartupImports;
 import rlcd4j.kernel.display.RlcdDisplayExtension;
 
 import java.io.File;
@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
  * <p>Run as {@code java -cp ... rlcd4j.kernel.RlcdKernel <connection-file>} (what {@code rlcd kernel install} writes).
  */
 public final class RlcdKernel extends BaseKernel {
-    public static final String VERSION = rlcd4j.cli.Main.VersionProvider.version(); // the pom's, as Maven built it
+    public static final String VERSION = rlcd4j.util.BuildVersion.get(); // the pom's, as Maven built it
     private final CompletableFuture<CellEvaluator> evaluator;
     private final CellHistory cellHistory = new CellHistory();
     private final List<MavenMagic.Repository> repositories = new ArrayList<>();
@@ -350,6 +350,9 @@ public final class RlcdKernel extends BaseKernel {
         }
         // Library logs (DJL, JJava) only when something is wrong; they go to the notebook's stderr during a cell.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        // rlcd4j's INFO notes (a trainer's settings) would show as stderr boxes; progress has the notebook's display.
+        String rlcd4jLevel = "org.slf4j.simpleLogger.log.rlcd4j";
+        System.setProperty(rlcd4jLevel, System.getProperty(rlcd4jLevel, "warn"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
         kernel.connectionProperties = props;

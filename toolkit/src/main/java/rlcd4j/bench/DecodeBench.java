@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.Generator;
-import rlcd4j.engine.NativeThreads;
+import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 
@@ -44,7 +44,7 @@ public final class DecodeBench {
         System.out.printf("engine %s %s, %s, threads: %d (%d for steps under %d rows), %s%n", engine.getEngineName(), engine.getVersion(),
                 engine.defaultDevice(), NativeThreads.engineThreads(), NativeThreads.smallStepThreads(), NativeThreads.SMALL_STEP_ROWS,
                 NativeThreads.waitingPolicy());
-        System.out.println(rlcd4j.engine.MklCpuPath.apply() + "; decode attention: " + rlcd4j.engine.DecodeAttention.status());
+        System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: " + rlcd4j.engine.cpu.DecodeAttention.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);

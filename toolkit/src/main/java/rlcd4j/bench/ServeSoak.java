@@ -3,7 +3,7 @@ package rlcd4j.bench;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.NativeThreads;
+import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.serve.OpenAiServer;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
-import rlcd4j.contrast.PostProcess;
+import rlcd4j.util.PostProcess;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PromptSet;
@@ -62,7 +62,7 @@ public final class SimulateBench {
     private SimulateBench() {}
 
     public static void main(String[] args) throws Exception {
-        rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
+        rlcd4j.engine.cpu.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         Path tokDir = Path.of(args.length > 0 ? args[0] : "../shared/models/TinyStories-656K");
         Path hh = Path.of(args.length > 1 ? args[1] : "../shared/data/hh-rlhf/harmless-base/test.jsonl.gz");
         int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 16;
@@ -105,7 +105,7 @@ public final class SimulateBench {
                 // before continuous batching), for a comparison in one JVM
                 System.setProperty("rlcd4j.continuousBatching", String.valueOf(!size.endsWith("b")));
                 // "16l": attention by libtorch's ops instead of the native kernel, for a comparison in one JVM
-                System.setProperty(rlcd4j.engine.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
+                System.setProperty(rlcd4j.engine.cpu.DecodeAttention.PROPERTY, String.valueOf(!size.endsWith("l")));
                 int b = Integer.parseInt(size.replaceAll("[bls]", ""));
                 long t0 = System.nanoTime();
                 Table t;
@@ -150,8 +150,8 @@ public final class SimulateBench {
             }
         }
         root.close();
-        System.clearProperty(rlcd4j.engine.DecodeAttention.PROPERTY);
+        System.clearProperty(rlcd4j.engine.cpu.DecodeAttention.PROPERTY);
         System.out.println("engine: " + Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + "; "
-                + rlcd4j.engine.MklCpuPath.status() + "; decode attention: " + rlcd4j.engine.DecodeAttention.status());
+                + rlcd4j.engine.cpu.MklCpuPath.status() + "; decode attention: " + rlcd4j.engine.cpu.DecodeAttention.status());
     }
 }

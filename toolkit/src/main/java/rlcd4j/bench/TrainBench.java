@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import rlcd4j.engine.Batch;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.train.AdamW;
@@ -33,7 +33,7 @@ public final class TrainBench {
     private TrainBench() {}
 
     public static void main(String[] args) {
-        rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
+        rlcd4j.engine.cpu.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         String mode = args.length > 0 ? args[0] : "full";
         int B = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int T = args.length > 2 ? Integer.parseInt(args[2]) : 128;

@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class TrainMemoryBench {
     public static void main(String[] args) {
-        rlcd4j.engine.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
+        rlcd4j.engine.cpu.NativeThreads.tuneWaiting(); // the CLI's OpenMP waiting, before libtorch loads
         Path model = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         boolean lora = args.length <= 2 || args[2].equals("lora");

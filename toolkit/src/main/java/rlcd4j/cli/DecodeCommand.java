@@ -1,17 +1,16 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.Rlcd;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.BadLine;
-import rlcd4j.data.Json;
+import rlcd4j.util.Json;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import rlcd4j.eval.Outputs;
 import tech.tablesaw.api.Table;
@@ -31,8 +30,11 @@ import java.util.concurrent.Callable;
  * is decoded on its base model.
  */
 @Command(name = "decode", mixinStandardHelpOptions = true,
-        description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL (resumable).")
+        description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL "
+                + "(resumable).")
 public final class DecodeCommand implements Callable<Integer> {
+    private static final GenerationConfig DEFAULTS = GenerationConfig.evaluation();
+
     @Option(names = "--model", required = true,
             description = "Policy: model folder, Hugging Face repo id, or LoRA adapter folder (adapter_config.json, "
                     + "as rlcd ppo/sft/dpo --lora-rank write); with --server, the model whose tokenizer is used.")
@@ -42,29 +44,35 @@ public final class DecodeCommand implements Callable<Integer> {
                     + "(default: the adapter's base_model_name_or_path).")
     String base;
     @Option(names = "--prompts", required = true,
-            description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; prompt = chosen up to its last 'Assistant:').")
+            description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; "
+                    + "prompt = chosen up to its last 'Assistant:').")
     Path prompts;
     @Option(names = "--split", defaultValue = "all",
-            description = "all, dev (ids 0-999) or test (ids 1000-1999; the paper's evaluation prompts of an HH-RLHF test file) (default ${DEFAULT-VALUE}).")
+            description = "all, dev (ids 0-999) or test (ids 1000-1999; the paper's evaluation prompts of an HH-RLHF "
+                    + "test file) (default ${DEFAULT-VALUE}).")
     String split;
     @Option(names = "--out", required = true, description = "Outputs JSONL (id, prompt, model, output, ...); an existing one is resumed.")
     Path out;
-    @Option(names = "--name", description = "Model name recorded in column 'model' (default: the model folder's name, or the repo id).")
+    @Option(names = "--name",
+            description = "Model name recorded in column 'model' (default: the model folder's name, or the repo id).")
     String name;
     @Option(names = "--limit", description = "Only the first N prompts (after --split).")
     Integer limit;
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; each prompt samples from a seed derived from (seed, id) (default ${DEFAULT-VALUE}).")
-    long seed;
-    @Option(names = "--max-new-tokens", defaultValue = "300", description = "Default ${DEFAULT-VALUE} (the paper's).")
-    int maxNewTokens;
-    @Option(names = "--temperature", defaultValue = "1.0", description = "0 means greedy. Default ${DEFAULT-VALUE} (the paper's).")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "0.9", description = "Default ${DEFAULT-VALUE} (the paper's).")
-    double topP;
-    @Option(names = "--top-k", defaultValue = "0", description = "0: off (the paper's).")
-    int topK;
-    @Option(names = "--batch-size", defaultValue = "16", description = "Prompts decoded together (does not change the outputs) (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--seed",
+            description = "Sampling seed; each prompt samples from a seed derived from (seed, id) (default "
+                    + "${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
+    @Option(names = "--max-new-tokens", description = "Default ${DEFAULT-VALUE} (the paper's).")
+    int maxNewTokens = DEFAULTS.maxNewTokens();
+    @Option(names = "--temperature", description = "0 means greedy. Default ${DEFAULT-VALUE} (the paper's).")
+    double temperature = DEFAULTS.temperature();
+    @Option(names = "--top-p", description = "Default ${DEFAULT-VALUE} (the paper's).")
+    double topP = DEFAULTS.topP();
+    @Option(names = "--top-k", description = "0: off (default: ${DEFAULT-VALUE}, the paper's).")
+    int topK = DEFAULTS.topK();
+    @Option(names = "--batch-size",
+            description = "Prompts decoded together (does not change the outputs) (default ${DEFAULT-VALUE}).")
+    int batchSize = DEFAULTS.batchSize();
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
     @Mixin
@@ -74,7 +82,7 @@ public final class DecodeCommand implements Callable<Integer> {
     public Integer call() {
         GenerationConfig cfg;
         try {
-            cfg = GenerationConfig.evaluation().withMaxNewTokens(maxNewTokens).withTemperature(temperature).withTopP(topP)
+            cfg = DEFAULTS.withMaxNewTokens(maxNewTokens).withTemperature(temperature).withTopP(topP)
                     .withTopK(topK).withSeed(seed).withBatchSize(batchSize);
         } catch (IllegalArgumentException e) {
             throw new RlcdException("decode: " + e.getMessage());
@@ -143,20 +151,5 @@ public final class DecodeCommand implements Callable<Integer> {
         Path p = Path.of(model);
         return Files.isDirectory(p) && p.toAbsolutePath().normalize().getFileName() != null
                 ? p.toAbsolutePath().normalize().getFileName().toString() : model;
-    }
-
-    /** Standalone entry point; under {@code rlcd} it is {@code rlcd decode}. */
-    public static void main(String[] args) {
-        System.exit(run(args));
-    }
-
-    /** Runs with RlcdException shown as one line (no stack trace), exit code 1. */
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new DecodeCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
     }
 }

@@ -14,27 +14,32 @@ import java.util.concurrent.Callable;
                 + "PPO, DPO, context distillation, held-out decoding, win rates judged by the ground truth and a local model, HTML report. "
                 + "Stages are saved; a rerun continues where it stopped.")
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--task", defaultValue = "harmless", description = "harmless, helpful or outline (default: ${DEFAULT-VALUE}).")
-    String task;
+    // the demo's sizes, task, prompts and seed; the folders are the command's own
+    private static final Demo.Options DEFAULTS = Demo.Options.defaults(Path.of("base-model"), Path.of("out"));
+
+    @Option(names = "--task", description = "harmless, helpful or outline (default: ${DEFAULT-VALUE}).")
+    String task = DEFAULTS.task().id();
     @Option(names = "--out", description = "Run folder (default: runs/demo-TASK).")
     Path out;
     @Option(names = "--model", paramLabel = "FOLDER|REPO_ID",
-            description = "Base model: a folder or a Hugging Face repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct (default: the bundled sandbox model).")
+            description = "Base model: a folder or a Hugging Face repo id, e.g. HuggingFaceTB/SmolLM2-135M-Instruct "
+                    + "(default: the bundled sandbox model).")
     String model;
-    @Option(names = "--prompts", defaultValue = "sandbox",
+    @Option(names = "--prompts",
             description = "sandbox (the sandbox world, judged by its ground truth) or hh (Anthropic HH-RLHF from the Hub or its cache, "
                     + "judged by the local model judge; PMs checked against HH's human labels) (default: ${DEFAULT-VALUE}).")
-    String prompts;
+    String prompts = DEFAULTS.prompts();
     @Option(names = "--new-tokens", defaultValue = "0", description = "New tokens per sample (default: 64; 112 for outlines).")
     int newTokens;
-    @Option(names = "--sim-prompts", defaultValue = "256", description = "Prompts simulated per method (default: ${DEFAULT-VALUE}).")
-    int simPrompts;
-    @Option(names = "--eval-prompts", defaultValue = "100", description = "Held-out prompts decoded and judged (default: ${DEFAULT-VALUE}).")
-    int evalPrompts;
-    @Option(names = "--ppo-steps", defaultValue = "16", description = "PPO steps per policy, 32 rollouts each (default: ${DEFAULT-VALUE}).")
-    int ppoSteps;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of every draw; a CPU run repeats exactly (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--sim-prompts", description = "Prompts simulated per method (default: ${DEFAULT-VALUE}).")
+    int simPrompts = DEFAULTS.simPrompts();
+    @Option(names = "--eval-prompts", description = "Held-out prompts decoded and judged (default: ${DEFAULT-VALUE}).")
+    int evalPrompts = DEFAULTS.evalPrompts();
+    @Option(names = "--ppo-steps", description = "PPO steps per policy, 32 rollouts each (default: ${DEFAULT-VALUE}).")
+    int ppoSteps = DEFAULTS.ppoSteps();
+    @Option(names = "--seed",
+            description = "Seed of every draw; a CPU run repeats exactly (default: ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
 
     @Override
     public Integer call() {

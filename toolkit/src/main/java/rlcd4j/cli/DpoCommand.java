@@ -1,73 +1,52 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.train.DpoTrainer;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code rlcd dpo}: direct preference optimisation (or IPO) on preference pairs. */
 @Command(name = "dpo", mixinStandardHelpOptions = true,
         description = {"Direct preference optimisation on pairs; the reference is the starting model (with LoRA: the base with the adapter off).",
-                "Defaults follow AlpacaFarm's dpo.sh (lr 1e-6, 2 epochs, batch 128, beta 0.1, cosine, warmup 0.03, max length 512)."})
+                "Defaults (shown below) follow AlpacaFarm's dpo.sh."})
 public final class DpoCommand implements Callable<Integer> {
+    private static final DpoTrainer.Config DEFAULTS = DpoTrainer.Config.defaults();
+
     @Mixin
-    TrainOptions common;
+    TrainOptions common = new TrainOptions(DEFAULTS.training(), DEFAULTS.maxLength());
 
     @Option(names = "--pairs", required = true, description = ".jsonl(.gz) or .csv with prompt, chosen, rejected.")
     Path pairs;
 
-    @Option(names = "--beta", description = "Strength of the implicit KL penalty (default 0.1).")
-    Double beta;
+    @Option(names = "--beta", description = "Strength of the implicit KL penalty (default: ${DEFAULT-VALUE}).")
+    double beta = DEFAULTS.beta();
 
-    @Option(names = "--loss", description = "dpo (default) or ipo.")
-    String loss;
+    @Option(names = "--loss", description = "dpo or ipo (default: ${DEFAULT-VALUE}).")
+    String loss = DEFAULTS.loss().name().toLowerCase(Locale.ROOT);
 
     @Override
     public Integer call() {
-        try {
-            DpoTrainer.Config c = DpoTrainer.Config.defaults();
-            TrainOptions o = common;
-            if (o.lr != null) c = c.withLearningRate(o.lr);
-            if (o.epochs != null) c = c.withEpochs(o.epochs);
-            if (o.batchSize != null) c = c.withBatchSize(o.batchSize);
-            if (o.microBatchSize != null) c = c.withMicroBatchSize(o.microBatchSize);
-            if (o.maxLength != null) c = c.withMaxLength(o.maxLength);
-            if (o.scheduleKind() != null) c = c.withSchedule(o.scheduleKind());
-            if (o.warmupRatio != null) c = c.withWarmupRatio(o.warmupRatio);
-            if (o.weightDecay != null) c = c.withWeightDecay(o.weightDecay);
-            if (o.maxGradNorm != null) c = c.withMaxGradNorm(o.maxGradNorm);
-            if (o.seed != null) c = c.withSeed(o.seed);
-            if (o.saveEvery != null) c = c.withSaveEvery(o.saveEvery);
-            if (beta != null) c = c.withBeta(beta);
-            if (loss != null) {
-                c = c.withLoss(switch (loss.toLowerCase()) {
-                    case "dpo", "sigmoid" -> DpoTrainer.Loss.DPO;
-                    case "ipo" -> DpoTrainer.Loss.IPO;
-                    default -> throw new RlcdException("--loss " + loss + ": expected dpo or ipo");
-                });
-            }
-            c = c.withLora(o.lora());
-            var table = TrainingFiles.read(pairs, 0);
-            try (CausalLM lm = CausalLM.load(o.model)) {
-                DpoTrainer.Result r = new DpoTrainer(c).train(lm, table, o.out);
-                System.out.println(r.log().last(1).print());
-                if (r.adapter() != null) r.adapter().close();
-            }
-            System.out.println((c.lora() == null ? "model" : "LoRA adapter") + " saved to " + o.out);
-            return 0;
-        } catch (RlcdException e) {
-            System.err.println("error: " + e.getMessage());
-            return 1;
+        TrainOptions o = common;
+        DpoTrainer.Config c = DEFAULTS.withTraining(o.training()).withMaxLength(o.maxLength).withBeta(beta);
+        c = c.withLoss(switch (loss.toLowerCase()) {
+            case "dpo", "sigmoid" -> DpoTrainer.Loss.DPO;
+            case "ipo" -> DpoTrainer.Loss.IPO;
+            default -> throw new RlcdException("--loss " + loss + ": expected dpo or ipo");
+        });
+        c = c.withLora(o.lora());
+        var table = TrainingFiles.read(pairs, 0);
+        try (CausalLM lm = CausalLM.load(o.model)) {
+            DpoTrainer.Result r = new DpoTrainer(c).train(lm, table, o.out);
+            System.out.println(r.log().last(1).print());
+            if (r.adapter() != null) r.adapter().close();
         }
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new DpoCommand()).execute(args));
+        System.out.println((c.lora() == null ? "model" : "LoRA adapter") + " saved to " + o.out);
+        return 0;
     }
 }

@@ -1,9 +1,8 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
@@ -12,6 +11,7 @@ import rlcd4j.eval.OpenAiJudge;
 import rlcd4j.eval.OutputStats;
 import rlcd4j.eval.Outputs;
 import rlcd4j.eval.PairwiseEvaluation;
+import rlcd4j.eval.WinRate;
 import rlcd4j.plot.Plots;
 import tech.tablesaw.api.Table;
 
@@ -29,7 +29,8 @@ import java.util.concurrent.Callable;
  * shell history and the process list).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95%% CI, length-controlled win rate, position-bias statistics).")
+        description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95%% CI, "
+                + "length-controlled win rate, position-bias statistics).")
 public final class EvalCommand implements Callable<Integer> {
     /** Judges this command can build: an OpenAI-compatible server, or a local causal LM ({@link LocalJudge}). */
     public enum JudgeKind { openai, local }
@@ -44,11 +45,15 @@ public final class EvalCommand implements Callable<Integer> {
     String task;
     @Option(names = "--model", description = "OpenAI judge: model name (default: the paper's gpt-4-0314, now retired).")
     String model;
-    @Option(names = "--judge-model", description = "Local judge: model folder or Hugging Face repo id (required with --judge local).")
+    @Option(names = "--judge-model",
+            description = "Local judge: model folder or Hugging Face repo id (required with --judge local).")
     String judgeModel;
-    @Option(names = "--judge-batch", defaultValue = "8", description = "Local judge: comparisons per forward pass (default ${DEFAULT-VALUE}).")
-    int judgeBatch;
-    @Option(names = "--base-url", description = "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL, else https://api.openai.com/v1).")
+    @Option(names = "--judge-batch",
+            description = "Local judge: comparisons per forward pass (default ${DEFAULT-VALUE}).")
+    int judgeBatch = LocalJudge.DEFAULT_BATCH_SIZE;
+    @Option(names = "--base-url",
+            description = "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL, "
+                    + "else https://api.openai.com/v1).")
     String baseUrl;
     @Option(names = "--order", defaultValue = "both", description = "both: judge each pair in both orders, flips count as ties; random: the paper's one random order (default ${DEFAULT-VALUE}).")
     String order;
@@ -56,11 +61,12 @@ public final class EvalCommand implements Callable<Integer> {
     int seed;
     @Option(names = "--limit", defaultValue = "2147483647", description = "Judge only the first N pairs.")
     int limit;
-    @Option(names = "--resamples", defaultValue = "10000", description = "Bootstrap resamples (default ${DEFAULT-VALUE}).")
-    int resamples;
-    @Option(names = "--timeout", defaultValue = "120", description = "Seconds to wait for one judge answer (default ${DEFAULT-VALUE}).")
-    int timeoutSeconds;
-    @Option(names = "--cache", description = "Judge answer cache (default OUT/judge-cache.jsonl); reruns and resumed runs reuse it.")
+    @Option(names = "--resamples", description = "Bootstrap resamples (default ${DEFAULT-VALUE}).")
+    int resamples = WinRate.RESAMPLES;
+    @Option(names = "--timeout", description = "Seconds to wait for one judge answer (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds = (int) OpenAiJudge.DEFAULT_TIMEOUT.toSeconds();
+    @Option(names = "--cache",
+            description = "Judge answer cache (default OUT/judge-cache.jsonl); reruns and resumed runs reuse it.")
     Path cache;
     @Option(names = "--out", required = true, description = "Directory for pairs.csv, summary.csv, output_stats.csv, win_rate.png.")
     Path out;
@@ -98,20 +104,5 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.println(stats.print());
         System.out.println("wrote " + out.toAbsolutePath());
         return 0;
-    }
-
-    /** Standalone entry point until the lead registers the command under {@code rlcd}. */
-    public static void main(String[] args) {
-        System.exit(run(args));
-    }
-
-    /** Runs with RlcdException shown as one line (no stack trace), exit code 1. */
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new EvalCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
     }
 }

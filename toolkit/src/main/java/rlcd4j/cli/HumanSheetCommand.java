@@ -3,7 +3,7 @@ package rlcd4j.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.eval.HumanSheet;
 import rlcd4j.eval.Outputs;
 
@@ -46,14 +46,5 @@ public final class HumanSheetCommand implements Runnable {
             if (out != null) r.summary().write().csv(out.toFile());
             return 0;
         }
-    }
-
-    public static int run(String... args) {
-        CommandLine cl = new CommandLine(new HumanSheetCommand());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof RlcdException) { line.getErr().println("error: " + ex.getMessage()); return 1; }
-            throw ex;
-        });
-        return cl.execute(args);
     }
 }

@@ -3,12 +3,12 @@ package rlcd4j.cli;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import rlcd4j.Rlcd;
-import rlcd4j.data.Json;
+import rlcd4j.util.Json;
 
 import java.io.File;
 import java.io.IOException;
@@ -47,14 +47,14 @@ public final class KernelCommand implements Callable<Integer> {
     public static final String MAIN_CLASS = "rlcd4j.kernel.RlcdKernel";
     /**
      * Every JVM the project starts is offline for DJL and headless (charts render without a display), and opts in to
-     * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.MklCpuPath}).
+     * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.cpu.MklCpuPath}).
      */
     public static final List<String> BASE_JVM_FLAGS = List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true",
             "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");
     /**
      * The kernel's collector: the parallel (throughput) collector. Every cell is compiled by javac inside the kernel,
-     * and with G1 on 2 cores a trivial cell's JShell evaluation took 45-52 ms against 34-41 ms with this one
-     * (docs/perf/kernel.md); the toolkit's big data lives in native memory, so heap pauses stay short.
+     * and on 2 cores a trivial cell's JShell evaluation was faster with it than with G1 (docs/perf/kernel.md); the
+     * toolkit's big data lives in native memory, so heap pauses stay short.
      */
     public static final List<String> KERNEL_JVM_FLAGS = List.of("-XX:+UseParallelGC");
     /** Prefix of the install folder inside the kernel spec folder: {@code rlcd4j-<version>}. */

@@ -3,28 +3,24 @@ package rlcd4j.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.train.PpoTrainer;
 import rlcd4j.train.PreferenceModel;
 import tech.tablesaw.api.Table;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.zip.GZIPInputStream;
 
 /**
  * {@code rlcd ppo}: PPO of a policy against a trained preference model, with the paper's settings by default.
@@ -35,8 +31,11 @@ import java.util.zip.GZIPInputStream;
  * {@code log.csv}, {@code samples.csv} and the trained {@code policy/} (a model folder, or a PEFT adapter with LoRA).
  */
 @Command(name = "ppo", mixinStandardHelpOptions = true,
-        description = "PPO against a preference model (AlpacaFarm/RLCD settings); resumes from the newest checkpoint in --out.")
+        description = "PPO against a preference model (AlpacaFarm/RLCD settings); resumes from the newest checkpoint "
+                + "in --out.")
 public class PpoCommand implements Callable<Integer> {
+    private static final PpoTrainer.Config DEFAULTS = PpoTrainer.Config.defaults();
+
     @Option(names = "--policy", required = true, description = "Policy model folder or Hugging Face repo id (the paper: the pretrained base).")
     String policy;
 
@@ -44,65 +43,72 @@ public class PpoCommand implements Callable<Integer> {
     Path rewardModel;
 
     @Option(names = "--prompts", required = true,
-            description = "Prompt file (.jsonl or .jsonl.gz), one JSON object a line with \"prompt\" (optional \"response_prefix\") or \"instruction\".")
+            description = "Prompt file (.jsonl or .jsonl.gz), one JSON object a line with \"prompt\" (optional "
+                    + "\"response_prefix\") or \"instruction\".")
     Path prompts;
 
     @Option(names = "--out", required = true, description = "Output folder; an existing run there is resumed.")
     Path out;
 
-    @Option(names = "--steps", defaultValue = "80", description = "PPO steps (default ${DEFAULT-VALUE}; RLCD: 40-80).")
-    int steps;
+    @Option(names = "--steps", description = "PPO steps (default: ${DEFAULT-VALUE}; RLCD: 40-80).")
+    int steps = DEFAULTS.totalSteps();
 
-    @Option(names = "--save-steps", defaultValue = "20", description = "Checkpoint every N steps (default ${DEFAULT-VALUE}).")
-    int saveSteps;
+    @Option(names = "--save-steps", description = "Checkpoint every N steps (default: ${DEFAULT-VALUE}).")
+    int saveSteps = DEFAULTS.saveSteps();
 
-    @Option(names = "--kl", defaultValue = "0.002", description = "KL coefficient (default ${DEFAULT-VALUE}; RLCD: 0.002 or 0.004).")
-    double kl;
+    @Option(names = "--kl", description = "KL coefficient (default: ${DEFAULT-VALUE}; RLCD: 0.002 or 0.004).")
+    double kl = DEFAULTS.klCoef();
 
-    @Option(names = "--adaptive-kl-target", description = "Adapt the KL coefficient towards this summed KL (AlpacaFarm's controller).")
+    @Option(names = "--adaptive-kl-target",
+            description = "Adapt the KL coefficient towards this summed KL (AlpacaFarm's controller).")
     Double klTarget;
 
-    @Option(names = "--lr", defaultValue = "1e-5", description = "Learning rate (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--lr", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    double lr = DEFAULTS.lr();
 
-    @Option(names = "--rollout-batch", defaultValue = "512", description = "Rollouts per PPO step (default ${DEFAULT-VALUE}).")
-    int rolloutBatch;
+    @Option(names = "--rollout-batch", description = "Rollouts per PPO step (default: ${DEFAULT-VALUE}).")
+    int rolloutBatch = DEFAULTS.rolloutBatchSize();
 
-    @Option(names = "--step-batch", defaultValue = "256", description = "Rollouts per optimiser step (default ${DEFAULT-VALUE}).")
-    int stepBatch;
+    @Option(names = "--step-batch", description = "Rollouts per optimiser step (default: ${DEFAULT-VALUE}).")
+    int stepBatch = DEFAULTS.stepBatchSize();
 
-    @Option(names = "--micro-batch", defaultValue = "4", description = "Rollouts per forward/backward; memory only (default ${DEFAULT-VALUE}).")
-    int microBatch;
+    @Option(names = "--micro-batch",
+            description = "Rollouts per forward/backward; memory only (default: ${DEFAULT-VALUE}).")
+    int microBatch = DEFAULTS.microBatchSize();
 
-    @Option(names = "--response-length", defaultValue = "300", description = "Max new tokens per rollout (default ${DEFAULT-VALUE}).")
-    int responseLength;
+    @Option(names = "--response-length", description = "Max new tokens per rollout (default: ${DEFAULT-VALUE}).")
+    int responseLength = DEFAULTS.responseLength();
 
-    @Option(names = "--query-length", defaultValue = "192", description = "Longer prompts (in tokens) are dropped (default ${DEFAULT-VALUE}).")
-    int queryLength;
+    @Option(names = "--query-length",
+            description = "Longer prompts (in tokens) are dropped (default: ${DEFAULT-VALUE}).")
+    int queryLength = DEFAULTS.queryLength();
 
-    @Option(names = "--lora-rank", defaultValue = "0", description = "0: full fine-tuning (the paper); otherwise LoRA of this rank on all projections.")
-    int loraRank;
+    @Option(names = "--lora-rank",
+            description = "0: full fine-tuning (the paper; the default); otherwise LoRA of this rank on all "
+                    + "projections.")
+    int loraRank = 0;
 
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
-    double loraAlpha;
+    @Option(names = "--lora-alpha", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+    double loraAlpha = LoraAdapter.Config.defaults().alpha();
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
 
-    @Option(names = "--warmup-steps", defaultValue = "5", description = "PPO steps of linear learning-rate warmup (default ${DEFAULT-VALUE}).")
-    int warmupSteps;
+    @Option(names = "--warmup-steps",
+            description = "PPO steps of linear learning-rate warmup (default: ${DEFAULT-VALUE}).")
+    int warmupSteps = DEFAULTS.warmupSteps();
 
     @Option(names = "--stop-rollouts", description = "End rollouts at \\n\\nHuman: instead of sampling all --response-length "
             + "tokens (faster; the paper samples the full length and cuts only the text the reward model reads).")
-    boolean stopRollouts;
+    boolean stopRollouts = DEFAULTS.stopRollouts();
 
     @Override
     public Integer call() {
         List<String> ps = readPrompts(prompts);
-        PpoTrainer.Config c = PpoTrainer.Config.defaults().withKlCoef(kl).withLr(lr).withBatches(rolloutBatch, stepBatch, microBatch)
+        PpoTrainer.Config c = DEFAULTS.withKlCoef(kl).withLr(lr).withBatches(rolloutBatch, stepBatch, microBatch)
                 .withResponseLength(responseLength).withQueryLength(queryLength).withSteps(steps, saveSteps).withSeed(seed)
                 .withWarmupSteps(warmupSteps).withStopRollouts(stopRollouts);
-        if (klTarget != null) c = c.withAdaptiveKl(klTarget, 0.1);
+        if (klTarget != null) c = c.withAdaptiveKl(klTarget, DEFAULTS.klBeta());
         if (loraRank > 0) c = c.withLora(new LoraAdapter.Config(loraRank, loraAlpha, 0.0, Set.copyOf(LoraAdapter.ALL_TARGETS)));
         try (CausalLM lm = CausalLM.load(policy)) {
             // A LoRA preference model attaches to a base: the policy's own (shared) with LoRA PPO; a separate copy with
@@ -139,34 +145,25 @@ public class PpoCommand implements Callable<Integer> {
     /** Prompts from JSON lines: {@code prompt} (+ {@code response_prefix}) or {@code instruction}; errors name the line. */
     static List<String> readPrompts(Path file) {
         List<String> out = new ArrayList<>();
-        try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            int n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    JsonElement e = JsonParser.parseString(line);
-                    if (!e.isJsonObject()) throw new IllegalStateException("not an object");
-                    o = e.getAsJsonObject();
-                } catch (RuntimeException e) {
-                    throw RlcdException.at(file.toString(), n, "expected a JSON object with \"prompt\" or \"instruction\"");
-                }
-                String p = string(o, "prompt");
-                if (p != null) {
-                    String prefix = string(o, "response_prefix");
-                    out.add(prefix == null ? p : p + prefix);
-                } else if (string(o, "instruction") != null) {
-                    out.add(string(o, "instruction"));
-                } else {
-                    throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
-                }
+        for (DataFiles.Line l : JsonlLines.read(file)) {
+            int n = l.number();
+            JsonObject o;
+            try {
+                JsonElement e = JsonParser.parseString(l.text());
+                if (!e.isJsonObject()) throw new IllegalStateException("not an object");
+                o = e.getAsJsonObject();
+            } catch (RuntimeException e) {
+                throw RlcdException.at(file.toString(), n, "expected a JSON object with \"prompt\" or \"instruction\"");
             }
-        } catch (IOException e) {
-            throw new RlcdException(file + ": cannot read prompts: " + e.getMessage(), e);
+            String p = string(o, "prompt");
+            if (p != null) {
+                String prefix = string(o, "response_prefix");
+                out.add(prefix == null ? p : p + prefix);
+            } else if (string(o, "instruction") != null) {
+                out.add(string(o, "instruction"));
+            } else {
+                throw RlcdException.at(file.toString(), n, "no \"prompt\" or \"instruction\" string field");
+            }
         }
         if (out.isEmpty()) throw new RlcdException(file + ": no prompts");
         return out;
@@ -175,9 +172,5 @@ public class PpoCommand implements Callable<Integer> {
     private static String string(JsonObject o, String k) {
         JsonElement e = o.get(k);
         return e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString() ? e.getAsString() : null;
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new PpoCommand()).execute(args));
     }
 }

@@ -2,7 +2,7 @@ package rlcd4j.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package rlcd4j.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Scored;
+import rlcd4j.util.Json;
 
 import java.util.concurrent.Callable;
 
@@ -27,10 +27,10 @@ public final class ScoreCommand implements Callable<Integer> {
             Scored s = lm.score(prompt, response);
             if (json) {
                 JsonObject o = new JsonObject();
-                o.add("ids", new GsonBuilder().create().toJsonTree(s.ids()));
-                o.add("logprobs", new GsonBuilder().create().toJsonTree(s.logprobs()));
+                o.add("ids", Json.GSON.toJsonTree(s.ids()));
+                o.add("logprobs", Json.GSON.toJsonTree(s.logprobs()));
                 o.addProperty("sum", s.sum());
-                System.out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(o));
+                System.out.println(Json.GSON.toJson(o));
             } else {
                 for (int i = 0; i < s.ids().length; i++) {
                     String piece = lm.tokenizer().decode(new long[] {s.ids()[i]});

@@ -2,9 +2,9 @@ package rlcd4j.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.serve.OpenAiServer;
 
 import java.nio.file.Files;
@@ -20,41 +20,43 @@ import java.util.concurrent.CountDownLatch;
         description = "Serve a model over an OpenAI-compatible HTTP API "
                 + "(/v1/models, /v1/completions, /v1/chat/completions).")
 public final class ServeCommand implements Callable<Integer> {
+    private static final OpenAiServer.Options DEFAULTS = OpenAiServer.Options.defaults("default"); // its sizes only
+
     @Option(names = "--model", required = true,
             description = "Base model or trained policy: model folder or Hugging Face repo id.")
     String model;
     @Option(names = "--adapter", description = "A PEFT LoRA adapter folder (adapter_config.json) to put on --model.")
     Path adapter;
-    @Option(names = "--host", defaultValue = "127.0.0.1",
+    @Option(names = "--host",
             description = "Address to bind (default ${DEFAULT-VALUE}, this machine only).")
-    String host;
-    @Option(names = "--port", defaultValue = "8000", description = "Default ${DEFAULT-VALUE}; 0 picks a free port.")
-    int port;
+    String host = DEFAULTS.host();
+    @Option(names = "--port", description = "Default ${DEFAULT-VALUE}; 0 picks a free port.")
+    int port = DEFAULTS.port();
     @Option(names = "--api-key",
             description = "Require 'Authorization: Bearer KEY' "
                     + "(default: the RLCD_SERVE_API_KEY environment variable, or none).")
     String apiKey;
     @Option(names = "--served-model-name", description = "The model id clients send (default: the --model argument).")
     String name;
-    @Option(names = "--batch-size", defaultValue = "16",
+    @Option(names = "--batch-size",
             description = "Samples decoded together (default ${DEFAULT-VALUE}).")
-    int batchSize;
-    @Option(names = "--max-n", defaultValue = "16",
+    int batchSize = DEFAULTS.batchSize();
+    @Option(names = "--max-n",
             description = "Largest n (choices per prompt) a request may ask for (default ${DEFAULT-VALUE}).")
-    int maxN;
-    @Option(names = "--max-waiting", defaultValue = "1024",
+    int maxN = DEFAULTS.maxN();
+    @Option(names = "--max-waiting",
             description = "Samples that may wait for a row before requests get 429 (default ${DEFAULT-VALUE}).")
-    int maxWaiting;
-    @Option(names = "--threads", defaultValue = "64",
+    int maxWaiting = DEFAULTS.maxWaiting();
+    @Option(names = "--threads",
             description = "HTTP threads, i.e. requests handled at once (default ${DEFAULT-VALUE}).")
-    int threads;
+    int threads = DEFAULTS.threads();
 
     @Override
     public Integer call() throws InterruptedException {
         String key = apiKey != null ? apiKey : System.getenv("RLCD_SERVE_API_KEY");
         if (key != null && key.isEmpty()) throw new RlcdException("--api-key must not be empty");
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, name != null ? name : model, key, batchSize,
-                maxN, maxWaiting, threads, 4 << 20);
+                maxN, maxWaiting, threads, DEFAULTS.maxBodyBytes());
         // a client that sends part of a request and stalls holds an HTTP thread; the JDK's server lets it go after
         // this many seconds (read when its first server starts, so set here, before it)
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {

@@ -1,8 +1,8 @@
 package rlcd4j.cli;
 
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.HfHub;
+import rlcd4j.util.RlcdException;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 
 import java.util.ArrayList;
@@ -28,9 +28,9 @@ final class ServerOptions {
             description = "Environment variable holding the servers' API key (default: none sent).")
     String apiKeyEnv;
 
-    @Option(names = "--server-in-flight", defaultValue = "16", paramLabel = "N",
+    @Option(names = "--server-in-flight", paramLabel = "N",
             description = "Requests in flight per server (default: ${DEFAULT-VALUE}).")
-    int inFlight;
+    int inFlight = OpenAiCompletionsBackend.DEFAULT_MAX_IN_FLIGHT;
 
     UnaryOperator<String> env = System::getenv;
 

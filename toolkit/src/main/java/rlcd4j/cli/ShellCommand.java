@@ -2,7 +2,8 @@ package rlcd4j.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.StartupImports;
 
 import java.io.File;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package rlcd4j.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulation;
@@ -14,7 +14,7 @@ import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -39,6 +39,8 @@ import java.util.concurrent.Callable;
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = "Simulate preference pairs (RLCD, RLAIF, RLCD-Rescore) into a resumable pairs table (JSONL).")
 public class SimulateCommand implements Callable<Integer> {
+    private static final Simulator.Options DEFAULTS = Simulator.Options.defaults();
+
     @Option(names = "--task", required = true, description = "harmlessness | helpfulness | outline")
     String task;
 
@@ -65,13 +67,16 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--shard", description = "i/n: simulate only the prompts with id %% n == i.")
     String shard;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the description-pair draws (default: ${DEFAULT-VALUE}, the paper's) and of the samples.")
-    long seed;
+    @Option(names = "--seed",
+            description = "Seed of the description-pair draws (default: ${DEFAULT-VALUE}, the paper's) and of the "
+                    + "samples.")
+    long seed = DEFAULTS.seed();
 
     @Option(names = "--dry-run", description = "Write the table with the prompt columns filled; generate nothing.")
     boolean dryRun;
 
-    @Option(names = "--descriptions", description = "Own description pairs (TSV: header positive<TAB>negative) instead of the task's.")
+    @Option(names = "--descriptions",
+            description = "Own description pairs (TSV: header positive<TAB>negative) instead of the task's.")
     Path descriptions;
 
     @Option(names = "--instructions", description = "Own RLAIF instructions (one per line) to go with --descriptions.")
@@ -80,19 +85,20 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
 
-    @Option(names = "--batch-size", defaultValue = "16", description = "Samples decoded together (default: ${DEFAULT-VALUE}, the paper's).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Samples decoded together (default: ${DEFAULT-VALUE}, the paper's).")
+    int batchSize = DEFAULTS.generation().batchSize();
 
-    @Option(names = "--max-new-tokens", defaultValue = "300", description = "New tokens per sample (default: ${DEFAULT-VALUE}, the paper's).")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens", description = "New tokens per sample (default: ${DEFAULT-VALUE}, the paper's).")
+    int maxNewTokens = DEFAULTS.generation().maxNewTokens();
 
-    @Option(names = "--max-attempts", defaultValue = "5",
+    @Option(names = "--max-attempts",
             description = "Samples per side before a pair is dropped (default: ${DEFAULT-VALUE}, the paper's).")
-    int maxAttempts;
+    int maxAttempts = DEFAULTS.maxAttempts();
 
-    @Option(names = "--score-batch-size", defaultValue = "1",
-            description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on batching).")
-    int scoreBatchSize;
+    @Option(names = "--score-batch-size",
+            description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on "
+                    + "batching).")
+    int scoreBatchSize = DEFAULTS.scoreBatchSize();
 
     @Mixin
     ServerOptions server = new ServerOptions();
@@ -124,7 +130,7 @@ public class SimulateCommand implements Callable<Integer> {
         int[] s = shard == null ? new int[] {0, 1} : PromptSet.parseShard(shard);
 
         if (!dryRun) {
-            Simulator.Options options = Simulator.Options.defaults().withSeed(seed).withBatchSize(batchSize)
+            Simulator.Options options = DEFAULTS.withSeed(seed).withBatchSize(batchSize)
                     .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
             Table t;
             if (server.remote()) {

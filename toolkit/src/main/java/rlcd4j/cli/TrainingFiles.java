@@ -3,23 +3,19 @@ package rlcd4j.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Reads the training commands' inputs: JSON Lines (TRL's preference format {@code prompt}/{@code chosen}/{@code rejected},
@@ -45,30 +41,22 @@ final class TrainingFiles {
         }
         Map<String, List<Object>> cols = new LinkedHashMap<>();
         int rows = 0;
-        try (InputStream raw = Files.newInputStream(file);
-             BufferedReader in = new BufferedReader(new InputStreamReader(name.endsWith(".gz") ? new GZIPInputStream(raw) : raw, StandardCharsets.UTF_8))) {
-            String line;
-            int lineNo = 0;
-            while ((line = in.readLine()) != null && (limit <= 0 || rows < limit)) {
-                lineNo++;
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    o = JsonParser.parseString(line).getAsJsonObject();
-                } catch (RuntimeException e) {
-                    throw RlcdException.at(file, lineNo, "not a JSON object: " + e.getMessage());
-                }
-                if (rows == 0) for (String k : o.keySet()) if (o.get(k).isJsonPrimitive()) cols.put(k, new ArrayList<>());
-                for (var e : cols.entrySet()) {
-                    JsonElement v = o.get(e.getKey());
-                    if (v == null || v.isJsonNull()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" is missing");
-                    if (!v.isJsonPrimitive()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" must be a string or a number");
-                    e.getValue().add(v.getAsJsonPrimitive().isNumber() ? (Object) v.getAsDouble() : v.getAsString());
-                }
-                rows++;
+        for (DataFiles.Line l : JsonlLines.read(file, limit > 0 ? limit : Integer.MAX_VALUE)) {
+            int lineNo = l.number();
+            JsonObject o;
+            try {
+                o = JsonParser.parseString(l.text()).getAsJsonObject();
+            } catch (RuntimeException e) {
+                throw RlcdException.at(file, lineNo, "not a JSON object: " + e.getMessage());
             }
-        } catch (IOException e) {
-            throw new RlcdException(file + ": cannot read: " + e.getMessage(), e);
+            if (rows == 0) for (String k : o.keySet()) if (o.get(k).isJsonPrimitive()) cols.put(k, new ArrayList<>());
+            for (var e : cols.entrySet()) {
+                JsonElement v = o.get(e.getKey());
+                if (v == null || v.isJsonNull()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" is missing");
+                if (!v.isJsonPrimitive()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" must be a string or a number");
+                e.getValue().add(v.getAsJsonPrimitive().isNumber() ? (Object) v.getAsDouble() : v.getAsString());
+            }
+            rows++;
         }
         Table t = Table.create(file.getFileName().toString());
         for (var e : cols.entrySet()) {

@@ -1,6 +1,6 @@
 package rlcd4j.contrast;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.DataFiles;
 
 import java.nio.file.Path;

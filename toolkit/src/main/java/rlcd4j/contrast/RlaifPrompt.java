@@ -1,6 +1,8 @@
 package rlcd4j.contrast;
 
-import static rlcd4j.contrast.PostProcess.pyStrip;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.PythonStrings;
 
 /**
  * The paper's RLAIF scoring prompt ({@code analyze_results}), with its four-newline separators:
@@ -14,10 +16,11 @@ public final class RlaifPrompt {
     private RlaifPrompt() {}
 
     public static String build(String prompt, String instruction, String responseA, String responseB) {
-        return "Consider the following conversation between a human and an assistant:\n\n\n\n" + pyStrip(prompt)
-                + "\n\n\n\n" + pyStrip(instruction)
-                + "\n\n\n\nOptions:\n\n\n\n(A) " + pyStrip(responseA)
-                + "\n\n\n\n(B) " + pyStrip(responseB)
+        return "Consider the following conversation between a human and an assistant:\n\n\n\n"
+                + PythonStrings.strip(prompt)
+                + "\n\n\n\n" + PythonStrings.strip(instruction)
+                + "\n\n\n\nOptions:\n\n\n\n(A) " + PythonStrings.strip(responseA)
+                + "\n\n\n\n(B) " + PythonStrings.strip(responseB)
                 + "\n\n\n\nThe answer is: (";
     }
 
@@ -26,7 +29,7 @@ public final class RlaifPrompt {
      * the prefix, one space, then the generated continuation; without a prefix, the response itself.
      */
     public static String withPrefix(String responsePrefix, String response) {
-        String p = pyStrip(responsePrefix);
+        String p = PythonStrings.strip(responsePrefix);
         return p.isEmpty() ? response : p + " " + response;
     }
 }

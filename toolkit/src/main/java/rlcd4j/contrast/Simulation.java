@@ -1,9 +1,10 @@
 package rlcd4j.contrast;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
+import rlcd4j.util.PythonRandom;
 import tech.tablesaw.api.Table;
 
 import java.util.ArrayList;

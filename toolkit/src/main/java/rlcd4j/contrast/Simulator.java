@@ -1,6 +1,6 @@
 package rlcd4j.contrast;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PairsTable;
 import rlcd4j.data.PromptSet;
@@ -12,6 +12,9 @@ import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -47,8 +50,8 @@ import java.util.Map;
  * </ol>
  *
  * <p>Seeds: sample {@code attempt} (1-based) of side {@code s} (0 = p+ / first sample, 1 = p− / second) of prompt
- * {@code id} is drawn with its own generator, seeded by {@link #sampleSeed}(seed, id, s, attempt). So a sample does not
- * depend on what it was batched with, on the batch size, on sharding, or on where a killed run was resumed.
+ * {@code id} is drawn with its own generator, seeded by {@link Seeds#sampleSeed}(seed, id, s, attempt). So a sample
+ * does not depend on what it was batched with, on the batch size, on sharding, or on where a killed run was resumed.
  *
  * <p>Resume: with an output file, each pair is appended (and fsynced) as soon as it is finished; a run finds the ids
  * already there and skips them. The file must come from the same task, method and prompts (checked: a clear error
@@ -63,7 +66,7 @@ public final class Simulator {
 
     /**
      * How to run. {@code generation}: sampling settings (the paper's by default; its {@code seed} is ignored, see
-     * {@link #sampleSeed}); {@code postProcess}: null = the paper's rules with the model's decoded EOS token;
+     * {@link Seeds#sampleSeed}); {@code postProcess}: null = the paper's rules with the model's decoded EOS token;
      * {@code output}: the resumable JSONL pairs table, or null to keep the pairs in memory only;
      * {@code shardIndex}/{@code shardCount}: simulate only the prompts with {@code id % shardCount == shardIndex}.
      */
@@ -161,24 +164,6 @@ public final class Simulator {
         List<PairRow> rows = new ArrayList<>(plan.size());
         for (PairRow p : plan) rows.add(results.get(p.id()));
         return PairsTable.toTable(name, rows);
-    }
-
-    /**
-     * The generator seed of one sample: SplitMix64's finaliser chained over (seed, prompt id, side, attempt). Stable
-     * across versions: changing it changes every simulated pair.
-     */
-    public static long sampleSeed(long seed, int promptId, int side, int attempt) {
-        long h = mix(seed ^ 0x5EEDL);
-        h = mix(h + promptId);
-        h = mix(h + side);
-        return mix(h + attempt);
-    }
-
-    private static long mix(long z) {
-        z += 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     /** Rows already in the output, checked against this run: same task, method and prompts; not a dry run's table. */
@@ -304,7 +289,7 @@ public final class Simulator {
                             if (s.pair().finished) continue; // the other side of a dropped pair needs no more samples
                             PairRow row = s.pair().planned;
                             return new Entry<>(s.side() == 0 ? row.positivePrompt() : row.negativePrompt(),
-                                    sampleSeed(options.seed(), row.id(), s.side(), s.attempt()), s);
+                                    Seeds.sampleSeed(options.seed(), row.id(), s.side(), s.attempt()), s);
                         }
                         return null;
                     }

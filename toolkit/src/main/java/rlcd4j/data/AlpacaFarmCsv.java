@@ -1,9 +1,10 @@
 package rlcd4j.data;
 
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
-import rlcd4j.contrast.PythonRandom;
-import rlcd4j.contrast.RlaifLabel;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.PythonStrings;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -56,16 +57,16 @@ public final class AlpacaFarmCsv {
         StringBuilder sb = new StringBuilder(Csv.row(scored ? SCORED_HEADER : RLCD_HEADER));
         PythonRandom rng = new PythonRandom(seed);
         for (PairRow r : ok) {
-            String instruction = PostProcess.pyStrip(r.prompt());
+            String instruction = PythonStrings.strip(r.prompt());
             if (!scored) {
-                String chosen = PostProcess.pyStrip(r.chosen()), rejected = PostProcess.pyStrip(r.rejected());
+                String chosen = PythonStrings.strip(r.chosen()), rejected = PythonStrings.strip(r.rejected());
                 sb.append(rng.random() < 0.5
                         ? Csv.row(List.of(instruction, "", chosen, rejected, "1"))
                         : Csv.row(List.of(instruction, "", rejected, chosen, "2")));
             } else {
                 double win2 = r.pB();
                 if (Double.isNaN(win2)) throw new RlcdException("row id " + r.id() + ": a scored row without p_b");
-                sb.append(Csv.row(List.of(instruction, "", PostProcess.pyStrip(r.outputA()), PostProcess.pyStrip(r.outputB()),
+                sb.append(Csv.row(List.of(instruction, "", PythonStrings.strip(r.outputA()), PythonStrings.strip(r.outputB()),
                         Integer.toString(RlaifLabel.preference(win2)), PyFloat.repr(win2))));
             }
         }

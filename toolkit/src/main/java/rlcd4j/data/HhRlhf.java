@@ -1,8 +1,10 @@
 package rlcd4j.data;
 
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.Json;
+import rlcd4j.util.PythonStrings;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -62,7 +64,7 @@ public final class HhRlhf {
     public static String extractPrompt(String chosen) {
         int i = chosen.lastIndexOf("Assistant:");
         if (i < 0) throw new IllegalArgumentException("the conversation has no 'Assistant:' turn");
-        return PostProcess.pyStrip(chosen.substring(0, i + "Assistant:".length()));
+        return PythonStrings.strip(chosen.substring(0, i + "Assistant:".length()));
     }
 
     /** Lenient read: malformed lines and conversations without {@code Assistant:} are skipped and listed in {@link #skipped()}. */

@@ -1,6 +1,6 @@
 package rlcd4j.data;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,11 +13,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
-/** Reads the non-blank lines of a {@code .jsonl} or {@code .jsonl.gz} file with their 1-based line numbers. */
-final class JsonlLines {
+/**
+ * The one reader of JSON Lines files: the non-blank lines of a {@code .jsonl} or {@code .jsonl.gz} file (gzipped when
+ * the name ends in {@code .gz}) with their 1-based line numbers, for errors that name the line.
+ */
+public final class JsonlLines {
     private JsonlLines() {}
 
-    static List<DataFiles.Line> read(Path file) {
+    public static List<DataFiles.Line> read(Path file) {
+        return read(file, Integer.MAX_VALUE);
+    }
+
+    /** The first {@code max} non-blank lines; the rest of the file is not read. */
+    public static List<DataFiles.Line> read(Path file, int max) {
         if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such file");
         try (InputStream raw = Files.newInputStream(file);
              InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
@@ -25,7 +33,7 @@ final class JsonlLines {
             List<DataFiles.Line> out = new ArrayList<>();
             String line;
             int n = 0;
-            while ((line = r.readLine()) != null) {
+            while (out.size() < max && (line = r.readLine()) != null) {
                 n++;
                 if (!line.isBlank()) out.add(new DataFiles.Line(n, line));
             }

@@ -2,8 +2,9 @@ package rlcd4j.data;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PythonRandom;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -14,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * rlcd4j's own open premise set for the outlining task, and the outline prompt format.
@@ -114,16 +114,5 @@ public final class OutlinePremises {
         List<String> out = new ArrayList<>();
         a.forEach(e -> out.add(e.getAsString()));
         return out;
-    }
-
-    /** Regenerates the committed file: {@code OutlinePremises [OUT] [N] [SEED]}. */
-    public static void main(String[] args) {
-        Path out = Path.of(args.length > 0 ? args[0] : "datasets/outline/premises.jsonl");
-        int n = args.length > 1 ? Integer.parseInt(args[1]) : BUNDLED_SIZE;
-        long seed = args.length > 2 ? Long.parseLong(args[2]) : BUNDLED_SEED;
-        List<String> premises = generate(n, seed);
-        write(out, premises);
-        System.out.println("wrote " + premises.size() + " premises to " + out + " (seed " + seed + "); words per premise: "
-                + premises.stream().collect(Collectors.summarizingInt(p -> p.split("\\s+").length)));
     }
 }

@@ -1,5 +1,6 @@
 package rlcd4j.data;
 
+import rlcd4j.util.Json;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import tech.tablesaw.api.DoubleColumn;

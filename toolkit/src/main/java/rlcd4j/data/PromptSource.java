@@ -1,7 +1,7 @@
 package rlcd4j.data;
 
-import rlcd4j.RlcdException;
-import rlcd4j.engine.HfHub;
+import rlcd4j.util.RlcdException;
+import rlcd4j.hub.HfHub;
 
 import java.nio.file.Path;
 

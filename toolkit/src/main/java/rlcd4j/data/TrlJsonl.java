@@ -1,7 +1,8 @@
 package rlcd4j.data;
 
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;

@@ -6,12 +6,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.progress.Progress;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.Seeds;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -109,7 +112,7 @@ public final class CausalLM implements AutoCloseable {
     /** Greedy or sampled continuations of {@code prompts}, decoded up to {@code config.batchSize()} at a time (continuously batched). */
     public List<Generation> generate(List<String> prompts, GenerationConfig config) {
         long[] seeds = new long[prompts.size()];
-        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(config.seed(), i);
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Seeds.rowSeed(config.seed(), i);
         try (Progress p = Progress.start("generate", (long) prompts.size() * config.maxNewTokens())) {
             return decode(prompts, config, seeds, p);
         }
@@ -244,7 +247,7 @@ public final class CausalLM implements AutoCloseable {
         try {
             Files.createDirectories(out);
             LlamaConfig c = model.config();
-            Files.writeString(out.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c.toJson()), StandardCharsets.UTF_8);
+            Files.writeString(out.resolve("config.json"), Json.PRETTY.toJson(c.toJson()), StandardCharsets.UTF_8);
             Map<String, NDArray> w = new LinkedHashMap<>(model.weights());
             if (c.tieWordEmbeddings()) w.remove("lm_head.weight");
             Safetensors.write(out.resolve("model.safetensors"), w, null);
@@ -252,7 +255,7 @@ public final class CausalLM implements AutoCloseable {
             if (tokenizer.bosId() != null) gen.addProperty("bos_token_id", tokenizer.bosId());
             gen.addProperty("eos_token_id", tokenizer.eosId());
             gen.addProperty("pad_token_id", tokenizer.padId());
-            Files.writeString(out.resolve("generation_config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(gen), StandardCharsets.UTF_8);
+            Files.writeString(out.resolve("generation_config.json"), Json.PRETTY.toJson(gen), StandardCharsets.UTF_8);
             if (dir != null && !dir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
                 for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
                     if (Files.exists(dir.resolve(f))) Files.copy(dir.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);

@@ -1,5 +1,6 @@
 package rlcd4j.engine;
 
+import rlcd4j.util.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,7 +8,7 @@ import java.util.List;
 /**
  * What RLCD's generation stages need from a model: sample continuations (continuously batched, one seed per sample)
  * and the log-probabilities of label tokens after a prompt. Two exist: the in-process engine
- * ({@link #of(CausalLM)}) and an OpenAI-compatible server ({@link rlcd4j.engine.remote.OpenAiCompletionsBackend}).
+ * ({@link #of(CausalLM)}) and an OpenAI-compatible server ({@code OpenAiCompletionsBackend} in engine.remote).
  * Either way the tokenizer is the model's own, loaded locally, so prompt-length checks and filters behave the same.
  */
 public interface GenerationBackend {
@@ -57,7 +58,7 @@ public interface GenerationBackend {
     /** Row {@code i} samples with the seed {@link CausalLM#generate(List, GenerationConfig)} gives it. */
     default List<Generation> generate(List<String> prompts, GenerationConfig config) {
         long[] seeds = new long[prompts.size()];
-        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(config.seed(), i);
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Seeds.rowSeed(config.seed(), i);
         return generate(prompts, config, seeds);
     }
 

@@ -25,7 +25,7 @@ public interface GenerationQueue<T> {
     /**
      * The next prompt to start, or null if none is waiting now (the decoder asks again after samples end). A prompt
      * whose tokens plus the config's new tokens exceed the model's context ends the generation with an
-     * {@link rlcd4j.RlcdException} naming it; check lengths before queueing when one bad prompt must not stop the rest.
+     * {@link rlcd4j.util.RlcdException} naming it; check lengths before queueing when one bad prompt must not stop the rest.
      */
     Entry<T> poll();
 

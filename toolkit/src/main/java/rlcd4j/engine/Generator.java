@@ -8,10 +8,13 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.progress.Progress;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativeThreads;
+import rlcd4j.util.Seeds;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +43,7 @@ public final class Generator {
         }
         for (int i = 0; i < promptIds.length; i++) checkPrompt(model, promptIds[i], cfg, "prompt " + i);
         long[] seeds = new long[promptIds.length];
-        for (int i = 0; i < seeds.length; i++) seeds[i] = Sampler.rowSeed(cfg.seed(), i);
+        for (int i = 0; i < seeds.length; i++) seeds[i] = Seeds.rowSeed(cfg.seed(), i);
         return decodeAll(model, model.manager(), promptIds, seeds, cfg, padId, eosId, new long[0], null, null);
     }
 
@@ -465,9 +468,9 @@ public final class Generator {
     /**
      * Prompt rows whose lengths differ by at most this many tokens share a prefill forward, left-padded to the longest
      * of them; rows further apart get forwards of their own (CPU only; a GPU prefills the whole padded batch at once).
-     * Prefill is compute-bound on a CPU, so a padding token costs as much as a real one, about 2.7 ms at SmolLM2-135M's
-     * shapes on 2 cores, while an extra forward costs about 100 ms beyond its tokens (reading the weights once more),
-     * the price of ~37 padding tokens. HH prompts in one batch range from ~40 to ~500 tokens.
+     * Prefill is compute-bound on a CPU, so a padding token costs as much as a real one, while an extra forward costs
+     * the weights read once more, the price of some 30-40 padding tokens (docs/perf/code-figures.md#generator). HH
+     * prompts in one batch range from ~40 to ~500 tokens.
      */
     static final int PREFILL_PAD_LIMIT = 32;
 

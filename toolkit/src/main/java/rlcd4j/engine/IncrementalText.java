@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * The decoded text of a sample whose tokens arrive one step at a time, kept current by decoding only its last few
  * tokens, so that watching it for stop strings costs the same at every step. Decoding the whole sample at every step
- * cost ~70 us per check at 300 tokens and ~510 us at 2000 (TinyStories' tokenizer): a row's checks grow with the
- * square of its length.
+ * costs in proportion to its length, so a row's checks grow with the square of its length
+ * (docs/perf/code-figures.md#incrementaltext).
  *
  * <p>The method is the usual incremental detokenization. The tokens since the last stable point are decoded twice,
  * without and with the new ones, and the new text is the difference. Decoding from a token boundary a little back,

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
  * fp16 model has no gradient at all, and an fp16 tensor made from an fp32 one is cut off from it. Upcasts therefore go
  * through type promotion (a product with a one-element fp32 tensor, which autograd differentiates and whose backward
  * casts the gradient back); the model avoids downcasts on the gradient path (see {@code LlamaModel.rmsNorm} and
- * {@code rlcd4j.train.Parameters.lora}).
+ * {@code Parameters.lora} in training).
  */
 public final class Precision {
     private Precision() {}
@@ -18,7 +18,7 @@ public final class Precision {
     /** {@code x} as fp32, differentiably; {@code x} itself when it already is fp32 (or not floating point 16-bit). */
     public static NDArray toFloat32(NDArray x) {
         if (x.getDataType() != DataType.FLOAT16) return x;
-        // A [1] tensor (not 0-d: 0-d tensors do not promote) allocated by libtorch (see rlcd4j.train.Runs.scalar).
+        // A [1] tensor (not 0-d: 0-d tensors do not promote) allocated by libtorch (as the trainers' Runs.scalar).
         return x.mul(x.getManager().ones(new Shape(1), DataType.FLOAT32));
     }
 }

@@ -35,14 +35,6 @@ final class Sampler {
         }
     }
 
-    /** The seed of row {@code row} of a {@link CausalLM#generate(java.util.List, GenerationConfig)} call. */
-    static long rowSeed(long seed, long row) {
-        long z = seed * 0x9E3779B97F4A7C15L + row * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
     /** Returns the chosen ids [B] and their log-probabilities under the unmodified distribution [B]. */
     Result next(NDArray logits /* [B,V] fp32 */) {
         long B = logits.getShape().get(0), V = logits.getShape().get(1);
@@ -62,9 +54,9 @@ final class Sampler {
 
     /**
      * Top-k (then top-p) sampling on the k candidates only: a handful of ops on [B,k] instead of a dozen passes over the
-     * vocabulary (at batch 16 and 49152 tokens, about 3 ms a step instead of 10-20). The draw is the same inverse CDF,
-     * walked in vocabulary order as {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up
-     * to the last bit of the softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
+     * vocabulary (docs/perf/code-figures.md#sampler). The draw is the same inverse CDF, walked in vocabulary order as
+     * {@link #drawFromVocabulary} walks it, so a seed picks the same token either way (up to the last bit of the
+     * softmax's sum). Ties at the k-th logit keep exactly k tokens (torch's top-k order).
      */
     private NDArray drawFromTopK(NDArray x /* [B,V] */, int k) {
         NDManager m = x.getManager();

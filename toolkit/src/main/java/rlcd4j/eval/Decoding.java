@@ -1,17 +1,16 @@
 package rlcd4j.eval;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -42,7 +41,6 @@ import java.util.Set;
  * mixing two runs in one file.
  */
 final class Decoding {
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private Decoding() {}
 
@@ -155,7 +153,7 @@ final class Decoding {
         o.addProperty("finish_reason", g.finishReason());
         o.addProperty("tokens", g.ids().length);
         o.add("decoding", settings);
-        return GSON.toJson(o);
+        return Json.GSON.toJson(o);
     }
 
     /**

@@ -1,11 +1,12 @@
 package rlcd4j.eval;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Html;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -109,8 +110,8 @@ public final class HumanSheet {
         key.addProperty("scale", "1 = left much better ... 8 = right much better; normalised: right = s, left = 9 - s");
         key.add("items", keyItems);
         String html = TEMPLATE
-                .replace("%TITLE%", esc(title))
-                .replace("%QUESTION%", esc(question))
+                .replace("%TITLE%", Html.escape(title))
+                .replace("%QUESTION%", Html.escape(question))
                 .replace("%SHEET%", sheetId)
                 .replace("%COUNT%", Integer.toString(rows.size()))
                 .replace("%ITEMS%", items.toString());
@@ -118,7 +119,7 @@ public final class HumanSheet {
             for (Path f : List.of(htmlFile, keyFile))
                 if (f.toAbsolutePath().getParent() != null) Files.createDirectories(f.toAbsolutePath().getParent());
             Files.writeString(htmlFile, html, StandardCharsets.UTF_8);
-            Files.writeString(keyFile, new GsonBuilder().setPrettyPrinting().create().toJson(key) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(keyFile, Json.PRETTY.toJson(key) + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new RlcdException("human sheet: cannot write " + htmlFile + " / " + keyFile + " (" + e.getMessage() + ")", e);
         }
@@ -210,18 +211,14 @@ public final class HumanSheet {
         StringBuilder sb = new StringBuilder();
         sb.append("<section class=\"item\" id=\"item-").append(k).append("\" data-item=\"").append(k).append("\">\n");
         sb.append("<h2>Item ").append(k).append(" of ").append(total).append("</h2>\n");
-        sb.append("<div class=\"conv\">").append(esc(prompt.strip())).append("</div>\n");
-        sb.append("<div class=\"pair\"><div class=\"resp\"><h3>Left</h3><div class=\"text left\">").append(esc(left))
-                .append("</div></div><div class=\"resp\"><h3>Right</h3><div class=\"text right\">").append(esc(right)).append("</div></div></div>\n");
+        sb.append("<div class=\"conv\">").append(Html.escape(prompt.strip())).append("</div>\n");
+        sb.append("<div class=\"pair\"><div class=\"resp\"><h3>Left</h3><div class=\"text left\">").append(Html.escape(left))
+                .append("</div></div><div class=\"resp\"><h3>Right</h3><div class=\"text right\">").append(Html.escape(right)).append("</div></div></div>\n");
         sb.append("<div class=\"scale\"><span class=\"end\">Left much better</span>");
         for (int s = 1; s <= 8; s++)
             sb.append("<label><input type=\"radio\" name=\"s").append(k).append("\" value=\"").append(s).append("\">").append(s).append("</label>");
         sb.append("<span class=\"end\">Right much better</span></div>\n</section>\n");
         return sb.toString();
-    }
-
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
     }
 
     private static final String TEMPLATE = """

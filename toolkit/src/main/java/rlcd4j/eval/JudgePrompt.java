@@ -2,7 +2,8 @@ package rlcd4j.eval;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PythonStrings;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,7 +73,7 @@ public final class JudgePrompt {
      * @throws RlcdException when the instruction has no {@code "Assistant:"} to cut at (the paper's prompts all end in one)
      */
     public static String build(Task task, String instruction, String first, String second) {
-        String conv = PyStrings.collapseBlankLines(instruction)
+        String conv = PythonStrings.collapseBlankLines(instruction)
                 .replace("\nHuman:", "\n\nHuman:")
                 .replace("\nAssistant:", "\n\nAssistant:");
         int cut = conv.lastIndexOf("Assistant:");
@@ -80,9 +81,9 @@ public final class JudgePrompt {
             throw new RlcdException("judge prompt: the instruction has no 'Assistant:' turn to cut at (expected a conversation such as "
                     + "\"\\n\\nHuman: ...\\n\\nAssistant:\"): " + Outputs.abbreviate(instruction));
         String prefix = piece(task == Task.OUTLINE ? "outline_response_prefix" : "response_prefix");
-        return piece("intro") + PyStrings.strip(conv.substring(0, cut))
-                + piece("responses_header") + prefix + PyStrings.collapseBlankLines(first)
-                + piece("between_responses") + prefix + PyStrings.collapseBlankLines(second)
+        return piece("intro") + PythonStrings.strip(conv.substring(0, cut))
+                + piece("responses_header") + prefix + PythonStrings.collapseBlankLines(first)
+                + piece("between_responses") + prefix + PythonStrings.collapseBlankLines(second)
                 + question(task);
     }
 

@@ -1,6 +1,6 @@
 package rlcd4j.eval;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.eval.JudgePrompt.Task;
@@ -176,13 +176,16 @@ public final class LocalJudge implements Judge {
     }
 
     /** Settings of a {@link LocalJudge}. */
+    /** Comparisons per forward pass unless {@link Builder#batchSize} says otherwise. */
+    public static final int DEFAULT_BATCH_SIZE = 8;
+
     public static final class Builder {
         private final GenerationBackend lm;
         private String model;
         private Task task = Task.HELPFUL;
         private String answerPrefix = ANSWER_PREFIX;
         private Path cacheFile;
-        private int batchSize = 8;
+        private int batchSize = DEFAULT_BATCH_SIZE;
 
         private Builder(GenerationBackend lm) { this.lm = lm; }
 

@@ -4,7 +4,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
+import org.slf4j.LoggerFactory;
 import rlcd4j.eval.JudgePrompt.Task;
 
 import java.io.IOException;
@@ -17,8 +19,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -216,7 +216,7 @@ public final class OpenAiJudge implements Judge {
                     }
                 } else if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = "HTTP " + code + " " + Outputs.abbreviate(redact(r.body()));
-                    Duration hinted = retryAfter(r);
+                    Duration hinted = RetryAfter.of(r);
                     if (hinted != null) wait = hinted;
                 } else {
                     throw new RlcdException(fatal(code, r.body()));
@@ -253,26 +253,6 @@ public final class OpenAiJudge implements Judge {
     private Duration backoff(int attempt) {
         long ms = initialBackoff.toMillis() << Math.min(attempt, 20);
         return Duration.ofMillis(Math.min(ms, maxBackoff.toMillis()));
-    }
-
-    /** The server's own wait hint: {@code retry-after-ms}, or {@code Retry-After} in seconds or as an HTTP date (at most 10 min). */
-    public static Duration retryAfter(HttpResponse<?> r) {
-        try {
-            var ms = r.headers().firstValue("retry-after-ms");
-            if (ms.isPresent()) return cap(Duration.ofMillis((long) Double.parseDouble(ms.get().trim())));
-            var ra = r.headers().firstValue("retry-after");
-            if (ra.isEmpty()) return null;
-            String v = ra.get().trim();
-            if (v.matches("\\d+(\\.\\d+)?")) return cap(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
-            Duration d = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
-            return cap(d.isNegative() ? Duration.ZERO : d);
-        } catch (RuntimeException e) {
-            return null;  // an unreadable hint: fall back to our own backoff
-        }
-    }
-
-    private static Duration cap(Duration d) {
-        return d.compareTo(Duration.ofMinutes(10)) > 0 ? Duration.ofMinutes(10) : d;
     }
 
     /** One chat completion: content ("" when null), refusal (null when absent), finish reason (may be null). */
@@ -314,14 +294,17 @@ public final class OpenAiJudge implements Judge {
     }
 
     /** Settings; anything not set comes from the environment or the defaults in the class comment. */
+    /** How long to wait for one answer unless {@link Builder#timeout} says otherwise. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+
     public static final class Builder {
         private String baseUrl, model, apiKey;
         private Task task = Task.HELPFUL;
         private Path cacheFile;
-        private Duration timeout = Duration.ofSeconds(120);
+        private Duration timeout = DEFAULT_TIMEOUT;
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiJudge.class)::warn;
         private UnaryOperator<String> env = System::getenv;
 
         private Builder() {}
@@ -345,7 +328,7 @@ public final class OpenAiJudge implements Judge {
         }
         /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
         public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
-        /** Where retry notices go (default stderr). They never contain the key. */
+        /** Where retry notices go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
         /** For tests: where environment variables are read from. */
         Builder environment(UnaryOperator<String> env) { this.env = env; return this; }

@@ -1,20 +1,22 @@
 package rlcd4j.eval;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +45,6 @@ public final class Outputs {
     /** The role labels of {@code scripts/postprocess.py}, in its order (the order matters for the strip loop). */
     static final List<String> ROLE_LABELS = List.of("Human:", "Assistant:", "User:", "human:", "assistant:", "user:");
 
-    private static final Gson GSON = new Gson();
 
     private Outputs() {}
 
@@ -163,14 +164,14 @@ public final class Outputs {
      */
     public static String postprocess(String response) {
         for (String s : ROLE_LABELS) {
-            if (PyStrings.strip(response).startsWith(s))
-                response = PyStrings.strip(PyStrings.strip(response).substring(s.length()));
+            if (PythonStrings.strip(response).startsWith(s))
+                response = PythonStrings.strip(PythonStrings.strip(response).substring(s.length()));
         }
         for (String s : ROLE_LABELS) {
             int i = response.indexOf(s);
-            if (i >= 0) response = PyStrings.strip(response.substring(0, i));
+            if (i >= 0) response = PythonStrings.strip(response.substring(0, i));
         }
-        return PyStrings.strip(response);
+        return PythonStrings.strip(response);
     }
 
     /** {@link #cutAtHuman} then {@link #postprocess}: what the paper evaluates. */
@@ -187,31 +188,26 @@ public final class Outputs {
         String stem = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
         Table t = create(stem);
         if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such outputs file (expected JSONL with prompt and output per line)");
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int lineNo = 0, record = 0;
-            while ((line = r.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    JsonElement e = JsonParser.parseString(line);
-                    if (!e.isJsonObject()) throw RlcdException.at(file, lineNo, "expected a JSON object, got: " + abbreviate(line));
-                    o = e.getAsJsonObject();
-                } catch (JsonParseException e) {
-                    throw RlcdException.at(file, lineNo, "not valid JSON (" + e.getMessage() + "): " + abbreviate(line));
-                }
-                String prompt = o.has(PROMPT) ? string(o, PROMPT, file, lineNo) : o.has("instruction") ? string(o, "instruction", file, lineNo) : null;
-                if (prompt == null) throw RlcdException.at(file, lineNo, "missing field 'prompt' (or 'instruction')");
-                if (!o.has(OUTPUT)) throw RlcdException.at(file, lineNo, "missing field 'output'");
-                t.stringColumn(ID).append(o.has(ID) ? string(o, ID, file, lineNo) : Integer.toString(record));
-                t.stringColumn(PROMPT).append(prompt);
-                t.stringColumn(MODEL).append(o.has(MODEL) ? string(o, MODEL, file, lineNo) : stem);
-                t.stringColumn(OUTPUT).append(string(o, OUTPUT, file, lineNo));
-                record++;
+        int record = 0;
+        for (DataFiles.Line l : JsonlLines.read(file)) {
+            int lineNo = l.number();
+            String line = l.text();
+            JsonObject o;
+            try {
+                JsonElement e = JsonParser.parseString(line);
+                if (!e.isJsonObject()) throw RlcdException.at(file, lineNo, "expected a JSON object, got: " + abbreviate(line));
+                o = e.getAsJsonObject();
+            } catch (JsonParseException e) {
+                throw RlcdException.at(file, lineNo, "not valid JSON (" + e.getMessage() + "): " + abbreviate(line));
             }
-        } catch (IOException e) {
-            throw new RlcdException(file + ": cannot read outputs (" + e.getMessage() + ")", e);
+            String prompt = o.has(PROMPT) ? string(o, PROMPT, file, lineNo) : o.has("instruction") ? string(o, "instruction", file, lineNo) : null;
+            if (prompt == null) throw RlcdException.at(file, lineNo, "missing field 'prompt' (or 'instruction')");
+            if (!o.has(OUTPUT)) throw RlcdException.at(file, lineNo, "missing field 'output'");
+            t.stringColumn(ID).append(o.has(ID) ? string(o, ID, file, lineNo) : Integer.toString(record));
+            t.stringColumn(PROMPT).append(prompt);
+            t.stringColumn(MODEL).append(o.has(MODEL) ? string(o, MODEL, file, lineNo) : stem);
+            t.stringColumn(OUTPUT).append(string(o, OUTPUT, file, lineNo));
+            record++;
         }
         return t;
     }
@@ -225,7 +221,7 @@ public final class Outputs {
                 for (int i = 0; i < outputs.rowCount(); i++) {
                     JsonObject o = new JsonObject();
                     for (String c : List.of(ID, PROMPT, MODEL, OUTPUT)) o.addProperty(c, outputs.stringColumn(c).get(i));
-                    w.write(GSON.toJson(o));
+                    w.write(Json.GSON.toJson(o));
                     w.write('\n');
                 }
             }

@@ -1,8 +1,8 @@
 package rlcd4j.eval;
 
-import rlcd4j.contrast.PythonRandom;
+import rlcd4j.util.PythonRandom;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;

@@ -2,7 +2,7 @@ package rlcd4j.pipeline;
 
 import org.knowm.xchart.CategoryChart;
 import rlcd4j.Rlcd;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
@@ -12,7 +12,7 @@ import rlcd4j.data.PromptSource;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
 import rlcd4j.eval.LocalJudge;

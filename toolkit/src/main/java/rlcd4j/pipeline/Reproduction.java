@@ -1,14 +1,13 @@
 package rlcd4j.pipeline;
 
 import rlcd4j.Rlcd;
-import rlcd4j.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
 import rlcd4j.eval.LocalJudge;
@@ -22,6 +21,7 @@ import rlcd4j.train.PpoTrainer;
 import rlcd4j.train.PreferenceModel;
 import rlcd4j.train.PreferenceModelTrainer;
 import rlcd4j.train.SftTrainer;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;

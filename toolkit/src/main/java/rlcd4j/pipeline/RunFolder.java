@@ -1,6 +1,8 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import tech.tablesaw.api.ColumnType;
@@ -57,6 +59,7 @@ import java.util.stream.Stream;
  * }</pre>
  */
 public final class RunFolder {
+    private static final Logger LOG = LoggerFactory.getLogger(RunFolder.class);
     private final Path root;
 
     private RunFolder(Path root) {
@@ -301,13 +304,13 @@ public final class RunFolder {
         writeKey(stage, key);
     }
 
-    /** Whether a done stage was made with {@code key}; when not, says on stderr which settings changed. */
+    /** Whether a done stage was made with {@code key}; when not, logs which settings changed. */
     private boolean upToDate(String stage, String key) {
         if (key == null) return true;
         String old = readKey(stage);
         if (key.equals(old)) return true;
-        System.err.println("run folder " + root + ": recomputing stage '" + stage + "' (and the stages that use it): "
-                + (old == null ? "it was saved without its settings" : changedSettings(old, key)));
+        LOG.info("run folder {}: recomputing stage '{}' (and the stages that use it): {}", root, stage,
+                old == null ? "it was saved without its settings" : changedSettings(old, key));
         return false;
     }
 

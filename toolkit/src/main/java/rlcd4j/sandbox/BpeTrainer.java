@@ -1,12 +1,11 @@
 package rlcd4j.sandbox;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,16 +51,17 @@ public final class BpeTrainer {
 
         /** Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into {@code dir}. */
         public void writeHuggingFace(Path dir, int modelMaxLength) {
-            Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
             try {
                 Files.createDirectories(dir);
-                Files.writeString(dir.resolve("tokenizer.json"), gson.toJson(tokenizerJson()), StandardCharsets.UTF_8);
-                Files.writeString(dir.resolve("tokenizer_config.json"), gson.toJson(tokenizerConfig(modelMaxLength)), StandardCharsets.UTF_8);
+                Files.writeString(dir.resolve("tokenizer.json"), Json.writePretty(tokenizerJson()),
+                        StandardCharsets.UTF_8);
+                Files.writeString(dir.resolve("tokenizer_config.json"), Json.writePretty(tokenizerConfig(modelMaxLength)), StandardCharsets.UTF_8);
                 JsonObject map = new JsonObject();
                 map.addProperty("bos_token", BOS);
                 map.addProperty("eos_token", EOS);
                 map.addProperty("pad_token", PAD);
-                Files.writeString(dir.resolve("special_tokens_map.json"), gson.toJson(map), StandardCharsets.UTF_8);
+                Files.writeString(dir.resolve("special_tokens_map.json"), Json.writePretty(map),
+                        StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new RlcdException(dir + ": cannot write the tokenizer: " + e.getMessage(), e);
             }

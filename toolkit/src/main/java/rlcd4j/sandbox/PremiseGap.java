@@ -2,8 +2,8 @@ package rlcd4j.sandbox;
 
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.ContrastivePrompts;
-import rlcd4j.contrast.PostProcess;
-import rlcd4j.contrast.PythonRandom;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.PythonRandom;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationBackend;

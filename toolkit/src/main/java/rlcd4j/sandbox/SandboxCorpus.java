@@ -1,13 +1,13 @@
 package rlcd4j.sandbox;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.data.DataFiles;
+import rlcd4j.util.Json;
+import rlcd4j.data.JsonlLines;
 import rlcd4j.progress.Progress;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +47,6 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
         if (nDialogues <= 0) throw new RlcdException("sandbox corpus: the number of dialogues must be positive, got " + nDialogues);
         if (evalPerTask < 0) throw new RlcdException("sandbox corpus: evalPerTask must be >= 0, got " + evalPerTask);
         SandboxWorld world = SandboxWorld.standard();
-        Gson gson = new GsonBuilder().disableHtmlEscaping().create();
         Map<SandboxTask, Integer> perTask = new EnumMap<>(SandboxTask.class);
         int described = 0, good = 0, turns = 0;
         try {
@@ -68,7 +67,7 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
                     o.addProperty("id", String.format("pretrain-%07d", i));
                     o.addProperty("task", d.task().id());
                     o.addProperty("text", d.text());
-                    out.write(gson.toJson(o));
+                    out.write(Json.GSON.toJson(o));
                     out.write('\n');
                     if (i % 1000 == 999) p.advance(1000);
                 }
@@ -91,7 +90,7 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
                         o.addProperty("id", String.format("%s-%04d", task.id(), i++));
                         o.addProperty("task", task.id());
                         o.addProperty("prompt", prompt);
-                        out.write(gson.toJson(o));
+                        out.write(Json.GSON.toJson(o));
                         out.write('\n');
                     }
                 }
@@ -110,7 +109,7 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
             m.addProperty("mix_earlier_exchange", mix.earlierExchange());
             m.addProperty("held_out_percent", SandboxWorld.HELD_OUT_PERCENT);
             m.addProperty("eval_per_task", evalPerTask);
-            Files.writeString(dir.resolve("corpus.json"), new GsonBuilder().setPrettyPrinting().create().toJson(m), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("corpus.json"), Json.PRETTY.toJson(m), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot write the sandbox corpus: " + e.getMessage(), e);
         }
@@ -128,24 +127,15 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
     }
 
     private static List<String> readField(Path file, String field) {
-        Gson gson = new Gson();
         List<String> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            long n = 0;
-            while ((line = in.readLine()) != null) {
-                n++;
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try { o = gson.fromJson(line, JsonObject.class); } catch (JsonParseException e) {
-                    throw RlcdException.at(file, n, "not a JSON object: " + e.getMessage());
-                }
-                if (o == null || !o.has(field) || !o.get(field).isJsonPrimitive())
-                    throw RlcdException.at(file, n, "expected a string field '" + field + "'");
-                out.add(o.get(field).getAsString());
+        for (DataFiles.Line l : JsonlLines.read(file)) {
+            JsonObject o;
+            try { o = Json.GSON.fromJson(l.text(), JsonObject.class); } catch (JsonParseException e) {
+                throw RlcdException.at(file, l.number(), "not a JSON object: " + e.getMessage());
             }
-        } catch (IOException e) {
-            throw new RlcdException(file + ": cannot read: " + e.getMessage(), e);
+            if (o == null || !o.has(field) || !o.get(field).isJsonPrimitive())
+                throw RlcdException.at(file, l.number(), "expected a string field '" + field + "'");
+            out.add(o.get(field).getAsString());
         }
         return out;
     }

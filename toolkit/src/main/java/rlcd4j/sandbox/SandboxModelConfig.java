@@ -1,9 +1,9 @@
 package rlcd4j.sandbox;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +71,7 @@ public record SandboxModelConfig(int hiddenSize, int numLayers, int numHeads, in
         try {
             Files.createDirectories(dir);
             Path file = dir.resolve("config.json");
-            Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(c), StandardCharsets.UTF_8);
+            Files.writeString(file, Json.PRETTY.toJson(c), StandardCharsets.UTF_8);
             return file;
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot write config.json: " + e.getMessage(), e);

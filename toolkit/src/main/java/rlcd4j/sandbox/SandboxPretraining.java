@@ -2,14 +2,14 @@ package rlcd4j.sandbox;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.train.PretrainTrainer;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
@@ -72,13 +72,13 @@ public final class SandboxPretraining {
         made.addProperty("bpe_merges_requested", o.merges());
         made.addProperty("vocab_size", bpe.vocabSize());
         made.addProperty("parameters", SandboxModelConfig.recommended(bpe.vocabSize()).parameterCount());
-        made.add("training", new GsonBuilder().create().toJsonTree(o.training()));
+        made.add("training", o.training().toJson());
         made.addProperty("final_loss", log.doubleColumn("loss").get(log.rowCount() - 1));
         made.addProperty("wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
         made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());
         made.addProperty("torch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         try {
-            Files.writeString(modelDir.resolve("MADE.json"), new GsonBuilder().setPrettyPrinting().create().toJson(made), StandardCharsets.UTF_8);
+            Files.writeString(modelDir.resolve("MADE.json"), Json.PRETTY.toJson(made), StandardCharsets.UTF_8);
             log.write().csv(modelDir.resolve("pretraining-log.csv").toFile());
         } catch (IOException e) {
             throw new RlcdException(modelDir + ": cannot write MADE.json: " + e.getMessage(), e);

@@ -1,6 +1,6 @@
 package rlcd4j.sandbox;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 /** The sandbox world's three tasks, mirroring the paper's harmlessness, helpfulness and outlining. */
 public enum SandboxTask {

@@ -7,8 +7,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import rlcd4j.RlcdException;
-import rlcd4j.data.Json;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
@@ -39,6 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests share its continuous batching) and wait for them. Any bad input gets one error in OpenAI's shape.
  */
 public final class OpenAiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
     /**
      * @param name        the model id clients send ({@code model}) and {@code /v1/models} lists
      * @param apiKey      null: no key; otherwise every request needs {@code Authorization: Bearer KEY}
@@ -164,7 +167,7 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             status = 500;
             body = new ApiError(500, "server_error", "internal error: " + e, null, null).toJson();
-            System.err.println("rlcd serve: " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + ": " + e);
+            LOG.error("rlcd serve: {} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
         }
         try {
             boolean events = status == 200 && stream[0];
@@ -399,7 +402,7 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             String m = c instanceof RlcdException ? c.getMessage() : String.valueOf(c);
-            System.err.println("rlcd serve: the engine failed: " + m);
+            LOG.error("rlcd serve: the engine failed: {}", m);
             throw new ApiError(500, "server_error", "the engine failed: " + m, null, null);
         }
     }

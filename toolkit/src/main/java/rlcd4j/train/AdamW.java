@@ -145,7 +145,7 @@ public final class AdamW implements AutoCloseable {
     }
 
     public void save(Path file) {
-        rlcd4j.engine.Safetensors.write(file, state(), Map.of("step", Long.toString(step)));
+        rlcd4j.engine.llama.Safetensors.write(file, state(), Map.of("step", Long.toString(step)));
     }
 
     /** Keys in {@link #state()} for these parameter names; for checking a checkpoint matches the model. */

@@ -3,11 +3,11 @@ package rlcd4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.Safetensors;
+import rlcd4j.util.RlcdException;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +43,7 @@ public final class Checkpoint {
             JsonObject s = state.deepCopy();
             s.addProperty("step", step);
             s.addProperty("optimizer_step", optimizer.stepCount());
-            Files.writeString(tmp.resolve(STATE), new GsonBuilder().setPrettyPrinting().create().toJson(s), StandardCharsets.UTF_8);
+            Files.writeString(tmp.resolve(STATE), Json.PRETTY.toJson(s), StandardCharsets.UTF_8);
             deleteRecursively(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             if (keep > 0) {

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
 import tech.tablesaw.api.Table;
 
@@ -44,71 +44,51 @@ public final class DpoTrainer {
     /**
      * Settings; defaults are AlpacaFarm's {@code examples/scripts/dpo.sh}.
      *
-     * @param learningRate    1e-6
-     * @param epochs          2
-     * @param batchSize       pairs per optimiser step (128 = 8 GPUs x 1 x 16 accumulation)
-     * @param microBatchSize  pairs per forward/backward (4); memory only, not the result
-     * @param schedule        cosine
-     * @param warmupRatio     0.03
+     * @param training        the shared optimisation settings ({@link TrainingArgs});
+     *                        AlpacaFarm dpo.sh: lr 1e-6, 2 epochs, batch 128 (8 GPUs x 1 x 16 accumulation)
      * @param maxLength       tokens per text, cut at the end (512)
-     * @param weightDecay     0
-     * @param maxGradNorm     1.0 (HF's default); 0 for none
-     * @param seed            42
      * @param beta            strength of the implicit KL penalty (0.1)
      * @param loss            DPO (sigmoid) or IPO
      * @param lora            null: full fine-tuning; otherwise train a new adapter of this shape on the frozen base
      *                        (ignored when the model already carries an adapter: a copy of that one trains)
-     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
-     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
      */
-    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
-                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed, double beta,
-                         Loss loss, LoraAdapter.Config lora, int saveEvery, int keepCheckpoints) {
+    public record Config(TrainingArgs training, int maxLength, double beta, Loss loss, LoraAdapter.Config lora) {
         public Config {
-            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || saveEvery <= 0
-                    || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1 || !(beta > 0) || loss == null) {
-                throw new RlcdException("DPO config: learning rate, epochs, batch sizes, max length, save interval and beta must be positive, "
-                        + "the warmup ratio in [0, 1], the loss DPO or IPO and kept checkpoints non-negative; got " + this);
+            if (training == null || maxLength <= 1 || !(beta > 0) || loss == null) {
+                throw new RlcdException("DPO config: training arguments must be given, max length above 1, "
+                        + "beta positive and the loss DPO or IPO; got "
+                        + training + ", max_length " + maxLength + ", beta " + beta + ", loss " + loss);
             }
         }
 
         public static Config defaults() {
-            return new Config(1e-6, 2, 128, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, 0.1, Loss.DPO, null, 100, 2);
+            return new Config(TrainingArgs.of(1e-6, 2, 128), 512, 0.1, Loss.DPO, null);
         }
 
-        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, beta, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withBeta(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, loss, lora, saveEvery, keepCheckpoints); }
-        public Config withLoss(Loss v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, v, lora, saveEvery, keepCheckpoints); }
-        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, v, saveEvery, keepCheckpoints); }
-        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, v, keepCheckpoints); }
-        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, beta, loss, lora, saveEvery, v); }
+        public Config withTraining(TrainingArgs v) { return new Config(v, maxLength, beta, loss, lora); }
+        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
+        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
+        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
+        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
+        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
+        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
+        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
+        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
+        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
+        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
+        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
+        public Config withMaxLength(int v) { return new Config(training, v, beta, loss, lora); }
+        public Config withBeta(double v) { return new Config(training, maxLength, v, loss, lora); }
+        public Config withLoss(Loss v) { return new Config(training, maxLength, beta, v, lora); }
+        public Config withLora(LoraAdapter.Config v) { return new Config(training, maxLength, beta, loss, v); }
 
+        /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
-            JsonObject o = new JsonObject();
-            o.addProperty("learning_rate", learningRate);
-            o.addProperty("epochs", epochs);
-            o.addProperty("batch_size", batchSize);
-            o.addProperty("micro_batch_size", microBatchSize);
-            o.addProperty("schedule", schedule.name().toLowerCase());
-            o.addProperty("warmup_ratio", warmupRatio);
+            JsonObject o = training.toJson();
             o.addProperty("max_length", maxLength);
-            o.addProperty("weight_decay", weightDecay);
-            o.addProperty("max_grad_norm", maxGradNorm);
-            o.addProperty("seed", seed);
             o.addProperty("beta", beta);
             o.addProperty("loss", loss.name().toLowerCase());
             o.add("lora", PreferenceModelTrainer.loraJson(lora));
-            o.addProperty("save_every", saveEvery);
-            o.addProperty("keep_checkpoints", keepCheckpoints);
             return o;
         }
 
@@ -127,9 +107,11 @@ public final class DpoTrainer {
     public record Result(CausalLM model, LoraAdapter adapter, Table log) {}
 
     private final Config config;
+    private final TrainingArgs args; // config.training(), read at every step
 
     public DpoTrainer(Config config) {
         this.config = config;
+        this.args = config.training();
     }
 
     public DpoTrainer() {
@@ -164,11 +146,11 @@ public final class DpoTrainer {
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, chosen, rejected);
-        long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
-        long total = stepsPerEpoch * config.epochs();
-        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, config.seed(), total, lr,
-                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), 0);
+        long stepsPerEpoch = (n + args.batchSize() - 1) / args.batchSize();
+        long total = stepsPerEpoch * args.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, args.seed(), total, lr,
+                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), 0);
         boolean ipo = config.loss() == Loss.IPO;
 
         NDManager m = model.manager();
@@ -178,9 +160,9 @@ public final class DpoTrainer {
         model.model().setTraining(false);
         double[][] ref = referenceLogprobs(model, prompts, chosen, rejected, ipo);
         LoraAdapter adapter = start != null ? start.copy(m)
-                : config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
+                : config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, args.seed() + 1);
         boolean ok = false;
-        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
             model.model().setAdapter(adapter);
             Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
             float beta = (float) config.beta();
@@ -188,12 +170,12 @@ public final class DpoTrainer {
             Table log = loop.run(new TrainLoop.Task() {
                 @Override
                 public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
-                    int[] order = Runs.order(n, config.seed(), step / stepsPerEpoch);
-                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                    int count = Math.min(n, from + config.batchSize()) - from;
+                    int[] order = Runs.order(n, args.seed(), step / stepsPerEpoch);
+                    int from = (int) ((step % stepsPerEpoch) * args.batchSize());
+                    int count = Math.min(n, from + args.batchSize()) - from;
                     model.model().setTraining(true);
                     double[] s = new double[6]; // loss, reward chosen, reward rejected, accuracy, logp chosen, logp rejected
-                    ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                    ctx.accumulate(count, args.microBatchSize(), (c, e, pass) -> {
                         int k = e - c;
                         List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
                         float[] refC = new float[k], refR = new float[k];
@@ -266,7 +248,7 @@ public final class DpoTrainer {
     private double[][] referenceLogprobs(CausalLM model, List<String> prompts, List<String> chosen, List<String> rejected, boolean mean) {
         int n = prompts.size();
         double[][] out = new double[2][n];
-        int batch = Math.max(1, config.microBatchSize());
+        int batch = Math.max(1, args.microBatchSize());
         try (Progress p = Progress.start("dpo reference log-probs", 2L * n)) {
             for (int side = 0; side < 2; side++) {
                 for (int s = 0; s < n; s += batch) {

@@ -1,6 +1,6 @@
 package rlcd4j.train;
 
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 /** Stops training at the first NaN or infinite quantity, saying which and when. */
 public final class Finite {

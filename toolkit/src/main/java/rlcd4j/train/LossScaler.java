@@ -102,7 +102,7 @@ public final class LossScaler {
     public void restore(JsonObject saved) {
         if (saved == null) return;
         if (saved.get("enabled").getAsBoolean() != enabled) {
-            throw new rlcd4j.RlcdException("the checkpoint was written " + (enabled ? "without" : "with")
+            throw new rlcd4j.util.RlcdException("the checkpoint was written " + (enabled ? "without" : "with")
                     + " loss scaling (the model's precision differs); resume with the same precision or use another output folder");
         }
         scale = saved.get("scale").getAsDouble();

@@ -30,7 +30,7 @@ public record LrSchedule(Kind kind, double peak, long warmupSteps, long totalSte
             case "constant" -> Kind.CONSTANT;
             case "linear" -> Kind.LINEAR;
             case "cosine" -> Kind.COSINE;
-            default -> throw new rlcd4j.RlcdException("schedule \"" + s + "\": expected constant, linear or cosine");
+            default -> throw new rlcd4j.util.RlcdException("schedule \"" + s + "\": expected constant, linear or cosine");
         };
     }
 }

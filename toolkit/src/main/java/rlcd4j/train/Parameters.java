@@ -1,7 +1,7 @@
 package rlcd4j.train;
 
 import ai.djl.ndarray.NDArray;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.llama.LlamaModel;
 
 import java.util.IdentityHashMap;

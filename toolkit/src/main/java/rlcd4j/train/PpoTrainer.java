@@ -9,14 +9,17 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.Precision;
-import rlcd4j.engine.Safetensors;
+import rlcd4j.engine.llama.Safetensors;
 import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -24,13 +27,13 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.SplittableRandom;
 
 /**
@@ -61,6 +64,7 @@ import java.util.SplittableRandom;
  * saves before step N runs).
  */
 public final class PpoTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PpoTrainer.class);
 
     /**
      * Settings; {@link #defaults()} are the paper's (RLCD README and AlpacaFarm's {@code rlhf_ppo.sh}, see
@@ -127,62 +131,157 @@ public final class PpoTrainer implements AutoCloseable {
                     512, 256, 4, 32, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, false, -1.0, true, 80, 20, 42, null);
         }
 
-        public Config withKlCoef(double v) { return with("klCoef", v); }
-        public Config withAdaptiveKl(double target, double beta) { return with("adaptiveKl", true, "klTarget", target, "klBeta", beta); }
-        public Config withGae(double g, double l) { return with("gamma", g, "lambda", l); }
-        public Config withClip(double policy, double value) { return with("clip", policy, "valueClip", value); }
-        public Config withVfCoef(double v) { return with("vfCoef", v); }
-        public Config withPpoEpochs(int v) { return with("ppoEpochs", v); }
-        public Config withLr(double v) { return with("lr", v); }
-        public Config withWarmupSteps(int v) { return with("warmupSteps", v); }
-        public Config withMaxGradNorm(double v) { return with("maxGradNorm", v); }
-        public Config withBatches(int rollout, int step, int micro) { return with("rolloutBatchSize", rollout, "stepBatchSize", step, "microBatchSize", micro); }
-        public Config withGenerationBatchSize(int v) { return with("generationBatchSize", v); }
-        public Config withResponseLength(int v) { return with("responseLength", v); }
-        public Config withSampling(double temperature, int topK, double topP) { return with("temperature", temperature, "topK", topK, "topP", topP); }
-        public Config withQueryLength(int v) { return with("queryLength", v); }
-        public Config withStop(String stop, double penalty) { return with("stop", stop, "penaltyReward", penalty); }
+        public Config withKlCoef(double v) { return with(d -> d.klCoef = v); }
+        public Config withAdaptiveKl(double target, double beta) {
+            return with(d -> { d.adaptiveKl = true; d.klTarget = target; d.klBeta = beta; });
+        }
+        public Config withGae(double g, double l) { return with(d -> { d.gamma = g; d.lambda = l; }); }
+        public Config withClip(double policy, double value) {
+            return with(d -> { d.clip = policy; d.valueClip = value; });
+        }
+        public Config withVfCoef(double v) { return with(d -> d.vfCoef = v); }
+        public Config withPpoEpochs(int v) { return with(d -> d.ppoEpochs = v); }
+        public Config withLr(double v) { return with(d -> d.lr = v); }
+        public Config withWarmupSteps(int v) { return with(d -> d.warmupSteps = v); }
+        public Config withMaxGradNorm(double v) { return with(d -> d.maxGradNorm = v); }
+        public Config withBatches(int rollout, int step, int micro) {
+            return with(d -> { d.rolloutBatchSize = rollout; d.stepBatchSize = step; d.microBatchSize = micro; });
+        }
+        public Config withGenerationBatchSize(int v) { return with(d -> d.generationBatchSize = v); }
+        public Config withResponseLength(int v) { return with(d -> d.responseLength = v); }
+        public Config withSampling(double temperature, int topK, double topP) {
+            return with(d -> { d.temperature = temperature; d.topK = topK; d.topP = topP; });
+        }
+        public Config withQueryLength(int v) { return with(d -> d.queryLength = v); }
+        public Config withStop(String stop, double penalty) {
+            return with(d -> { d.stop = stop; d.penaltyReward = penalty; });
+        }
         /** Rollouts end at the stop marker instead of running to {@code responseLength} (faster; not the paper's). */
-        public Config withStopRollouts(boolean v) { return with("stopRollouts", v); }
-        public Config withWhitenRewards(boolean v) { return with("whitenRewards", v); }
-        public Config withSteps(int total, int save) { return with("totalSteps", total, "saveSteps", save); }
-        public Config withSeed(long v) { return with("seed", v); }
-        public Config withLora(LoraAdapter.Config v) { return with("lora", v); }
+        public Config withStopRollouts(boolean v) { return with(d -> d.stopRollouts = v); }
+        public Config withWhitenRewards(boolean v) { return with(d -> d.whitenRewards = v); }
+        public Config withSteps(int total, int save) {
+            return with(d -> { d.totalSteps = total; d.saveSteps = save; });
+        }
+        public Config withSeed(long v) { return with(d -> d.seed = v); }
+        public Config withLora(LoraAdapter.Config v) { return with(d -> d.lora = v); }
 
-        /** A copy with components replaced by name ({@code name, value, name, value...}); keeps the withers one line each. */
-        private Config with(Object... namesAndValues) {
-            RecordComponent[] rc = Config.class.getRecordComponents();
-            Map<String, Object> changes = new java.util.HashMap<>();
-            for (int i = 0; i < namesAndValues.length; i += 2) changes.put((String) namesAndValues[i], namesAndValues[i + 1]);
-            Object[] args = new Object[rc.length];
-            Class<?>[] types = new Class<?>[rc.length];
-            try {
-                for (int i = 0; i < rc.length; i++) {
-                    types[i] = rc[i].getType();
-                    args[i] = changes.containsKey(rc[i].getName()) ? changes.remove(rc[i].getName()) : rc[i].getAccessor().invoke(this);
-                }
-                if (!changes.isEmpty()) throw new IllegalArgumentException("no PPO setting " + changes.keySet());
-                return Config.class.getDeclaredConstructor(types).newInstance(args);
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
+        /** A copy with the fields {@code change} sets (checked by the compiler); keeps each wither one line. */
+        private Config with(Consumer<Draft> change) {
+            Draft d = new Draft(this);
+            change.accept(d);
+            return d.build();
+        }
+
+        /** The settings as mutable fields, only while a wither builds its copy. */
+        private static final class Draft {
+            double klCoef;
+            boolean adaptiveKl;
+            double klTarget;
+            double klBeta;
+            double gamma;
+            double lambda;
+            double clip;
+            double valueClip;
+            double vfCoef;
+            int ppoEpochs;
+            double lr;
+            double adamEps;
+            int warmupSteps;
+            double maxGradNorm;
+            int rolloutBatchSize;
+            int stepBatchSize;
+            int microBatchSize;
+            int generationBatchSize;
+            int responseLength;
+            double temperature;
+            int topK;
+            double topP;
+            int queryLength;
+            String stop;
+            boolean stopRollouts;
+            double penaltyReward;
+            boolean whitenRewards;
+            int totalSteps;
+            int saveSteps;
+            long seed;
+            LoraAdapter.Config lora;
+
+            Draft(Config c) {
+                klCoef = c.klCoef;
+                adaptiveKl = c.adaptiveKl;
+                klTarget = c.klTarget;
+                klBeta = c.klBeta;
+                gamma = c.gamma;
+                lambda = c.lambda;
+                clip = c.clip;
+                valueClip = c.valueClip;
+                vfCoef = c.vfCoef;
+                ppoEpochs = c.ppoEpochs;
+                lr = c.lr;
+                adamEps = c.adamEps;
+                warmupSteps = c.warmupSteps;
+                maxGradNorm = c.maxGradNorm;
+                rolloutBatchSize = c.rolloutBatchSize;
+                stepBatchSize = c.stepBatchSize;
+                microBatchSize = c.microBatchSize;
+                generationBatchSize = c.generationBatchSize;
+                responseLength = c.responseLength;
+                temperature = c.temperature;
+                topK = c.topK;
+                topP = c.topP;
+                queryLength = c.queryLength;
+                stop = c.stop;
+                stopRollouts = c.stopRollouts;
+                penaltyReward = c.penaltyReward;
+                whitenRewards = c.whitenRewards;
+                totalSteps = c.totalSteps;
+                saveSteps = c.saveSteps;
+                seed = c.seed;
+                lora = c.lora;
+            }
+
+            Config build() {
+                return new Config(klCoef, adaptiveKl, klTarget, klBeta, gamma, lambda, clip, valueClip, vfCoef,
+                        ppoEpochs, lr, adamEps, warmupSteps, maxGradNorm, rolloutBatchSize, stepBatchSize,
+                        microBatchSize, generationBatchSize, responseLength, temperature, topK, topP, queryLength,
+                        stop, stopRollouts, penaltyReward, whitenRewards, totalSteps, saveSteps, seed, lora);
             }
         }
 
-        /** Every setting as JSON: logged at the start and stored in each checkpoint. */
+        /** The settings as JSON (snake_case, as the other trainers'): logged at start, stored in each checkpoint. */
         public JsonObject toJson() {
             JsonObject o = new JsonObject();
-            try {
-                for (RecordComponent c : Config.class.getRecordComponents()) {
-                    Object v = c.getAccessor().invoke(this);
-                    if (v instanceof Number n) o.addProperty(c.getName(), n);
-                    else if (v instanceof Boolean b) o.addProperty(c.getName(), b);
-                    else o.addProperty(c.getName(), v == null ? null : v.toString());
-                }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
+            o.addProperty("kl_coef", klCoef);
+            o.addProperty("adaptive_kl", adaptiveKl);
+            o.addProperty("kl_target", klTarget);
+            o.addProperty("kl_beta", klBeta);
+            o.addProperty("gamma", gamma);
+            o.addProperty("lambda", lambda);
+            o.addProperty("clip", clip);
+            o.addProperty("value_clip", valueClip);
+            o.addProperty("vf_coef", vfCoef);
+            o.addProperty("ppo_epochs", ppoEpochs);
+            o.addProperty("lr", lr);
+            o.addProperty("adam_eps", adamEps);
+            o.addProperty("warmup_steps", warmupSteps);
+            o.addProperty("max_grad_norm", maxGradNorm);
+            o.addProperty("rollout_batch_size", rolloutBatchSize);
+            o.addProperty("step_batch_size", stepBatchSize);
+            o.addProperty("micro_batch_size", microBatchSize);
+            o.addProperty("generation_batch_size", generationBatchSize);
+            o.addProperty("response_length", responseLength);
+            o.addProperty("temperature", temperature);
+            o.addProperty("top_k", topK);
+            o.addProperty("top_p", topP);
+            o.addProperty("query_length", queryLength);
+            o.addProperty("stop", stop);
+            o.addProperty("stop_rollouts", stopRollouts);
+            o.addProperty("penalty_reward", penaltyReward);
+            o.addProperty("whiten_rewards", whitenRewards);
+            o.addProperty("total_steps", totalSteps);
+            o.addProperty("save_steps", saveSteps);
+            o.addProperty("seed", seed);
+            o.add("lora", PreferenceModelTrainer.loraJson(lora));
             return o;
         }
     }
@@ -326,8 +425,8 @@ public final class PpoTrainer implements AutoCloseable {
      */
     public Table trainUntil(int lastStep) {
         if (loop.stepsDone() < 0) {
-            System.err.println("ppo: " + prompts.size() + " prompts (" + droppedPrompts + " longer than "
-                    + config.queryLength() + " tokens dropped)");
+            LOG.info("ppo: {} prompts ({} longer than {} tokens dropped)", prompts.size(), droppedPrompts,
+                    config.queryLength());
         }
         Table log = loop.runUntil(new TrainLoop.Task() {
             @Override
@@ -382,7 +481,7 @@ public final class PpoTrainer implements AutoCloseable {
         double[] sums = new double[8];
         int updates = 0;
         for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
-            int[] order = Runs.permutation(rollouts.size(), mix(config.seed(), step, 1000 + epoch));
+            int[] order = Runs.permutation(rollouts.size(), Seeds.purposeSeed(config.seed(), step, 1000 + epoch));
             for (int b = 0; b < nBatches; b++) {
                 List<Rollout> batch = new ArrayList<>();
                 for (int i = b * S; i < (b + 1) * S; i++) batch.add(rollouts.get(order[i]));
@@ -421,14 +520,14 @@ public final class PpoTrainer implements AutoCloseable {
         for (long k = (step - 1) * R; k < step * R; k++) {
             long epoch = k / N;
             if (epoch != permEpoch) {
-                perm = Runs.permutation(N, mix(config.seed(), epoch, 7));
+                perm = Runs.permutation(N, Seeds.purposeSeed(config.seed(), epoch, 7));
                 permEpoch = epoch;
             }
             batch.add(prompts.get(perm[(int) (k % N)]));
         }
         boolean stops = config.stop() != null && !config.stop().isEmpty();
         GenerationConfig g = new GenerationConfig(config.responseLength(), config.temperature(), config.topK(), config.topP(),
-                mix(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
+                Seeds.purposeSeed(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
                 config.generationBatchSize());
         policy.setTraining(false); // no dropout while sampling and scoring (AlpacaFarm: policy.eval())
         valueBackbone.setTraining(false);
@@ -564,7 +663,8 @@ public final class PpoTrainer implements AutoCloseable {
         ctx.accumulate(batch.size(), config.microBatchSize(), (from, to, pass) -> {
             List<Rollout> part = batch.subList(from, to);
             int micro = from / config.microBatchSize();
-            Engine.getInstance().setRandomSeed((int) mix(config.seed(), step, 100_000L * (updateIndex + 1) + micro));
+            long purpose = 100_000L * (updateIndex + 1) + micro;
+            Engine.getInstance().setRandomSeed((int) Seeds.purposeSeed(config.seed(), step, purpose));
             SequenceBatch sb = sequences(part);
             int[] lens = lengths(part);
             long T = sb.batch().ids().getShape().get(1);
@@ -745,11 +845,6 @@ public final class PpoTrainer implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------- misc
 
-
-    /** A seed for one use at one step: distinct (seed, step, purpose) give unrelated streams. */
-    static long mix(long seed, long step, long purpose) {
-        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 1_000_003L + purpose).nextLong() & 0x7fffffffL;
-    }
 
     public Config config() {
         return config;

@@ -5,13 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.PostProcess;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.PostProcess;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +78,7 @@ public final class PreferenceModel implements AutoCloseable {
      * {@code "Assistant:  Sure"}, a form its training pairs never had.
      */
     public static String[] text(String prompt, String response) {
-        return new String[] {prompt.stripTrailing() + " ", PostProcess.pyStrip(response) + END};
+        return new String[] {prompt.stripTrailing() + " ", PythonStrings.strip(response) + END};
     }
 
     /** {@link #text} as one string (the pair is tokenised as one text, so scoring this is scoring the pair). */
@@ -92,7 +93,7 @@ public final class PreferenceModel implements AutoCloseable {
      * {@link #input} of its prompt and its last answer.
      */
     public static String transcript(String conversation) {
-        return PostProcess.pyStrip(conversation) + END;
+        return PythonStrings.strip(conversation) + END;
     }
 
     /** Rewards [B] of a batch (already formatted with {@link #text}); builds a graph when called under a GradientCollector. */
@@ -150,13 +151,13 @@ public final class PreferenceModel implements AutoCloseable {
             Map<String, NDArray> head = new LinkedHashMap<>();
             head.put("reward_head.weight", headWeight);
             head.put("reward_head.bias", headBias);
-            rlcd4j.engine.Safetensors.write(dir.resolve("reward_head.safetensors"), head, null);
+            rlcd4j.engine.llama.Safetensors.write(dir.resolve("reward_head.safetensors"), head, null);
             JsonObject c = new JsonObject();
             c.addProperty("base_model", backbone.folder() == null ? backbone.name() : backbone.folder().toAbsolutePath().toString());
             c.addProperty("lora", adapter != null);
             c.addProperty("max_length", maxLength);
             c.addProperty("input_format", "prompt.rstrip() + ' ' + response.strip() + '\\n\\nHuman:'");
-            Files.writeString(dir.resolve("preference_model.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("preference_model.json"), Json.PRETTY.toJson(c), StandardCharsets.UTF_8);
             if (adapter != null) adapter.save(dir.resolve("adapter"), c.get("base_model").getAsString());
             else backbone.save(dir.resolve("backbone"));
         } catch (IOException e) {
@@ -181,7 +182,7 @@ public final class PreferenceModel implements AutoCloseable {
         if (backbone == null) throw new RlcdException(dir + ": a LoRA preference model needs its base model");
         NDManager m = backbone.manager().newSubManager();
         LoraAdapter adapter = lora ? LoraAdapter.load(dir.resolve("adapter"), backbone.config(), m) : null;
-        Map<String, NDArray> head = rlcd4j.engine.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
+        Map<String, NDArray> head = rlcd4j.engine.llama.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
         NDArray w = head.get("reward_head.weight"), b = head.get("reward_head.bias");
         if (w == null || b == null) throw new RlcdException(dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
         int maxLength = c.has("max_length") ? c.get("max_length").getAsInt() : 512;

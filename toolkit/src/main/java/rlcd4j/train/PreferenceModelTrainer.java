@@ -6,10 +6,11 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.PythonStrings;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.Table;
@@ -47,75 +48,59 @@ public final class PreferenceModelTrainer {
     /**
      * Settings; defaults are AlpacaFarm's {@code reward_modeling.sh} as RLCD ran it.
      *
-     * @param learningRate    peak learning rate (3e-6)
-     * @param epochs          passes over the training pairs (1)
-     * @param batchSize       pairs per optimiser step (16 = 8 GPUs x 1 x 2 accumulation)
-     * @param microBatchSize  pairs per forward/backward; gradients accumulate to {@code batchSize}. Changes memory only,
-     *                        not the result (each pair's loss is divided by the step's pair count)
-     * @param schedule        learning-rate schedule (cosine)
-     * @param warmupRatio     fraction of the steps spent warming up linearly from 0 (0.03)
+     * @param training        the shared optimisation settings ({@link TrainingArgs});
+     *                        reward_modeling.sh: lr 3e-6, 1 epoch, batch 16 (8 GPUs x 1 x 2 accumulation)
      * @param maxLength       tokens per text, longer texts are cut at the end (512)
-     * @param weightDecay     AdamW decoupled weight decay (0)
-     * @param maxGradNorm     global gradient-norm clip, 0 for none (1.0, HF's default)
-     * @param seed            data order, held-out split, head and adapter init, dropout (42)
      * @param lora            null: full fine-tuning, as the paper; otherwise the adapter to train on a frozen base
      * @param evalSize        pairs held out from the data (500, as AlpacaFarm); 0: none
      * @param evalEvery       evaluate every this many steps (10, as AlpacaFarm); 0: only at the end
      * @param evalBatchSize   pairs per forward when evaluating (8)
-     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
-     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
      */
-    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
-                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed,
-                         LoraAdapter.Config lora, int evalSize, int evalEvery, int evalBatchSize, int saveEvery, int keepCheckpoints) {
+    public record Config(TrainingArgs training, int maxLength, LoraAdapter.Config lora, int evalSize, int evalEvery,
+                         int evalBatchSize) {
         public Config {
-            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || evalSize < 0
-                    || evalEvery < 0 || evalBatchSize <= 0 || saveEvery <= 0 || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1) {
-                throw new RlcdException("preference-model config: learning rate, epochs, batch sizes, max length and save interval must be positive, "
-                        + "the warmup ratio in [0, 1], eval size, eval interval and kept checkpoints non-negative; got " + this);
+            if (training == null || maxLength <= 1 || evalSize < 0 || evalEvery < 0 || evalBatchSize <= 0) {
+                throw new RlcdException("preference-model config: training arguments must be given, "
+                        + "max length above 1, eval size and interval non-negative and the eval batch positive; got "
+                        + training + ", max_length " + maxLength + ", eval_size " + evalSize + ", eval_every "
+                        + evalEvery + ", eval_batch_size " + evalBatchSize);
             }
         }
 
         public static Config defaults() {
-            return new Config(3e-6, 1, 16, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, null, 500, 10, 8, 100, 2);
+            return new Config(TrainingArgs.of(3e-6, 1, 16), 512, null, 500, 10, 8);
         }
 
-        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, lora, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, evalSize, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withEvalSize(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, v, evalEvery, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withEvalEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, v, evalBatchSize, saveEvery, keepCheckpoints); }
-        public Config withEvalBatchSize(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, v, saveEvery, keepCheckpoints); }
-        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, v, keepCheckpoints); }
-        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, evalSize, evalEvery, evalBatchSize, saveEvery, v); }
+        public Config withTraining(TrainingArgs v) {
+            return new Config(v, maxLength, lora, evalSize, evalEvery, evalBatchSize);
+        }
+        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
+        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
+        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
+        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
+        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
+        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
+        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
+        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
+        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
+        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
+        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
+        public Config withMaxLength(int v) { return new Config(training, v, lora, evalSize, evalEvery, evalBatchSize); }
+        public Config withLora(LoraAdapter.Config v) {
+            return new Config(training, maxLength, v, evalSize, evalEvery, evalBatchSize);
+        }
+        public Config withEvalSize(int v) { return new Config(training, maxLength, lora, v, evalEvery, evalBatchSize); }
+        public Config withEvalEvery(int v) { return new Config(training, maxLength, lora, evalSize, v, evalBatchSize); }
+        public Config withEvalBatchSize(int v) { return new Config(training, maxLength, lora, evalSize, evalEvery, v); }
 
         /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
-            JsonObject o = new JsonObject();
-            o.addProperty("learning_rate", learningRate);
-            o.addProperty("epochs", epochs);
-            o.addProperty("batch_size", batchSize);
-            o.addProperty("micro_batch_size", microBatchSize);
-            o.addProperty("schedule", schedule.name().toLowerCase());
-            o.addProperty("warmup_ratio", warmupRatio);
+            JsonObject o = training.toJson();
             o.addProperty("max_length", maxLength);
-            o.addProperty("weight_decay", weightDecay);
-            o.addProperty("max_grad_norm", maxGradNorm);
-            o.addProperty("seed", seed);
             o.add("lora", loraJson(lora));
             o.addProperty("eval_size", evalSize);
             o.addProperty("eval_every", evalEvery);
             o.addProperty("eval_batch_size", evalBatchSize);
-            o.addProperty("save_every", saveEvery);
-            o.addProperty("keep_checkpoints", keepCheckpoints);
             return o;
         }
 
@@ -137,9 +122,11 @@ public final class PreferenceModelTrainer {
     public record Result(PreferenceModel model, Table log, Table eval) {}
 
     private final Config config;
+    private final TrainingArgs args; // config.training(), read at every step
 
     public PreferenceModelTrainer(Config config) {
         this.config = config;
+        this.args = config.training();
     }
 
     public PreferenceModelTrainer() {
@@ -176,7 +163,7 @@ public final class PreferenceModelTrainer {
             throw new RlcdException(what + ": " + n + " pairs, but eval size is " + config.evalSize() + "; hold out fewer (withEvalSize)");
         }
         // Held-out split: the first evalSize pairs of a seeded permutation, the rest trains.
-        int[] perm = Runs.order(n, config.seed(), -1);
+        int[] perm = Runs.order(n, args.seed(), -1);
         int[] evalIdx = java.util.Arrays.copyOfRange(perm, 0, config.evalSize());
         int[] trainIdx = java.util.Arrays.copyOfRange(perm, config.evalSize(), n);
         java.util.Arrays.sort(evalIdx);
@@ -185,26 +172,26 @@ public final class PreferenceModelTrainer {
         int nTrain = trainIdx.length;
 
         String data = Runs.fingerprint(prompts, chosen, rejected, java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
-        long stepsPerEpoch = (nTrain + config.batchSize() - 1) / config.batchSize();
-        long total = stepsPerEpoch * config.epochs();
-        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), data, config.seed(), total, lr,
-                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), config.evalSize() > 0 ? config.evalEvery() : 0);
+        long stepsPerEpoch = (nTrain + args.batchSize() - 1) / args.batchSize();
+        long total = stepsPerEpoch * args.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), data, args.seed(), total, lr,
+                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), config.evalSize() > 0 ? config.evalEvery() : 0);
 
-        PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), config.seed());
+        PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), args.seed());
         boolean ok = false;
         NDManager m = backbone.manager();
-        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
             TrainLoop loop = new TrainLoop(settings, pm.trainable(), opt, TrainLoop.scalerFor(backbone.model().dtype()), m);
             Table log = loop.run(new TrainLoop.Task() {
                 @Override
                 public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
-                    int[] order = Runs.order(nTrain, config.seed(), step / stepsPerEpoch);
-                    int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                    int count = Math.min(nTrain, from + config.batchSize()) - from;
+                    int[] order = Runs.order(nTrain, args.seed(), step / stepsPerEpoch);
+                    int from = (int) ((step % stepsPerEpoch) * args.batchSize());
+                    int count = Math.min(nTrain, from + args.batchSize()) - from;
                     backbone.model().setTraining(true);
                     double[] sums = new double[3]; // loss, accuracy, margin
-                    ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                    ctx.accumulate(count, args.microBatchSize(), (c, e, pass) -> {
                         int k = e - c;
                         List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
                         float[] labels = new float[k];
@@ -340,8 +327,8 @@ public final class PreferenceModelTrainer {
      * two forms are the same text.
      */
     static List<String> humanAgreementTexts(String prompt, String chosen, String rejected) {
-        String p = prompt == null ? null : rlcd4j.contrast.PostProcess.pyStrip(prompt);
-        if (p == null || rlcd4j.contrast.PostProcess.pyStrip(chosen).startsWith(p)) {
+        String p = prompt == null ? null : PythonStrings.strip(prompt);
+        if (p == null || PythonStrings.strip(chosen).startsWith(p)) {
             return List.of(PreferenceModel.transcript(chosen), PreferenceModel.transcript(rejected));
         }
         return List.of(PreferenceModel.input(prompt, chosen), PreferenceModel.input(prompt, rejected));

@@ -86,7 +86,7 @@ public final class PretrainTrainer {
         int window = cfg.seqLen() + 1;
         int windows = stream.length / window;
         if (windows < cfg.batchSize()) {
-            throw new rlcd4j.RlcdException("the corpus has " + stream.length + " tokens, fewer than one batch of "
+            throw new rlcd4j.util.RlcdException("the corpus has " + stream.length + " tokens, fewer than one batch of "
                     + cfg.batchSize() + " windows of " + window + " tokens");
         }
         LlamaModel model = lm.model();

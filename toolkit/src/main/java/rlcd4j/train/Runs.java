@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.Table;
 
@@ -16,11 +16,15 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What the SFT, preference-model and DPO loops share so that a run repeats exactly and resumes exactly: the data order
@@ -46,16 +50,6 @@ final class Runs {
             idx[j] = t;
         }
         return idx;
-    }
-
-    /**
-     * The libtorch seed for optimiser step {@code step}: the generator (LoRA dropout) is re-seeded at every step, so a run
-     * resumed at step k draws the same dropout masks as one that ran through.
-     */
-    static int stepSeed(long seed, long step) {
-        long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 30)) * 0x94D049BB133111EBL;
-        return (int) (z ^ (z >>> 31)) & 0x7fffffff;
     }
 
     /**
@@ -135,12 +129,42 @@ final class Runs {
         return Checkpoint.restore(ck, params, optimizer, m);
     }
 
-    private static JsonObject comparable(JsonObject c) {
-        JsonObject o = c.deepCopy();
-        for (String k : List.of("save_every", "keep_checkpoints", "eval_every", "eval_batch_size", "saveSteps")) o.remove(k);
+    /**
+     * The settings that must match to resume. PPO checkpoints written before configs were snake_case have camelCase
+     * keys and the LoRA settings as a record string ({@code Config[rank=4, alpha=8.0, ...]}): read as today's form.
+     */
+    static JsonObject comparable(JsonObject c) {
+        JsonObject o = new JsonObject();
+        for (Map.Entry<String, JsonElement> e : c.entrySet()) {
+            String key = snakeCase(e.getKey());
+            JsonElement v = e.getValue();
+            if (key.equals("lora") && v.isJsonPrimitive() && v.getAsString().startsWith("Config[")) {
+                v = loraJson(v.getAsString());
+            }
+            o.add(key, v.deepCopy());
+        }
+        for (String k : List.of("save_every", "keep_checkpoints", "eval_every", "eval_batch_size", "save_steps")) {
+            o.remove(k);
+        }
         // Nulls are not written to the checkpoint's JSON; an unset setting reads back as absent.
         o.entrySet().removeIf(e -> e.getValue().isJsonNull());
         return o;
+    }
+
+    static String snakeCase(String key) {
+        return key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static final Pattern LEGACY_LORA =
+            Pattern.compile("Config\\[rank=(\\d+), alpha=([^,]+), dropout=([^,]+), targets=\\[([^\\]]*)]]");
+
+    /** {@code LoraAdapter.Config}'s record string, as PPO once stored it, as the JSON the trainers write. */
+    private static JsonElement loraJson(String legacy) {
+        Matcher m = LEGACY_LORA.matcher(legacy);
+        if (!m.matches()) return new com.google.gson.JsonPrimitive(legacy);
+        Set<String> targets = new HashSet<>(List.of(m.group(4).split(",\\s*")));
+        return PreferenceModelTrainer.loraJson(new rlcd4j.engine.llama.LoraAdapter.Config(Integer.parseInt(m.group(1)),
+                Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)), targets));
     }
 
     /** The state a trainer saves with each checkpoint. */

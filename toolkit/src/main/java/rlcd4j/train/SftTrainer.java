@@ -3,9 +3,9 @@ package rlcd4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -35,64 +35,43 @@ public final class SftTrainer {
     /**
      * Settings; defaults are AlpacaFarm's {@code sft.sh} as RLCD ran it.
      *
-     * @param learningRate    peak learning rate (2e-5)
-     * @param epochs          passes over the data (3)
-     * @param batchSize       examples per optimiser step (128 = 8 GPUs x 1 x 16 accumulation)
-     * @param microBatchSize  examples per forward/backward (4); memory only, not the result
-     * @param schedule        cosine
-     * @param warmupRatio     0.03
+     * @param training        the shared optimisation settings ({@link TrainingArgs});
+     *                        AlpacaFarm sft.sh: lr 2e-5, 3 epochs, batch 128 (8 GPUs x 1 x 16 accumulation)
      * @param maxLength       tokens per example, cut at the end (512)
-     * @param weightDecay     0
-     * @param maxGradNorm     1.0 (HF's default); 0 for none
-     * @param seed            42
      * @param lora            null: full fine-tuning (the paper); otherwise train this adapter on the frozen base
-     * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
-     * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
      */
-    public record Config(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
-                         double warmupRatio, int maxLength, double weightDecay, double maxGradNorm, long seed,
-                         LoraAdapter.Config lora, int saveEvery, int keepCheckpoints) {
+    public record Config(TrainingArgs training, int maxLength, LoraAdapter.Config lora) {
         public Config {
-            if (learningRate <= 0 || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || maxLength <= 1 || saveEvery <= 0
-                    || keepCheckpoints < 0 || warmupRatio < 0 || warmupRatio > 1) {
-                throw new RlcdException("SFT config: learning rate, epochs, batch sizes, max length and save interval must be positive, "
-                        + "the warmup ratio in [0, 1] and kept checkpoints non-negative; got " + this);
+            if (training == null || maxLength <= 1) {
+                throw new RlcdException("SFT config: training arguments must be given, max length above 1; got "
+                        + training + ", max_length " + maxLength);
             }
         }
 
         public static Config defaults() {
-            return new Config(2e-5, 3, 128, 4, LrSchedule.Kind.COSINE, 0.03, 512, 0.0, 1.0, 42, null, 100, 2);
+            return new Config(TrainingArgs.of(2e-5, 3, 128), 512, null);
         }
 
-        public Config withLearningRate(double v) { return new Config(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withEpochs(int v) { return new Config(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withBatchSize(int v) { return new Config(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withMicroBatchSize(int v) { return new Config(learningRate, epochs, batchSize, v, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withSchedule(LrSchedule.Kind v) { return new Config(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withWarmupRatio(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, v, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withMaxLength(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, weightDecay, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withWeightDecay(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, v, maxGradNorm, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withMaxGradNorm(double v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, v, seed, lora, saveEvery, keepCheckpoints); }
-        public Config withSeed(long v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, v, lora, saveEvery, keepCheckpoints); }
-        public Config withLora(LoraAdapter.Config v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, v, saveEvery, keepCheckpoints); }
-        public Config withSaveEvery(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, v, keepCheckpoints); }
-        public Config withKeepCheckpoints(int v) { return new Config(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, maxLength, weightDecay, maxGradNorm, seed, lora, saveEvery, v); }
+        public Config withTraining(TrainingArgs v) { return new Config(v, maxLength, lora); }
+        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
+        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
+        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
+        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
+        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
+        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
+        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
+        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
+        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
+        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
+        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
+        public Config withMaxLength(int v) { return new Config(training, v, lora); }
+        public Config withLora(LoraAdapter.Config v) { return new Config(training, maxLength, v); }
 
+        /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
-            JsonObject o = new JsonObject();
-            o.addProperty("learning_rate", learningRate);
-            o.addProperty("epochs", epochs);
-            o.addProperty("batch_size", batchSize);
-            o.addProperty("micro_batch_size", microBatchSize);
-            o.addProperty("schedule", schedule.name().toLowerCase());
-            o.addProperty("warmup_ratio", warmupRatio);
+            JsonObject o = training.toJson();
             o.addProperty("max_length", maxLength);
-            o.addProperty("weight_decay", weightDecay);
-            o.addProperty("max_grad_norm", maxGradNorm);
-            o.addProperty("seed", seed);
             o.add("lora", PreferenceModelTrainer.loraJson(lora));
-            o.addProperty("save_every", saveEvery);
-            o.addProperty("keep_checkpoints", keepCheckpoints);
             return o;
         }
 
@@ -111,9 +90,11 @@ public final class SftTrainer {
     public record Result(CausalLM model, LoraAdapter adapter, Table log) {}
 
     private final Config config;
+    private final TrainingArgs args; // config.training(), read at every step
 
     public SftTrainer(Config config) {
         this.config = config;
+        this.args = config.training();
     }
 
     public SftTrainer() {
@@ -152,26 +133,26 @@ public final class SftTrainer {
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, responses);
-        long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
-        long total = stepsPerEpoch * config.epochs();
-        LrSchedule lr = LrSchedule.withWarmupRatio(config.schedule(), config.learningRate(), config.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, config.seed(), total, lr,
-                config.maxGradNorm(), outDir, config.saveEvery(), config.keepCheckpoints(), 0);
+        long stepsPerEpoch = (n + args.batchSize() - 1) / args.batchSize();
+        long total = stepsPerEpoch * args.epochs();
+        LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
+        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, args.seed(), total, lr,
+                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), 0);
 
         NDManager m = model.manager();
-        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, config.seed() + 1);
+        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, args.seed() + 1);
         boolean ok = false;
-        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(config.weightDecay()), m)) {
+        try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
             model.model().setAdapter(adapter);
             Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
             TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
             Table log = loop.run((step, ctx) -> {
-                int[] order = Runs.order(n, config.seed(), step / stepsPerEpoch);
-                int from = (int) ((step % stepsPerEpoch) * config.batchSize());
-                int count = Math.min(n, from + config.batchSize()) - from;
+                int[] order = Runs.order(n, args.seed(), step / stepsPerEpoch);
+                int from = (int) ((step % stepsPerEpoch) * args.batchSize());
+                int count = Math.min(n, from + args.batchSize()) - from;
                 model.model().setTraining(true);
                 double[] sums = new double[3]; // loss, tokens, truncated
-                ctx.accumulate(count, config.microBatchSize(), (c, e, pass) -> {
+                ctx.accumulate(count, args.microBatchSize(), (c, e, pass) -> {
                     List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
                     for (int i = from + c; i < from + e; i++) {
                         String[] t = text(prompts.get(order[i]), responses.get(order[i]));

@@ -1,9 +1,9 @@
 package rlcd4j.train;
 
-import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
 
@@ -73,7 +73,7 @@ public final class TrainLog {
                         if (Double.isFinite(v)) o.addProperty(k, v);
                         else o.add(k, com.google.gson.JsonNull.INSTANCE);
                     });
-                    w.write(new Gson().toJson(o));
+                    w.write(Json.GSON.toJson(o));
                     w.newLine();
                 }
             } catch (IOException e) {

@@ -7,7 +7,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import rlcd4j.progress.Progress;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Path;
@@ -34,6 +37,7 @@ import java.util.Map;
  * Every other task leaves it to the loop, which updates once after the step's micro-batches.
  */
 public final class TrainLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
 
     /** What a trainer supplies. */
     public interface Task {
@@ -80,7 +84,7 @@ public final class TrainLoop {
      * @param name            the trainer's name: logs, progress, and the checkpoint's owner
      * @param config          the trainer's settings as JSON: printed at start, saved with checkpoints, compared on resume
      * @param data            a fingerprint of the training data; a checkpoint made on other data is refused
-     * @param seed            seeds libtorch at each step (dropout) through {@link Runs#stepSeed}
+     * @param seed            seeds libtorch at each step (dropout) through {@link Seeds#stepSeed}
      * @param totalSteps      steps in the whole run (the schedule's length)
      * @param schedule        learning rate per step
      * @param maxGradNorm     global gradient-norm clip, 0 for none
@@ -173,20 +177,20 @@ public final class TrainLoop {
         if (resumed == null && logFile != null) deleteOldLog(logFile);
         // Rows logged after the checkpoint (a run killed between checkpoints) are dropped and recomputed.
         log = resumed == null ? new TrainLog(settings.name(), logFile) : TrainLog.resume(settings.name(), logFile, stepsDone);
-        System.err.println(Runs.describe(settings.name(), settings.config()) + (scaler.enabled() ? "; " + scaler : "")
-                + (resumed != null ? "; resuming from step " + stepsDone : ""));
+        LOG.info("{}{}{}", Runs.describe(settings.name(), settings.config()), scaler.enabled() ? "; " + scaler : "",
+                resumed != null ? "; resuming from step " + stepsDone : "");
     }
 
     private static void deleteOldLog(Path file) {
         try {
             java.nio.file.Files.deleteIfExists(file);
         } catch (java.io.IOException e) {
-            throw new rlcd4j.RlcdException(file + ": cannot delete the old log: " + e.getMessage(), e);
+            throw new rlcd4j.util.RlcdException(file + ": cannot delete the old log: " + e.getMessage(), e);
         }
     }
 
     private Map<String, Double> runStep(Task task, long step) {
-        Engine.getInstance().setRandomSeed(Runs.stepSeed(settings.seed(), step));
+        Engine.getInstance().setRandomSeed(Seeds.stepSeed(settings.seed(), step));
         StepContext ctx = new StepContext(step);
         Map<String, Double> row = new LinkedHashMap<>();
         row.put("step", (double) (step + 1));

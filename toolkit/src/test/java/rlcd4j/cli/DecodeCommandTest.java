@@ -5,7 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.eval.Outputs;
 import rlcd4j.train.PreferenceModel;
 import tech.tablesaw.api.Table;
@@ -29,9 +29,9 @@ class DecodeCommandTest {
                 """);
         String model = Fixtures.tinyStories().toString();
         Path a = dir.resolve("a.jsonl"), b = dir.resolve("b.jsonl");
-        assertEquals(0, DecodeCommand.run("--model", model, "--prompts", prompts.toString(), "--out", a.toString(),
+        assertEquals(0, Main.run("decode", "--model", model, "--prompts", prompts.toString(), "--out", a.toString(),
                 "--max-new-tokens", "8", "--seed", "1", "--name", "seed1"));
-        assertEquals(0, DecodeCommand.run("--model", model, "--prompts", prompts.toString(), "--out", b.toString(),
+        assertEquals(0, Main.run("decode", "--model", model, "--prompts", prompts.toString(), "--out", b.toString(),
                 "--max-new-tokens", "8", "--seed", "2", "--limit", "3"));
         Table ta = Outputs.readJsonl(a), tb = Outputs.readJsonl(b);
         assertEquals(List.of("3", "5", "8"), ta.sortAscendingOn(Outputs.ID).stringColumn(Outputs.ID).asList());
@@ -39,14 +39,14 @@ class DecodeCommandTest {
         assertEquals(List.of("TinyStories-656K"), tb.stringColumn(Outputs.MODEL).unique().asList(), "default name: the folder's");
         // Rerun with other settings into the same file: refused, file untouched.
         byte[] before = Files.readAllBytes(a);
-        assertEquals(1, DecodeCommand.run("--model", model, "--prompts", prompts.toString(), "--out", a.toString(),
+        assertEquals(1, Main.run("decode", "--model", model, "--prompts", prompts.toString(), "--out", a.toString(),
                 "--max-new-tokens", "9", "--seed", "1", "--name", "seed1"));
         assertArrayEquals(before, Files.readAllBytes(a));
 
         Path out = dir.resolve("eval");
         String[] args = {"--a", a.toString(), "--b", b.toString(), "--judge", "local", "--judge-model", model,
                 "--task", "harmless", "--out", out.toString(), "--resamples", "200"};
-        assertEquals(0, EvalCommand.run(args));
+        assertEquals(0, Main.run(concat("eval", args)));
         List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
         assertTrue(summary.get(0).startsWith("model_a,model_b,n,"), summary.toString());
         assertTrue(summary.get(1).startsWith("seed1,TinyStories-656K,3,"), summary.toString());
@@ -54,21 +54,21 @@ class DecodeCommandTest {
         Path cache = out.resolve("judge-cache.jsonl");
         assertEquals(6, Files.readAllLines(cache).size(), "both orders of 3 pairs");
         byte[] cached = Files.readAllBytes(cache);
-        assertEquals(0, EvalCommand.run(args));
+        assertEquals(0, Main.run(concat("eval", args)));
         assertArrayEquals(cached, Files.readAllBytes(cache), "a rerun is served from the cache");
 
-        assertEquals(1, EvalCommand.run("--a", a.toString(), "--b", b.toString(), "--judge", "local", "--out", out.toString()));
+        assertEquals(1, Main.run("eval", "--a", a.toString(), "--b", b.toString(), "--judge", "local", "--out", out.toString()));
     }
 
     @Test
     void hhRlhfTestSplit(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("o.jsonl");
-        assertEquals(0, DecodeCommand.run("--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
+        assertEquals(0, Main.run("decode", "--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
                 "--split", "test", "--limit", "2", "--max-new-tokens", "4", "--out", out.toString()));
         Table t = Outputs.readJsonl(out);
         assertEquals(List.of("1000", "1001"), t.sortAscendingOn(Outputs.ID).stringColumn(Outputs.ID).asList());
         for (String p : t.stringColumn(Outputs.PROMPT)) assertTrue(p.startsWith("Human:") && p.endsWith("Assistant:"), p);
-        assertEquals(1, DecodeCommand.run("--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
+        assertEquals(1, Main.run("decode", "--model", Fixtures.tinyStories().toString(), "--prompts", Fixtures.hhHarmlessTest().toString(),
                 "--split", "train", "--out", out.toString()));
     }
 
@@ -89,7 +89,7 @@ class DecodeCommandTest {
         Path policy = ppo.resolve("policy");
         assertTrue(Files.exists(policy.resolve("adapter_config.json")), "ppo --lora-rank writes an adapter folder");
         Path out = dir.resolve("o.jsonl");
-        assertEquals(0, DecodeCommand.run("--model", policy.toString(), "--prompts", prompts.toString(),
+        assertEquals(0, Main.run("decode", "--model", policy.toString(), "--prompts", prompts.toString(),
                 "--out", out.toString(), "--max-new-tokens", "6"));
         assertEquals(3, Outputs.readJsonl(out).rowCount());
     }
@@ -113,9 +113,9 @@ class DecodeCommandTest {
         Path base = dir.resolve("base.jsonl"), tuned = dir.resolve("tuned.jsonl"), given = dir.resolve("given.jsonl");
         String[] greedy = {"--prompts", prompts.toString(), "--max-new-tokens", "8", "--temperature", "0"};
         String tiny = Fixtures.tinyStories().toString();
-        assertEquals(0, DecodeCommand.run(concat(greedy, "--model", tiny, "--out", base.toString())));
-        assertEquals(0, DecodeCommand.run(concat(greedy, "--model", adapter.toString(), "--out", tuned.toString())));
-        assertEquals(0, DecodeCommand.run(concat(greedy, "--model", adapter.toString(), "--base", tiny,
+        assertEquals(0, Main.run(concat("decode", greedy, "--model", tiny, "--out", base.toString())));
+        assertEquals(0, Main.run(concat("decode", greedy, "--model", adapter.toString(), "--out", tuned.toString())));
+        assertEquals(0, Main.run(concat("decode", greedy, "--model", adapter.toString(), "--base", tiny,
                 "--out", given.toString())));
         List<String> b = outputs(base), t = outputs(tuned);
         assertNotEquals(b, t, "the adapter is applied");
@@ -131,7 +131,7 @@ class DecodeCommandTest {
         int code;
         System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
-            code = DecodeCommand.run(concat(greedy, "--model", adapter.toString(), "--out", "" + dir.resolve("x")));
+            code = Main.run(concat("decode", greedy, "--model", adapter.toString(), "--out", "" + dir.resolve("x")));
         } finally {
             System.setErr(stderr);
         }
@@ -158,5 +158,10 @@ class DecodeCommandTest {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
+    }
+
+    /** A command's name before its arguments, as {@code rlcd} takes them. */
+    private static String[] concat(String command, String[] a, String... b) {
+        return concat(concat(new String[] {command}, a), b);
     }
 }

@@ -40,7 +40,7 @@ class EvalCommandTest {
             Outputs.writeJsonl(Outputs.of("short", null, prompts, List.of("short", "a much longer answer", "tiny")), dir.resolve("b.jsonl"));
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
             Path out = dir.resolve("out");
-            int code = EvalCommand.run("--a", dir.resolve("a.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
+            int code = Main.run("eval", "--a", dir.resolve("a.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
                     "--base-url", url, "--model", "m", "--out", out.toString(), "--resamples", "200");
             assertEquals(0, code);
             assertEquals(6, requests.get());
@@ -49,10 +49,10 @@ class EvalCommandTest {
             assertTrue(summary.contains("long,short,3,2,0,1,0.666"), summary);
             assertTrue(Files.size(out.resolve("win_rate.png")) > 1000);
             // Rerun: all answers from the cache.
-            assertEquals(0, EvalCommand.run("--a", dir.resolve("a.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
+            assertEquals(0, Main.run("eval", "--a", dir.resolve("a.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
                     "--base-url", url, "--model", "m", "--out", out.toString(), "--resamples", "200"));
             assertEquals(6, requests.get());
-            assertEquals(1, EvalCommand.run("--a", dir.resolve("missing.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
+            assertEquals(1, Main.run("eval", "--a", dir.resolve("missing.jsonl").toString(), "--b", dir.resolve("b.jsonl").toString(),
                     "--base-url", url, "--out", out.toString()));
         } finally {
             server.stop(0);

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Rlcd;
-import rlcd4j.RlcdException;
-import rlcd4j.data.Json;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -5,10 +5,10 @@ import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.serve.OpenAiServer;
 
 import java.net.URI;
@@ -57,6 +57,6 @@ class ServeCommandTest {
         RlcdException e = assertThrows(RlcdException.class,
                 () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
         assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
-        assertEquals(2, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
+        assertEquals(Main.FAILED, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
     }
 }

@@ -5,24 +5,11 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ShellCommandTest {
-    @Test
-    void startupImportsSkipPackagesThatDoNotExist() {
-        List<String> pkgs = StartupImports.available(getClass().getClassLoader());
-        assertTrue(pkgs.contains("rlcd4j.progress"), pkgs.toString());
-        assertTrue(pkgs.contains("tech.tablesaw.api"), pkgs.toString());
-        assertTrue(!pkgs.contains("rlcd4j.nosuchpackage"));
-        for (String p : pkgs) {
-            if (p.startsWith("java.")) continue;
-            assertTrue(StartupImports.hasClasses(getClass().getClassLoader(), p), p);
-        }
-    }
-
     @Test
     void jshellStartsWithToolkitImported() throws Exception {
         ShellCommand cmd = new ShellCommand();

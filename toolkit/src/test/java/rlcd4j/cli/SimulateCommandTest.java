@@ -3,7 +3,7 @@ package rlcd4j.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulation;
@@ -14,7 +14,7 @@ import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.data.SharedData;
 import rlcd4j.data.SimulationLog;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.remote.FakeOpenAiServer;
@@ -55,7 +55,7 @@ class SimulateServerTest {
                 + "{\"id\": 1, \"prompt\": \"Human: How are you?\\n\\nAssistant:\"}\n");
         try (Tokenizer tok = Tokenizer.load(Fixtures.tinyStories(), config);
              var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1)) {
-            assertEquals(0, DecodeCommand.run("--model", Fixtures.tinyStories().toString(),
+            assertEquals(0, Main.run("decode", "--model", Fixtures.tinyStories().toString(),
                     "--prompts", prompts.toString(), "--out", out.toString(), "--max-new-tokens", "8",
                     "--server", s.baseUrl()));
             assertEquals(2, Files.readAllLines(out).size());

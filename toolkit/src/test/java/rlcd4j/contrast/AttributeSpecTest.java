@@ -2,7 +2,7 @@ package rlcd4j.contrast;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package rlcd4j.contrast;
 import org.junit.jupiter.api.Test;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.SharedData;
+import rlcd4j.util.RlaifLabel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

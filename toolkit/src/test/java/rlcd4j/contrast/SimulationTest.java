@@ -1,7 +1,7 @@
 package rlcd4j.contrast;
 
 import org.junit.jupiter.api.Test;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.OutlinePremises;
 import rlcd4j.data.PairRow;

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PairsTable;
@@ -14,6 +14,9 @@ import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;
@@ -94,7 +97,7 @@ class SimulatorTest {
         for (PairRow s : rescore) {
             if (!s.ok() || s.attempts() != 2) continue;
             List<String> sides = List.of(s.positivePrompt(), s.negativePrompt());
-            long[] seeds = {Simulator.sampleSeed(1, s.id(), 0, 1), Simulator.sampleSeed(1, s.id(), 1, 1)};
+            long[] seeds = {Seeds.sampleSeed(1, s.id(), 0, 1), Seeds.sampleSeed(1, s.id(), 1, 1)};
             var gens = turnTaker.generate(sides, SMALL.generation(), seeds);
             PostProcess post = PostProcess.withEos(turnTaker.tokenizer().decodeWithSpecial(new long[] {turnTaker.tokenizer().eosId()}));
             String pos = post.apply(gens.get(0).rawText()).text(), neg = post.apply(gens.get(1).rawText()).text();

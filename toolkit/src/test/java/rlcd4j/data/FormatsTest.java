@@ -2,8 +2,9 @@ package rlcd4j.data;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.RlcdException;
-import rlcd4j.contrast.RlaifLabel;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.Json;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;

@@ -2,7 +2,8 @@ package rlcd4j.data;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

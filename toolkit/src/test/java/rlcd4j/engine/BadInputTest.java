@@ -11,7 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.hub.HfHub;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * RlcdException naming the file or field and what was expected, and none takes the JVM down. Also the checkpoints
  * that are not broken but unusual: bf16 and fp16 weights, and sharded weights.
  */
-class BadInputTest {
+public class BadInputTest {
     static final List<String> PROMPTS = List.of("Once upon a time", "The little dog");
     static CausalLM reference;
     static float[][] referenceLogits;
@@ -336,7 +338,7 @@ class BadInputTest {
     }
 
     /** Writes the fixture's files into {@code dir} (as fresh, writable files; the shared folder is read-only). */
-    static void copyFixture(Path dir) throws IOException {
+    public static void copyFixture(Path dir) throws IOException {
         Files.createDirectories(dir);
         try (Stream<Path> s = Files.list(Fixtures.tinyStories())) {
             for (Path p : s.toList()) Files.write(dir.resolve(p.getFileName().toString()), Files.readAllBytes(p));
@@ -406,7 +408,7 @@ class BadInputTest {
     }
 
     /** Replaces {@code model.safetensors} by two shards and the index that transformers writes for them. */
-    static void splitIntoTwoShards(Path dir) throws IOException {
+    public static void splitIntoTwoShards(Path dir) throws IOException {
         Path st = dir.resolve("model.safetensors");
         Map<String, Raw> all = readRaw(st);
         List<String> names = new ArrayList<>(all.keySet());

@@ -3,6 +3,7 @@ package rlcd4j.engine;
 import ai.djl.pytorch.jni.JniUtils;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
+import rlcd4j.engine.cpu.DecodeAttention;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.cpu.KvCache;
 
 import java.util.Arrays;
 import java.util.List;

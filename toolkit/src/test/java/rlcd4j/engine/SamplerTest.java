@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import rlcd4j.util.Seeds;
 
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +28,7 @@ class SamplerTest {
 
     static long[] seeds(int rows) {
         long[] s = new long[rows];
-        for (int i = 0; i < rows; i++) s[i] = Sampler.rowSeed(11, i);
+        for (int i = 0; i < rows; i++) s[i] = Seeds.rowSeed(11, i);
         return s;
     }
 

@@ -3,7 +3,7 @@ package rlcd4j.eval;
 import com.google.gson.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;

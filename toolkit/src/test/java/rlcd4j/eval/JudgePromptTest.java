@@ -2,7 +2,7 @@ package rlcd4j.eval;
 
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.eval.JudgePrompt.Task;
 
 import java.nio.file.Files;

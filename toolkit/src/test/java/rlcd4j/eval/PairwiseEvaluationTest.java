@@ -1,9 +1,9 @@
 package rlcd4j.eval;
 
-import rlcd4j.contrast.PythonRandom;
+import rlcd4j.util.PythonRandom;
 
 import org.junit.jupiter.api.Test;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.eval.PairwiseEvaluation.Order;
 import tech.tablesaw.api.Table;
 

@@ -106,8 +106,8 @@ class WinRateTest {
     void seededAndValidated() {
         double[] s = scores(30, 4, 16);
         assertEquals(WinRate.bootstrap(s, 2000, 3), WinRate.bootstrap(s, 2000, 3));
-        assertThrows(rlcd4j.RlcdException.class, () -> WinRate.of(new double[]{0.2, 1.5}));
-        assertThrows(rlcd4j.RlcdException.class, () -> WinRate.of(new double[0]));
+        assertThrows(rlcd4j.util.RlcdException.class, () -> WinRate.of(new double[]{0.2, 1.5}));
+        assertThrows(rlcd4j.util.RlcdException.class, () -> WinRate.of(new double[0]));
     }
 
     @Test

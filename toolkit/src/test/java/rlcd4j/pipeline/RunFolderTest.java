@@ -2,7 +2,7 @@ package rlcd4j.pipeline;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;

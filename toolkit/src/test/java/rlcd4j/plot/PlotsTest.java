@@ -3,7 +3,7 @@ package rlcd4j.plot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knowm.xchart.CategoryChart;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.eval.Outputs;
 import rlcd4j.eval.WinRate;
 import tech.tablesaw.api.DoubleColumn;

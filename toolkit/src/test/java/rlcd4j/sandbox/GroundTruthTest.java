@@ -1,7 +1,7 @@
 package rlcd4j.sandbox;
 
 import org.junit.jupiter.api.Test;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.Table;
 
 import java.util.ArrayList;

@@ -76,7 +76,7 @@ class LossTest {
     @Test
     void gradientsSurviveAGarbageCollectionBetweenForwardAndBackward() throws Exception {
         try (rlcd4j.engine.CausalLM lm = rlcd4j.engine.CausalLM.load(rlcd4j.Fixtures.tinyStories());
-             rlcd4j.engine.LoraAdapter ad = rlcd4j.engine.LoraAdapter.create(lm.config(), PreferenceModelTrainer.lora(4, 8, 0, "all"), lm.manager(), 3)) {
+             rlcd4j.engine.llama.LoraAdapter ad = rlcd4j.engine.llama.LoraAdapter.create(lm.config(), PreferenceModelTrainer.lora(4, 8, 0, "all"), lm.manager(), 3)) {
             lm.model().setAdapter(ad);
             java.util.Map<String, NDArray> params = Parameters.lora(ad, ai.djl.ndarray.types.DataType.FLOAT32);
             float[][] g = new float[2][];

@@ -116,7 +116,7 @@ class MixedPrecisionTest {
                     ctx.accumulate(1, 1, (f, t, pass) -> pass.backward(w.mul(m.create(new float[] {Float.POSITIVE_INFINITY})).sum()));
                     return Map.of();
                 };
-                var e = assertThrows(rlcd4j.RlcdException.class,
+                var e = assertThrows(rlcd4j.util.RlcdException.class,
                         () -> new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, LossScaler.disabled(), m).run(inf));
                 assertTrue(e.getMessage().contains("became"), e.getMessage());
                 assertEquals(0f, w.getGradient().abs().sum().getFloat(), "a failed step leaves no gradient behind");
@@ -203,7 +203,7 @@ class MixedPrecisionTest {
             assertTrue(skipped < 8, "some steps updated: " + skipped + " skipped");
             // The first step's examples again after training: fp16 training lowered their loss.
             double before = log.doubleColumn("loss").get(0);
-            double after = sftLoss(lm, data, Runs.order(16, cfg.seed(), 0));
+            double after = sftLoss(lm, data, Runs.order(16, cfg.training().seed(), 0));
             System.out.println("fp16 sft loss on the first batch " + before + " -> " + after + "; skipped " + skipped);
             assertTrue(Double.isFinite(after) && after < before, "the loss falls in fp16: " + before + " -> " + after);
             uninterrupted = PreferenceModelTrainerTest.concat(Parameters.full(lm.model()));

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.LoraAdapter;
+import rlcd4j.engine.llama.LoraAdapter;
 import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;
@@ -141,7 +141,7 @@ class PpoTrainerTest {
             }
             try (PpoTrainer other = new PpoTrainer(c.withKlCoef(0.2), lm, SMALL_WORDS, PROMPTS, out)) {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
-                assertTrue(e.getMessage().contains("config") && e.getMessage().contains("klCoef"), e.getMessage());
+                assertTrue(e.getMessage().contains("config") && e.getMessage().contains("kl_coef"), e.getMessage());
             }
             try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.subList(0, 2), out)) {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
@@ -213,7 +213,7 @@ class PpoTrainerTest {
         assertNull(d.lora());
         RlcdException e = assertThrows(RlcdException.class, () -> d.withBatches(8, 16, 4));
         assertTrue(e.getMessage().contains("stepBatchSize"), e.getMessage());
-        assertTrue(d.toJson().has("klCoef"));
+        assertTrue(d.toJson().has("kl_coef"), "snake_case, as the other trainers' configs");
     }
 
     private static long lines(Path f) {

@@ -10,7 +10,7 @@ import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
@@ -245,7 +245,7 @@ class PreferenceModelTrainerTest {
             assertNotNull(last, "step 1 was checkpointed");
             assertEquals("checkpoint-" + (bad - 1), last.getFileName().toString());
             try (NDManager m = NDManager.newBaseManager()) {
-                for (NDArray a : rlcd4j.engine.Safetensors.loadAll(m, last.resolve(Checkpoint.TENSORS), null).values()) {
+                for (NDArray a : rlcd4j.engine.llama.Safetensors.loadAll(m, last.resolve(Checkpoint.TENSORS), null).values()) {
                     assertTrue(Float.isFinite(a.abs().max().getFloat()), "checkpoint tensors are finite");
                 }
             }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import rlcd4j.Fixtures;
 import rlcd4j.cli.DpoCommand;
+import rlcd4j.cli.Main;
 import rlcd4j.cli.SftCommand;
 import rlcd4j.cli.TrainPmCommand;
 import tech.tablesaw.api.Table;
@@ -72,7 +73,7 @@ class TrainCommandsTest {
         System.setErr(new PrintStream(err, true));
         int code;
         try {
-            code = new CommandLine(new DpoCommand()).execute("--model", Fixtures.tinyStories().toString(), "--pairs", bad.toString(), "--out", dir.resolve("o").toString());
+            code = Main.run("dpo", "--model", Fixtures.tinyStories().toString(), "--pairs", bad.toString(), "--out", dir.resolve("o").toString());
         } finally {
             System.setErr(old);
         }

@@ -5,6 +5,7 @@ import org.dflib.jjava.jupyter.kernel.DisplayStream;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.Html;
 
 import java.util.IdentityHashMap;
 import java.util.Locale;
@@ -90,7 +91,7 @@ public final class NotebookProgressSink implements ProgressSink {
     static DisplayData data(Progress p) {
         DisplayData d = new DisplayData(p.line(30));
         StringBuilder html = new StringBuilder("<div style=\"font-family:monospace;white-space:pre\">");
-        html.append(TableDisplay.escape(p.label())).append("  ");
+        html.append(Html.escape(p.label())).append("  ");
         long done = p.done();
         if (p.total() > 0) {
             html.append(String.format(Locale.ROOT,
@@ -104,7 +105,7 @@ public final class NotebookProgressSink implements ProgressSink {
         if (p.total() > 0 && done > 0 && done < p.total()) {
             html.append(String.format(Locale.ROOT, "  eta %.0f s", secs / done * (p.total() - done)));
         }
-        if (!p.status().isEmpty()) html.append("  ").append(TableDisplay.escape(p.status()));
+        if (!p.status().isEmpty()) html.append("  ").append(Html.escape(p.status()));
         d.putHTML(html.append("</div>").toString());
         return d;
     }

@@ -5,19 +5,22 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.jni.JniUtils;
-import rlcd4j.RlcdException;
-import rlcd4j.engine.DecodeAttention;
-import rlcd4j.engine.KvCache;
-import rlcd4j.engine.LoraAdapter;
-import rlcd4j.engine.MklCpuPath;
-import rlcd4j.engine.NativeThreads;
-import rlcd4j.engine.Safetensors;
+import rlcd4j.util.RlcdException;
+import rlcd4j.engine.cpu.DecodeAttention;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.MklCpuPath;
+import rlcd4j.engine.cpu.NativeThreads;
+import rlcd4j.engine.cpu.DecodeHelper;
+import rlcd4j.engine.cpu.StackedWeights;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.engine.llama.Safetensors;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,7 +29,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A LLaMA-family decoder (LLaMA 1/2/3, Mistral, Qwen2) on raw DJL NDArrays, all of it in this file.
+ * A LLaMA-family decoder (LLaMA 1/2/3, Mistral, Qwen2) on raw DJL NDArrays: its math is all in this file, the CPU
+ * speed tricks it calls (stacked weights, the decode helper, native attention) are in {@code rlcd4j.engine.cpu}.
  *
  * <pre>
  * ids [B,T] -> embed [B,T,D]
@@ -41,6 +45,7 @@ import java.util.SplittableRandom;
  * References: HF transformers {@code modeling_llama.py}; Touvron et al. 2023.
  */
 public final class LlamaModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     private final LlamaConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> weights;
@@ -48,31 +53,19 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray invFreq; // [hd/2], fp32
     private final NDArray halfSigns; // [hd]: -1 on the first half, +1 on the second (RoPE's rotate_half signs)
     private final NDArray attentionScale, rmsEps, negHalf; // constants made once: a fresh scalar costs a native call per use
-    /**
-     * Per layer, q/k/v stacked into one [q+2kv, D] matrix and gate/up into one [2F, D] (transposed views, ready for
-     * x W^T), plus o/down transposed. The named q/k/v/gate/up weights in {@link #weights()} are row views of the
-     * stacked matrices, so training, checkpoints and in-place updates all see one copy of the memory. Inference (no
-     * autograd, no adapter) multiplies by the stacked matrices: a decode step makes 4 instead of 7 matrix-vector
-     * products per layer, with fewer native calls and longer streams through memory (docs/perf/engine.md).
-     */
-    private final NDArray[] qkvT, qkvBias, gateUpT, gateUpBias, oT, downT;
-    private final Map<String, NDArray> stackedSources = new LinkedHashMap<>();
-    private final Map<String, Long> stackedAddresses = new LinkedHashMap<>();
-    private boolean stackingOn;
+    /** The stacked q/k/v and gate/up matrices inference multiplies by ({@link StackedWeights}). */
+    private final StackedWeights stackedWeights;
     /**
      * From this many rows on, an inference product x·Wᵀ on the CPU runs as (W·xᵀ)ᵀ: the same numbers up to rounding,
-     * but libtorch's MKL is faster in that layout for skinny x (2 threads, SmolLM2-135M shapes: [16,576]·[576,3072]
-     * 0.59 vs 0.82 ms, a whole batch-16 decode step 137-154 vs 152-198 ms; 256 rows and more alike). With the weights
-     * cold in memory, as in a decode step, it also wins at 4-12 rows (a step's products, medians of 8 alternations:
-     * 4 rows 39 vs 88 ms, 8 rows 65 vs 81, 12 rows 69 vs 77; docs/perf/engine.md). Steps of 1-3 rows go through
-     * {@link DecodeHelper}. The result is a transposed view, which element-wise ops and the next product take as it is.
+     * but libtorch's MKL is faster in that layout for skinny x (256 rows and more alike). With the weights cold in
+     * memory, as in a decode step, it also wins at 4-12 rows (figures: docs/perf/code-figures.md#llamamodel). Steps of
+     * 1-3 rows go through {@link DecodeHelper}. The result is a transposed view, which element-wise ops and the next
+     * product take as it is.
      */
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
-    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (4 rows: 7.7 vs 22.8 ms; 16: 25 vs 34). */
+    /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
-    /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
-    private final NDArray[][] qkvHalves, oHalves, gateUpHalves, downHalves;
     private DecodeHelper helper; // started by the first decode step that uses it
     private LoraAdapter adapter;
     private boolean training;
@@ -88,42 +81,10 @@ public final class LlamaModel implements AutoCloseable {
         this.attentionScale = manager.full(new Shape(), 1.0f / (float) Math.sqrt(config.headDim()), dtype);
         this.rmsEps = manager.full(new Shape(), (float) config.rmsNormEps(), DataType.FLOAT32);
         this.negHalf = manager.full(new Shape(), -0.5f, DataType.FLOAT32);
-        int L = config.numLayers();
-        qkvT = new NDArray[L];
-        qkvBias = new NDArray[L];
-        gateUpT = new NDArray[L];
-        gateUpBias = new NDArray[L];
-        oT = new NDArray[L];
-        downT = new NDArray[L];
-        qkvHalves = new NDArray[L][];
-        oHalves = new NDArray[L][];
-        gateUpHalves = new NDArray[L][];
-        downHalves = new NDArray[L][];
         // fp32 on the CPU only, where it was measured; the intactness check reads host addresses
-        stackingOn = !manager.getDevice().isGpu() && dtype == DataType.FLOAT32;
-        weightsLeftOn = stackingOn;
-        if (stackingOn) {
-            for (int l = 0; l < L; l++) {
-                String p = "model.layers." + l + ".";
-                qkvT[l] = stack(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight").transpose();
-                gateUpT[l] = stack(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight").transpose();
-                if (config.attentionBias()) qkvBias[l] = stack(p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias");
-                if (config.mlpBias()) gateUpBias[l] = stack(p + "mlp.gate_proj.bias", p + "mlp.up_proj.bias");
-                oT[l] = w(p + "self_attn.o_proj.weight").transpose();
-                downT[l] = w(p + "mlp.down_proj.weight").transpose();
-                for (String n : new String[] {"self_attn.o_proj.weight", "mlp.down_proj.weight"}) remember(p + n);
-                qkvHalves[l] = halves(qkvT[l].transpose());
-                oHalves[l] = halves(w(p + "self_attn.o_proj.weight"));
-                gateUpHalves[l] = halves(gateUpT[l].transpose());
-                downHalves[l] = halves(w(p + "mlp.down_proj.weight"));
-            }
-        }
-    }
-
-    /** The transposed views of the first and second halves of the rows of W [N,K]: [K,N/2] and [K,N-N/2]. */
-    private static NDArray[] halves(NDArray w) {
-        long n = w.getShape().get(0);
-        return new NDArray[] {w.get(new NDIndex().addSliceDim(0, n / 2)).transpose(), w.get(new NDIndex().addSliceDim(n / 2, n)).transpose()};
+        boolean cpuFloat32 = !manager.getDevice().isGpu() && dtype == DataType.FLOAT32;
+        weightsLeftOn = cpuFloat32;
+        stackedWeights = new StackedWeights(weights, config.numLayers(), config.attentionBias(), config.mlpBias(), cpuFloat32);
     }
 
     /**
@@ -149,50 +110,6 @@ public final class LlamaModel implements AutoCloseable {
         return helper().times(x, halves[0], halves[1], x.getShape().get(0) >= WEIGHTS_LEFT_ROWS);
     }
 
-    /** Records a weight the stacked path reads, with its memory address, for {@link #stackedIntact()}. */
-    private void remember(String name) {
-        NDArray a = w(name);
-        stackedSources.put(name, a);
-        stackedAddresses.put(name, DecodeAttention.address(a));
-    }
-
-    /**
-     * Whether every weight the stacked path reads is still the array made at load, over the same memory. Updates in
-     * place keep it so; {@code set(Buffer)} or {@code set(float[])} give a tensor new storage and a new map entry
-     * replaces it. Then the stacked matrices are stale, and this model uses the per-module path from then on (with a
-     * warning), so a forward never reads old weights. About 1 us per weight; checked once per full forward, not per
-     * decode step.
-     */
-    private boolean stackedIntact() {
-        for (var e : stackedSources.entrySet()) {
-            NDArray now = weights.get(e.getKey());
-            if (now != e.getValue() || DecodeAttention.address(now) != stackedAddresses.get(e.getKey())) {
-                stackingOn = false;
-                System.err.println("rlcd4j: weight " + e.getKey() + " was replaced, not updated in place; this model now runs "
-                        + "its projections one by one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).");
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Concatenates the named tensors along rows and replaces each by its row view of the result. */
-    private NDArray stack(String... names) {
-        NDList parts = new NDList();
-        for (String n : names) parts.add(w(n));
-        NDArray stacked = NDArrays.concat(parts, 0);
-        long[] at = new long[names.length - 1];
-        long rows = 0;
-        for (int i = 0; i < at.length; i++) at[i] = rows += parts.get(i).getShape().get(0);
-        NDList views = stacked.split(at, 0);
-        for (int i = 0; i < names.length; i++) {
-            parts.get(i).close();
-            views.get(i).setName(names[i]);
-            weights.put(names[i], views.get(i));
-            remember(names[i]);
-        }
-        return stacked;
-    }
 
     /** [-1 x hd/2, +1 x hd/2]: folded into sin once per forward, so rotate_half needs no negation per layer. */
     private static NDArray halfSigns(NDManager m, int hd, DataType dtype) {
@@ -402,8 +319,8 @@ public final class LlamaModel implements AutoCloseable {
         // cache) keep them, as before.
         boolean layerScopes = cache != null;
         // The stacked projections carry no gradient and know nothing of adapters: only for plain inference.
-        boolean stacked = stackingOn && adapter == null && !JniUtils.isGradMode()
-                && ((cache != null && cache.length() > 0) || stackedIntact()); // a decode step follows a checked prefill
+        boolean stacked = stackedWeights.on() && adapter == null && !JniUtils.isGradMode()
+                && ((cache != null && cache.length() > 0) || stackedWeights.intact()); // a decode step follows a checked prefill
         boolean split = stacked && useHelper(B * T);
         for (int l = 0; l < config.numLayers(); l++) {
             NDArray layerInput = x;
@@ -436,7 +353,7 @@ public final class LlamaModel implements AutoCloseable {
             NDArray qRows; // q's memory, for native attention: [B, H+KV, T, hd] when stacked with k, else q itself
             if (stacked) {
                 // one product for q, k and v; RoPE once over the q and k heads together
-                NDList qkv = plus(product(h, qkvT[l], qkvHalves[l], split), qkvBias[l]).split(new long[] {(long) (H + KV) * hd}, 1);
+                NDList qkv = plus(product(h, stackedWeights.qkvT(l), stackedWeights.qkvHalves(l), split), stackedWeights.qkvBias(l)).split(new long[] {(long) (H + KV) * hd}, 1);
                 qRows = rope(heads(qkv.get(0), H + KV, B, T), cos, signedSin);
                 NDList qk = qRows.split(new long[] {H}, 1);
                 q = qk.get(0);                 // [B,H,T,hd]
@@ -474,7 +391,7 @@ public final class LlamaModel implements AutoCloseable {
                 // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
                 o = T == 1 ? o.reshape(B, (long) H * hd) : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
             }
-            x = x.add(stacked ? plus(product(o, oT[l], oHalves[l], split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
+            x = x.add(stacked ? plus(product(o, stackedWeights.oT(l), stackedWeights.oHalves(l), split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
             return x.add(mlp(l, p, x, B * T, stacked, split));
         }
     }
@@ -487,15 +404,15 @@ public final class LlamaModel implements AutoCloseable {
         if (stacked && !split && weightsLeft(rows, WEIGHTS_LEFT_ROWS)) {
             // The MLP in the [features, rows] layout that W·mᵀ gives: gate and up are contiguous row blocks, SwiGLU
             // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
-            // (no transposes; measured 5-9% off the MLP at 16 and at 1032 rows).
-            NDArray guT = gateUpT[l].transpose().matMul(m.transpose()); // [2F, rows]
-            if (gateUpBias[l] != null) guT = guT.add(gateUpBias[l].reshape(2 * F, 1));
+            // (no transposes; faster at 16 and at 1032 rows: docs/perf/code-figures.md#llamamodel).
+            NDArray guT = stackedWeights.gateUpT(l).transpose().matMul(m.transpose()); // [2F, rows]
+            if (stackedWeights.gateUpBias(l) != null) guT = guT.add(stackedWeights.gateUpBias(l).reshape(2 * F, 1));
             NDList gu = guT.split(new long[] {F}, 0);
-            NDArray down = downT[l].transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
+            NDArray down = stackedWeights.downT(l).transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
             return plus(down, downBias);
         } else if (stacked) {
-            NDList gu = plus(product(m, gateUpT[l], gateUpHalves[l], split), gateUpBias[l]).split(new long[] {F}, 1);
-            return plus(product(swiglu(gu.get(0), gu.get(1)), downT[l], downHalves[l], split), downBias);
+            NDList gu = plus(product(m, stackedWeights.gateUpT(l), stackedWeights.gateUpHalves(l), split), stackedWeights.gateUpBias(l)).split(new long[] {F}, 1);
+            return plus(product(swiglu(gu.get(0), gu.get(1)), stackedWeights.downT(l), stackedWeights.downHalves(l), split), downBias);
         }
         NDArray act = swiglu(linear(m, p + "mlp.gate_proj"), linear(m, p + "mlp.up_proj"));
         return linear(act, p + "mlp.down_proj");
@@ -518,14 +435,14 @@ public final class LlamaModel implements AutoCloseable {
             out[out.length - 1] = head.getShape().get(0);
             NDArray logits; // [rows, V]
             if (split) {
-                NDArray[] h = halves(head);
+                NDArray[] h = StackedWeights.halves(head);
                 logits = helper().times(flat, h[0], h[1], rows >= HEAD_WEIGHTS_LEFT_ROWS);
                 if (rows > 1) logits = logits.reshape(-1); // see below
             } else {
                 // (W·xᵀ)ᵀ would be a transposed view, [rows,V] over a [V,rows] matrix. Every consumer reduces over V
-                // (softmax, top-k, argmax), and libtorch's reductions along a strided axis are slower (batch 16, in a
-                // step-like loop: log-softmax 2.6-4.6 vs 1.2 ms; the copy 1.5 ms), so the logits are copied to
-                // row-major once and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
+                // (softmax, top-k, argmax), and libtorch's reductions along a strided axis are slower than a copy plus
+                // row-major ones (docs/perf/code-figures.md#llamamodel), so the logits are copied to row-major once
+                // and the [V,rows] matrix is freed at once (scoring makes it large: rows = batch x tokens).
                 NDArray byVocab = head.matMul(flat.transpose()); // [V, rows]
                 NDArray view = byVocab.transpose();
                 logits = view.reshape(-1); // a copy: a transposed view cannot be flattened in place
@@ -553,7 +470,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * x * rsqrt(mean(x^2) + eps) * g, computed in fp32 as HF does. When an fp16 model trains, DJL's casts would cut the
-     * gradient (see {@link rlcd4j.engine.Precision}), so the norm is computed in fp16 on x divided by its row's largest
+     * gradient (see the engine's {@code Precision}), so the norm is computed in fp16 on x divided by its row's largest
      * |x| (a constant, detached): x / rms(x) is the same function for any such constant, so the gradient is exact,
      * and the squares stay far from fp16's overflow at 65504.
      */
@@ -578,8 +495,8 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * HF's rotate_half convention, x * cos + concat(-x2, x1) * sin, computed as x * cos + concat(x2, x1) * signedSin.
      * The halves are swapped by a flip of the [2, hd/2] split of the last axis, an exact copy; this replaced a matmul by
-     * a signed permutation matrix, which libtorch runs through MKL's threading at a fixed cost (batch 16 on 2 threads:
-     * 174 vs 65 us per layer).
+     * a signed permutation matrix, which libtorch runs through MKL's threading at a fixed cost that was larger than the
+     * flip's (docs/perf/code-figures.md#llamamodel).
      */
     private NDArray rope(NDArray x, NDArray cos, NDArray signedSin) {
         long[] shape = x.getShape().getShape();

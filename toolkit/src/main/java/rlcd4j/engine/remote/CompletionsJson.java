@@ -4,8 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.RlcdException;
-import rlcd4j.data.Json;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

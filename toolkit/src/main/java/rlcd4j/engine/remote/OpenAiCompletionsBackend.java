@@ -2,16 +2,17 @@ package rlcd4j.engine.remote;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.RlcdException;
-import rlcd4j.data.Json;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Json;
+import org.slf4j.LoggerFactory;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
-import rlcd4j.engine.HfHub;
+import rlcd4j.hub.HfHub;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.eval.OpenAiJudge;
 
 import java.io.IOException;
 import java.net.URI;
@@ -67,7 +68,7 @@ import java.util.function.Consumer;
  * id; otherwise (e.g. LLaMA's {@code ▁A} after {@code (}) as token ids.
  *
  * <p>Robustness: up to {@code maxInFlight} requests per server, the least loaded server first; 429, 408, 409, 5xx,
- * timeouts and broken connections are retried with {@link OpenAiJudge}'s rules (1 s doubling to 60 s, a
+ * timeouts and broken connections are retried with the judge's ({@code OpenAiJudge}) rules (1 s doubling to 60 s, a
  * {@code Retry-After} hint wins, 8 retries), each retry on the least loaded server. The API key only ever goes into the
  * {@code Authorization} header and is masked out of any server message passed on.
  */
@@ -89,6 +90,9 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private final boolean ownsTokenizer;
     private final int context;
     private final String name;
+    /** Requests in flight per server unless the builder says otherwise. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+
     private final int maxInFlight;
     private final Duration timeout;
     private final int maxRetries;
@@ -491,7 +495,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 int code = r.statusCode();
                 if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = url + ": HTTP " + code + " " + abbreviate(redact(r.body()));
-                    Duration hinted = OpenAiJudge.retryAfter(r);
+                    Duration hinted = RetryAfter.of(r);
                     if (hinted != null) wait = hinted;
                 } else {
                     return new Response(code, r.body(), url);
@@ -644,12 +648,12 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         private Tokenizer tokenizer;
         private boolean ownsTokenizer;
         private int context;
-        private int maxInFlight = 16;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private Duration timeout = Duration.ofMinutes(10);
         private int maxRetries = 8;
         private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
         private int topLogprobs = 20;
-        private Consumer<String> log = System.err::println;
+        private Consumer<String> log = LoggerFactory.getLogger(OpenAiCompletionsBackend.class)::warn;
         private Scoring scoring;
 
         private Builder() {}
@@ -724,7 +728,7 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         }
         /** Skips detection (tests, or a server known to lack prompt log-probabilities). */
         public Builder scoring(Scoring s) { this.scoring = s; return this; }
-        /** Where retry notices and the scoring method go (default stderr). They never contain the key. */
+        /** Where retry notices and the scoring method go (default: SLF4J at WARN). They never contain the key. */
         public Builder log(Consumer<String> log) { this.log = log; return this; }
 
         public OpenAiCompletionsBackend build() {

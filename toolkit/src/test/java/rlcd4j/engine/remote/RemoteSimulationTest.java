@@ -6,18 +6,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.HhRlhf;
-import rlcd4j.data.Json;
+import rlcd4j.util.Json;
 import rlcd4j.data.PairRow;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
+import rlcd4j.util.Seeds;
 import tech.tablesaw.api.Table;
 
 import java.nio.charset.StandardCharsets;
@@ -109,11 +110,11 @@ class RemoteSimulationTest {
                 PairRow r = rlcd4j.data.PairsTable.rows(t).get(i);
                 if (!PairRow.OK.equals(r.status())) continue;
                 ok++;
-                assertTrue(seeds.contains(Simulator.sampleSeed(0, r.id(), 0, 1)), "first sample of prompt " + r.id());
-                assertTrue(seeds.contains(Simulator.sampleSeed(0, r.id(), 1, 1)), "second sample of prompt " + r.id());
+                assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 0, 1)), "first sample of prompt " + r.id());
+                assertTrue(seeds.contains(Seeds.sampleSeed(0, r.id(), 1, 1)), "second sample of prompt " + r.id());
                 // the label log-probabilities are the fake's value for the echoed label token
                 assertTrue(r.aLogit() < 0 && r.bLogit() < 0);
-                assertEquals(rlcd4j.contrast.RlaifLabel.probB(r.aLogit(), r.bLogit()), r.pB(), 1e-12);
+                assertEquals(rlcd4j.util.RlaifLabel.probB(r.aLogit(), r.bLogit()), r.pB(), 1e-12);
             }
             assertTrue(ok >= PROMPTS.size() / 2, ok + " pairs kept");
         }

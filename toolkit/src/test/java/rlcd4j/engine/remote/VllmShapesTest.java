@@ -1,7 +1,7 @@
 package rlcd4j.engine.remote;
 
 import org.junit.jupiter.api.Test;
-import rlcd4j.RlcdException;
+import rlcd4j.util.RlcdException;
 
 import java.io.IOException;
 import java.io.InputStream;
