@@ -353,6 +353,9 @@ public final class RlcdKernel extends BaseKernel {
         // rlcd4j's INFO notes (a trainer's settings) would show as stderr boxes; progress has the notebook's display.
         String rlcd4jLevel = "org.slf4j.simpleLogger.log.rlcd4j";
         System.setProperty(rlcd4jLevel, System.getProperty(rlcd4jLevel, "warn"));
+        // But a run folder's "recomputing stage X: 'setting' a -> b" must show: a rerun never changes results silently.
+        String pipelineLevel = rlcd4jLevel + ".pipeline.RunFolder";
+        System.setProperty(pipelineLevel, System.getProperty(pipelineLevel, "info"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
         kernel.connectionProperties = props;

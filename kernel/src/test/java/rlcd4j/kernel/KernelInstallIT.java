@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * checkout and an emptied Maven cache. The install is made from a copy of the build (the kernel and toolkit jars
  * under {@code checkout/<module>/target}, the dependencies under {@code m2/}, {@code datasets/}); the copy is then
  * moved, its target folders and the whole {@code m2/} deleted. The installed kernel, started by jupyter_client in an
- * unrelated folder, must still run a cell that loads the bundled sandbox model and generates with it. Skipped with a
+ * unrelated folder, must still run a cell that loads the bundled sandbox model and generates with it, and the whole
+ * tutorial copied into another unrelated folder. Skipped with a
  * message without /usr/bin/python3 and jupyter_client; with {@code RLCD4J_REQUIRE_JUPYTER=true} (or
  * {@code -Drlcd4j.requireJupyter=true}) it fails instead.
  */
@@ -130,6 +131,36 @@ class KernelInstallIT {
         assertTrue(r.output.contains("PAIRS 16"), r.output);
         assertTrue(r.output.contains("RUNS " + elsewhere.toRealPath().resolve("runs/tutorial")), r.output);
         assertTrue(r.output.contains("ENV from-install"), r.output);
+    }
+
+    /**
+     * The whole tutorial, copied into an unrelated folder, executed by {@code jupyter nbconvert --execute} on the
+     * installed kernel (after mvn clean, the move and the emptied cache): every cell runs without an error, its tables
+     * and charts render, and its run folder lands beside the notebook.
+     */
+    @Test
+    void theInstalledKernelRunsTheWholeTutorialCopiedIntoAnUnrelatedFolder() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(JUPYTER)),
+                JUPYTER + " not found (apt-get install jupyter-nbconvert)");
+        Path elsewhere = Files.createDirectories(tmp.resolve("unrelated/tutorial"));
+        Path repo = Path.of(System.getProperty("rlcd4j.kernel.target", "target")).toAbsolutePath().getParent()
+                .getParent();
+        Files.copy(repo.resolve("notebooks/00-tutorial.ipynb"), elsewhere.resolve("00-tutorial.ipynb"));
+        Path out = Files.createDirectories(tmp.resolve("tutorial-out"));
+        long t0 = System.nanoTime();
+        Result r = run(List.of(JUPYTER, "nbconvert", "--to", "notebook", "--execute",
+                "--ExecutePreprocessor.kernel_name=" + KERNEL, "--ExecutePreprocessor.timeout=900",
+                "--output-dir", out.toString(), "00-tutorial.ipynb"), elsewhere,
+                Map.of("JUPYTER_PATH", jupyter.toString()), 1200);
+        System.out.printf("the tutorial executed on the installed kernel in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        assertEquals(0, r.exit, r.output);
+        JsonObject nb = JsonParser.parseString(Files.readString(out.resolve("00-tutorial.ipynb"))).getAsJsonObject();
+        NotebooksIT.Outputs o = NotebooksIT.outputs(nb);   // fails on any error output
+        assertTrue(o.html().stream().anyMatch(h -> h.contains("<table") && h.contains("first_position_rate")),
+                "the win-rate table");
+        assertTrue(o.png().size() >= 2, "PPO curves and win-rate chart: " + o.png().size());
+        assertTrue(Files.isRegularFile(elsewhere.resolve("runs/tutorial/win-rates.done")),
+                "the run folder beside the notebook");
     }
 
     /**

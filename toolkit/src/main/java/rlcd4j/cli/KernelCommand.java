@@ -41,7 +41,8 @@ import java.util.stream.Stream;
  */
 @Command(name = "kernel", description = "Jupyter kernel for Java with the toolkit built in.",
         mixinStandardHelpOptions = true,
-        subcommands = {KernelCommand.Install.class, KernelCommand.Uninstall.class, KernelCommand.ListKernels.class})
+        subcommands = {KernelCommand.Install.class, KernelCommand.Uninstall.class, KernelCommand.ListKernels.class,
+                RenderTutorialCommand.class})
 public final class KernelCommand implements Callable<Integer> {
     public static final String MAIN_CLASS = "rlcd4j.kernel.RlcdKernel";
     /**
@@ -61,8 +62,8 @@ public final class KernelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        System.err.println("usage: rlcd kernel install|uninstall|list [--user | --sys-prefix | --prefix DIR"
-                + " | --jupyter-path DIR] [--name rlcd-java]");
+        System.err.println("usage: rlcd kernel install|uninstall|list|render-tutorial [--user | --sys-prefix"
+                + " | --prefix DIR | --jupyter-path DIR] [--name rlcd-java]");
         return 2;
     }
 

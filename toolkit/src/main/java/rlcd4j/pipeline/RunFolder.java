@@ -3,6 +3,7 @@ package rlcd4j.pipeline;
 import rlcd4j.util.RlcdException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.engine.CausalLM;
 import tech.tablesaw.api.ColumnType;
@@ -44,7 +45,12 @@ import java.util.stream.Stream;
  * component by component, tables and files by content, this folder's stages by their own settings), and a rerun
  * whose settings differ recomputes the stage, saying which setting changed. Passing a stage's result (its table or
  * folder) as a setting of the next stage makes the next stage follow it: when the first is recomputed with another
- * result, so is the second. A stage without settings is keyed by its name only.
+ * result, so is the second. A stage that resumes inside itself (simulation, decoding) keeps its partial results in
+ * {@link #resumeFile}, which is deleted when the stage's settings change, so a resume never mixes in results of other
+ * settings.
+ *
+ * <p>Every public stage method takes settings: a stage keyed by its name only would be read back after any change
+ * (issue 24). The name-only form is left to {@link Demo}, whose whole folder is keyed by {@link #requireSettings}.
  *
  * <pre>{@code
  * RunFolder run = RunFolder.at(Path.of("runs/demo"));
@@ -116,30 +122,34 @@ public final class RunFolder {
     /**
      * A table stage, stored as CSV ({@code <stage>.csv}) with its column types beside it ({@code <stage>.types}, one
      * Tablesaw type per line), so that a reread table has the types the computed one had (CSV alone would turn an
-     * {@code id} column of digits into integers, or a column of 1.0s into integers). Keyed by its name only: use
-     * {@link #table(String, Map, Supplier)} for a result that depends on settings.
+     * {@code id} column of digits into integers, or a column of 1.0s into integers). Keyed by its name only, so only
+     * for a folder keyed as a whole by {@link #requireSettings}; refused for a stage saved with settings.
      */
-    public Table table(String stage, Supplier<Table> compute) {
-        return table(stage, null, compute);
+    Table table(String stage, Supplier<Table> compute) {
+        refuseNameOnly(stage);
+        return tableStage(stage, null, compute);
     }
 
     /**
      * A table stage keyed by {@code settings} (name to value; see the class comment): read back when it was done
-     * with the same settings, else computed again.
+     * with the same settings, else computed again. Stored as CSV with its column types ({@code table(stage, compute)}).
      */
     public Table table(String stage, Map<String, ?> settings, Supplier<Table> compute) {
+        return tableStage(stage, key(stage, settings), compute);
+    }
+
+    private Table tableStage(String stage, String key, Supplier<Table> compute) {
         Path file = root.resolve(stage + ".csv");
         Path types = root.resolve(stage + ".types");
-        String key = settings == null ? null : key(settings);
         if (done(stage) && Files.exists(file) && upToDate(stage, key)) {
             Table t = readTable(stage, file, types);
             remember(t, stage, file);
             return t;
         }
         unmarkDone(stage);
+        startKey(stage, key);
         Table t = compute.get();
         writeTable(t, file, types);
-        writeKey(stage, key);
         markDone(stage);
         remember(t, stage, file);
         return t;
@@ -178,11 +188,27 @@ public final class RunFolder {
     /**
      * A stage whose result is a folder (a model, an adapter): {@code produce} writes into {@code <stage>/}, and the
      * stage is done once it returns. A half-written folder from a killed run is produced again (the producer may
-     * resume from checkpoints it left there). Keyed by its name only: use {@link #folder(String, Map, Consumer)} for
-     * a result that depends on settings.
+     * resume from checkpoints it left there). Keyed by its name only, as {@link #table(String, Supplier)}.
      */
-    public Path folder(String stage, Consumer<Path> produce) {
-        return folder(stage, null, produce);
+    Path folder(String stage, Consumer<Path> produce) {
+        refuseNameOnly(stage);
+        return folderStage(stage, null, produce);
+    }
+
+    /**
+     * The file where {@code stage} keeps its partial results while it computes (a simulation's or a decoding's JSONL,
+     * {@code <stage>.jsonl}), so that a killed stage resumes. It is deleted when the stage is started with other
+     * settings than the ones it was started with.
+     */
+    public Path resumeFile(String stage) {
+        return root.resolve(stage + ".jsonl");
+    }
+
+    private void refuseNameOnly(String stage) {
+        if (readKey(stage) != null) {
+            throw new RlcdException(keyFile(stage) + ": stage '" + stage + "' was saved with its settings; pass them"
+                    + " (a stage keyed by its name only would be read back after any change)");
+        }
     }
 
     /**
@@ -190,8 +216,11 @@ public final class RunFolder {
      * was made or started with, the folder is emptied first, so no checkpoint of other settings is resumed.
      */
     public Path folder(String stage, Map<String, ?> settings, Consumer<Path> produce) {
+        return folderStage(stage, key(stage, settings), produce);
+    }
+
+    private Path folderStage(String stage, String key, Consumer<Path> produce) {
         Path dir = root.resolve(stage);
-        String key = settings == null ? null : key(settings);
         if (done(stage) && Files.isDirectory(dir) && upToDate(stage, key)) return dir;
         unmarkDone(stage);
         try {
@@ -200,7 +229,7 @@ public final class RunFolder {
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot create: " + e.getMessage(), e);
         }
-        writeKey(stage, key);   // before producing: a killed run resumes its checkpoints only under the same key
+        startKey(stage, key);
         produce.accept(dir);
         markDone(stage);
         return dir;
@@ -263,6 +292,19 @@ public final class RunFolder {
         }
     }
 
+    /**
+     * Records {@code key} before the stage computes, so a killed stage resumes its partial results (its
+     * {@link #resumeFile}, a folder's checkpoints) only under the same settings; other settings delete them.
+     */
+    private void startKey(String stage, String key) {
+        try {
+            if (key != null && !key.equals(readKey(stage))) Files.deleteIfExists(resumeFile(stage));
+        } catch (IOException e) {
+            throw new RlcdException(resumeFile(stage) + ": cannot delete: " + e.getMessage(), e);
+        }
+        writeKey(stage, key);
+    }
+
     /** Whether a done stage was made with {@code key}; when not, logs which settings changed. */
     private boolean upToDate(String stage, String key) {
         if (key == null) return true;
@@ -279,6 +321,14 @@ public final class RunFolder {
         } catch (IOException e) {
             throw new RlcdException(marker(stage) + ": cannot delete: " + e.getMessage(), e);
         }
+    }
+
+    private String key(String stage, Map<String, ?> settings) {
+        if (settings == null) {
+            throw new RlcdException("stage '" + stage + "': no settings given; pass what its result depends on"
+                    + " (Map.of() when nothing)");
+        }
+        return key(settings);
     }
 
     /** One line per setting, {@code name = fingerprint}, records flattened into {@code name.component} lines. */
@@ -325,6 +375,7 @@ public final class RunFolder {
             String s = String.valueOf(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
             return s.length() <= 120 ? s : s.length() + " chars, sha256 " + sha256(s.getBytes(StandardCharsets.UTF_8));
         }
+        if (v instanceof PreferencePairs pairs) return fingerprint(name, pairs.table());
         if (v instanceof Table t) {
             String stage = STAGE_TABLES.get(t);
             if (stage != null) return stage;

@@ -213,4 +213,16 @@ class KernelCommandTest {
         assertEquals(target.resolve("rlcd4j-kernel-0.1.0-SNAPSHOT.jar") + ":/d/one.jar:/d/two.jar",
                 KernelCommand.classpathFromBuild(root));
     }
+
+    /** A kernel that is not installed: nbconvert fails, the command says so and leaves the old page. */
+    @Test
+    void renderTutorialOnAKernelThatIsNotInstalledFailsAndKeepsTheOldPage(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/jupyter")),
+                "jupyter-nbconvert not installed");
+        Path page = Files.writeString(dir.resolve("tutorial.html"), "the old page");
+        int code = kernel("render-tutorial", "--name", "rlcd-not-installed", "--jupyter-path",
+                dir.resolve("jupyter").toString(), "--out", page.toString(), "--timeout", "120");
+        assertNotEquals(0, code);
+        assertEquals("the old page", Files.readString(page));
+    }
 }

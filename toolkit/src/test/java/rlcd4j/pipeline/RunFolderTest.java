@@ -179,6 +179,49 @@ class RunFolderTest {
         assertEquals(2, trained.get(), "a changed setting trains again");
     }
 
+    /**
+     * A killed stage that resumes from its partial file (a simulation's JSONL) continues it under the same settings,
+     * and starts afresh under changed ones: resuming pairs sampled with 96 tokens into a 128-token run would be stale.
+     */
+    @Test
+    void aResumedStageKeepsItsPartialResultsOnlyUnderTheSameSettings(@TempDir Path dir) throws Exception {
+        Path partial = dir.resolve("pairs.jsonl");
+        RunFolder run = RunFolder.at(dir);
+        java.util.function.Function<Integer, java.util.function.Supplier<Table>> killedAfterOneRow = tokens -> () -> {
+            try {
+                Files.writeString(partial, "row sampled with " + tokens + " tokens\n",
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            throw new IllegalStateException("killed");
+        };
+        assertThrows(IllegalStateException.class, () -> run.table("pairs", Map.of("tokens", 96),
+                killedAfterOneRow.apply(96)));
+        assertThrows(IllegalStateException.class, () -> run.table("pairs", Map.of("tokens", 96),
+                killedAfterOneRow.apply(96)));
+        assertEquals(2, Files.readAllLines(partial).size(), "the same settings resume the partial file");
+        assertEquals(run.resumeFile("pairs"), partial);
+        List<String> seen = new ArrayList<>();
+        run.table("pairs", Map.of("tokens", 128), () -> {
+            seen.add(Files.exists(partial) ? "stale partial file" : "fresh");
+            return Table.create("pairs", IntColumn.create("x", 1));
+        });
+        assertEquals(List.of("fresh"), seen);
+    }
+
+    @Test
+    void theNameOnlyFormRefusesAStageSavedWithSettings(@TempDir Path dir) {
+        RunFolder run = RunFolder.at(dir);
+        AtomicInteger computed = new AtomicInteger();
+        run.table("t", Map.of("k", 1), () -> counted(computed));
+        RlcdException e = assertThrows(RlcdException.class, () -> run.table("t", () -> counted(computed)));
+        assertTrue(e.getMessage().contains("stage 't' was saved with its settings"), e.getMessage());
+        assertThrows(RlcdException.class, () -> run.folder("t", d -> { }));
+        assertThrows(RlcdException.class, () -> run.table("u", null, () -> counted(computed)));
+        assertEquals(1, computed.get());
+    }
+
     @Test
     void requireSettingsNamesTheChangedField(@TempDir Path dir) {
         RunFolder.at(dir).requireSettings("Options[task=HARMLESS, ppoKl=0.05, gen=G[a=1, b=2]]\n");
