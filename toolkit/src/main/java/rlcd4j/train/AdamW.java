@@ -72,7 +72,7 @@ public final class AdamW implements AutoCloseable {
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double gradScale, double lr) {
         step++;
         float b1 = (float) config.beta1(), b2 = (float) config.beta2();
-        float gm = (float) ((1 - config.beta1()) * gradScale), gv = (float) ((1 - config.beta2()) * gradScale * gradScale);
+        float clip = (float) gradScale;
         double bc1 = 1 - Math.pow(config.beta1(), step), bc2 = 1 - Math.pow(config.beta2(), step);
         for (var e : params.entrySet()) {
             NDArray p = e.getValue();
@@ -85,9 +85,11 @@ public final class AdamW implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 NDArray g = grads.get(e.getKey());
                 if (g.getDataType() != w.getDataType()) g = g.toType(w.getDataType(), false);
+                // The clip, while this gradient is in cache; the same float products as scaling every gradient first.
+                if (clip != 1f) g = g.mul(clip);
                 if (config.weightDecay() != 0) w.subi(w.mul((float) (lr * config.weightDecay())));
-                mt.muli(b1).addi(g.mul(gm));
-                vt.muli(b2).addi(g.square().muli(gv));
+                mt.muli(b1).addi(g.mul(1 - b1));
+                vt.muli(b2).addi(g.square().muli(1 - b2));
                 NDArray denom = vt.div((float) bc2).sqrt().addi((float) config.eps());
                 w.subi(mt.div(denom).muli((float) (lr / bc1)));
                 if (w != p) Checkpoint.assign(p, w);

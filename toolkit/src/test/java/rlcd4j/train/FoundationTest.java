@@ -95,6 +95,35 @@ class FoundationTest {
     }
 
     @Test
+    void theClipInsideAdamWIsBitForBitTheClipInPlaceBeforeIt() {
+        // The trainers' results (and the demo's figures) depend on every float of the update: folding the clip into
+        // AdamW must round exactly as scaling each gradient in place and then stepping did.
+        try (NDManager m = NDManager.newBaseManager();
+             AdamW inPlace = new AdamW(AdamW.Config.defaults(), m); AdamW folded = new AdamW(AdamW.Config.defaults(), m)) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(3);
+            NDArray w0 = m.randomNormal(new ai.djl.ndarray.types.Shape(4096)).mul(0.02f);
+            NDArray a = w0.duplicate(), b = w0.duplicate();
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            NDArray target = m.randomNormal(new ai.djl.ndarray.types.Shape(4096));
+            for (int step = 0; step < 3; step++) {
+                for (NDArray p : List.of(a, b)) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(p.sub(target).square().sum().mul(37f)); // a norm far above 1: the clip acts
+                    }
+                }
+                double norm = Gradients.globalNorm(List.of(a.getGradient()));
+                double coef = Gradients.clipCoefficient(norm, 1.0);
+                assertTrue(coef < 1e-2, "the clip acts: " + coef);
+                a.getGradient().muli((float) coef);
+                inPlace.step(Map.of("w", a), 1e-3);
+                folded.step(Map.of("w", b), Map.of("w", b.getGradient()), coef, 1e-3);
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), "step " + step);
+            }
+        }
+    }
+
+    @Test
     void schedulesFollowHuggingFace() {
         LrSchedule cos = LrSchedule.withWarmupRatio(LrSchedule.Kind.COSINE, 1.0, 0.03, 100); // ceil(3) warmup steps
         assertEquals(3, cos.warmupSteps());
