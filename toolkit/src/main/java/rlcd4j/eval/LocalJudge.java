@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  * {@link Verdict#raw()} records both log-probabilities over the whole vocabulary, e.g. {@code logp(A)=-1.25 logp(B)=-2.5},
  * so a run can also be read softly ({@link Verdict#probFirst()}) and one can see how much mass the two labels get.
  *
- * <p>The model can also be an OpenAI-compatible server ({@link #LocalJudge(GenerationBackend, Config)}), which gives the same
- * log-probabilities exactly when it returns prompt log-probabilities; when it cannot score a label, the judge fails
+ * <p>The model can also be an OpenAI-compatible server ({@link #LocalJudge(GenerationBackend, Config)}), which gives
+ * the same log-probabilities exactly when it returns prompt log-probabilities; when it cannot score a label, the judge fails
  * with a message saying so rather than guess.
  *
  * <p>No chat template is applied: the text goes in as is, like a base model's prompt. Every result is cached in a

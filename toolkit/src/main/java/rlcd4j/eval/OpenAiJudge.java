@@ -29,8 +29,8 @@ import java.util.function.UnaryOperator;
  * system message {@code "You are an intelligent AI assistant."}, the paper's prompt ({@link JudgePrompt}) as the user
  * message, temperature 0, and the paper's answer parsing ({@link VerdictParser}).
  *
- * <p>Settings come from the {@link Config}, else the environment: {@code OPENAI_API_KEY}, {@code OPENAI_BASE_URL} (default
- * {@code https://api.openai.com/v1}). The key is only ever put in the {@code Authorization} header: it is not printed,
+ * <p>Settings come from the {@link Config}, else the environment: {@code OPENAI_API_KEY}, {@code OPENAI_BASE_URL}
+ * (default {@code https://api.openai.com/v1}). The key is only ever put in the {@code Authorization} header: it is not printed,
  * logged, cached or shown by {@link #toString()}, and it is masked out of any server message we pass on.
  *
  * <p>Rate limits (429), server errors (5xx, 408, 409), timeouts, broken connections and malformed answers are retried

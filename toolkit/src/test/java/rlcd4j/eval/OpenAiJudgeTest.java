@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -224,11 +225,12 @@ class OpenAiJudgeTest {
 
     @Test
     void settingsFromTheEnvironment() {
-        OpenAiJudge j = OpenAiJudge.create(OpenAiJudge.Config.defaults().withModel("m"), logs::add, name -> switch (name) {
+        UnaryOperator<String> env = name -> switch (name) {
             case "OPENAI_API_KEY" -> KEY;
             case "OPENAI_BASE_URL" -> baseUrl + "/";
             default -> null;
-        });
+        };
+        OpenAiJudge j = OpenAiJudge.create(OpenAiJudge.Config.defaults().withModel("m"), logs::add, env);
         assertEquals(baseUrl, j.baseUrl());
         j.judge(INSTRUCTION, "a", "b");
         assertEquals("Bearer " + KEY, authHeaders.get(0));
@@ -237,7 +239,8 @@ class OpenAiJudgeTest {
         assertEquals("gpt-4-0314", OpenAiJudge.create(OpenAiJudge.Config.defaults(), logs::add,
                 n -> n.equals("OPENAI_BASE_URL") ? baseUrl : null).model());
         script.add(answer(null, null, "stop"));
-        RlcdException e = assertThrows(RlcdException.class, () -> OpenAiJudge.create(OpenAiJudge.Config.defaults(), logs::add, n -> null));
+        RlcdException e = assertThrows(RlcdException.class,
+                () -> OpenAiJudge.create(OpenAiJudge.Config.defaults(), logs::add, n -> null));
         assertTrue(e.getMessage().contains("OPENAI_API_KEY"));
         // A local server without a key: no Authorization header at all.
         OpenAiJudge.create(OpenAiJudge.Config.defaults().withBaseUrl(baseUrl).withModel("m"), logs::add, n -> null)

@@ -144,7 +144,8 @@ class PairwiseEvaluationTest {
         RlcdException e = assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, c, j).run());
         assertTrue(e.getMessage().contains("in B only: [p2]"), e.getMessage());
         Table d = Outputs.of("rlaif", List.of("p0", "p1"), List.of("other", "Human: q1\n\nAssistant:"), List.of("x", "y"));
-        assertTrue(assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, d, j).run()).getMessage().contains("id 'p0'"));
+        assertTrue(assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, d, j).run()).getMessage()
+                .contains("id 'p0'"));
         assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, b, null).run());
     }
 }
