@@ -22,13 +22,16 @@ public final class HumanSheetCommand implements Runnable {
         @Option(names = "--b", required = true) Path b;
         @Option(names = "--html", required = true) Path html;
         @Option(names = "--key", required = true) Path key;
-        @Option(names = "--question", defaultValue = "Which response is better?") String question;
+        @Option(names = "--question") String question = HumanSheet.Config.defaults().question();
         @Option(names = "--title", defaultValue = "Pairwise comparison") String title;
-        @Option(names = "--sample", defaultValue = "2147483647", description = "Rate a random subset of N pairs (the paper: 200).") int sample;
-        @Option(names = "--seed", defaultValue = "0") long seed;
+        @Option(names = "--sample", description = "Rate a random subset of N pairs (the paper: 200).")
+        int sample = HumanSheet.Config.defaults().sample();
+        @Option(names = "--seed") long seed = HumanSheet.Config.defaults().seed();
 
         @Override public Integer call() {
-            String id = HumanSheet.of(Outputs.readJsonl(a), Outputs.readJsonl(b)).title(title).question(question).sample(sample).seed(seed).write(html, key);
+            HumanSheet.Config config = HumanSheet.Config.defaults().withTitle(title).withQuestion(question)
+                    .withSample(sample).withSeed(seed);
+            String id = HumanSheet.of(Outputs.readJsonl(a), Outputs.readJsonl(b), config).write(html, key);
             System.out.println("sheet " + id + ": " + html + " (for raters), key " + key + " (keep apart)");
             return 0;
         }

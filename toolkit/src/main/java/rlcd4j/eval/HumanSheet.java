@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.ToIntFunction;
 
@@ -38,32 +39,64 @@ import java.util.function.ToIntFunction;
  * </ol>
  */
 public final class HumanSheet {
-    private final Table a, b;
-    private String title = "Which response is better?";
-    private String question = "Which response is better?";
-    private int sample = Integer.MAX_VALUE;
-    private long seed = 0;
-    private ToIntFunction<String> tokens = OutputStats.WHITESPACE;
+    /**
+     * Settings of a {@link HumanSheet}.
+     *
+     * @param title    the page title ("Which response is better?")
+     * @param question the question above each pair, e.g. "Which response is more helpful?" ("Which response is
+     *                 better?")
+     * @param sample   rate a seeded random subset of n pairs (the paper rated 200 per comparison); default all
+     * @param seed     seed of the item order, the subset and the left/right order (0)
+     * @param tokens   token counter for the lengths stored in the key, for the length-controlled win rate
+     *                 (whitespace words)
+     */
+    public record Config(String title, String question, int sample, long seed, ToIntFunction<String> tokens) {
+        public Config {
+            Objects.requireNonNull(title, "title");
+            Objects.requireNonNull(question, "question");
+            Objects.requireNonNull(tokens, "tokens");
+        }
 
-    private HumanSheet(Table a, Table b) {
+        public static Config defaults() {
+            return new Config("Which response is better?", "Which response is better?", Integer.MAX_VALUE, 0,
+                    OutputStats.WHITESPACE);
+        }
+
+        public Config withTitle(String v) { return new Config(v, question, sample, seed, tokens); }
+        public Config withQuestion(String v) { return new Config(title, v, sample, seed, tokens); }
+        public Config withSample(int v) { return new Config(title, question, v, seed, tokens); }
+        public Config withSeed(long v) { return new Config(title, question, sample, v, tokens); }
+        public Config withTokens(ToIntFunction<String> v) { return new Config(title, question, sample, seed, v); }
+    }
+
+    private final Table a, b;
+    private final String title;
+    private final String question;
+    private final int sample;
+    private final long seed;
+    private final ToIntFunction<String> tokens;
+
+    private HumanSheet(Table a, Table b, Config config) {
         Outputs.requireColumns(a, "outputs A");
         Outputs.requireColumns(b, "outputs B");
         this.a = a;
         this.b = b;
+        this.title = config.title();
+        this.question = config.question();
+        this.sample = config.sample();
+        this.seed = config.seed();
+        this.tokens = config.tokens();
     }
 
+    /** A sheet comparing outputs table A with outputs table B, with the default settings. */
     public static HumanSheet of(Table outputsA, Table outputsB) {
-        return new HumanSheet(outputsA, outputsB);
+        return of(outputsA, outputsB, Config.defaults());
     }
 
-    public HumanSheet title(String t) { this.title = t; return this; }
-    /** The question above each pair, e.g. "Which response is more helpful?". */
-    public HumanSheet question(String q) { this.question = q; return this; }
-    /** Rate a seeded random subset of n pairs (the paper rated 200 per comparison); default all. */
-    public HumanSheet sample(int n) { this.sample = n; return this; }
-    public HumanSheet seed(long s) { this.seed = s; return this; }
-    /** Token counter for the lengths stored in the key (for the length-controlled win rate). */
-    public HumanSheet tokens(ToIntFunction<String> counter) { this.tokens = counter; return this; }
+    /** A sheet comparing outputs table A with outputs table B, with {@code config}'s settings. */
+    public static HumanSheet of(Table outputsA, Table outputsB, Config config) {
+        return new HumanSheet(outputsA, outputsB, Objects.requireNonNull(config, "config"));
+    }
 
     /** Writes the sheet for raters and the key to keep apart; returns the sheet id that ties them together. */
     public String write(Path htmlFile, Path keyFile) {

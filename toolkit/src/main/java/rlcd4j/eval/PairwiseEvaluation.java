@@ -23,7 +23,8 @@ import java.util.function.ToIntFunction;
  * Pairwise comparison of two models' outputs on the same prompts by a {@link Judge}.
  *
  * <pre>{@code
- * var result = PairwiseEvaluation.of(outputsA, outputsB).judge(judge).run();
+ * var result = PairwiseEvaluation.of(outputsA, outputsB, judge).run();
+ * var paper = PairwiseEvaluation.of(outputsA, outputsB, judge, Config.defaults().withOrder(Order.RANDOM)).run();
  * result.summary();   // win rate of A with 95% CI, length-controlled win rate, flip rate, first-position rate
  * result.pairs();     // one row per prompt
  * }</pre>
@@ -48,44 +49,72 @@ public final class PairwiseEvaluation {
     /** How each pair is shown to the judge. */
     public enum Order { BOTH, RANDOM }
 
-    private final Table a, b;
-    private Judge judge;
-    private Order order = Order.BOTH;
-    private int seed = 0;
-    private int limit = Integer.MAX_VALUE;
-    private int resamples = WinRate.RESAMPLES;
-    private ToIntFunction<String> tokens = OutputStats.WHITESPACE;
+    /**
+     * Settings of a {@link PairwiseEvaluation}; {@link #defaults()} are the paper's with both orders.
+     *
+     * @param order     how each pair is shown to the judge ({@link Order#BOTH})
+     * @param seed      seed of the random order (paper: 0) and of the bootstrap (0)
+     * @param limit     only the first n pairs, in the row order of A ({@link Integer#MAX_VALUE}: all)
+     * @param resamples bootstrap resamples ({@link WinRate#RESAMPLES})
+     * @param tokens    token counter for the lengths used by the length-controlled win rate (whitespace words)
+     */
+    public record Config(Order order, int seed, int limit, int resamples, ToIntFunction<String> tokens) {
+        public Config {
+            Objects.requireNonNull(order, "order");
+            Objects.requireNonNull(tokens, "tokens");
+            if (seed < 0) throw new RlcdException("seed: " + seed + "; expected 0 or more");
+        }
 
-    private PairwiseEvaluation(Table a, Table b) {
+        public static Config defaults() {
+            return new Config(Order.BOTH, 0, Integer.MAX_VALUE, WinRate.RESAMPLES, OutputStats.WHITESPACE);
+        }
+
+        public Config withOrder(Order v) { return new Config(v, seed, limit, resamples, tokens); }
+        public Config withSeed(int v) { return new Config(order, v, limit, resamples, tokens); }
+        public Config withLimit(int v) { return new Config(order, seed, v, resamples, tokens); }
+        public Config withResamples(int v) { return new Config(order, seed, limit, v, tokens); }
+        public Config withTokens(ToIntFunction<String> v) { return new Config(order, seed, limit, resamples, v); }
+    }
+
+    private final Table a, b;
+    private final Judge judge;
+    private final Order order;
+    private final int seed;
+    private final int limit;
+    private final int resamples;
+    private final ToIntFunction<String> tokens;
+
+    private PairwiseEvaluation(Table a, Table b, Judge judge, Config config) {
         Outputs.requireColumns(a, "outputs A");
         Outputs.requireColumns(b, "outputs B");
+        if (judge == null) throw new RlcdException("pairwise evaluation: no judge given");
         this.a = a;
         this.b = b;
+        this.judge = judge;
+        this.order = config.order();
+        this.seed = config.seed();
+        this.limit = config.limit();
+        this.resamples = config.resamples();
+        this.tokens = config.tokens();
     }
 
-    /** Compares outputs table A with outputs table B (columns id, prompt, model, output; joined on id). */
-    public static PairwiseEvaluation of(Table outputsA, Table outputsB) {
-        return new PairwiseEvaluation(outputsA, outputsB);
+    /**
+     * Compares outputs table A with outputs table B (columns id, prompt, model, output; joined on id) by
+     * {@code judge}, with the default settings.
+     */
+    public static PairwiseEvaluation of(Table outputsA, Table outputsB, Judge judge) {
+        return of(outputsA, outputsB, judge, Config.defaults());
     }
 
-    public PairwiseEvaluation judge(Judge judge) { this.judge = judge; return this; }
-    public PairwiseEvaluation order(Order order) { this.order = Objects.requireNonNull(order); return this; }
-    /** Seed of the random order (paper: 0) and of the bootstrap. */
-    public PairwiseEvaluation seed(int seed) {
-        if (seed < 0) throw new RlcdException("seed: " + seed + "; expected 0 or more");
-        this.seed = seed; return this;
+    /** Compares outputs table A with outputs table B by {@code judge}, with {@code config}'s settings. */
+    public static PairwiseEvaluation of(Table outputsA, Table outputsB, Judge judge, Config config) {
+        return new PairwiseEvaluation(outputsA, outputsB, judge, Objects.requireNonNull(config, "config"));
     }
-    /** Only the first n pairs (in the row order of A). */
-    public PairwiseEvaluation limit(int n) { this.limit = n; return this; }
-    public PairwiseEvaluation resamples(int n) { this.resamples = n; return this; }
-    /** Token counter for the lengths used by the length-controlled win rate (default: whitespace words). */
-    public PairwiseEvaluation tokens(ToIntFunction<String> counter) { this.tokens = Objects.requireNonNull(counter); return this; }
 
     /** The per-pair verdicts and the one-row summary. */
     public record Result(Table pairs, Table summary) {}
 
     public Result run() {
-        if (judge == null) throw new RlcdException("pairwise evaluation: no judge set; call .judge(...) first");
         String modelA = singleModel(a, "A"), modelB = singleModel(b, "B");
         Map<String, Integer> rowOfB = new HashMap<>();
         for (int i = 0; i < b.rowCount(); i++)

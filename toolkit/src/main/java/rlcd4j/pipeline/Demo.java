@@ -272,7 +272,7 @@ public final class Demo {
                 for (boolean local : o.sandbox() ? new boolean[] {false, true} : new boolean[] {true}) {
                     Judge judge = local ? LocalJudge.of(judgeModel, judgeTask(), run.root().resolve("local-judge-cache.jsonl")) : new GroundTruthJudge(truth);
                     for (String[] c : comparisons) {
-                        Table s = PairwiseEvaluation.of(outputs.get(c[0]), outputs.get(c[1])).judge(judge).run().summary();
+                        Table s = PairwiseEvaluation.of(outputs.get(c[0]), outputs.get(c[1]), judge).run().summary();
                         all = all == null ? s.copy() : all.append(s);
                     }
                 }

@@ -270,14 +270,13 @@ public final class Reproduction {
             try (CausalLM local = judging.apiModel() != null ? null : Rlcd.load(judging.localModel(), device)) {
                 List<Judge> judges = new ArrayList<>();
                 for (JudgePrompt.Task task : judging.tasks()) {
-                    judges.add(local == null ? OpenAiJudge.builder().model(judging.apiModel()).task(task).cache(cache)
-                            .build() : LocalJudge.of(local, task, cache));
+                    judges.add(local == null ? OpenAiJudge.forTask(task, judging.apiModel(), cache)
+                            : LocalJudge.of(local, task, cache));
                 }
                 if (judging.truth() != null) judges.add(new GroundTruthJudge(judging.truth()));
                 for (Judge j : judges) {
                     for (Comparison c : comparisons) {
-                        Table s = PairwiseEvaluation.of(outputs.get(c.a()), outputs.get(c.b())).judge(j).run()
-                                .summary();
+                        Table s = PairwiseEvaluation.of(outputs.get(c.a()), outputs.get(c.b()), j).run().summary();
                         all = all == null ? s : all.append(s);
                     }
                 }

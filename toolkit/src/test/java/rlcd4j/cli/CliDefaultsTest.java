@@ -8,9 +8,10 @@ import rlcd4j.data.OutlinePremises;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.eval.HumanSheet;
 import rlcd4j.eval.LocalJudge;
 import rlcd4j.eval.OpenAiJudge;
-import rlcd4j.eval.WinRate;
+import rlcd4j.eval.PairwiseEvaluation;
 import rlcd4j.pipeline.Demo;
 import rlcd4j.sandbox.SandboxPretraining;
 import rlcd4j.serve.OpenAiServer;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -37,12 +39,12 @@ class CliDefaultsTest {
     /** Defaults with no library config behind them: paths, choices of the command, and sentinels. */
     private static final Map<String, Set<String>> CLI_ONLY = Map.of(
             "decode", Set.of("--split"),
-            "eval", Set.of("--judge", "--task", "--order", "--seed", "--limit"),
+            "eval", Set.of("--judge"),
             "pretrain", Set.of("--out", "--work"),
             "demo", Set.of("--new-tokens"),
             "train-pm", Set.of("--human-limit"),
             "outline-premises", Set.of("--out"),
-            "human-sheet export", Set.of("--question", "--title", "--sample", "--seed"),
+            "human-sheet export", Set.of("--title"),
             "kernel install", Set.of("--name", "--display-name"),
             "kernel uninstall", Set.of("--name"));
 
@@ -89,8 +91,16 @@ class CliDefaultsTest {
                 "--batch", pre.training().batchSize(), "--seq-len", pre.training().seqLen(),
                 "--lr", pre.training().lr()));
 
-        e.put("eval", Map.of("--judge-batch", LocalJudge.DEFAULT_BATCH_SIZE, "--resamples", WinRate.RESAMPLES,
-                "--timeout", OpenAiJudge.DEFAULT_TIMEOUT.toSeconds()));
+        LocalJudge.Config local = LocalJudge.Config.defaults();
+        OpenAiJudge.Config api = OpenAiJudge.Config.defaults();
+        assertEquals(local.task(), api.task(), "--task serves both judges");
+        PairwiseEvaluation.Config pairwise = PairwiseEvaluation.Config.defaults();
+        e.put("eval", Map.of("--judge-batch", local.batchSize(), "--task", local.task().key(),
+                "--timeout", api.timeout().toSeconds(), "--order", pairwise.order().name().toLowerCase(Locale.ROOT),
+                "--seed", pairwise.seed(), "--limit", pairwise.limit(), "--resamples", pairwise.resamples()));
+        HumanSheet.Config sheet = HumanSheet.Config.defaults();
+        e.put("human-sheet export", Map.of("--question", sheet.question(), "--sample", sheet.sample(),
+                "--seed", sheet.seed()));
 
         OpenAiServer.Options serve = OpenAiServer.Options.defaults("m");
         e.put("serve", Map.of("--host", serve.host(), "--port", serve.port(), "--batch-size", serve.batchSize(),

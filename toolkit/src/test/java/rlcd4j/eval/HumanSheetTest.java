@@ -43,8 +43,8 @@ class HumanSheetTest {
             bs.add(i < 30 ? "weak " + i : "GOOD other " + i);
         }
         Path html = dir.resolve("sheet.html"), key = dir.resolve("key.json"), answers = dir.resolve("answers.json");
-        String id = HumanSheet.of(outputs("rlcd-secret-name", as), outputs("rlaif-secret-name", bs)).question("Which is more helpful?")
-                .seed(3).write(html, key);
+        String id = HumanSheet.of(outputs("rlcd-secret-name", as), outputs("rlaif-secret-name", bs),
+                HumanSheet.Config.defaults().withQuestion("Which is more helpful?").withSeed(3)).write(html, key);
         String page = Files.readString(html);
         assertFalse(page.contains("secret-name"), "the sheet must not name the models");
         assertFalse(page.contains("<script>alert"), "texts must be escaped");
@@ -74,7 +74,8 @@ class HumanSheetTest {
         List<String> as = new ArrayList<>(), bs = new ArrayList<>();
         for (int i = 0; i < 10; i++) { as.add("a" + i); bs.add("b" + i); }
         Path html = dir.resolve("s.html"), key = dir.resolve("k.json"), answers = dir.resolve("a.json");
-        String id = HumanSheet.of(outputs("A", as), outputs("B", bs)).sample(4).write(html, key);
+        String id = HumanSheet.of(outputs("A", as), outputs("B", bs), HumanSheet.Config.defaults().withSample(4))
+                .write(html, key);
         assertEquals(4, Pattern.compile("class=\"item\"").matcher(Files.readString(html)).results().count());
 
         Files.writeString(answers, "{\"sheet_id\":\"" + id + "\",\"scores\":{\"1\":2,\"3\":7}}");

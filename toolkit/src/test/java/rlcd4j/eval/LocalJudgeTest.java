@@ -71,6 +71,20 @@ class LocalJudgeTest {
     }
 
     @Test
+    void configSetsNameBatchAndPrefix() {
+        LocalJudge.Config config = LocalJudge.Config.defaults().withModel("judge").withBatchSize(3)
+                .withAnswerPrefix("\n\nAnswer: (");
+        LocalJudge j = new LocalJudge(lm, config);
+        assertEquals("local:judge/helpful", j.name());
+        assertEquals(3, j.batchSize());
+        assertTrue(j.prompt(CONV, GOOD, BAD).endsWith("\n\nAnswer: ("));
+        assertEquals(8, LocalJudge.Config.defaults().batchSize());
+        assertEquals(Task.HELPFUL, LocalJudge.Config.defaults().task());
+        RlcdException e = assertThrows(RlcdException.class, () -> config.withBatchSize(0));
+        assertTrue(e.getMessage().contains("batch size: 0"), e.getMessage());
+    }
+
+    @Test
     void verdictFromLogprobs() {
         Verdict tie = LocalJudge.verdict("logp(A)=-1.5 logp(B)=-1.5");
         assertNull(tie.answer());

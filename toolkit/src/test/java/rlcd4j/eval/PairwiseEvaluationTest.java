@@ -4,6 +4,7 @@ import rlcd4j.util.PythonRandom;
 
 import org.junit.jupiter.api.Test;
 import rlcd4j.util.RlcdException;
+import rlcd4j.eval.PairwiseEvaluation.Config;
 import rlcd4j.eval.PairwiseEvaluation.Order;
 import tech.tablesaw.api.Table;
 
@@ -36,7 +37,7 @@ class PairwiseEvaluationTest {
     void bothOrdersTurnAPositionalJudgeIntoTies() {
         Table a = outputs("rlcd", "x", "y", "z", "w"), b = outputs("rlaif", "1", "2", "3", "4");
         ScriptedJudge alwaysFirst = new ScriptedJudge((f, s) -> "(A)");
-        var r = PairwiseEvaluation.of(a, b).judge(alwaysFirst).resamples(200).run();
+        var r = PairwiseEvaluation.of(a, b, alwaysFirst, Config.defaults().withResamples(200)).run();
         assertEquals(8, alwaysFirst.calls.size());
         Table s = r.summary();
         assertEquals(0.5, s.doubleColumn("win_rate").get(0), 1e-12);
@@ -51,7 +52,7 @@ class PairwiseEvaluationTest {
         // A wins where its text contains "good"; pair p2 the judge can't decide when A is shown first.
         Table a = outputs("rlcd", "good one", "bad", "good two", "good three"), b = outputs("rlaif", "meh", "good", "meh", "meh");
         ScriptedJudge j = new ScriptedJudge((f, s) -> f.equals("good two") ? "Both are fine." : f.contains("good") ? "(A)" : s.contains("good") ? "(B)" : "?");
-        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(200).run();
+        var r = PairwiseEvaluation.of(a, b, j, Config.defaults().withResamples(200)).run();
         assertEquals(List.of(1.0, 0.0, 0.75, 1.0), r.pairs().doubleColumn("score").asList());
         assertEquals(List.of("A", "B", "?", "A"), r.pairs().stringColumn("answer_a_first").asList());
         assertEquals(List.of("B", "A", "B", "B"), r.pairs().stringColumn("answer_b_first").asList());
@@ -78,7 +79,7 @@ class PairwiseEvaluationTest {
                 default -> "no idea";
             };
         });
-        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(100).run();
+        var r = PairwiseEvaluation.of(a, b, j, Config.defaults().withResamples(100)).run();
         assertEquals(List.of(true, false, false, false), r.pairs().booleanColumn("flipped").asList());
         // 2 pairs were decided in both orders (p0, p1) and 1 of them flipped; undecided pairs cannot flip.
         assertEquals(0.5, r.summary().doubleColumn("flip_rate").get(0), 1e-12);
@@ -87,7 +88,7 @@ class PairwiseEvaluationTest {
 
         // No pair decided in both orders: no flip rate to report (not 0).
         ScriptedJudge undecided = new ScriptedJudge((f, s) -> "no idea");
-        Table none = PairwiseEvaluation.of(a, b).judge(undecided).resamples(100).run().summary();
+        Table none = PairwiseEvaluation.of(a, b, undecided, Config.defaults().withResamples(100)).run().summary();
         assertTrue(none.doubleColumn("flip_rate").isMissing(0));
     }
 
@@ -100,7 +101,7 @@ class PairwiseEvaluationTest {
             }
             @Override public String name() { return "flaky"; }
         };
-        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(100).run();
+        var r = PairwiseEvaluation.of(a, b, j, Config.defaults().withResamples(100)).run();
         assertEquals(List.of(0.5, 0.25), r.pairs().doubleColumn("score").asList());
         assertEquals(List.of("", "A first: truncated"), r.pairs().stringColumn("problem").asList());
         assertEquals(1, r.summary().intColumn("failed_judgements").get(0));
@@ -113,7 +114,7 @@ class PairwiseEvaluationTest {
         // -> d1_first = F, F, T, T, F; an "always (A)" judge then gives A the scores 0, 0, 1, 1, 0.
         Table a = outputs("rlcd", "a0", "a1", "a2", "a3", "a4"), b = outputs("rlaif", "b0", "b1", "b2", "b3", "b4");
         ScriptedJudge j = new ScriptedJudge((f, s) -> "(A)");
-        var r = PairwiseEvaluation.of(a, b).judge(j).order(Order.RANDOM).resamples(200).run();
+        var r = PairwiseEvaluation.of(a, b, j, Config.defaults().withOrder(Order.RANDOM).withResamples(200)).run();
         assertEquals(List.of(0.0, 0.0, 1.0, 1.0, 0.0), r.pairs().doubleColumn("score").asList());
         assertEquals("b0", j.calls.get(0)[0]);
         assertEquals("a2", j.calls.get(2)[0]);
@@ -136,14 +137,15 @@ class PairwiseEvaluationTest {
         Table a = outputs("rlcd", "good", "bad");
         Table b = Outputs.of("rlaif", List.of("p1", "p0"), List.of("Human: q1\n\nAssistant:", "Human: q0\n\nAssistant:"), List.of("good", "meh"));
         ScriptedJudge j = new ScriptedJudge((f, s) -> f.contains("good") && !s.contains("good") ? "(A)" : s.contains("good") && !f.contains("good") ? "(B)" : "tie");
-        var r = PairwiseEvaluation.of(a, b).judge(j).resamples(100).run();
+        var r = PairwiseEvaluation.of(a, b, j, Config.defaults().withResamples(100)).run();
         assertEquals(List.of(1.0, 0.0), r.pairs().doubleColumn("score").asList());  // p0: good vs meh; p1: bad vs good
 
         Table c = outputs("rlaif", "x", "y", "z");
-        RlcdException e = assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, c).judge(j).run());
+        RlcdException e = assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, c, j).run());
         assertTrue(e.getMessage().contains("in B only: [p2]"), e.getMessage());
         Table d = Outputs.of("rlaif", List.of("p0", "p1"), List.of("other", "Human: q1\n\nAssistant:"), List.of("x", "y"));
-        assertTrue(assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, d).judge(j).run()).getMessage().contains("id 'p0'"));
-        assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, b).run());
+        assertTrue(assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, d, j).run()).getMessage()
+                .contains("id 'p0'"));
+        assertThrows(RlcdException.class, () -> PairwiseEvaluation.of(a, b, null).run());
     }
 }
