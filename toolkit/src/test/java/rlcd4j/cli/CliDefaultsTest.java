@@ -46,7 +46,8 @@ class CliDefaultsTest {
             "outline-premises", Set.of("--out"),
             "human-sheet export", Set.of("--title"),
             "kernel install", Set.of("--name", "--display-name"),
-            "kernel uninstall", Set.of("--name"));
+            "kernel uninstall", Set.of("--name"),
+            "kernel render-tutorial", Set.of("--name", "--timeout"));
 
     static Map<String, Map<String, Object>> expected() {
         Map<String, Map<String, Object>> e = new HashMap<>();
