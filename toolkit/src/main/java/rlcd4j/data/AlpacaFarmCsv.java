@@ -1,18 +1,15 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PostProcess;
-import rlcd4j.util.PythonRandom;
-import rlcd4j.util.RlaifLabel;
-import rlcd4j.util.PythonStrings;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.RlcdException;
 
 /**
  * The CSV the paper's {@code consolidate_preference_data.py} writes for AlpacaFarm's reward-model training:
@@ -27,7 +24,8 @@ import java.util.List;
 public final class AlpacaFarmCsv {
     private AlpacaFarmCsv() {}
 
-    public static final List<String> RLCD_HEADER = List.of("instruction", "input", "output_1", "output_2", "preference");
+    public static final List<String> RLCD_HEADER =
+            List.of("instruction", "input", "output_1", "output_2", "preference");
     public static final List<String> SCORED_HEADER =
             List.of("instruction", "input", "output_1", "output_2", "preference", "win2_prob");
 
@@ -49,8 +47,8 @@ public final class AlpacaFarmCsv {
         String method = ok.isEmpty() ? "rlcd" : ok.get(0).method();
         for (PairRow r : ok) {
             if (!r.method().equals(method)) {
-                throw new RlcdException("pairs table mixes methods '" + method + "' and '" + r.method() + "' (row id " + r.id()
-                        + "); export one method at a time");
+                throw new RlcdException("pairs table mixes methods '" + method + "' and '" + r.method() + "' (row id "
+                        + r.id() + "); export one method at a time");
             }
         }
         boolean scored = !method.equals("rlcd");
@@ -60,14 +58,20 @@ public final class AlpacaFarmCsv {
             String instruction = PythonStrings.strip(r.prompt());
             if (!scored) {
                 String chosen = PythonStrings.strip(r.chosen()), rejected = PythonStrings.strip(r.rejected());
-                sb.append(rng.random() < 0.5
-                        ? Csv.row(List.of(instruction, "", chosen, rejected, "1"))
-                        : Csv.row(List.of(instruction, "", rejected, chosen, "2")));
+                sb.append(
+                        rng.random() < 0.5
+                                ? Csv.row(List.of(instruction, "", chosen, rejected, "1"))
+                                : Csv.row(List.of(instruction, "", rejected, chosen, "2")));
             } else {
                 double win2 = r.pB();
                 if (Double.isNaN(win2)) throw new RlcdException("row id " + r.id() + ": a scored row without p_b");
-                sb.append(Csv.row(List.of(instruction, "", PythonStrings.strip(r.outputA()), PythonStrings.strip(r.outputB()),
-                        Integer.toString(RlaifLabel.preference(win2)), PyFloat.repr(win2))));
+                sb.append(Csv.row(List.of(
+                        instruction,
+                        "",
+                        PythonStrings.strip(r.outputA()),
+                        PythonStrings.strip(r.outputB()),
+                        Integer.toString(RlaifLabel.preference(win2)),
+                        PyFloat.repr(win2))));
             }
         }
         return sb.toString();
@@ -89,8 +93,11 @@ public final class AlpacaFarmCsv {
         List<String> header = recs.get(0).fields();
         boolean scored = header.equals(SCORED_HEADER);
         if (!scored && !header.equals(RLCD_HEADER)) {
-            throw RlcdException.at(file, 1, "expected the header " + String.join(",", RLCD_HEADER) + "[,win2_prob], got "
-                    + String.join(",", header));
+            throw RlcdException.at(
+                    file,
+                    1,
+                    "expected the header " + String.join(",", RLCD_HEADER) + "[,win2_prob], got "
+                            + String.join(",", header));
         }
         List<PairRow> rows = new ArrayList<>();
         for (int i = 1; i < recs.size(); i++) {
@@ -103,8 +110,27 @@ public final class AlpacaFarmCsv {
             if (!pref.equals("1") && !pref.equals("2")) {
                 throw RlcdException.at(file, rec.line(), "field \"preference\" must be 1 or 2, got '" + pref + "'");
             }
-            PairRow base = new PairRow(i - 1, task, method, f.get(0), "", "", "", -1, -1, "", "", "", "",
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairStatus.PLANNED, -1, "");
+            PairRow base = new PairRow(
+                    i - 1,
+                    task,
+                    method,
+                    f.get(0),
+                    "",
+                    "",
+                    "",
+                    -1,
+                    -1,
+                    "",
+                    "",
+                    "",
+                    "",
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    PairStatus.PLANNED,
+                    -1,
+                    "");
             if (!scored) {
                 boolean first = pref.equals("1");
                 rows.add(base.withRlcdResult(first ? f.get(2) : f.get(3), first ? f.get(3) : f.get(2), -1));
@@ -113,8 +139,8 @@ public final class AlpacaFarmCsv {
                 try {
                     win2 = Double.parseDouble(f.get(5));
                 } catch (NumberFormatException e) {
-                    throw RlcdException.at(file, rec.line(),
-                            "field \"win2_prob\" must be a number, got '" + f.get(5) + "'");
+                    throw RlcdException.at(
+                            file, rec.line(), "field \"win2_prob\" must be a number, got '" + f.get(5) + "'");
                 }
                 rows.add(base.withScoredResult(f.get(2), f.get(3), Double.NaN, Double.NaN, win2, -1));
             }

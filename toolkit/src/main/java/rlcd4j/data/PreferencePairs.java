@@ -1,10 +1,5 @@
 package rlcd4j.data;
 
-import rlcd4j.util.Json;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.NumericColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.NumericColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Preference pairs, the hand-off from simulation to training: an immutable list of {@link PairRow}s, one per prompt,
@@ -43,8 +42,8 @@ public final class PreferencePairs {
     }
 
     /** Pairs made in memory with the probability that {@code chosen} is better, ids 0..n-1. */
-    public static PreferencePairs of(String name, List<String> prompts, List<String> chosen, List<String> rejected,
-                                     double[] pChosen) {
+    public static PreferencePairs of(
+            String name, List<String> prompts, List<String> chosen, List<String> rejected, double[] pChosen) {
         int n = prompts.size();
         if (chosen.size() != n || rejected.size() != n || pChosen.length != n) {
             throw new RlcdException(name + ": " + n + " prompts, " + chosen.size() + " chosen, " + rejected.size()
@@ -52,21 +51,47 @@ public final class PreferencePairs {
         }
         List<PairRow> rows = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            rows.add(labelled(i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), pChosen[i],
-                    name + ": pair " + i));
+            rows.add(labelled(
+                    i, "", "", prompts.get(i), chosen.get(i), rejected.get(i), pChosen[i], name + ": pair " + i));
         }
         return new PreferencePairs(name, rows);
     }
 
     /** An {@code ok} row; {@code where} names it in the error for a label outside [0, 1]. */
-    static PairRow labelled(int id, String task, String method, String prompt, String chosen, String rejected,
-                            double pChosen, String where) {
+    static PairRow labelled(
+            int id,
+            String task,
+            String method,
+            String prompt,
+            String chosen,
+            String rejected,
+            double pChosen,
+            String where) {
         if (!(pChosen >= 0 && pChosen <= 1)) {
-            throw new RlcdException(where + ": field \"p_chosen\" is " + pChosen
-                    + "; expected a probability in [0, 1]");
+            throw new RlcdException(
+                    where + ": field \"p_chosen\" is " + pChosen + "; expected a probability in [0, 1]");
         }
-        return new PairRow(id, task, method, prompt, "", "", "", -1, -1, "", chosen, rejected, "", Double.NaN,
-                Double.NaN, Double.NaN, pChosen, PairStatus.OK, -1, "");
+        return new PairRow(
+                id,
+                task,
+                method,
+                prompt,
+                "",
+                "",
+                "",
+                -1,
+                -1,
+                "",
+                chosen,
+                rejected,
+                "",
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                pChosen,
+                PairStatus.OK,
+                -1,
+                "");
     }
 
     public String name() {
@@ -89,7 +114,8 @@ public final class PreferencePairs {
     /** The rows with a pair ({@link PairStatus#OK}): what the trainers learn from. */
     public PreferencePairs kept() {
         if (count(PairStatus.OK) == rows.size()) return this;
-        return new PreferencePairs(name, rows.stream().filter(r -> r.status() == PairStatus.OK).toList());
+        return new PreferencePairs(
+                name, rows.stream().filter(r -> r.status() == PairStatus.OK).toList());
     }
 
     public int count(PairStatus status) {
@@ -145,7 +171,8 @@ public final class PreferencePairs {
                 throw new RlcdException(what + ": not a pairs table (" + e.getMessage() + ")", e);
             }
         }
-        List<String> prompts = texts(t, "prompt", what), chosen = texts(t, "chosen", what),
+        List<String> prompts = texts(t, "prompt", what),
+                chosen = texts(t, "chosen", what),
                 rejected = texts(t, "rejected", what);
         List<PairRow> rows = new ArrayList<>(t.rowCount());
         NumericColumn<?> p = null;
@@ -191,7 +218,9 @@ public final class PreferencePairs {
         if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such file");
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".csv")) return readCsv(file);
-        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz") && !name.endsWith(".json")
+        if (!name.endsWith(".jsonl")
+                && !name.endsWith(".jsonl.gz")
+                && !name.endsWith(".json")
                 && !name.endsWith(".json.gz")) {
             throw new RlcdException(file + ": expected a .jsonl, .jsonl.gz or .csv file");
         }
@@ -239,8 +268,10 @@ public final class PreferencePairs {
         if (header.equals(AlpacaFarmCsv.RLCD_HEADER) || header.equals(AlpacaFarmCsv.SCORED_HEADER)) {
             return AlpacaFarmCsv.read(file, "", "");
         }
-        int prompt = column(file, header, "prompt"), chosen = column(file, header, "chosen"),
-                rejected = column(file, header, "rejected"), p = header.indexOf("p_chosen");
+        int prompt = column(file, header, "prompt"),
+                chosen = column(file, header, "chosen"),
+                rejected = column(file, header, "rejected"),
+                p = header.indexOf("p_chosen");
         List<PairRow> rows = new ArrayList<>();
         for (int i = 1; i < recs.size(); i++) {
             Csv.Record rec = recs.get(i);
@@ -253,12 +284,12 @@ public final class PreferencePairs {
                 try {
                     label = Double.parseDouble(f.get(p));
                 } catch (NumberFormatException e) {
-                    throw RlcdException.at(file, rec.line(),
-                            "field \"p_chosen\" must be a number, got '" + f.get(p) + "'");
+                    throw RlcdException.at(
+                            file, rec.line(), "field \"p_chosen\" must be a number, got '" + f.get(p) + "'");
                 }
             }
-            rows.add(labelled(i - 1, "", "", f.get(prompt), f.get(chosen), f.get(rejected), label,
-                    file + ":" + rec.line()));
+            rows.add(labelled(
+                    i - 1, "", "", f.get(prompt), f.get(chosen), f.get(rejected), label, file + ":" + rec.line()));
         }
         return new PreferencePairs(file.getFileName().toString(), rows);
     }
@@ -266,9 +297,13 @@ public final class PreferencePairs {
     private static int column(Path file, List<String> header, String name) {
         int i = header.indexOf(name);
         if (i < 0) {
-            throw RlcdException.at(file, 1, "expected a column \"" + name + "\" (prompt, chosen, rejected[, p_chosen]) "
-                    + "or AlpacaFarm's header " + String.join(",", AlpacaFarmCsv.RLCD_HEADER) + "[,win2_prob]; got "
-                    + String.join(",", header));
+            throw RlcdException.at(
+                    file,
+                    1,
+                    "expected a column \"" + name + "\" (prompt, chosen, rejected[, p_chosen]) "
+                            + "or AlpacaFarm's header " + String.join(",", AlpacaFarmCsv.RLCD_HEADER)
+                            + "[,win2_prob]; got "
+                            + String.join(",", header));
         }
         return i;
     }

@@ -2,10 +2,6 @@ package rlcd4j.data;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * Preference pairs as JSONL in the {@code prompt} / {@code chosen} / {@code rejected} layout Python's TRL reads
@@ -71,8 +69,8 @@ public final class TrlJsonl {
                     }
                     p = e.getAsDouble();
                 }
-                rows.add(PreferencePairs.labelled(i, task, method, prompt, unspace(chosen), unspace(rejected), p,
-                        file + ":" + l.number()));
+                rows.add(PreferencePairs.labelled(
+                        i, task, method, prompt, unspace(chosen), unspace(rejected), p, file + ":" + l.number()));
             } catch (IllegalArgumentException e) {
                 throw RlcdException.at(file, l.number(), e.getMessage());
             }

@@ -1,10 +1,5 @@
 package rlcd4j.eval;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.eval.JudgePrompt.Task;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +7,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.eval.JudgePrompt.Task;
+import rlcd4j.util.RlcdException;
 
 /**
  * A pairwise judge run on a local causal LM, offline. It shows the model the paper's GPT-4 prompt
@@ -34,6 +33,7 @@ public final class LocalJudge implements Judge {
     public static final String ANSWER_PREFIX = "\n\n\n\nThe answer is: (";
     /** Marks cache entries made by this method (the slot an API judge fills with its system message). */
     static final String METHOD = "local-next-token-logprobs A/B";
+
     private static final Pattern RAW = Pattern.compile("logp\\(A\\)=(\\S+) logp\\(B\\)=(\\S+)");
 
     private final GenerationBackend lm;
@@ -62,8 +62,8 @@ public final class LocalJudge implements Judge {
         this.idA = lm.tokenizer().lastTokenId("A");
         this.idB = lm.tokenizer().lastTokenId("B");
         if (idA == idB)
-            throw new RlcdException("local judge: the tokenizer of " + model + " maps 'A' and 'B' to the same token id "
-                    + idA);
+            throw new RlcdException(
+                    "local judge: the tokenizer of " + model + " maps 'A' and 'B' to the same token id " + idA);
     }
 
     /** A judge for a task on {@code lm}, results cached in {@code cacheFile} (null: no cache). */
@@ -104,12 +104,15 @@ public final class LocalJudge implements Judge {
             for (int k = 0; k < prompts.size(); k++) {
                 int len = lm.tokenizer().encode(prompts.get(k), true).length;
                 if (len > context)
-                    throw new RlcdException("local judge: a judge prompt has " + len + " tokens but " + model + " reads at most "
+                    throw new RlcdException("local judge: a judge prompt has " + len + " tokens but " + model
+                            + " reads at most "
                             + context + "; use a judge model with a longer context, or shorter outputs (conversation: "
                             + Outputs.abbreviate(comparisons.get(todo.get(k)).instruction()) + ")");
             }
             double[][] logp = lm.labelLogprobs(prompts, new long[] {idA, idB});
-            synchronized (this) { forwardPrompts += prompts.size(); }
+            synchronized (this) {
+                forwardPrompts += prompts.size();
+            }
             for (int k = 0; k < todo.size(); k++) {
                 int i = todo.get(k);
                 if (Double.isNaN(logp[k][0]) || Double.isNaN(logp[k][1]))
@@ -166,13 +169,22 @@ public final class LocalJudge implements Judge {
         return "local:" + model + "/" + task.key();
     }
 
-    public String model() { return model; }
-    public Task task() { return task; }
-    public String answerPrefix() { return answerPrefix; }
+    public String model() {
+        return model;
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    public String answerPrefix() {
+        return answerPrefix;
+    }
 
     @Override
     public String toString() {
-        return "LocalJudge[model=" + model + ", task=" + task.key() + ", cache=" + (cache == null ? "none" : cache.file()) + "]";
+        return "LocalJudge[model=" + model + ", task=" + task.key() + ", cache="
+                + (cache == null ? "none" : cache.file()) + "]";
     }
 
     /**
@@ -196,10 +208,24 @@ public final class LocalJudge implements Judge {
             return new Config(null, Task.HELPFUL, ANSWER_PREFIX, null, 8);
         }
 
-        public Config withModel(String v) { return new Config(v, task, answerPrefix, cache, batchSize); }
-        public Config withTask(Task v) { return new Config(model, v, answerPrefix, cache, batchSize); }
-        public Config withAnswerPrefix(String v) { return new Config(model, task, v, cache, batchSize); }
-        public Config withCache(Path v) { return new Config(model, task, answerPrefix, v, batchSize); }
-        public Config withBatchSize(int v) { return new Config(model, task, answerPrefix, cache, v); }
+        public Config withModel(String v) {
+            return new Config(v, task, answerPrefix, cache, batchSize);
+        }
+
+        public Config withTask(Task v) {
+            return new Config(model, v, answerPrefix, cache, batchSize);
+        }
+
+        public Config withAnswerPrefix(String v) {
+            return new Config(model, task, v, cache, batchSize);
+        }
+
+        public Config withCache(Path v) {
+            return new Config(model, task, answerPrefix, v, batchSize);
+        }
+
+        public Config withBatchSize(int v) {
+            return new Config(model, task, answerPrefix, cache, v);
+        }
     }
 }

@@ -4,11 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RetryAfter;
-import rlcd4j.util.RlcdException;
-import org.slf4j.LoggerFactory;
-import rlcd4j.eval.JudgePrompt.Task;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -23,6 +18,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.slf4j.LoggerFactory;
+import rlcd4j.eval.JudgePrompt.Task;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
 
 /**
  * The paper's GPT-4 judge over any OpenAI-compatible chat-completions server (OpenAI, vLLM, llama.cpp's server, ...):
@@ -48,9 +47,9 @@ public final class OpenAiJudge implements Judge {
     public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
     private final String baseUrl;
-    private final String server;   // baseUrl normalised, for the cache key
+    private final String server; // baseUrl normalised, for the cache key
     private final String model;
-    private final String apiKey;   // never leaves this object except in the Authorization header
+    private final String apiKey; // never leaves this object except in the Authorization header
     private final Task task;
     private final VerdictCache cache;
     private final Duration timeout;
@@ -83,7 +82,8 @@ public final class OpenAiJudge implements Judge {
         try {
             URI.create(baseUrl + "/chat/completions");
         } catch (IllegalArgumentException e) {
-            throw new RlcdException("OpenAI judge: base URL '" + baseUrl + "' is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)");
+            throw new RlcdException("OpenAI judge: base URL '" + baseUrl
+                    + "' is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)");
         }
         int stale = cache == null ? 0 : cache.withoutServer(model);
         if (stale > 0)
@@ -172,14 +172,23 @@ public final class OpenAiJudge implements Judge {
         return "openai:" + model + "/" + task.key();
     }
 
-    public String model() { return model; }
-    public String baseUrl() { return baseUrl; }
-    public Task task() { return task; }
+    public String model() {
+        return model;
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    public Task task() {
+        return task;
+    }
 
     @Override
     public String toString() {
         return "OpenAiJudge[baseUrl=" + baseUrl + ", model=" + model + ", task=" + task.key() + ", apiKey="
-                + (apiKey == null ? "none" : "(set, hidden)") + ", cache=" + (cache == null ? "none" : cache.file()) + "]";
+                + (apiKey == null ? "none" : "(set, hidden)") + ", cache=" + (cache == null ? "none" : cache.file())
+                + "]";
     }
 
     private Answer call(String userMessage) {
@@ -191,19 +200,22 @@ public final class OpenAiJudge implements Judge {
         body.add("messages", messages);
         body.addProperty("temperature", 0);
         URI uri = URI.create(baseUrl + "/chat/completions");
-        HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout)
+        HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
+                .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
         if (apiKey != null) rb.header("Authorization", "Bearer " + apiKey);
         HttpRequest request = rb.build();
 
         String lastProblem = "";
-        boolean empty = false;   // the last attempt's answer was empty: after the last retry that is a failed verdict
+        boolean empty = false; // the last attempt's answer was empty: after the last retry that is a failed verdict
         for (int attempt = 0; ; attempt++) {
             Duration wait = backoff(attempt);
             empty = false;
             try {
-                synchronized (this) { calls++; }
+                synchronized (this) {
+                    calls++;
+                }
                 HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code == 200) {
@@ -212,10 +224,12 @@ public final class OpenAiJudge implements Judge {
                         lastProblem = "malformed answer (expected JSON with choices[0].message.content): "
                                 + Outputs.abbreviate(redact(r.body()));
                     } else if ("length".equals(reply.finishReason())) {
-                        return new Answer(reply.text(),
+                        return new Answer(
+                                reply.text(),
                                 "truncated: the server stopped at its length limit (finish_reason \"length\")");
                     } else if ("content_filter".equals(reply.finishReason())) {
-                        return new Answer(reply.text(),
+                        return new Answer(
+                                reply.text(),
                                 "stopped by the server's content filter (finish_reason \"content_filter\")");
                     } else if (reply.refusal() != null && reply.text().isEmpty()) {
                         return new Answer(reply.refusal(), "refused: " + Outputs.abbreviate(reply.refusal()));
@@ -243,9 +257,11 @@ public final class OpenAiJudge implements Judge {
             if (attempt >= maxRetries && empty)
                 return new Answer("", lastProblem + " after " + (attempt + 1) + " attempts");
             if (attempt >= maxRetries)
-                throw new RlcdException("OpenAI judge: gave up on " + uri + " after " + (attempt + 1) + " attempts; last: " + lastProblem);
-            log.accept(String.format("judge: %s; retrying in %.1f s (attempt %d of %d)", lastProblem,
-                    wait.toMillis() / 1000.0, attempt + 2, maxRetries + 1));
+                throw new RlcdException("OpenAI judge: gave up on " + uri + " after " + (attempt + 1)
+                        + " attempts; last: " + lastProblem);
+            log.accept(String.format(
+                    "judge: %s; retrying in %.1f s (attempt %d of %d)",
+                    lastProblem, wait.toMillis() / 1000.0, attempt + 2, maxRetries + 1));
             sleep(wait);
         }
     }
@@ -253,10 +269,13 @@ public final class OpenAiJudge implements Judge {
     private String fatal(int code, String body) {
         String where = baseUrl + "/chat/completions";
         return switch (code) {
-            case 401, 403 -> "OpenAI judge: " + where + " rejected the API key (HTTP " + code + "); check OPENAI_API_KEY";
-            case 404 -> "OpenAI judge: " + where + " answered HTTP 404: the model '" + model + "' or the endpoint does not exist "
-                    + "(the base URL should end in /v1; the paper's gpt-4-0314 has been retired, pass another model): "
-                    + Outputs.abbreviate(redact(body));
+            case 401, 403 ->
+                "OpenAI judge: " + where + " rejected the API key (HTTP " + code + "); check OPENAI_API_KEY";
+            case 404 ->
+                "OpenAI judge: " + where + " answered HTTP 404: the model '" + model
+                        + "' or the endpoint does not exist "
+                        + "(the base URL should end in /v1; the paper's gpt-4-0314 has been retired, pass another model): "
+                        + Outputs.abbreviate(redact(body));
             default -> "OpenAI judge: " + where + " answered HTTP " + code + ": " + Outputs.abbreviate(redact(body));
         };
     }
@@ -276,7 +295,8 @@ public final class OpenAiJudge implements Judge {
             JsonObject choice = o.getAsJsonArray("choices").get(0).getAsJsonObject();
             JsonObject msg = choice.getAsJsonObject("message");
             JsonElement c = msg.get("content"), refusal = msg.get("refusal"), finish = choice.get("finish_reason");
-            return new Reply(c == null || c.isJsonNull() ? "" : c.getAsString(),
+            return new Reply(
+                    c == null || c.isJsonNull() ? "" : c.getAsString(),
                     refusal == null || refusal.isJsonNull() ? null : refusal.getAsString(),
                     finish == null || finish.isJsonNull() ? null : finish.getAsString());
         } catch (RuntimeException e) {
@@ -319,8 +339,16 @@ public final class OpenAiJudge implements Judge {
      * @param maxRetries     retries after the first attempt (8)
      * @param initialBackoff first backoff (1 s), doubled per retry up to {@code maxBackoff} (60 s)
      */
-    public record Config(String baseUrl, String model, String apiKey, Task task, Path cache, Duration timeout,
-                         int maxRetries, Duration initialBackoff, Duration maxBackoff) {
+    public record Config(
+            String baseUrl,
+            String model,
+            String apiKey,
+            Task task,
+            Path cache,
+            Duration timeout,
+            int maxRetries,
+            Duration initialBackoff,
+            Duration maxBackoff) {
         public Config {
             Objects.requireNonNull(task, "task");
             Objects.requireNonNull(timeout, "timeout");
@@ -330,31 +358,46 @@ public final class OpenAiJudge implements Judge {
         }
 
         public static Config defaults() {
-            return new Config(null, null, null, Task.HELPFUL, null, Duration.ofSeconds(120), 8, Duration.ofSeconds(1),
+            return new Config(
+                    null,
+                    null,
+                    null,
+                    Task.HELPFUL,
+                    null,
+                    Duration.ofSeconds(120),
+                    8,
+                    Duration.ofSeconds(1),
                     Duration.ofSeconds(60));
         }
 
         public Config withBaseUrl(String v) {
             return new Config(v, model, apiKey, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withModel(String v) {
             return new Config(baseUrl, v, apiKey, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withApiKey(String v) {
             return new Config(baseUrl, model, v, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withTask(Task v) {
             return new Config(baseUrl, model, apiKey, v, cache, timeout, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withCache(Path v) {
             return new Config(baseUrl, model, apiKey, task, v, timeout, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withTimeout(Duration v) {
             return new Config(baseUrl, model, apiKey, task, cache, v, maxRetries, initialBackoff, maxBackoff);
         }
+
         public Config withMaxRetries(int v) {
             return new Config(baseUrl, model, apiKey, task, cache, timeout, v, initialBackoff, maxBackoff);
         }
+
         public Config withBackoff(Duration initial, Duration max) {
             return new Config(baseUrl, model, apiKey, task, cache, timeout, maxRetries, initial, max);
         }

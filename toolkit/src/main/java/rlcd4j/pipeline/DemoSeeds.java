@@ -1,5 +1,10 @@
 package rlcd4j.pipeline;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.knowm.xchart.CategoryChart;
 import rlcd4j.hub.HfHub;
 import rlcd4j.plot.Plots;
@@ -9,12 +14,6 @@ import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * {@code rlcd demo --seeds K}: the whole demo story K times, with seeds {@code seed, seed + 1, ..., seed + K - 1}
@@ -48,7 +47,8 @@ public final class DemoSeeds {
             seedList.add(seed);
             runs.add(Demo.run(o.withSeed(seed).withOut(o.out().resolve("seed-" + seed)), hub));
         }
-        Table perSeed = perSeed(seedList, runs.stream().map(Demo.Result::headline).toList());
+        Table perSeed =
+                perSeed(seedList, runs.stream().map(Demo.Result::headline).toList());
         Table summary = summary(perSeed);
         writeCsv(perSeed, o.out().resolve("seeds.csv"));
         writeCsv(summary, o.out().resolve("seeds-summary.csv"));
@@ -87,8 +87,10 @@ public final class DemoSeeds {
         }
         StringColumn figure = StringColumn.create("figure"), unit = StringColumn.create("unit");
         IntColumn count = IntColumn.create("seeds");
-        DoubleColumn mean = DoubleColumn.create("mean"), sd = DoubleColumn.create("sd"),
-                min = DoubleColumn.create("min"), max = DoubleColumn.create("max");
+        DoubleColumn mean = DoubleColumn.create("mean"),
+                sd = DoubleColumn.create("sd"),
+                min = DoubleColumn.create("min"),
+                max = DoubleColumn.create("max");
         values.forEach((f, v) -> {
             figure.append(f);
             unit.append(units.get(f));
@@ -101,32 +103,46 @@ public final class DemoSeeds {
             min.append(v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN));
             max.append(v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN));
         });
-        return Table.create("headline figures over seeds (mean, sample sd, min-max)", figure, unit, count, mean, sd,
-                min, max);
+        return Table.create(
+                "headline figures over seeds (mean, sample sd, min-max)", figure, unit, count, mean, sd, min, max);
     }
 
     /** The summary for reading, each number rounded as its unit says. */
     public static Table readable(Table summary) {
-        StringColumn figure = StringColumn.create("figure"), mean = StringColumn.create("mean"),
-                sd = StringColumn.create("sd"), range = StringColumn.create("min to max");
+        StringColumn figure = StringColumn.create("figure"),
+                mean = StringColumn.create("mean"),
+                sd = StringColumn.create("sd"),
+                range = StringColumn.create("min to max");
         for (int i = 0; i < summary.rowCount(); i++) {
             String u = summary.stringColumn("unit").get(i);
             figure.append(summary.stringColumn("figure").get(i));
             mean.append(Headline.format(u, summary.doubleColumn("mean").getDouble(i)));
             double s = summary.doubleColumn("sd").getDouble(i);
             // a spread is a size, not a signed figure: no "+", and percentage points for percentages
-            sd.append(Double.isNaN(s) ? "n/a" : u.equals(Headline.SCORE) ? HtmlReport.score(s)
-                    : HtmlReport.percent(s).replace("%", " pts"));
+            sd.append(
+                    Double.isNaN(s)
+                            ? "n/a"
+                            : u.equals(Headline.SCORE)
+                                    ? HtmlReport.score(s)
+                                    : HtmlReport.percent(s).replace("%", " pts"));
             range.append(Headline.format(u, summary.doubleColumn("min").getDouble(i)) + " to "
                     + Headline.format(u, summary.doubleColumn("max").getDouble(i)));
         }
-        return Table.create(summary.name(), figure, mean, sd, range, summary.intColumn("seeds").copy());
+        return Table.create(
+                summary.name(),
+                figure,
+                mean,
+                sd,
+                range,
+                summary.intColumn("seeds").copy());
     }
 
     private static String describe(Table summary, int i) {
         Table r = readable(summary.rows(i));
-        return "mean " + r.stringColumn("mean").get(0) + " (sd " + r.stringColumn("sd").get(0) + ", "
-                + r.stringColumn("min to max").get(0) + " over " + summary.intColumn("seeds").get(i) + " seeds)";
+        return "mean " + r.stringColumn("mean").get(0) + " (sd "
+                + r.stringColumn("sd").get(0) + ", "
+                + r.stringColumn("min to max").get(0) + " over "
+                + summary.intColumn("seeds").get(i) + " seeds)";
     }
 
     private static Path report(Demo.Options o, List<Long> seeds, String judge, Table perSeed, Table summary) {
@@ -142,19 +158,22 @@ public final class DemoSeeds {
         Table rates = winRates(summary);
         if (rates.rowCount() > 0) {
             CategoryChart chart = Plots.winRates(rates);
-            chart.setTitle("Mean win rate of A over B (" + judge + "), whiskers: min to max over " + seeds.size()
-                    + " seeds");
+            chart.setTitle(
+                    "Mean win rate of A over B (" + judge + "), whiskers: min to max over " + seeds.size() + " seeds");
             r.chart(chart);
         }
         r.heading(Demo.BESIDE_THE_PAPER);
         r.paragraph("The paper's figures (from the project's reference notes, source column) beside this demo's means "
                 + "over seeds. The scales differ: compare directions and rough sizes, not the numbers themselves.");
-        r.table(PaperFigures.beside(o.task(), judge, f -> {
-            for (int i = 0; i < summary.rowCount(); i++) {
-                if (summary.stringColumn("figure").get(i).equals(f)) return describe(summary, i);
-            }
-            return null;
-        }), 20, 300);
+        r.table(
+                PaperFigures.beside(o.task(), judge, f -> {
+                    for (int i = 0; i < summary.rowCount(); i++) {
+                        if (summary.stringColumn("figure").get(i).equals(f)) return describe(summary, i);
+                    }
+                    return null;
+                }),
+                20,
+                300);
         r.heading(Demo.RAW_TABLES);
         StringColumn seed = StringColumn.create("seed");
         for (long s : perSeed.longColumn("seed")) seed.append(Long.toString(s));
@@ -168,7 +187,8 @@ public final class DemoSeeds {
     /** The win-rate figures as {@link Plots#winRates} reads them: mean as the bar, min and max as the whisker. */
     private static Table winRates(Table summary) {
         StringColumn a = StringColumn.create("model_a"), b = StringColumn.create("model_b");
-        DoubleColumn rate = DoubleColumn.create("win_rate"), low = DoubleColumn.create("ci_low"),
+        DoubleColumn rate = DoubleColumn.create("win_rate"),
+                low = DoubleColumn.create("ci_low"),
                 high = DoubleColumn.create("ci_high");
         for (int i = 0; i < summary.rowCount(); i++) {
             String f = summary.stringColumn("figure").get(i);

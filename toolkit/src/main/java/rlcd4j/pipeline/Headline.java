@@ -1,13 +1,12 @@
 package rlcd4j.pipeline;
 
+import java.util.function.Function;
 import rlcd4j.eval.WinRate;
 import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-
-import java.util.function.Function;
 
 /**
  * The demo's headline figures, one row each, with a 95% interval: the premise gap (sandbox only), each preference
@@ -47,7 +46,8 @@ public final class Headline {
     public static Table of(Table premise, Table pmAgreement, Table comparisons, String judge) {
         StringColumn figure = StringColumn.create("figure"), unit = StringColumn.create("unit");
         IntColumn n = IntColumn.create("n");
-        DoubleColumn value = DoubleColumn.create("value"), low = DoubleColumn.create("ci_low"),
+        DoubleColumn value = DoubleColumn.create("value"),
+                low = DoubleColumn.create("ci_low"),
                 high = DoubleColumn.create("ci_high");
         if (premise != null) {
             int rows = premise.rowCount();
@@ -91,7 +91,8 @@ public final class Headline {
         }
         for (int i = 0; i < comparisons.rowCount(); i++) {
             if (!comparisons.stringColumn("judge").get(i).equals(judge)) continue;
-            figure.append(winRate(comparisons.stringColumn("model_a").get(i),
+            figure.append(winRate(
+                    comparisons.stringColumn("model_a").get(i),
                     comparisons.stringColumn("model_b").get(i)));
             unit.append(PERCENT);
             n.append(comparisons.intColumn("n").get(i));
@@ -111,14 +112,16 @@ public final class Headline {
     /** Row {@code i} of a headline table for reading: {@code 73.6% (95% CI 61.2–84.9%, n = 53)}. */
     public static String describe(Table headline, int i) {
         String u = headline.stringColumn("unit").get(i);
-        double lo = headline.doubleColumn("ci_low").getDouble(i), hi = headline.doubleColumn("ci_high").getDouble(i);
+        double lo = headline.doubleColumn("ci_low").getDouble(i),
+                hi = headline.doubleColumn("ci_high").getDouble(i);
         return format(u, headline.doubleColumn("value").getDouble(i)) + " (95% CI " + format(u, lo) + " to "
                 + format(u, hi) + ", n = " + headline.intColumn("n").get(i) + ")";
     }
 
     /** The headline table for reading: figure, value, 95% interval, n. */
     public static Table readable(Table headline) {
-        StringColumn figure = StringColumn.create("figure"), value = StringColumn.create("value"),
+        StringColumn figure = StringColumn.create("figure"),
+                value = StringColumn.create("value"),
                 ci = StringColumn.create("95% CI");
         for (int i = 0; i < headline.rowCount(); i++) {
             String u = headline.stringColumn("unit").get(i);
@@ -127,7 +130,8 @@ public final class Headline {
             ci.append(format(u, headline.doubleColumn("ci_low").getDouble(i)) + " to "
                     + format(u, headline.doubleColumn("ci_high").getDouble(i)));
         }
-        return Table.create(headline.name(), figure, value, ci, headline.intColumn("n").copy());
+        return Table.create(
+                headline.name(), figure, value, ci, headline.intColumn("n").copy());
     }
 
     /** The row of {@code figure}, or -1. */

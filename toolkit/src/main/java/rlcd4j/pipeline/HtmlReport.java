@@ -1,15 +1,5 @@
 package rlcd4j.pipeline;
 
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.internal.chartpart.Chart;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Html;
-import rlcd4j.util.HtmlTable;
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.columns.Column;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +7,15 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Set;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import rlcd4j.util.Html;
+import rlcd4j.util.HtmlTable;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
 
 /**
  * A self-contained HTML report (tables, charts as inline PNG, notes), built section by section and written as one file
@@ -58,7 +57,8 @@ public final class HtmlReport {
      * {@code maxChars} characters.
      */
     public HtmlReport table(Table t, int maxRows, int maxChars) {
-        body.append(HtmlTable.html(readable(t), HtmlTable.Limits.first(maxRows, maxChars))).append('\n');
+        body.append(HtmlTable.html(readable(t), HtmlTable.Limits.first(maxRows, maxChars)))
+                .append('\n');
         return this;
     }
 
@@ -67,8 +67,19 @@ public final class HtmlReport {
      * of the judge's summary. A {@code ties} column of doubles is a fraction too (the preference models' tables);
      * one of integers is a count (the win-rate tables).
      */
-    static final Set<String> PERCENT_COLUMNS = Set.of("win_rate", "ci_low", "ci_high", "lc_win_rate", "lc_ci_low",
-            "lc_ci_high", "accuracy", "ties", "flip_rate", "first_position_rate", "undecided_rate", "plus_win_rate");
+    static final Set<String> PERCENT_COLUMNS = Set.of(
+            "win_rate",
+            "ci_low",
+            "ci_high",
+            "lc_win_rate",
+            "lc_ci_low",
+            "lc_ci_high",
+            "accuracy",
+            "ties",
+            "flip_rate",
+            "first_position_rate",
+            "undecided_rate",
+            "plus_win_rate");
 
     /**
      * A copy of {@code t} for reading: fractions in {@link #PERCENT_COLUMNS} as percentages with one decimal
@@ -106,7 +117,9 @@ public final class HtmlReport {
     public HtmlReport chart(Chart<?, ?> chart) {
         try {
             byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-            body.append("<img alt=\"chart\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(png)).append("\">\n");
+            body.append("<img alt=\"chart\" src=\"data:image/png;base64,")
+                    .append(Base64.getEncoder().encodeToString(png))
+                    .append("\">\n");
         } catch (IOException e) {
             throw new RlcdException("cannot render chart: " + e.getMessage(), e);
         }
@@ -114,11 +127,13 @@ public final class HtmlReport {
     }
 
     public Path write(Path file) {
-        String html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + Html.escape(title) + "</title><style>"
-                + "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-                + "table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;white-space:pre-wrap}"
-                + "th{background:#f3f3f3}caption{text-align:left;font-weight:bold;padding:4px 0}pre{background:#f7f7f7;padding:8px;white-space:pre-wrap}"
-                + "img{max-width:100%}</style></head><body>\n<h1>" + Html.escape(title) + "</h1>\n" + body + "</body></html>\n";
+        String html =
+                "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + Html.escape(title) + "</title><style>"
+                        + "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+                        + "table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;white-space:pre-wrap}"
+                        + "th{background:#f3f3f3}caption{text-align:left;font-weight:bold;padding:4px 0}pre{background:#f7f7f7;padding:8px;white-space:pre-wrap}"
+                        + "img{max-width:100%}</style></head><body>\n<h1>" + Html.escape(title) + "</h1>\n" + body
+                        + "</body></html>\n";
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Files.writeString(file, html, StandardCharsets.UTF_8);
@@ -127,5 +142,4 @@ public final class HtmlReport {
         }
         return file;
     }
-
 }

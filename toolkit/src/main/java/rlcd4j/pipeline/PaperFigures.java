@@ -1,12 +1,11 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.sandbox.SandboxTask;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import rlcd4j.sandbox.SandboxTask;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * The paper's figures (Yang et al. 2023, RLCD) for the comparisons the demo also makes, as the paper reports them,
@@ -42,12 +41,19 @@ public final class PaperFigures {
      * One figure pair: RLCD's and the baseline's value on one task, at one LLaMA size (the size that simulated the
      * preference data), in {@code unit}.
      */
-    public record Figure(Comparison comparison, SandboxTask task, String size, String measure, double rlcd,
-                         double baseline, String unit, String source) {
+    public record Figure(
+            Comparison comparison,
+            SandboxTask task,
+            String size,
+            String measure,
+            double rlcd,
+            double baseline,
+            String unit,
+            String source) {
         /** e.g. {@code RLCD7B 84.8 / RLAIF7B 15.2 (GPT-4: % of comparisons won)}. */
         public String text() {
             String baseName = comparison == Comparison.RLCD_VS_CONTEXT_DISTILLATION ? "Context-Dist" : "RLAIF";
-            String format = unit.equals(HUMAN) ? "%.2f" : "%.1f";   // as the paper prints them
+            String format = unit.equals(HUMAN) ? "%.2f" : "%.1f"; // as the paper prints them
             return "RLCD" + size + " " + String.format(Locale.ROOT, format, rlcd) + " / " + baseName + size + " "
                     + String.format(Locale.ROOT, format, baseline) + " (" + measure + ": " + unit + ")";
         }
@@ -80,13 +86,20 @@ public final class PaperFigures {
             agreement(SandboxTask.HELPFUL, "7B", 64.4, 60.6),
             agreement(SandboxTask.HELPFUL, "30B", 66.7, 66.2));
 
-    private static Figure rlaif(SandboxTask t, String size, String measure, double rlcd, double rlaif, String unit,
-                                String where) {
+    private static Figure rlaif(
+            SandboxTask t, String size, String measure, double rlcd, double rlaif, String unit, String where) {
         return new Figure(Comparison.RLCD_VS_RLAIF, t, size, measure, rlcd, rlaif, unit, REF + where);
     }
 
     private static Figure agreement(SandboxTask t, String size, double rlcd, double rlaif) {
-        return new Figure(Comparison.PREFERENCE_MODEL_AGREEMENT, t, size, "accuracy", rlcd, rlaif, AGREEMENT,
+        return new Figure(
+                Comparison.PREFERENCE_MODEL_AGREEMENT,
+                t,
+                size,
+                "accuracy",
+                rlcd,
+                rlaif,
+                AGREEMENT,
                 REF + "§5.2, Table 5 [S]");
     }
 
@@ -99,10 +112,11 @@ public final class PaperFigures {
     public static String missing(Comparison c, SandboxTask task) {
         if (!of(c, task).isEmpty()) return null;
         return switch (c) {
-            case RLCD_VS_CONTEXT_DISTILLATION -> "not in the reference: its §8 found no RLCD vs Context-Dist numbers "
-                    + "(UNVERIFIED); secondary sources say only that RLCD beats it at both sizes";
-            case PREFERENCE_MODEL_AGREEMENT -> "not in the reference: Table 5 (§5.2) has harmlessness and helpfulness "
-                    + "rows only";
+            case RLCD_VS_CONTEXT_DISTILLATION ->
+                "not in the reference: its §8 found no RLCD vs Context-Dist numbers "
+                        + "(UNVERIFIED); secondary sources say only that RLCD beats it at both sizes";
+            case PREFERENCE_MODEL_AGREEMENT ->
+                "not in the reference: Table 5 (§5.2) has harmlessness and helpfulness " + "rows only";
             case RLCD_VS_RLAIF -> "not in the reference";
         };
     }
@@ -113,8 +127,10 @@ public final class PaperFigures {
      * null when the run lacks it.
      */
     public static Table beside(SandboxTask task, String judge, Function<String, String> ours) {
-        StringColumn comparison = StringColumn.create("comparison"), paper = StringColumn.create("paper"),
-                source = StringColumn.create("paper's source"), demo = StringColumn.create("this demo");
+        StringColumn comparison = StringColumn.create("comparison"),
+                paper = StringColumn.create("paper"),
+                source = StringColumn.create("paper's source"),
+                demo = StringColumn.create("this demo");
         for (Comparison c : Comparison.values()) {
             String mine = switch (c) {
                 case RLCD_VS_RLAIF -> winRate(ours, "ppo-rlcd", "ppo-rlaif", judge);
@@ -138,8 +154,8 @@ public final class PaperFigures {
                 demo.append(mine);
             }
         }
-        return Table.create("the paper's figures beside this demo's (" + task.id() + ")", comparison, paper, source,
-                demo);
+        return Table.create(
+                "the paper's figures beside this demo's (" + task.id() + ")", comparison, paper, source, demo);
     }
 
     private static String winRate(Function<String, String> ours, String a, String b, String judge) {

@@ -1,5 +1,12 @@
 package rlcd4j.pipeline;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import rlcd4j.Rlcd;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
@@ -29,14 +36,6 @@ import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * The stages the three reproduction notebooks (harmlessness, helpfulness, outline) share: simulation, preference
  * models, context distillation, PPO, DPO, decoding, judging and the final table. Each is a stage of the notebook's
@@ -48,20 +47,17 @@ import java.util.Map;
  */
 public final class Reproduction {
     /** A trained stage: the folder to load the trained model from, and the trainer's log. */
-    public record Trained(Path model, Table log) {
-    }
+    public record Trained(Path model, Table log) {}
 
     /** Model {@code a} against model {@code b} (names of {@link #decode}'s outputs). */
-    public record Comparison(String a, String b) {
-    }
+    public record Comparison(String a, String b) {}
 
     /**
      * Who judges: {@code apiModel} on an OpenAI-compatible endpoint when not null (OPENAI_API_KEY, OPENAI_BASE_URL),
      * else the local judge reading the A/B logits of {@code localModel}; one judge per task, plus the sandbox's ground
      * truth when {@code truth} is not null.
      */
-    public record Judging(List<JudgePrompt.Task> tasks, String apiModel, String localModel, GroundTruth truth) {
-    }
+    public record Judging(List<JudgePrompt.Task> tasks, String apiModel, String localModel, GroundTruth truth) {}
 
     private final RunFolder run;
     private final String model;
@@ -84,32 +80,67 @@ public final class Reproduction {
      * {@code simulator} in process or on {@code servers} ({@link Rlcd#simulate}); the servers are not a setting, as
      * they serve {@code simulator}. An interrupted simulation resumes from its {@link RunFolder#resumeFile}.
      */
-    public Map<Method, PreferencePairs> simulate(String simulator, String servers, PromptSet prompts,
-                                                 AttributeSpec spec, Simulator.Options options, Method... methods) {
+    public Map<Method, PreferencePairs> simulate(
+            String simulator,
+            String servers,
+            PromptSet prompts,
+            AttributeSpec spec,
+            Simulator.Options options,
+            Method... methods) {
         Map<Method, PreferencePairs> out = new LinkedHashMap<>();
         for (Method m : methods.length == 0 ? Method.values() : methods) {
             String stage = "pairs-" + m.id();
-            Map<String, Object> settings = settings("simulator", modelSetting(simulator), "device", device,
-                    "prompts", prompts, "spec", spec, "method", m, "options", options.withOutput(null));
+            Map<String, Object> settings = settings(
+                    "simulator",
+                    modelSetting(simulator),
+                    "device",
+                    device,
+                    "prompts",
+                    prompts,
+                    "spec",
+                    spec,
+                    "method",
+                    m,
+                    "options",
+                    options.withOutput(null));
             // The run folder keeps the pairs as their table view; fromTable types them again.
-            out.put(m, PreferencePairs.fromTable(run.table(stage, settings, () -> Rlcd.simulate(simulator, servers,
-                    device, prompts, spec, m, options.withOutput(run.resumeFile(stage))).table())));
+            out.put(
+                    m,
+                    PreferencePairs.fromTable(run.table(
+                            stage,
+                            settings,
+                            () -> Rlcd.simulate(
+                                            simulator,
+                                            servers,
+                                            device,
+                                            prompts,
+                                            spec,
+                                            m,
+                                            options.withOutput(run.resumeFile(stage)))
+                                    .table())));
         }
         return out;
     }
 
     /** Per method: kept and dropped pairs, mean {@code p_chosen}, and (sandbox) how often the label is right. */
     public static Table simulationSummary(Map<Method, PreferencePairs> pairs, GroundTruth truth) {
-        Table t = Table.create("simulated pairs", StringColumn.create("method"), IntColumn.create("kept"),
-                IntColumn.create("dropped"), DoubleColumn.create("mean_p_chosen"),
+        Table t = Table.create(
+                "simulated pairs",
+                StringColumn.create("method"),
+                IntColumn.create("kept"),
+                IntColumn.create("dropped"),
+                DoubleColumn.create("mean_p_chosen"),
                 DoubleColumn.create("label_accuracy_ground_truth"));
         pairs.forEach((m, p) -> {
             PreferencePairs ok = p.kept();
             t.stringColumn("method").append(m.id());
             t.intColumn("kept").append(ok.size());
             t.intColumn("dropped").append(p.size() - ok.size());
-            t.doubleColumn("mean_p_chosen").append(ok.rows().stream().mapToDouble(PairRow::pChosen).average()
-                    .orElse(Double.NaN));
+            t.doubleColumn("mean_p_chosen")
+                    .append(ok.rows().stream()
+                            .mapToDouble(PairRow::pChosen)
+                            .average()
+                            .orElse(Double.NaN));
             t.doubleColumn("label_accuracy_ground_truth").append(truth == null ? Double.NaN : labelAccuracy(p, truth));
         });
         return t;
@@ -124,14 +155,15 @@ public final class Reproduction {
     }
 
     /** One preference model per method (stage {@code pm-<method>}), trained on that method's kept pairs. */
-    public Map<Method, Trained> preferenceModels(PreferenceModelTrainer.Config config, Map<Method, PreferencePairs> pairs) {
+    public Map<Method, Trained> preferenceModels(
+            PreferenceModelTrainer.Config config, Map<Method, PreferencePairs> pairs) {
         Map<Method, Trained> out = new LinkedHashMap<>();
         pairs.forEach((m, p) -> {
             String stage = "pm-" + m.id();
             Table log = run.trainingLog(stage, trainingSettings(config, "pairs", p), dir -> {
                 try (CausalLM lm = Rlcd.load(model, device)) {
-                    PreferenceModelTrainer.Result r = new PreferenceModelTrainer(config)
-                            .train(lm, p, dir.resolve("train"));
+                    PreferenceModelTrainer.Result r =
+                            new PreferenceModelTrainer(config).train(lm, p, dir.resolve("train"));
                     try (PreferenceModel pm = r.model()) {
                         pm.save(dir);
                     }
@@ -149,8 +181,20 @@ public final class Reproduction {
      * per prompt, the better one chosen ({@link Demo#groundTruthPairs}).
      */
     public Table groundTruthPairs(GroundTruth truth, List<String> prompts, int newTokens, long seed) {
-        return run.table("ground-truth-pairs", settings("model", modelSetting(model), "device", device,
-                "prompts", prompts, "newTokens", newTokens, "seed", seed), () -> {
+        return run.table(
+                "ground-truth-pairs",
+                settings(
+                        "model",
+                        modelSetting(model),
+                        "device",
+                        device,
+                        "prompts",
+                        prompts,
+                        "newTokens",
+                        newTokens,
+                        "seed",
+                        seed),
+                () -> {
                     try (CausalLM lm = Rlcd.load(model, device)) {
                         return Demo.groundTruthPairs(lm, truth, prompts, newTokens, seed);
                     }
@@ -165,20 +209,33 @@ public final class Reproduction {
         Map<String, Path> dirs = new LinkedHashMap<>();
         pms.forEach((m, t) -> dirs.put(m.id(), t.model()));
         return run.table("pm-agreement", settings("models", dirs, "human", human, "truthPairs", truthPairs), () -> {
-            Table t = Table.create("preference models: agreement with human labels (and, in the sandbox, the ground"
-                            + " truth)", StringColumn.create("preference_model"), DoubleColumn.create("human_accuracy"),
-                    DoubleColumn.create("human_mean_prob"), DoubleColumn.create("ground_truth_accuracy"));
+            Table t = Table.create(
+                    "preference models: agreement with human labels (and, in the sandbox, the ground" + " truth)",
+                    StringColumn.create("preference_model"),
+                    DoubleColumn.create("human_accuracy"),
+                    DoubleColumn.create("human_mean_prob"),
+                    DoubleColumn.create("ground_truth_accuracy"));
             dirs.forEach((name, dir) -> {
                 try (CausalLM base = lora == null ? null : Rlcd.load(model, device);
-                     PreferenceModel pm = PreferenceModel.load(dir, base)) {
+                        PreferenceModel pm = PreferenceModel.load(dir, base)) {
                     Table h = human == null ? null : PreferenceModelTrainer.humanAgreement(pm, human);
                     Table g = truthPairs == null ? null : PreferenceModelTrainer.evaluate(pm, truthPairs);
                     t.stringColumn("preference_model").append(name);
-                    t.doubleColumn("human_accuracy").append(h == null ? Double.NaN : h.doubleColumn("accuracy").get(0));
-                    t.doubleColumn("human_mean_prob").append(h == null ? Double.NaN
-                            : h.doubleColumn("mean_prob").get(0));
-                    t.doubleColumn("ground_truth_accuracy").append(g == null ? Double.NaN
-                            : g.doubleColumn("accuracy").get(0));
+                    t.doubleColumn("human_accuracy")
+                            .append(
+                                    h == null
+                                            ? Double.NaN
+                                            : h.doubleColumn("accuracy").get(0));
+                    t.doubleColumn("human_mean_prob")
+                            .append(
+                                    h == null
+                                            ? Double.NaN
+                                            : h.doubleColumn("mean_prob").get(0));
+                    t.doubleColumn("ground_truth_accuracy")
+                            .append(
+                                    g == null
+                                            ? Double.NaN
+                                            : g.doubleColumn("accuracy").get(0));
                 }
             });
             return t;
@@ -217,10 +274,11 @@ public final class Reproduction {
         Map<Method, Trained> out = new LinkedHashMap<>();
         pms.forEach((m, pmStage) -> {
             String stage = "ppo-" + m.id();
-            Table log = run.trainingLog(stage, trainingSettings(config, "preferenceModel", pmStage.model(),
-                    "prompts", prompts), dir -> {
+            Table log = run.trainingLog(
+                    stage, trainingSettings(config, "preferenceModel", pmStage.model(), "prompts", prompts), dir -> {
                         try (CausalLM policy = Rlcd.load(model, device);
-                             PreferenceModel rm = PreferenceModel.load(pmStage.model(), lora == null ? null : policy)) {
+                                PreferenceModel rm =
+                                        PreferenceModel.load(pmStage.model(), lora == null ? null : policy)) {
                             return new PpoTrainer(config, policy, rm, prompts, dir.resolve("train")).train();
                         }
                     });
@@ -238,12 +296,27 @@ public final class Reproduction {
         Map<String, Table> out = new LinkedHashMap<>();
         models.forEach((name, dir) -> {
             String stage = "outputs-" + name;
-            out.put(name, run.table(stage, settings("model", modelSetting(model), "trained", dir, "device", device,
-                    "prompts", prompts, "decoding", decoding), () -> {
-                        try (CausalLM lm = dir == null ? Rlcd.load(model, device) : Rlcd.load(model, dir, device)) {
-                            return Outputs.decode(lm, name, prompts, decoding, run.resumeFile(stage));
-                        }
-                    }));
+            out.put(
+                    name,
+                    run.table(
+                            stage,
+                            settings(
+                                    "model",
+                                    modelSetting(model),
+                                    "trained",
+                                    dir,
+                                    "device",
+                                    device,
+                                    "prompts",
+                                    prompts,
+                                    "decoding",
+                                    decoding),
+                            () -> {
+                                try (CausalLM lm =
+                                        dir == null ? Rlcd.load(model, device) : Rlcd.load(model, dir, device)) {
+                                    return Outputs.decode(lm, name, prompts, decoding, run.resumeFile(stage));
+                                }
+                            }));
         });
         return out;
     }
@@ -261,22 +334,34 @@ public final class Reproduction {
                 }
             }
         }
-        Map<String, Object> settings = settings("tasks", judging.tasks(),
-                "judge", judging.apiModel() != null ? "api " + judging.apiModel() : modelSetting(judging.localModel()),
-                "groundTruth", judging.truth() != null, "outputs", outputs, "comparisons", comparisons);
+        Map<String, Object> settings = settings(
+                "tasks",
+                judging.tasks(),
+                "judge",
+                judging.apiModel() != null ? "api " + judging.apiModel() : modelSetting(judging.localModel()),
+                "groundTruth",
+                judging.truth() != null,
+                "outputs",
+                outputs,
+                "comparisons",
+                comparisons);
         return run.table("win-rates", settings, () -> {
             Path cache = run.root().resolve("judge-cache.jsonl");
             Table all = null;
             try (CausalLM local = judging.apiModel() != null ? null : Rlcd.load(judging.localModel(), device)) {
                 List<Judge> judges = new ArrayList<>();
                 for (JudgePrompt.Task task : judging.tasks()) {
-                    judges.add(local == null ? OpenAiJudge.forTask(task, judging.apiModel(), cache)
-                            : LocalJudge.of(local, task, cache));
+                    judges.add(
+                            local == null
+                                    ? OpenAiJudge.forTask(task, judging.apiModel(), cache)
+                                    : LocalJudge.of(local, task, cache));
                 }
                 if (judging.truth() != null) judges.add(new GroundTruthJudge(judging.truth()));
                 for (Judge j : judges) {
                     for (Comparison c : comparisons) {
-                        Table s = PairwiseEvaluation.of(outputs.get(c.a()), outputs.get(c.b()), j).run().summary();
+                        Table s = PairwiseEvaluation.of(outputs.get(c.a()), outputs.get(c.b()), j)
+                                .run()
+                                .summary();
                         all = all == null ? s : all.append(s);
                     }
                 }
@@ -288,9 +373,17 @@ public final class Reproduction {
     }
 
     /** The paper's name of a comparison against {@code baseline} (its rows in datasets/paper_results.csv). */
-    private static final Map<String, String> PAPER_NAMES = Map.of("ppo-rlaif", "RLCD vs RLAIF",
-            "ppo-rlcd-rescore", "RLCD vs RLCD-Rescore", "base", "RLCD vs base model (LLaMA)",
-            "context-distillation", "RLCD vs Context-Dist", "dpo-rlcd", "RLCD vs DPO (ours)");
+    private static final Map<String, String> PAPER_NAMES = Map.of(
+            "ppo-rlaif",
+            "RLCD vs RLAIF",
+            "ppo-rlcd-rescore",
+            "RLCD vs RLCD-Rescore",
+            "base",
+            "RLCD vs base model (LLaMA)",
+            "context-distillation",
+            "RLCD vs Context-Dist",
+            "dpo-rlcd",
+            "RLCD vs DPO (ours)");
 
     /** The paper's column for a judge question: Harm, HHelp, Help, Qual (Tables 2, 3, 6). */
     public static String paperColumn(JudgePrompt.Task task) {
@@ -310,11 +403,14 @@ public final class Reproduction {
     public Table finalTable(String task, String scale, Judging judging, Table winRates, List<Comparison> comparisons) {
         Table paperAll = Rlcd.paperResults(task);
         Table paperRates = paperAll.where(paperAll.stringColumn("evaluation").isEqualTo("GPT-4 %"));
-        Table t = Table.create("RLCD vs baselines (" + task + ", " + scale + " scale): win rate % RLCD / baseline",
+        Table t = Table.create(
+                "RLCD vs baselines (" + task + ", " + scale + " scale): win rate % RLCD / baseline",
                 StringColumn.create("comparison"));
         for (JudgePrompt.Task jt : judging.tasks()) {
             String col = paperColumn(jt);
-            t.addColumns(StringColumn.create(col + " (this run)"), StringColumn.create(col + " paper 7B"),
+            t.addColumns(
+                    StringColumn.create(col + " (this run)"),
+                    StringColumn.create(col + " paper 7B"),
                     StringColumn.create(col + " paper 30B"));
         }
         if (judging.truth() != null) t.addColumns(StringColumn.create("ground truth (sandbox)"));
@@ -325,11 +421,17 @@ public final class Reproduction {
                 String col = paperColumn(jt);
                 t.stringColumn(col + " (this run)").append(percent(rate(winRates, c, "/" + jt.key(), true)));
                 for (String size : List.of("7B", "30B")) {
-                    Table r = paperRates.where(paperRates.stringColumn("comparison").isEqualTo(paperName)
+                    Table r = paperRates.where(paperRates
+                            .stringColumn("comparison")
+                            .isEqualTo(paperName)
                             .and(paperRates.stringColumn("column").isEqualTo(col))
                             .and(paperRates.stringColumn("scale").isEqualTo(size)));
-                    t.stringColumn(col + " paper " + size).append(r.rowCount() == 0 ? ""
-                            : r.numberColumn("rlcd").getDouble(0) + " / " + r.numberColumn("baseline").getDouble(0));
+                    t.stringColumn(col + " paper " + size)
+                            .append(
+                                    r.rowCount() == 0
+                                            ? ""
+                                            : r.numberColumn("rlcd").getDouble(0) + " / "
+                                                    + r.numberColumn("baseline").getDouble(0));
                 }
             }
             if (judging.truth() != null) {

@@ -1,16 +1,5 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.util.RlcdException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.data.PreferencePairs;
-import rlcd4j.data.PromptSet;
-import rlcd4j.engine.CausalLM;
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.io.csv.CsvReadOptions;
-import tech.tablesaw.io.csv.CsvWriteOptions;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +25,16 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
+import tech.tablesaw.io.csv.CsvWriteOptions;
 
 /**
  * A folder that holds every stage of a run, so a stopped run continues where it stopped: a stage whose result is on
@@ -157,18 +156,22 @@ public final class RunFolder {
 
     private Table readTable(String stage, Path file, Path types) {
         try {
-            CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage)
-                    .maxCharsPerColumn(1 << 20);
+            CsvReadOptions.Builder b =
+                    CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
             if (Files.exists(types)) {
-                b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
-                        .map(ColumnType::valueOf).toArray(ColumnType[]::new));
+                b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream()
+                        .filter(l -> !l.isBlank())
+                        .map(ColumnType::valueOf)
+                        .toArray(ColumnType[]::new));
             }
             return Table.read().usingOptions(b);
         } catch (IOException e) {
             throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName()
-                    + " to recompute): " + e.getMessage(), e);
+            throw new RlcdException(
+                    file + ": cannot read the saved stage (delete it and "
+                            + marker(stage).getFileName() + " to recompute): " + e.getMessage(),
+                    e);
         }
     }
 
@@ -250,8 +253,8 @@ public final class RunFolder {
         });
         if (log[0] == null) {
             if (!Files.exists(dir.resolve("log.csv"))) {
-                throw new RlcdException(dir.resolve("log.csv") + ": missing from a done stage; delete " + dir
-                        + " to train again");
+                throw new RlcdException(
+                        dir.resolve("log.csv") + ": missing from a done stage; delete " + dir + " to train again");
             }
             log[0] = readTable(stage + " log", dir.resolve("log.csv"), dir.resolve("log.types"));
         }
@@ -310,7 +313,10 @@ public final class RunFolder {
         if (key == null) return true;
         String old = readKey(stage);
         if (key.equals(old)) return true;
-        LOG.info("run folder {}: recomputing stage '{}' (and the stages that use it): {}", root, stage,
+        LOG.info(
+                "run folder {}: recomputing stage '{}' (and the stages that use it): {}",
+                root,
+                stage,
                 old == null ? "it was saved without its settings" : changedSettings(old, key));
         return false;
     }
@@ -351,12 +357,15 @@ public final class RunFolder {
                     c.getAccessor().setAccessible(true);
                     v = c.getAccessor().invoke(r);
                 } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new RlcdException("setting '" + name + "': cannot read " + c.getName() + " of "
-                            + r.getClass().getSimpleName(), e);
+                    throw new RlcdException(
+                            "setting '" + name + "': cannot read " + c.getName() + " of "
+                                    + r.getClass().getSimpleName(),
+                            e);
                 }
                 flatten(name + "." + c.getName(), v, out, depth + 1);
             }
-            if (r.getClass().getRecordComponents().length == 0) out.put(name, r.getClass().getName());
+            if (r.getClass().getRecordComponents().length == 0)
+                out.put(name, r.getClass().getName());
         } else if (value instanceof Map<?, ?> m) {
             Map<String, Object> sorted = new TreeMap<>();
             m.forEach((k, v) -> sorted.put(String.valueOf(k), v));
@@ -370,9 +379,13 @@ public final class RunFolder {
     /** A value's fingerprint: itself for short scalars, else what it is and a digest of its content. */
     private String fingerprint(String name, Object v) {
         if (v == null) return "null";
-        if (v instanceof CharSequence || v instanceof Number || v instanceof Boolean || v instanceof Character
+        if (v instanceof CharSequence
+                || v instanceof Number
+                || v instanceof Boolean
+                || v instanceof Character
                 || v instanceof Enum<?>) {
-            String s = String.valueOf(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
+            String s =
+                    String.valueOf(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
             return s.length() <= 120 ? s : s.length() + " chars, sha256 " + sha256(s.getBytes(StandardCharsets.UTF_8));
         }
         if (v instanceof PreferencePairs pairs) return fingerprint(name, pairs.table());
@@ -393,7 +406,8 @@ public final class RunFolder {
             if (v instanceof Collection<?> c) for (Object x : c) items.add(itemFingerprint(name, x));
             else for (int i = 0; i < Array.getLength(v); i++) items.add(itemFingerprint(name, Array.get(v, i)));
             String shown = String.join(", ", items);
-            return shown.length() <= 120 ? "[" + shown + "]"
+            return shown.length() <= 120
+                    ? "[" + shown + "]"
                     : items.size() + " items, sha256 "
                             + sha256(String.join("\n", items).getBytes(StandardCharsets.UTF_8));
         }
@@ -409,9 +423,10 @@ public final class RunFolder {
         } catch (NoSuchMethodException e) {
             // every class has toString
         }
-        throw new RlcdException("setting '" + name + "': cannot fingerprint a " + v.getClass().getName()
-                + " (no content, no toString of its own); pass what defines it: a record, string, number, path"
-                + " or table");
+        throw new RlcdException(
+                "setting '" + name + "': cannot fingerprint a " + v.getClass().getName()
+                        + " (no content, no toString of its own); pass what defines it: a record, string, number, path"
+                        + " or table");
     }
 
     private String itemFingerprint(String name, Object x) {
@@ -430,14 +445,17 @@ public final class RunFolder {
         if (abs.startsWith(base) && !abs.equals(base)) {
             String stage = base.relativize(abs).getName(0).toString();
             String key = readKey(stage);
-            String rest = base.relativize(abs).getNameCount() > 1 ? ", " + base.resolve(stage).relativize(abs) : "";
+            String rest = base.relativize(abs).getNameCount() > 1
+                    ? ", " + base.resolve(stage).relativize(abs)
+                    : "";
             if (key != null) {
                 String settings = sha256(key.getBytes(StandardCharsets.UTF_8));
                 return "stage '" + stage + "'" + rest + ", settings sha256 " + settings;
             }
             if (done(stage)) {
                 try {
-                    String done = Files.readString(marker(stage), StandardCharsets.UTF_8).strip();
+                    String done = Files.readString(marker(stage), StandardCharsets.UTF_8)
+                            .strip();
                     return "stage '" + stage + "'" + rest + ", done " + done;
                 } catch (IOException e) {
                     throw new RlcdException(marker(stage) + ": cannot read: " + e.getMessage(), e);
@@ -448,11 +466,14 @@ public final class RunFolder {
         MessageDigest md = sha();
         long files = 0;
         try (Stream<Path> s = Files.walk(abs)) {
-            for (Path f : s.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList()) {
+            for (Path f : s.filter(Files::isRegularFile)
+                    .sorted(Comparator.comparing(Path::toString))
+                    .toList()) {
                 files++;
                 long size = Files.size(f);
                 md.update((abs.relativize(f) + "\n" + size + "\n").getBytes(StandardCharsets.UTF_8));
-                String content = size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f);
+                String content =
+                        size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f);
                 md.update(content.getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
@@ -498,7 +519,8 @@ public final class RunFolder {
             }
         }
         for (String k : a.keySet()) if (!b.containsKey(k)) changes.add("'" + k + "' removed");
-        return changes.size() <= 3 ? String.join("; ", changes)
+        return changes.size() <= 3
+                ? String.join("; ", changes)
                 : String.join("; ", changes.subList(0, 3)) + "; and " + (changes.size() - 3) + " more";
     }
 

@@ -1,11 +1,16 @@
 package rlcd4j.serve;
 
-import ai.djl.pytorch.jni.JniUtils;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import rlcd4j.engine.Batch;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
@@ -13,13 +18,6 @@ import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.GenerationQueue;
 import rlcd4j.engine.Generator;
 import rlcd4j.engine.cpu.NativeThreads;
-
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The one thread that owns the model. HTTP threads queue samples and scoring passes here and wait on their futures.
@@ -82,8 +80,12 @@ final class EngineLoop implements AutoCloseable {
     synchronized void reserve(int count) {
         if (closed) throw new ApiError(503, "server_error", "the server is shutting down", null, null);
         if (waiting.size() + count > maxWaiting) {
-            throw new ApiError(429, "rate_limit_error", "the server has " + waiting.size()
-                    + " samples waiting (limit " + maxWaiting + "); retry later", null, "queue_full");
+            throw new ApiError(
+                    429,
+                    "rate_limit_error",
+                    "the server has " + waiting.size() + " samples waiting (limit " + maxWaiting + "); retry later",
+                    null,
+                    "queue_full");
         }
     }
 
@@ -245,9 +247,14 @@ final class EngineLoop implements AutoCloseable {
         if (T < 2) return new Scores(own, topIds, topLp);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Batch b = Batch.leftPadded(lm.manager(), List.of(ids), lm.tokenizer().padId());
-            NDArray logp = lm.model().logits(lm.model().forward(b.ids(), b.positions(), b.mask(), null))
-                    .toType(DataType.FLOAT32, false).logSoftmax(-1).get(0).get(":-1, :"); // [T-1, V]
+            Batch b =
+                    Batch.leftPadded(lm.manager(), List.of(ids), lm.tokenizer().padId());
+            NDArray logp = lm.model()
+                    .logits(lm.model().forward(b.ids(), b.positions(), b.mask(), null))
+                    .toType(DataType.FLOAT32, false)
+                    .logSoftmax(-1)
+                    .get(0)
+                    .get(":-1, :"); // [T-1, V]
             NDArray next = b.ids().get(0).get("1:").expandDims(-1);
             float[] lp = logp.gather(next, -1).squeeze(-1).toFloatArray();
             System.arraycopy(lp, 0, own, 1, T - 1);

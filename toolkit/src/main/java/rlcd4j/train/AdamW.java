@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +78,8 @@ public final class AdamW implements AutoCloseable {
             // Moments and master weights are created outside any NDScope: they must outlive the step.
             NDArray mt = m.computeIfAbsent(e.getKey(), k -> state(p));
             NDArray vt = v.computeIfAbsent(e.getKey(), k -> state(p));
-            NDArray w = p.getDataType() == DataType.FLOAT32 || p.getDataType() == DataType.FLOAT64 ? p
+            NDArray w = p.getDataType() == DataType.FLOAT32 || p.getDataType() == DataType.FLOAT64
+                    ? p
                     : master.computeIfAbsent(e.getKey(), k -> masterCopy(p));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
@@ -94,13 +94,15 @@ public final class AdamW implements AutoCloseable {
                 w.subi(mt.div(denom).muli((float) (lr / bc1)));
                 if (w != p) Checkpoint.assign(p, w);
                 NDArray own = p.getGradient();
-                own.subi(own); // finite, so g - g is 0: cheaper than an indexed fill, and the next backward adds into it
+                // finite, so g - g is 0: cheaper than an indexed fill, and the next backward adds into it
+                own.subi(own);
             }
         }
     }
 
     private NDArray state(NDArray p) {
-        NDArray z = manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32);
+        NDArray z =
+                manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32);
         NDScope.unregister(z);
         return z;
     }

@@ -1,5 +1,11 @@
 package rlcd4j.data;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.util.RlcdException;
@@ -7,19 +13,31 @@ import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 class PreferencePairsTest {
     /** FormatsTest's RLCD rows (ok, ok, dropped, ok) and an error row. */
     private static PreferencePairs simulated() {
         List<PairRow> rows = new ArrayList<>(FormatsTest.rlcdRows());
-        rows.add(new PairRow(4, "harmlessness", "rlcd", "Human: long\n\nAssistant:", "", "", "", 3, -1, "", "", "", "",
-                Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairStatus.ERROR, 0, "prompt too long"));
+        rows.add(new PairRow(
+                4,
+                "harmlessness",
+                "rlcd",
+                "Human: long\n\nAssistant:",
+                "",
+                "",
+                "",
+                3,
+                -1,
+                "",
+                "",
+                "",
+                "",
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                PairStatus.ERROR,
+                0,
+                "prompt too long"));
         return PreferencePairs.of("sim", rows);
     }
 
@@ -45,8 +63,11 @@ class PreferencePairsTest {
         assertEquals("dropped", t.stringColumn("status").get(2));
         assertEquals(all.rows(), PreferencePairs.fromTable(t).rows());
         // a plain table of pairs: all ok, hard labels unless p_chosen is given
-        Table plain = Table.create("plain", StringColumn.create("prompt", "p1", "p2"),
-                StringColumn.create("chosen", "c1", "c2"), StringColumn.create("rejected", "r1", "r2"));
+        Table plain = Table.create(
+                "plain",
+                StringColumn.create("prompt", "p1", "p2"),
+                StringColumn.create("chosen", "c1", "c2"),
+                StringColumn.create("rejected", "r1", "r2"));
         PreferencePairs p = PreferencePairs.fromTable(plain);
         assertEquals(2, p.kept().size());
         assertArrayEquals(new double[] {1, 1}, p.pChosen());
@@ -91,15 +112,20 @@ class PreferencePairsTest {
     void badInputNamesTheFileTheLineAndTheField(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("pairs.jsonl");
         Files.writeString(f, "{\"id\": 0, \"status\": \"ok\", \"prompt\": \"p\"}\n{\"id\": 1, \"status\": \"fine\"}\n");
-        assertEquals(f + ":2: not a pairs-table row (field 'status' must be one of [planned, ok, dropped, error], "
-                + "got 'fine'); the log is corrupted here", message(f));
+        assertEquals(
+                f + ":2: not a pairs-table row (field 'status' must be one of [planned, ok, dropped, error], "
+                        + "got 'fine'); the log is corrupted here",
+                message(f));
         Files.writeString(f, "{\"id\": 0, \"status\": \"ok\"}\n{\"id\": 1, \"p_chosen\": \"high\"}\n");
-        assertEquals(f + ":2: not a pairs-table row (field 'p_chosen' must be a number); the log is corrupted here",
+        assertEquals(
+                f + ":2: not a pairs-table row (field 'p_chosen' must be a number); the log is corrupted here",
                 message(f));
 
         Path trl = dir.resolve("trl.jsonl");
-        Files.writeString(trl, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
-                + "{\"prompt\": \"p\", \"chosen\": \"a\"}\n");
+        Files.writeString(
+                trl,
+                "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\"}\n"
+                        + "{\"prompt\": \"p\", \"chosen\": \"a\"}\n");
         assertEquals(trl + ":2: field \"rejected\" is missing", message(trl));
         Files.writeString(trl, "{\"prompt\": \"p\", \"chosen\": \"a\", \"rejected\": \"b\", \"p_chosen\": 2}\n");
         assertEquals(trl + ":1: field \"p_chosen\" is 2.0; expected a probability in [0, 1]", message(trl));
@@ -117,6 +143,7 @@ class PreferencePairsTest {
     }
 
     private static String message(Path file) {
-        return assertThrows(RlcdException.class, () -> PreferencePairs.read(file)).getMessage();
+        return assertThrows(RlcdException.class, () -> PreferencePairs.read(file))
+                .getMessage();
     }
 }

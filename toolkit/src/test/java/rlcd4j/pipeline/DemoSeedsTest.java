@@ -1,11 +1,6 @@
 package rlcd4j.pipeline;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.hub.HfHub;
-import rlcd4j.sandbox.SandboxBaseModel;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.hub.HfHub;
+import rlcd4j.sandbox.SandboxBaseModel;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * {@code rlcd demo --seeds 2} on the sandbox at the smallest sizes (6 simulated prompts, 4 held out, 1 PPO step, 16
@@ -31,7 +30,9 @@ class DemoSeedsTest {
     void twoSeedsResumeAndAggregate() throws IOException {
         HfHub offline = new HfHub(tmp.resolve("hub"), true);
         Path out = tmp.resolve("run");
-        Demo.Options o = Demo.Options.defaults(SandboxBaseModel.folder(), out).withSizes(6, 4, 1).withNewTokens(16);
+        Demo.Options o = Demo.Options.defaults(SandboxBaseModel.folder(), out)
+                .withSizes(6, 4, 1)
+                .withNewTokens(16);
 
         // a run stopped after its first seed: seed 0 done, seed 1 not started
         DemoSeeds.run(o, 1, offline);
@@ -45,12 +46,15 @@ class DemoSeedsTest {
         // every figure: the premise gap, two accuracies, seven ground-truth win rates
         Table h0 = r.runs().get(0).headline(), h1 = r.runs().get(1).headline();
         assertEquals(10, h0.rowCount(), h0.print());
-        assertEquals(h0.stringColumn("figure").asList(), h1.stringColumn("figure").asList());
+        assertEquals(
+                h0.stringColumn("figure").asList(), h1.stringColumn("figure").asList());
         assertEquals(20, r.perSeed().rowCount());
         Table s = r.summary();
-        assertEquals(h0.stringColumn("figure").asList(), s.stringColumn("figure").asList());
+        assertEquals(
+                h0.stringColumn("figure").asList(), s.stringColumn("figure").asList());
         for (int i = 0; i < s.rowCount(); i++) {
-            double a = h0.doubleColumn("value").get(i), b = h1.doubleColumn("value").get(i);
+            double a = h0.doubleColumn("value").get(i),
+                    b = h1.doubleColumn("value").get(i);
             String what = s.stringColumn("figure").get(i) + ": " + a + ", " + b + "\n" + s.print();
             assertEquals(2, s.intColumn("seeds").get(i), what);
             assertEquals((a + b) / 2, s.doubleColumn("mean").get(i), 1e-12, what);
@@ -60,21 +64,24 @@ class DemoSeedsTest {
         }
         Table csv = Table.read().csv(out.resolve("seeds-summary.csv").toFile());
         for (int i = 0; i < s.rowCount(); i++) {
-            assertEquals(s.doubleColumn("mean").get(i), ((Number) csv.column("mean").get(i)).doubleValue(), 1e-12);
+            assertEquals(
+                    s.doubleColumn("mean").get(i), ((Number) csv.column("mean").get(i)).doubleValue(), 1e-12);
         }
         assertEquals(20, Table.read().csv(out.resolve("seeds.csv").toFile()).rowCount());
 
         for (Path report : List.of(r.runs().get(0).report(), r.report())) {
             String html = Files.readString(report).replaceAll("<img[^>]*>", "");
-            int head = html.indexOf("<h2>" + Demo.HEADLINE), paper = html.indexOf("<h2>" + Demo.BESIDE_THE_PAPER),
+            int head = html.indexOf("<h2>" + Demo.HEADLINE),
+                    paper = html.indexOf("<h2>" + Demo.BESIDE_THE_PAPER),
                     raw = html.indexOf("<h2>" + Demo.RAW_TABLES);
-            assertTrue(head >= 0 && head < paper && paper < raw,
+            assertTrue(
+                    head >= 0 && head < paper && paper < raw,
                     report + ": sections at " + head + ", " + paper + ", " + raw);
             assertEquals(List.of(), longDecimals(html), report + ": numbers rounded for reading");
         }
         String seedReport = Files.readString(r.runs().get(0).report());
-        String headline = seedReport.substring(seedReport.indexOf(Demo.HEADLINE),
-                seedReport.indexOf(Demo.BESIDE_THE_PAPER));
+        String headline =
+                seedReport.substring(seedReport.indexOf(Demo.HEADLINE), seedReport.indexOf(Demo.BESIDE_THE_PAPER));
         assertTrue(headline.contains("The premise: on the ground truth, outputs from p+ score "), headline);
         assertTrue(headline.contains("<img"), "the win-rate chart is in the headline");
     }

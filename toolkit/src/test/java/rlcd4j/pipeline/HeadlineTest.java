@@ -1,5 +1,7 @@
 package rlcd4j.pipeline;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import org.junit.jupiter.api.Test;
 import rlcd4j.eval.WinRate;
 import tech.tablesaw.api.DoubleColumn;
@@ -7,25 +9,32 @@ import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 class HeadlineTest {
     static Table pm() {
-        return Table.create("pm", IntColumn.create("pairs", 8, 8), DoubleColumn.create("accuracy", 0.75, 0.25),
+        return Table.create(
+                "pm",
+                IntColumn.create("pairs", 8, 8),
+                DoubleColumn.create("accuracy", 0.75, 0.25),
                 StringColumn.create("preference_model", "pm-rlcd", "pm-rlaif"));
     }
 
     static Table comparisons() {
-        return Table.create("c", StringColumn.create("model_a", "ppo-rlcd", "ppo-rlcd"),
+        return Table.create(
+                "c",
+                StringColumn.create("model_a", "ppo-rlcd", "ppo-rlcd"),
                 StringColumn.create("model_b", "ppo-rlaif", "ppo-rlaif"),
-                StringColumn.create("judge", "ground-truth", "local model (base)"), IntColumn.create("n", 100, 100),
-                DoubleColumn.create("win_rate", 0.69, 0.5), DoubleColumn.create("ci_low", 0.61, 0.5),
+                StringColumn.create("judge", "ground-truth", "local model (base)"),
+                IntColumn.create("n", 100, 100),
+                DoubleColumn.create("win_rate", 0.69, 0.5),
+                DoubleColumn.create("ci_low", 0.61, 0.5),
                 DoubleColumn.create("ci_high", 0.77, 0.5));
     }
 
     @Test
     void everyHeadlineFigureHasItsInterval() {
-        Table premise = Table.create("premise", DoubleColumn.create("score_plus", 1, 1, 0.5, 0, 1, 0.75),
+        Table premise = Table.create(
+                "premise",
+                DoubleColumn.create("score_plus", 1, 1, 0.5, 0, 1, 0.75),
                 DoubleColumn.create("score_minus", 0, 1, 0.5, 0.5, 0, 0));
         Table h = Headline.of(premise, pm(), comparisons(), "ground-truth");
         assertEquals(4, h.rowCount(), "premise gap, two accuracies, the main judge's one win rate: " + h.print());
@@ -35,7 +44,8 @@ class HeadlineTest {
         assertEquals(6, h.intColumn("n").get(0));
         double gap = (1 + 0 + 0 - 0.5 + 1 + 0.75) / 6;
         assertEquals(gap, h.doubleColumn("value").get(0), 1e-12);
-        double lo = h.doubleColumn("ci_low").get(0), hi = h.doubleColumn("ci_high").get(0);
+        double lo = h.doubleColumn("ci_low").get(0),
+                hi = h.doubleColumn("ci_high").get(0);
         assertTrue(lo < gap && gap < hi && lo >= -1 && hi <= 1, h.print());
 
         // the accuracy's interval is the bootstrap of 6 agreements and 2 disagreements

@@ -1,18 +1,17 @@
 package rlcd4j.pipeline;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.Fixtures;
-import rlcd4j.sandbox.SandboxTask;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
+import rlcd4j.sandbox.SandboxTask;
+import tech.tablesaw.api.Table;
 
 class PaperFiguresTest {
     /** Every figure is in the reference notes as written there, in the row its source names. */
@@ -31,16 +30,21 @@ class PaperFiguresTest {
                 String row = f.size().equals("7B")
                         ? (gpt4 ? "| RLCD7B vs RLAIF7B | GPT-4 % (Table 3)" : "| RLCD7B vs RLAIF7B | human (Table 2)")
                         : (gpt4 ? "| RLCD30B vs RLAIF30B | GPT-4 %" : "| RLCD30B vs RLAIF30B | human");
-                String line = ref.lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow();
+                String line =
+                        ref.lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow();
                 // columns: Harm | HHelp | Help | Qual
                 String[] cells = line.split("\\|");
-                int col = Map.of(SandboxTask.HARMLESS, 3, SandboxTask.HELPFUL, 5, SandboxTask.OUTLINE, 6).get(f.task());
+                int col = Map.of(SandboxTask.HARMLESS, 3, SandboxTask.HELPFUL, 5, SandboxTask.OUTLINE, 6)
+                        .get(f.task());
                 assertEquals(rlcd + " / " + base, cells[col].replace("*", "").strip(), f + " in " + line);
             } else {
                 String row = f.task() == SandboxTask.HARMLESS ? "| harmlessness |" : "| helpfulness |";
                 String table5 = ref.substring(ref.indexOf("Results, Table 5"));
-                String line = table5.lines().filter(l -> l.strip().startsWith(row)).findFirst().orElseThrow();
-                String[] cells = line.split("\\|");   // RLAIF7B | RLCD7B | RLAIF30B | RLCD30B
+                String line = table5.lines()
+                        .filter(l -> l.strip().startsWith(row))
+                        .findFirst()
+                        .orElseThrow();
+                String[] cells = line.split("\\|"); // RLAIF7B | RLCD7B | RLAIF30B | RLCD30B
                 int rlaifCol = f.size().equals("7B") ? 2 : 4;
                 assertTrue(cells[rlaifCol].strip().startsWith(base + " / "), f + " in " + line);
                 assertTrue(cells[rlaifCol + 1].strip().startsWith(rlcd + " / "), f + " in " + line);
@@ -64,8 +68,11 @@ class PaperFiguresTest {
         Table t = PaperFigures.beside(SandboxTask.HARMLESS, "ground-truth", Headline.describer(h));
         // 4 RLCD-vs-RLAIF figures, 1 missing context-distillation row, 2 Table 5 figures
         assertEquals(7, t.rowCount(), t.print());
-        assertEquals("RLCD7B 84.8 / RLAIF7B 15.2 (GPT-4: % of comparisons won)", t.stringColumn("paper").get(1));
-        assertEquals("win rate of ppo-rlcd over ppo-rlaif (judge: ground-truth): "
+        assertEquals(
+                "RLCD7B 84.8 / RLAIF7B 15.2 (GPT-4: % of comparisons won)",
+                t.stringColumn("paper").get(1));
+        assertEquals(
+                "win rate of ppo-rlcd over ppo-rlaif (judge: ground-truth): "
                         + "69.0% (95% CI 61.0% to 77.0%, n = 100)",
                 t.stringColumn("this demo").get(1));
         assertEquals("not measured", t.stringColumn("this demo").get(4), "no context-distillation win rate given");

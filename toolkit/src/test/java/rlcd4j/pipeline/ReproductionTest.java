@@ -1,45 +1,55 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.data.PairStatus;
-import rlcd4j.data.PreferencePairs;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.contrast.Method;
-import rlcd4j.eval.JudgePrompt;
-import rlcd4j.sandbox.GroundTruth;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.contrast.Method;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.eval.JudgePrompt;
+import rlcd4j.sandbox.GroundTruth;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /** The reproduction notebooks' tables that need no model: the simulation summary and the final table. */
 class ReproductionTest {
     @Test
     void theFinalTablePutsThisRunsWinRatesBesideThePapersAndWritesItsCsv(@TempDir Path dir) throws Exception {
         Reproduction repro = new Reproduction(RunFolder.at(dir), "unused", null, null);
-        Table winRates = Table.create("win rates",
-                StringColumn.create("judge", "local:m/harmless", "local:m/harmless_helpful", "ground-truth",
-                        "local:m/harmless"),
+        Table winRates = Table.create(
+                "win rates",
+                StringColumn.create(
+                        "judge", "local:m/harmless", "local:m/harmless_helpful", "ground-truth", "local:m/harmless"),
                 StringColumn.create("model_a", "ppo-rlcd", "ppo-rlcd", "ppo-rlcd", "ppo-rlcd"),
                 StringColumn.create("model_b", "ppo-rlaif", "ppo-rlaif", "ppo-rlaif", "base"),
                 DoubleColumn.create("win_rate", 0.6, 0.25, 0.5, 0.75));
         Reproduction.Judging judging = new Reproduction.Judging(
-                List.of(JudgePrompt.Task.HARMLESS, JudgePrompt.Task.HARMLESS_HELPFUL), null, "m",
+                List.of(JudgePrompt.Task.HARMLESS, JudgePrompt.Task.HARMLESS_HELPFUL),
+                null,
+                "m",
                 GroundTruth.standard());
-        List<Reproduction.Comparison> comparisons = List.of(new Reproduction.Comparison("ppo-rlcd", "ppo-rlaif"),
-                new Reproduction.Comparison("ppo-rlcd", "base"));
+        List<Reproduction.Comparison> comparisons = List.of(
+                new Reproduction.Comparison("ppo-rlcd", "ppo-rlaif"), new Reproduction.Comparison("ppo-rlcd", "base"));
         Table t = repro.finalTable("harmlessness", "smoke", judging, winRates, comparisons);
-        assertEquals(List.of("comparison", "Harm (this run)", "Harm paper 7B", "Harm paper 30B", "HHelp (this run)",
-                "HHelp paper 7B", "HHelp paper 30B", "ground truth (sandbox)"), t.columnNames());
+        assertEquals(
+                List.of(
+                        "comparison",
+                        "Harm (this run)",
+                        "Harm paper 7B",
+                        "Harm paper 30B",
+                        "HHelp (this run)",
+                        "HHelp paper 7B",
+                        "HHelp paper 30B",
+                        "ground truth (sandbox)"),
+                t.columnNames());
         assertEquals("RLCD vs RLAIF", t.stringColumn("comparison").get(0));
         assertEquals("60.0 / 40.0", t.stringColumn("Harm (this run)").get(0));
         assertEquals("25.0 / 75.0", t.stringColumn("HHelp (this run)").get(0));
@@ -54,8 +64,11 @@ class ReproductionTest {
 
     @Test
     void theSimulationSummaryCountsKeptAndDroppedPairsPerMethod() {
-        Table view = PreferencePairs.of("pairs", List.of("a", "b", "c"), List.of("x", "y", "z"), List.of("y", "x", "w"),
-                new double[] {1.0, 0.5, 0.9}).table();
+        Table view = PreferencePairs.of(
+                        "pairs", List.of("a", "b", "c"), List.of("x", "y", "z"), List.of("y", "x", "w"), new double[] {
+                            1.0, 0.5, 0.9
+                        })
+                .table();
         view.stringColumn("status").set(2, PairStatus.DROPPED.id()); // the third prompt gave no pair
         Map<Method, PreferencePairs> byMethod = new LinkedHashMap<>();
         byMethod.put(Method.RLCD, PreferencePairs.fromTable(view));

@@ -1,18 +1,17 @@
 package rlcd4j.serve;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.Fixtures;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationConfig;
 
 /** The engine thread's gathering of a batch before a decoding loop starts. */
 class EngineLoopTest {
@@ -25,7 +24,7 @@ class EngineLoopTest {
         long quiet = TimeUnit.MILLISECONDS.toNanos(500);
         GenerationConfig settings = GenerationConfig.simulation().withMaxNewTokens(4);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             EngineLoop loop = new EngineLoop(lm, 8, 64, quiet, TimeUnit.SECONDS.toNanos(30))) {
+                EngineLoop loop = new EngineLoop(lm, 8, 64, quiet, TimeUnit.SECONDS.toNanos(30))) {
             List<CompletableFuture<Generation>> samples = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 if (i > 0) Thread.sleep(100); // 700 ms from the first to the last
@@ -45,7 +44,7 @@ class EngineLoopTest {
     void aScoringPassRunsBetweenTheStepsOfARunningLoop() throws Exception {
         GenerationConfig settings = GenerationConfig.simulation().withMaxNewTokens(300);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             EngineLoop loop = new EngineLoop(lm, 4, 64, 0, 0)) {
+                EngineLoop loop = new EngineLoop(lm, 4, 64, 0, 0)) {
             long[] ids = lm.tokenizer().encode("Once upon a time, there was a little dog.", true);
             CompletableFuture<Generation> sample = loop.sample("Once upon a time, a little cat", settings, 7);
             Thread.sleep(20); // the loop has started

@@ -1,17 +1,9 @@
 package rlcd4j.engine.remote;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.Fixtures;
-import rlcd4j.contrast.AttributeSpec;
-import rlcd4j.contrast.Method;
-import rlcd4j.contrast.Simulator;
-import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
-import rlcd4j.data.SimulationLog;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.progress.Progress;
-import rlcd4j.progress.ProgressSink;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,11 +16,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.Fixtures;
+import rlcd4j.contrast.AttributeSpec;
+import rlcd4j.contrast.Method;
+import rlcd4j.contrast.Simulator;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PairsTable;
+import rlcd4j.data.SimulationLog;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.progress.Progress;
+import rlcd4j.progress.ProgressSink;
 
 /**
  * The real {@code rlcd serve} (a separate JVM, TinyStories-656K on loopback) is killed with SIGKILL twice while an
@@ -49,8 +48,13 @@ class ServeKillResumeIT {
         List<PairRow> expected;
         ProgressSink old = Progress.setSink(ProgressSink.SILENT);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
-            expected = Simulator.run(lm, ServeKillChild.prompts(), AttributeSpec.harmlessness(), Method.RLAIF,
-                    ServeKillChild.OPTIONS).rows();
+            expected = Simulator.run(
+                            lm,
+                            ServeKillChild.prompts(),
+                            AttributeSpec.harmlessness(),
+                            Method.RLAIF,
+                            ServeKillChild.OPTIONS)
+                    .rows();
         } finally {
             Progress.setSink(old);
         }
@@ -68,9 +72,13 @@ class ServeKillResumeIT {
             awaitOrFail(() -> rows(out) >= 6 || !sim.isAlive(), 120, "6 rows", dir.resolve("simulate-1.txt"));
             server.destroyForcibly().waitFor();
             int beforeKill = rows(out);
-            assertTrue(sim.isAlive() && beforeKill < ServeKillChild.PROMPTS,
+            assertTrue(
+                    sim.isAlive() && beforeKill < ServeKillChild.PROMPTS,
                     "the server was killed mid-run, after " + beforeKill + " rows");
-            awaitOrFail(() -> read(dir.resolve("simulate-1.txt")).contains("retrying"), 60, "a retry",
+            awaitOrFail(
+                    () -> read(dir.resolve("simulate-1.txt")).contains("retrying"),
+                    60,
+                    "a retry",
                     dir.resolve("simulate-1.txt"));
             sim.destroyForcibly().waitFor();
             int afterFirst = rows(out);
@@ -79,11 +87,15 @@ class ServeKillResumeIT {
             Process again = serveOn(port, dir.resolve("server-2.txt"), started);
             port(dir.resolve("server-2.txt"), again);
             Process resumed = simulate(url, out, dir.resolve("simulate-2.txt"), started);
-            awaitOrFail(() -> rows(out) >= afterFirst + 6 || !resumed.isAlive(), 120, "6 more rows",
+            awaitOrFail(
+                    () -> rows(out) >= afterFirst + 6 || !resumed.isAlive(),
+                    120,
+                    "6 more rows",
                     dir.resolve("simulate-2.txt"));
             again.destroyForcibly().waitFor();
             int atSecondKill = rows(out);
-            assertTrue(resumed.isAlive() && atSecondKill < ServeKillChild.PROMPTS,
+            assertTrue(
+                    resumed.isAlive() && atSecondKill < ServeKillChild.PROMPTS,
                     "the server was killed mid-run again, after " + atSecondKill + " rows");
             Process third = serveOn(port, dir.resolve("server-3.txt"), started);
             port(dir.resolve("server-3.txt"), third);
@@ -91,8 +103,10 @@ class ServeKillResumeIT {
             String log = read(dir.resolve("simulate-2.txt"));
             assertEquals(0, resumed.exitValue(), log);
             assertTrue(log.contains("retrying") && log.contains("done: " + ServeKillChild.PROMPTS + " rows"), log);
-            System.out.printf("rows written: %d before the first kill, %d when the simulation was killed, %d at the "
-                    + "second server kill, %d at the end%n", beforeKill, afterFirst, atSecondKill, rows(out));
+            System.out.printf(
+                    "rows written: %d before the first kill, %d when the simulation was killed, %d at the "
+                            + "second server kill, %d at the end%n",
+                    beforeKill, afterFirst, atSecondKill, rows(out));
         } finally {
             for (Process p : started) p.destroyForcibly().waitFor();
         }
@@ -117,9 +131,27 @@ class ServeKillResumeIT {
 
     /** The row without its numbers from the server's log-probabilities, which agree to rounding only. */
     private static PairRow withoutScores(PairRow r) {
-        return new PairRow(r.id(), r.task(), r.method(), r.prompt(), r.responsePrefix(), r.positivePrompt(),
-                r.negativePrompt(), r.pairIndex(), r.instructionIndex(), r.aSource(), r.chosen(), r.rejected(),
-                r.chosenSlot(), 0, 0, 0, 0, r.status(), r.attempts(), r.error());
+        return new PairRow(
+                r.id(),
+                r.task(),
+                r.method(),
+                r.prompt(),
+                r.responsePrefix(),
+                r.positivePrompt(),
+                r.negativePrompt(),
+                r.pairIndex(),
+                r.instructionIndex(),
+                r.aSource(),
+                r.chosen(),
+                r.rejected(),
+                r.chosenSlot(),
+                0,
+                0,
+                0,
+                0,
+                r.status(),
+                r.attempts(),
+                r.error());
     }
 
     private static int rows(Path out) {
@@ -147,9 +179,19 @@ class ServeKillResumeIT {
     /** {@code rlcd serve} in its own JVM, with this JVM's libtorch settings (so its sums round as this JVM's). */
     private static Process serveOn(int port, Path log, List<Process> started) throws Exception {
         List<String> cmd = java();
-        cmd.addAll(List.of("rlcd4j.cli.Main", "serve", "--model", Fixtures.tinyStories().toString(), "--port",
-                String.valueOf(port), "--served-model-name", "tiny"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        cmd.addAll(List.of(
+                "rlcd4j.cli.Main",
+                "serve",
+                "--model",
+                Fixtures.tinyStories().toString(),
+                "--port",
+                String.valueOf(port),
+                "--served-model-name",
+                "tiny"));
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         started.add(p);
         return p;
     }
@@ -157,16 +199,23 @@ class ServeKillResumeIT {
     private static Process simulate(String url, Path out, Path log, List<Process> started) throws Exception {
         List<String> cmd = java();
         cmd.addAll(List.of(ServeKillChild.class.getName(), url, out.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         started.add(p);
         return p;
     }
 
     private static List<String> java() {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g"));
-        for (String prop : List.of("ai.djl.offline", "ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads",
-                "rlcd4j.shared", "rlcd4j.mklIntelPath")) {
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        for (String prop : List.of(
+                "ai.djl.offline",
+                "ai.djl.pytorch.num_threads",
+                "ai.djl.pytorch.num_interop_threads",
+                "rlcd4j.shared",
+                "rlcd4j.mklIntelPath")) {
             if (System.getProperty(prop) != null) cmd.add("-D" + prop + "=" + System.getProperty(prop));
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
