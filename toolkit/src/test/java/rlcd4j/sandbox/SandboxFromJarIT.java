@@ -31,7 +31,7 @@ class SandboxFromJarIT {
             import rlcd4j.engine.CausalLM;
             import rlcd4j.engine.GenerationConfig;
             import rlcd4j.sandbox.SandboxTask;
-            import tech.tablesaw.api.Table;
+            import rlcd4j.data.PreferencePairs;
 
             public class SandboxUser {
                 public static void main(String[] args) {
@@ -42,10 +42,10 @@ class SandboxFromJarIT {
                     try (CausalLM lm = CausalLM.load(model)) {
                         var generation = lm.generate(prompts.get(0), GenerationConfig.greedy(5));
                         System.out.println("generated ids: " + generation.ids().length);
-                        Table pairs = Simulator.run(lm, PromptSet.of("harmless", prompts),
+                        PreferencePairs pairs = Simulator.run(lm, PromptSet.of("harmless", prompts),
                                 AttributeSpec.forTask("harmless"), Method.RLCD,
                                 Simulator.Options.defaults().withMaxNewTokens(8));
-                        System.out.println("pairs: " + pairs.rowCount());
+                        System.out.println("pairs: " + pairs.size());
                     }
                 }
             }
