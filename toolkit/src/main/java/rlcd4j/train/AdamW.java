@@ -60,8 +60,8 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * One update of every named parameter from {@code gradScale * grads} (same names; fp32, already unscaled;
-     * {@code gradScale} is the global-norm clip's coefficient, applied here rather than in a pass of its own over every
-     * gradient). Each parameter's own gradient is zeroed right after its update, while it is still in cache (DJL
+     * {@code gradScale} is the global-norm clip's coefficient, applied here, in place, rather than in a pass of its own
+     * over every gradient). Each parameter's own gradient is zeroed right after its update, while it is still in cache (DJL
      * accumulates gradients across backward passes); the gradients must be finite, since {@code g - g} keeps NaN.
      *
      * <p>A parameter held in fp16 is updated through an fp32 master copy kept here and then rounded into the
@@ -85,8 +85,9 @@ public final class AdamW implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 NDArray g = grads.get(e.getKey());
                 if (g.getDataType() != w.getDataType()) g = g.toType(w.getDataType(), false);
-                // The clip, while this gradient is in cache; the same float products as scaling every gradient first.
-                if (clip != 1f) g = g.mul(clip);
+                // The clip, in place (a copy of a large gradient would be fresh memory, page faults and all): the
+                // same float products as scaling every gradient before the update.
+                if (clip != 1f) g.muli(clip);
                 if (config.weightDecay() != 0) w.subi(w.mul((float) (lr * config.weightDecay())));
                 mt.muli(b1).addi(g.mul(1 - b1));
                 vt.muli(b2).addi(g.square().muli(1 - b2));
