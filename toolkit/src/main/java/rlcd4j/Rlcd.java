@@ -1,22 +1,5 @@
 package rlcd4j;
 
-import rlcd4j.data.DataFiles;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import rlcd4j.hub.HfHub;
-import rlcd4j.data.PromptSet;
-import rlcd4j.contrast.Simulator;
-import rlcd4j.contrast.Method;
-import rlcd4j.contrast.AttributeSpec;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.sandbox.SandboxBaseModel;
-import rlcd4j.sandbox.SandboxTask;
-import rlcd4j.sandbox.SandboxWorld;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.io.csv.CsvReadOptions;
-
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +9,23 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
+import rlcd4j.contrast.AttributeSpec;
+import rlcd4j.contrast.Method;
+import rlcd4j.contrast.Simulator;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.hub.HfHub;
+import rlcd4j.sandbox.SandboxBaseModel;
+import rlcd4j.sandbox.SandboxTask;
+import rlcd4j.sandbox.SandboxWorld;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
 
 /**
  * One-liners for notebooks and JShell. Each delegates to the class that does the work; nothing here has logic of
@@ -72,8 +72,9 @@ public final class Rlcd {
     /** The first folder at or above {@code start} with datasets/ and pom.xml (or, {@code orInstall}, the marker). */
     private static Path above(Path start, boolean orInstall) {
         for (Path d = start; d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("datasets")) && (Files.isRegularFile(d.resolve("pom.xml"))
-                    || orInstall && Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
+            if (Files.isDirectory(d.resolve("datasets"))
+                    && (Files.isRegularFile(d.resolve("pom.xml"))
+                            || orInstall && Files.isRegularFile(d.resolve(INSTALL_MARKER)))) {
                 return d;
             }
         }
@@ -118,7 +119,8 @@ public final class Rlcd {
         while (out.size() < n && tries++ < n * 50) {
             out.add((heldOut ? world.evaluationDialogue(task, rng) : world.simulationDialogue(task, rng)).prompt());
         }
-        if (out.size() < n) throw new RlcdException("the sandbox produced only " + out.size() + " distinct prompts of " + n);
+        if (out.size() < n)
+            throw new RlcdException("the sandbox produced only " + out.size() + " distinct prompts of " + n);
         return new ArrayList<>(out);
     }
 
@@ -132,7 +134,8 @@ public final class Rlcd {
      * ({@code adapter_config.json}, LoRA), which is then put on a fresh copy of {@code base}.
      */
     public static CausalLM load(String base, Path trained, CausalLM.Options options) {
-        if (!Files.isRegularFile(trained.resolve("adapter_config.json"))) return CausalLM.load(trained.toString(), options);
+        if (!Files.isRegularFile(trained.resolve("adapter_config.json")))
+            return CausalLM.load(trained.toString(), options);
         CausalLM lm = CausalLM.load(base, options);
         try {
             lm.model().setAdapter(LoraAdapter.load(trained, lm.config(), lm.manager()));
@@ -148,13 +151,21 @@ public final class Rlcd {
      * servers (comma-separated base URLs such as {@code http://gpu1:8000/v1}; vLLM, SGLang, TGI, {@code rlcd serve}),
      * on them, with {@code model}'s tokenizer (see docs/scale.md). The reproduction notebooks' simulation cell.
      */
-    public static Table simulate(String model, String servers, CausalLM.Options device, PromptSet prompts,
-                                 AttributeSpec spec, Method method, Simulator.Options options) {
+    public static PreferencePairs simulate(
+            String model,
+            String servers,
+            CausalLM.Options device,
+            PromptSet prompts,
+            AttributeSpec spec,
+            Method method,
+            Simulator.Options options) {
         if (servers != null && !servers.isBlank()) {
             List<String> urls = new ArrayList<>();
             for (String u : servers.split(",")) if (!u.isBlank()) urls.add(u.strip());
-            try (OpenAiCompletionsBackend backend = OpenAiCompletionsBackend.builder().servers(urls)
-                    .modelFiles(model, HfHub.fromEnvironment()).build()) {
+            try (OpenAiCompletionsBackend backend = OpenAiCompletionsBackend.builder()
+                    .servers(urls)
+                    .modelFiles(model, HfHub.fromEnvironment())
+                    .build()) {
                 return Simulator.run(backend, prompts, spec, method, options);
             }
         }
@@ -163,20 +174,19 @@ public final class Rlcd {
         }
     }
 
-    /** The simulated pairs that were kept ({@code status} = ok): what the trainers learn from. */
-    public static Table kept(Table pairs) {
-        return pairs.where(pairs.stringColumn("status").isEqualTo("ok"));
-    }
-
     /**
      * The paper's reported numbers ({@code datasets/paper_results.csv}; its {@code source} column says where each row
      * comes from), optionally only the rows whose {@code task} is one of {@code tasks}.
      */
     public static Table paperResults(String... tasks) {
-        String csv = DataFiles.content(DataFiles.bundled("paper_results.csv")).stream().map(DataFiles.Line::text)
+        String csv = DataFiles.content(DataFiles.bundled("paper_results.csv")).stream()
+                .map(DataFiles.Line::text)
                 .collect(Collectors.joining("\n"));
-        Table t = Table.read().usingOptions(CsvReadOptions.builder(new StringReader(csv)).tableName("paper results")
-                .columnTypesPartial(java.util.Map.of("rlcd", ColumnType.DOUBLE, "baseline", ColumnType.DOUBLE)));
+        Table t = Table.read()
+                .usingOptions(CsvReadOptions.builder(new StringReader(csv))
+                        .tableName("paper results")
+                        .columnTypesPartial(
+                                java.util.Map.of("rlcd", ColumnType.DOUBLE, "baseline", ColumnType.DOUBLE)));
         if (tasks.length == 0) return t;
         return t.where(t.stringColumn("task").isIn(tasks));
     }

@@ -21,14 +21,31 @@ import java.util.stream.Stream;
 public final class StartupImports {
     /** Toolkit and library packages, imported with {@code .*} when present. */
     public static final List<String> PACKAGES = List.of(
-            "rlcd4j", "rlcd4j.util", "rlcd4j.hub", "rlcd4j.engine", "rlcd4j.engine.llama", "rlcd4j.data",
-            "rlcd4j.contrast", "rlcd4j.train", "rlcd4j.eval", "rlcd4j.plot", "rlcd4j.progress", "rlcd4j.sandbox",
-            "tech.tablesaw.api", "tech.tablesaw.columns", "org.knowm.xchart", "org.knowm.xchart.style",
-            "java.util", "java.util.stream", "java.util.function", "java.io", "java.nio.file", "java.time",
+            "rlcd4j",
+            "rlcd4j.util",
+            "rlcd4j.hub",
+            "rlcd4j.engine",
+            "rlcd4j.engine.llama",
+            "rlcd4j.data",
+            "rlcd4j.contrast",
+            "rlcd4j.train",
+            "rlcd4j.eval",
+            "rlcd4j.plot",
+            "rlcd4j.progress",
+            "rlcd4j.sandbox",
+            "tech.tablesaw.api",
+            "tech.tablesaw.columns",
+            "org.knowm.xchart",
+            "org.knowm.xchart.style",
+            "java.util",
+            "java.util.stream",
+            "java.util.function",
+            "java.io",
+            "java.nio.file",
+            "java.time",
             "java.awt.image");
 
-    private StartupImports() {
-    }
+    private StartupImports() {}
 
     /** The packages of {@link #PACKAGES} that {@code loader} can see (JDK packages always). */
     public static List<String> available(ClassLoader loader) {
@@ -52,8 +69,10 @@ public final class StartupImports {
                     JarURLConnection conn = (JarURLConnection) url.openConnection();
                     conn.setUseCaches(false);
                     try (var jar = conn.getJarFile()) {
-                        boolean found = jar.stream().anyMatch(e -> e.getName().startsWith(dir)
-                                && e.getName().indexOf('/', dir.length()) < 0 && isClass(Path.of(e.getName())));
+                        boolean found = jar.stream()
+                                .anyMatch(e -> e.getName().startsWith(dir)
+                                        && e.getName().indexOf('/', dir.length()) < 0
+                                        && isClass(Path.of(e.getName())));
                         if (found) return true;
                     }
                 }

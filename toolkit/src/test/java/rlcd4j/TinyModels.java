@@ -2,20 +2,37 @@ package rlcd4j;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.List;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
-
-import java.util.List;
 
 /** Small randomly initialised models that share the TinyStories tokenizer (vocab 2048), for fast training tests. */
 public final class TinyModels {
     private TinyModels() {}
 
     public static LlamaConfig config(int hidden, int layers, int heads, int kvHeads) {
-        return new LlamaConfig("LlamaForCausalLM", 2048, hidden, hidden * 3, layers, heads, kvHeads, hidden / heads, 512,
-                1e-6, 10000, null, false, false, true, 1, List.of(2), null, "float32");
+        return new LlamaConfig(
+                "LlamaForCausalLM",
+                2048,
+                hidden,
+                hidden * 3,
+                layers,
+                heads,
+                kvHeads,
+                hidden / heads,
+                512,
+                1e-6,
+                10000,
+                null,
+                false,
+                false,
+                true,
+                1,
+                List.of(2),
+                null,
+                "float32");
     }
 
     public static CausalLM random(int hidden, int layers, long seed) {

@@ -1,16 +1,5 @@
 package rlcd4j.kernel;
 
-import jdk.jshell.Diag;
-import jdk.jshell.EvalException;
-import jdk.jshell.ExpressionSnippet;
-import jdk.jshell.JShell;
-import jdk.jshell.JShellException;
-import jdk.jshell.Snippet;
-import jdk.jshell.SnippetEvent;
-import jdk.jshell.SourceCodeAnalysis;
-import jdk.jshell.UnresolvedReferenceException;
-import jdk.jshell.VarSnippet;
-
 import java.io.File;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,6 +11,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import jdk.jshell.Diag;
+import jdk.jshell.EvalException;
+import jdk.jshell.ExpressionSnippet;
+import jdk.jshell.JShell;
+import jdk.jshell.JShellException;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
+import jdk.jshell.UnresolvedReferenceException;
+import jdk.jshell.VarSnippet;
 
 /**
  * The kernel's JShell: splits a cell into snippets, evaluates them in this JVM and returns the last expression's real
@@ -39,13 +38,13 @@ final class CellEvaluator implements AutoCloseable {
     private final Map<Snippet, Origin> origins = Collections.synchronizedMap(new IdentityHashMap<>());
     /** JShell's wrapper class name (REPL.$JShell$12B) of each snippet seen in a traceback so far. */
     private final Map<String, Snippet> byWrapper = new ConcurrentHashMap<>();
+
     private final Set<Snippet> wrapped =
             Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private volatile int cell;
 
     /** The cell (execution count, 0 when unknown) and its line, 0-based, where the snippet's source starts. */
-    private record Origin(int cell, int firstLine) {
-    }
+    private record Origin(int cell, int firstLine) {}
 
     /**
      * @param classpath entries the compiler should see; the classes themselves come from the kernel's class loader,
@@ -55,7 +54,8 @@ final class CellEvaluator implements AutoCloseable {
     CellEvaluator(List<String> classpath, List<String> imports) {
         ObjectExecutionControl.Provider provider = new ObjectExecutionControl.Provider();
         this.control = provider.control();
-        this.shell = JShell.builder().executionEngine(provider, java.util.Map.of()).build();
+        this.shell =
+                JShell.builder().executionEngine(provider, java.util.Map.of()).build();
         this.analysis = shell.sourceCodeAnalysis();
         for (String entry : classpath) addToClasspath(entry);
         for (String imp : imports) {
@@ -133,8 +133,11 @@ final class CellEvaluator implements AutoCloseable {
             JShellException failure = event.exception();
             if (failure != null) throw userFailure(failure);
             if (event.status() == Snippet.Status.REJECTED) {
-                throw CompileError.of(shell.diagnostics(event.snippet()).collect(Collectors.toList()),
-                        event.snippet().source(), cell, cellOffset);
+                throw CompileError.of(
+                        shell.diagnostics(event.snippet()).collect(Collectors.toList()),
+                        event.snippet().source(),
+                        cell,
+                        cellOffset);
             }
             if (event.status().isActive() && event.snippet() != null) value = valueOf(event);
         }
@@ -165,8 +168,10 @@ final class CellEvaluator implements AutoCloseable {
             return new CellError(failure);
         }
         if (failure instanceof UnresolvedReferenceException unresolved) {
-            return new CompileError("the code uses " + unresolved.getSnippet().source().strip()
-                    + " which is not defined yet (define it in a cell first)", List.of());
+            return new CompileError(
+                    "the code uses " + unresolved.getSnippet().source().strip()
+                            + " which is not defined yet (define it in a cell first)",
+                    List.of());
         }
         return new CellError(failure);
     }
@@ -248,7 +253,8 @@ final class CellEvaluator implements AutoCloseable {
         for (int p = pos; p < end; p++) {
             if (Character.isWhitespace(text.charAt(p))) continue;
             int src = w.wrappedToSourcePosition(p);
-            if (src >= 0) return lines(snippet.source(), Math.min(src, snippet.source().length()));
+            if (src >= 0)
+                return lines(snippet.source(), Math.min(src, snippet.source().length()));
         }
         return -1;
     }
@@ -265,13 +271,13 @@ final class CellEvaluator implements AutoCloseable {
         if (line.stripLeading().startsWith("%")) return null; // magics are completed by the kernel
         int[] anchor = new int[1];
         List<SourceCodeAnalysis.Suggestion> suggestions = analysis.completionSuggestions(code, cursor, anchor);
-        List<String> texts = new ArrayList<>(new LinkedHashSet<>(
-                suggestions.stream().map(SourceCodeAnalysis.Suggestion::continuation).toList()));
+        List<String> texts = new ArrayList<>(new LinkedHashSet<>(suggestions.stream()
+                .map(SourceCodeAnalysis.Suggestion::continuation)
+                .toList()));
         return new Completion(texts, anchor[0], cursor);
     }
 
-    record Completion(List<String> matches, int start, int end) {
-    }
+    record Completion(List<String> matches, int start, int end) {}
 
     /**
      * Signature and javadoc of the name at the cursor. JShell documents a call only when the cursor sits inside
@@ -287,7 +293,8 @@ final class CellEvaluator implements AutoCloseable {
             StringBuilder sb = new StringBuilder();
             for (SourceCodeAnalysis.Documentation d : docs) {
                 sb.append(d.signature()).append('\n');
-                if (d.javadoc() != null && !d.javadoc().isBlank()) sb.append(d.javadoc().strip()).append("\n\n");
+                if (d.javadoc() != null && !d.javadoc().isBlank())
+                    sb.append(d.javadoc().strip()).append("\n\n");
             }
             return sb.toString().strip();
         }
@@ -296,7 +303,8 @@ final class CellEvaluator implements AutoCloseable {
         return shell.variables()
                 .filter(v -> v.name().equals(name) && shell.status(v).isActive())
                 .map(v -> v.typeName() + " " + v.name())
-                .findFirst().orElse(null);
+                .findFirst()
+                .orElse(null);
     }
 
     private static String identifierAt(String code, int cursor) {
@@ -349,11 +357,20 @@ final class CellEvaluator implements AutoCloseable {
         if (abs == 0) lineStart = 0;
         int lineEnd = cell.indexOf('\n', abs);
         if (lineEnd < 0) lineEnd = cell.length();
-        int lineNo = (int) cell.substring(0, lineStart).chars().filter(c -> c == '\n').count() + 1;
+        int lineNo = (int) cell.substring(0, lineStart)
+                        .chars()
+                        .filter(c -> c == '\n')
+                        .count()
+                + 1;
         String line = cell.substring(lineStart, lineEnd);
         int col = abs - lineStart;
         int width = (int) Math.max(1, Math.min(end - pos, line.length() - col));
-        return String.format(Locale.ROOT, "line %d: %s%n        %s%s", lineNo, line,
-                " ".repeat(Math.max(0, col)), "^".repeat(Math.max(1, width)));
+        return String.format(
+                Locale.ROOT,
+                "line %d: %s%n        %s%s",
+                lineNo,
+                line,
+                " ".repeat(Math.max(0, col)),
+                "^".repeat(Math.max(1, width)));
     }
 }

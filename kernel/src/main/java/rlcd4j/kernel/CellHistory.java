@@ -16,8 +16,7 @@ final class CellHistory {
     static final int SESSION = 1;
 
     /** One executed cell: its execution count, source, and the text/plain of its result (null when none). */
-    record Entry(int session, int cell, String input, String output) {
-    }
+    record Entry(int session, int cell, String input, String output) {}
 
     private final List<Entry> entries = new ArrayList<>();
 

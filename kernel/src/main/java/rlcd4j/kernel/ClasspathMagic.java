@@ -1,7 +1,5 @@
 package rlcd4j.kernel;
 
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -10,24 +8,28 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@code %classpath lib/*.jar build/classes} and IJava's {@code %jars}: adds jars or class directories (globs allowed,
  * relative to the kernel's working directory) to the running notebook.
  */
 final class ClasspathMagic {
-    private ClasspathMagic() {
-    }
+    private ClasspathMagic() {}
 
     /** Resolves every argument; a pattern that matches nothing is an error naming it. */
     static List<Path> resolve(List<String> args, Path base) {
-        if (args.isEmpty()) throw new RlcdException("%classpath: give one or more jars, directories or globs, e.g. %classpath lib/*.jar");
+        if (args.isEmpty())
+            throw new RlcdException(
+                    "%classpath: give one or more jars, directories or globs, e.g. %classpath lib/*.jar");
         List<Path> out = new ArrayList<>();
         for (String arg : args) {
             for (String part : arg.split(java.io.File.pathSeparator)) {
                 if (part.isBlank()) continue;
                 List<Path> found = glob(part, base);
-                if (found.isEmpty()) throw new RlcdException("%classpath: nothing matches '" + part + "' (from " + base.toAbsolutePath() + ")");
+                if (found.isEmpty())
+                    throw new RlcdException(
+                            "%classpath: nothing matches '" + part + "' (from " + base.toAbsolutePath() + ")");
                 out.addAll(found);
             }
         }
@@ -49,7 +51,8 @@ final class ClasspathMagic {
             if (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{")) break;
             dir = dir.resolve(s);
         }
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + abs.toString().replace("\\", "\\\\"));
+        PathMatcher matcher =
+                FileSystems.getDefault().getPathMatcher("glob:" + abs.toString().replace("\\", "\\\\"));
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(matcher::matches).sorted().toList();

@@ -1,10 +1,9 @@
 package rlcd4j.kernel;
 
-import jdk.jshell.Diag;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import jdk.jshell.Diag;
 
 /** A cell that does not compile: each error with the cell line it is on and a caret under the offending code. */
 public final class CompileError extends RuntimeException {
@@ -23,8 +22,10 @@ public final class CompileError extends RuntimeException {
             String msg = d.getMessage(Locale.ROOT);
             if (first == null) first = msg;
             // JShell's wrapper classes have no name worth showing ("location: class ").
-            report.add("error: " + msg.replaceAll("(?m)^\\s*location: class\\s*$\\R?", "").stripTrailing());
-            report.addAll(List.of(CellEvaluator.locate(d, snippetSource, cell, cellOffset).split("\\R")));
+            report.add("error: "
+                    + msg.replaceAll("(?m)^\\s*location: class\\s*$\\R?", "").stripTrailing());
+            report.addAll(List.of(
+                    CellEvaluator.locate(d, snippetSource, cell, cellOffset).split("\\R")));
         }
         if (first == null) first = "the code does not compile: " + snippetSource.strip();
         return new CompileError(first, report);

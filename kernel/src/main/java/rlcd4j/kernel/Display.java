@@ -10,11 +10,17 @@ import org.dflib.jjava.jupyter.kernel.BaseKernel;
 public record Display(String id) {
     /** Replaces what this output area shows. */
     public void update(Object value) {
-        BaseKernel.notebookKernel().getIO().display.updateDisplay(id, BaseKernel.notebookKernel().getRenderer().render(value));
+        BaseKernel.notebookKernel()
+                .getIO()
+                .display
+                .updateDisplay(id, BaseKernel.notebookKernel().getRenderer().render(value));
     }
 
     /** Replaces what this output area shows, as the given MIME types only (e.g. "text/html"). */
     public void update(Object value, String... mimeTypes) {
-        BaseKernel.notebookKernel().getIO().display.updateDisplay(id, BaseKernel.notebookKernel().getRenderer().renderAs(value, mimeTypes));
+        BaseKernel.notebookKernel()
+                .getIO()
+                .display
+                .updateDisplay(id, BaseKernel.notebookKernel().getRenderer().renderAs(value, mimeTypes));
     }
 }

@@ -12,10 +12,13 @@ import java.util.function.Function;
 final class ErrorReport {
     private static final int MAX_CAUSES = 10;
 
-    private enum Kind { USER, LIBRARY, KERNEL }
-
-    private ErrorReport() {
+    private enum Kind {
+        USER,
+        LIBRARY,
+        KERNEL
     }
+
+    private ErrorReport() {}
 
     /**
      * @param cellFrame "cell N, line L" (optionally with the method) for a frame of notebook code, null for others
@@ -32,8 +35,8 @@ final class ErrorReport {
         return out;
     }
 
-    private static void frames(StackTraceElement[] stack, Function<StackTraceElement, String> cellFrame,
-                               List<String> out) {
+    private static void frames(
+            StackTraceElement[] stack, Function<StackTraceElement, String> cellFrame, List<String> out) {
         List<String> lines = new ArrayList<>();
         int i = 0;
         while (i < stack.length) {
@@ -45,7 +48,8 @@ final class ErrorReport {
                 continue;
             }
             int start = i;
-            while (i < stack.length && cellFrame.apply(stack[i]) == null
+            while (i < stack.length
+                    && cellFrame.apply(stack[i]) == null
                     && (isKernel(stack[i].getClassName()) ? Kind.KERNEL : Kind.LIBRARY) == kind) {
                 i++;
             }
@@ -70,8 +74,11 @@ final class ErrorReport {
 
     /** The kernel's own frames and the reflection and JShell frames between it and a cell's code. */
     static boolean isKernel(String className) {
-        return className.startsWith("rlcd4j.kernel.") || className.startsWith("jdk.internal.reflect.")
-                || className.startsWith("java.lang.reflect.") || className.startsWith("jdk.jshell.")
-                || className.startsWith("org.dflib.jjava.") || className.equals("java.lang.Thread");
+        return className.startsWith("rlcd4j.kernel.")
+                || className.startsWith("jdk.internal.reflect.")
+                || className.startsWith("java.lang.reflect.")
+                || className.startsWith("jdk.jshell.")
+                || className.startsWith("org.dflib.jjava.")
+                || className.equals("java.lang.Thread");
     }
 }

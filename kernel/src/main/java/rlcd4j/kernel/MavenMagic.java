@@ -1,26 +1,5 @@
 package rlcd4j.kernel;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.pipeline.HtmlReport;
-import rlcd4j.util.Html;
-
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
-import org.xml.sax.SAXException;
-import org.xml.sax.SAXParseException;
-
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
-import javax.xml.transform.OutputKeys;
-import javax.xml.transform.Transformer;
-import javax.xml.transform.TransformerException;
-import javax.xml.transform.TransformerFactory;
-import javax.xml.transform.dom.DOMSource;
-import javax.xml.transform.stream.StreamResult;
 import java.io.File;
 import java.io.IOException;
 import java.io.StringReader;
@@ -35,6 +14,24 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerException;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
+import rlcd4j.util.Html;
+import rlcd4j.util.RlcdException;
 
 /**
  * The Maven magics: {@code %maven group:artifact:version ...}, {@code %mavenRepo id url}, {@code %%loadFromPOM} and
@@ -45,15 +42,14 @@ import java.util.stream.Stream;
 final class MavenMagic {
     /** Pinned so that resolution works offline once the plugin is in the local repository. */
     static final String DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
+
     private static final long TIMEOUT_MINUTES = 10;
     static final String CENTRAL = "https://repo.maven.apache.org/maven2/";
 
-    private MavenMagic() {
-    }
+    private MavenMagic() {}
 
     /** A repository added with {@code %mavenRepo id url}; used by later {@code %maven} calls. */
-    record Repository(String id, String url) {
-    }
+    record Repository(String id, String url) {}
 
     /**
      * {@code %mavenRepo id url}: the repository to add. An id alone must name one already added (or "central");
@@ -91,25 +87,48 @@ final class MavenMagic {
     }
 
     /** {@code %maven group:artifact:version ...}: the jars of the artifacts and their runtime dependencies. */
-    static List<Path> resolve(List<String> coordinates, List<Repository> repositories, Path cacheRoot,
-                              boolean offline) {
-        if (coordinates.isEmpty()) throw new RlcdException("%maven: give coordinates group:artifact:version, e.g. %maven org.apache.commons:commons-math3:3.6.1");
+    static List<Path> resolve(
+            List<String> coordinates, List<Repository> repositories, Path cacheRoot, boolean offline) {
+        if (coordinates.isEmpty())
+            throw new RlcdException(
+                    "%maven: give coordinates group:artifact:version, e.g. %maven org.apache.commons:commons-math3:3.6.1");
         StringBuilder deps = new StringBuilder();
         for (String c : coordinates) {
             String[] p = c.split(":");
             if (p.length < 3 || p.length > 5 || Stream.of(p).anyMatch(String::isBlank)) {
-                throw new RlcdException("%maven: '" + c + "' is not group:artifact:version (or group:artifact:type:classifier:version)");
+                throw new RlcdException("%maven: '" + c
+                        + "' is not group:artifact:version (or group:artifact:type:classifier:version)");
             }
-            deps.append("<dependency><groupId>").append(Html.escape(p[0])).append("</groupId><artifactId>").append(Html.escape(p[1])).append("</artifactId>");
-            if (p.length == 3) deps.append("<version>").append(Html.escape(p[2])).append("</version>");
-            if (p.length == 4) deps.append("<type>").append(Html.escape(p[2])).append("</type><version>").append(Html.escape(p[3])).append("</version>");
-            if (p.length == 5) deps.append("<type>").append(Html.escape(p[2])).append("</type><classifier>").append(Html.escape(p[3]))
-                    .append("</classifier><version>").append(Html.escape(p[4])).append("</version>");
+            deps.append("<dependency><groupId>")
+                    .append(Html.escape(p[0]))
+                    .append("</groupId><artifactId>")
+                    .append(Html.escape(p[1]))
+                    .append("</artifactId>");
+            if (p.length == 3)
+                deps.append("<version>").append(Html.escape(p[2])).append("</version>");
+            if (p.length == 4)
+                deps.append("<type>")
+                        .append(Html.escape(p[2]))
+                        .append("</type><version>")
+                        .append(Html.escape(p[3]))
+                        .append("</version>");
+            if (p.length == 5)
+                deps.append("<type>")
+                        .append(Html.escape(p[2]))
+                        .append("</type><classifier>")
+                        .append(Html.escape(p[3]))
+                        .append("</classifier><version>")
+                        .append(Html.escape(p[4]))
+                        .append("</version>");
             deps.append("</dependency>");
         }
         StringBuilder repos = new StringBuilder();
         for (Repository r : repositories) {
-            repos.append("<repository><id>").append(Html.escape(r.id())).append("</id><url>").append(Html.escape(r.url())).append("</url></repository>");
+            repos.append("<repository><id>")
+                    .append(Html.escape(r.id()))
+                    .append("</id><url>")
+                    .append(Html.escape(r.url()))
+                    .append("</url></repository>");
         }
         String pom = "<project><modelVersion>4.0.0</modelVersion><groupId>rlcd4j.notebook</groupId>"
                 + "<artifactId>maven-magic</artifactId><version>0</version><packaging>pom</packaging>"
@@ -162,13 +181,13 @@ final class MavenMagic {
     /** The dependencies of a POM in the given scope ("compile", "runtime" (default), "test", ...). */
     static List<Path> resolvePom(String pom, List<String> scopes, Path cacheRoot, boolean offline, String magic) {
         if (scopes.size() > 1) {
-            throw new RlcdException(magic + ": give at most one scope (compile, runtime, test, provided or system), got "
-                    + scopes);
+            throw new RlcdException(
+                    magic + ": give at most one scope (compile, runtime, test, provided or system), got " + scopes);
         }
         String scope = scopes.isEmpty() ? "runtime" : scopes.get(0);
         if (!List.of("compile", "runtime", "test", "provided", "system").contains(scope)) {
-            throw new RlcdException(magic + ": unknown scope '" + scope
-                    + "' (compile, runtime, test, provided or system)");
+            throw new RlcdException(
+                    magic + ": unknown scope '" + scope + "' (compile, runtime, test, provided or system)");
         }
         return copyDependencies(pom, scope, cacheRoot, offline, magic, "the POM's dependencies");
     }
@@ -188,8 +207,8 @@ final class MavenMagic {
             Document doc = b.parse(new InputSource(new StringReader("<rlcd-fragment>" + body + "</rlcd-fragment>")));
             return doc.getDocumentElement();
         } catch (SAXParseException e) {
-            throw new RlcdException(magic + ": the POM is not well-formed XML: line " + e.getLineNumber() + ": "
-                    + e.getMessage());
+            throw new RlcdException(
+                    magic + ": the POM is not well-formed XML: line " + e.getLineNumber() + ": " + e.getMessage());
         } catch (SAXException | IOException | ParserConfigurationException e) {
             throw new RlcdException(magic + ": cannot read the POM: " + e.getMessage(), e);
         }
@@ -213,8 +232,8 @@ final class MavenMagic {
         }
     }
 
-    private static List<Path> copyDependencies(String pom, String scope, Path cacheRoot, boolean offline, String magic,
-                                               String what) {
+    private static List<Path> copyDependencies(
+            String pom, String scope, Path cacheRoot, boolean offline, String magic, String what) {
         String mvn = findMvn();
         if (mvn == null) {
             throw new RlcdException(magic + " needs the 'mvn' command on PATH (or MAVEN_HOME); without it, download the"
@@ -228,8 +247,12 @@ final class MavenMagic {
             Files.writeString(work.resolve("pom.xml"), pom, StandardCharsets.UTF_8);
             List<String> cmd = new ArrayList<>(List.of(mvn, "-B", "-q"));
             if (offline) cmd.add("-o");
-            cmd.addAll(List.of("-f", work.resolve("pom.xml").toString(), DEPENDENCY_PLUGIN + ":copy-dependencies",
-                    "-DincludeScope=" + scope, "-DoutputDirectory=" + lib));
+            cmd.addAll(List.of(
+                    "-f",
+                    work.resolve("pom.xml").toString(),
+                    DEPENDENCY_PLUGIN + ":copy-dependencies",
+                    "-DincludeScope=" + scope,
+                    "-DoutputDirectory=" + lib));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.redirectErrorStream(true);
             Path log = work.resolve("mvn.log");
@@ -237,11 +260,12 @@ final class MavenMagic {
             Process proc = pb.start();
             if (!proc.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 proc.destroyForcibly();
-                throw new RlcdException(magic + ": mvn did not finish in " + TIMEOUT_MINUTES + " minutes (log: " + log
-                        + ")");
+                throw new RlcdException(
+                        magic + ": mvn did not finish in " + TIMEOUT_MINUTES + " minutes (log: " + log + ")");
             }
-            if (proc.exitValue() != 0) throw new RlcdException(magic + ": could not resolve " + what
-                    + " (" + reason(Files.readString(log), offline) + "; log: " + log + ")");
+            if (proc.exitValue() != 0)
+                throw new RlcdException(magic + ": could not resolve " + what + " ("
+                        + reason(Files.readString(log), offline) + "; log: " + log + ")");
             if (!Files.isDirectory(lib)) return List.of();
             try (Stream<Path> jars = Files.list(lib)) {
                 return jars.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
@@ -260,12 +284,16 @@ final class MavenMagic {
         if (offline && lower.contains("offline mode")) {
             return "not in the local Maven repository, and offline mode is on (RLCD4J_MAVEN_OFFLINE)";
         }
-        if (lower.contains("unknownhostexception") || lower.contains("connect timed out") || lower.contains("network is unreachable")
-                || lower.contains("connection refused") || lower.contains("offline mode")) {
+        if (lower.contains("unknownhostexception")
+                || lower.contains("connect timed out")
+                || lower.contains("network is unreachable")
+                || lower.contains("connection refused")
+                || lower.contains("offline mode")) {
             return "Maven Central or a repository added with %mavenRepo is not reachable from here (offline?)";
         }
         for (String line : log.split("\\R")) {
-            if (line.contains("[ERROR]") && line.contains("ould not")) return line.replace("[ERROR]", "").strip();
+            if (line.contains("[ERROR]") && line.contains("ould not"))
+                return line.replace("[ERROR]", "").strip();
         }
         for (String line : log.split("\\R")) {
             if (line.contains("[ERROR]")) return line.replace("[ERROR]", "").strip();
@@ -275,7 +303,8 @@ final class MavenMagic {
 
     static String findMvn() {
         String home = System.getenv("MAVEN_HOME");
-        if (home != null && Files.isExecutable(Path.of(home, "bin", "mvn"))) return Path.of(home, "bin", "mvn").toString();
+        if (home != null && Files.isExecutable(Path.of(home, "bin", "mvn")))
+            return Path.of(home, "bin", "mvn").toString();
         String path = System.getenv("PATH");
         if (path == null) return null;
         for (String dir : path.split(File.pathSeparator)) {

@@ -1,12 +1,11 @@
 package rlcd4j.kernel;
 
+import java.util.List;
+import java.util.UUID;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseNotebookStatics;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import rlcd4j.kernel.display.ChartDisplay;
-
-import java.util.List;
-import java.util.UUID;
 
 /**
  * Functions every cell can call without a prefix (imported statically at start). {@code display}, {@code render} and
@@ -18,8 +17,7 @@ public final class Notebook {
     /** The id {@code display} returned last: a cell ending in {@code display(x);} shows x once, not also this id. */
     private static volatile String lastDisplayId;
 
-    private Notebook() {
-    }
+    private Notebook() {}
 
     /** Shows {@code value} now, in its richest form (HTML table, PNG chart, ...), and returns its display id. */
     public static String display(Object value) {
@@ -92,7 +90,8 @@ public final class Notebook {
     }
 
     private static String publish(DisplayData data) {
-        String id = data.hasDisplayId() ? data.getDisplayId() : UUID.randomUUID().toString();
+        String id =
+                data.hasDisplayId() ? data.getDisplayId() : UUID.randomUUID().toString();
         data.setDisplayId(id);
         kernel().display(data);
         lastDisplayId = id;

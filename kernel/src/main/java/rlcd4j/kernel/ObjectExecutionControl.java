@@ -1,15 +1,14 @@
 package rlcd4j.kernel;
 
-import jdk.jshell.execution.DirectExecutionControl;
-import jdk.jshell.spi.ExecutionControl;
-import jdk.jshell.spi.ExecutionControlProvider;
-import jdk.jshell.spi.ExecutionEnv;
-
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import jdk.jshell.execution.DirectExecutionControl;
+import jdk.jshell.spi.ExecutionControl;
+import jdk.jshell.spi.ExecutionControlProvider;
+import jdk.jshell.spi.ExecutionEnv;
 
 /**
  * Runs JShell snippets inside the kernel JVM and keeps their results as real objects.
@@ -64,7 +63,9 @@ final class ObjectExecutionControl extends DirectExecutionControl {
      */
     private static void gradModeOff() {
         try {
-            Class.forName("ai.djl.pytorch.jni.JniUtils").getMethod("setGradMode", boolean.class).invoke(null, false);
+            Class.forName("ai.djl.pytorch.jni.JniUtils")
+                    .getMethod("setGradMode", boolean.class)
+                    .invoke(null, false);
         } catch (ReflectiveOperationException | LinkageError e) {
             // no PyTorch engine on the class path, or not loaded yet
         }
@@ -75,16 +76,18 @@ final class ObjectExecutionControl extends DirectExecutionControl {
         snippetLoader = doit.getDeclaringClass().getClassLoader();
         Object[] value = new Object[1];
         Throwable[] failure = new Throwable[1];
-        Thread worker = new Thread(() -> {
-            try {
-                gradModeOff();
-                value[0] = doit.invoke(null);
-            } catch (InvocationTargetException e) {
-                failure[0] = e.getCause();
-            } catch (Throwable t) { // ThreadDeath from a hard stop lands here when it hits outside the snippet
-                failure[0] = t;
-            }
-        }, "rlcd-cell");
+        Thread worker = new Thread(
+                () -> {
+                    try {
+                        gradModeOff();
+                        value[0] = doit.invoke(null);
+                    } catch (InvocationTargetException e) {
+                        failure[0] = e.getCause();
+                    } catch (Throwable t) { // ThreadDeath from a hard stop lands here when it hits outside the snippet
+                        failure[0] = t;
+                    }
+                },
+                "rlcd-cell");
         worker.setDaemon(true);
         worker.setContextClassLoader(doit.getDeclaringClass().getClassLoader());
         running = worker;
@@ -116,16 +119,18 @@ final class ObjectExecutionControl extends DirectExecutionControl {
         if (t == null) return;
         stopRequested = true;
         t.interrupt();
-        Thread stopper = new Thread(() -> {
-            try {
-                t.join(STOP_GRACE_MILLIS);
-                if (t.isAlive()) t.stop();
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            } catch (UnsupportedOperationException ignored) {
-                // JDK 20+ removed Thread.stop: only cooperative interruption remains.
-            }
-        }, "rlcd-cell-stopper");
+        Thread stopper = new Thread(
+                () -> {
+                    try {
+                        t.join(STOP_GRACE_MILLIS);
+                        if (t.isAlive()) t.stop();
+                    } catch (InterruptedException ignored) {
+                        Thread.currentThread().interrupt();
+                    } catch (UnsupportedOperationException ignored) {
+                        // JDK 20+ removed Thread.stop: only cooperative interruption remains.
+                    }
+                },
+                "rlcd-cell-stopper");
         stopper.setDaemon(true);
         stopper.start();
     }

@@ -1,14 +1,13 @@
 package rlcd4j.kernel;
 
+import java.lang.reflect.Field;
+import java.security.GeneralSecurityException;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.JupyterSocket;
 import org.dflib.jjava.jupyter.channels.ShellChannel;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
 import org.dflib.jjava.jupyter.messages.HMACGenerator;
 import org.zeromq.ZMQ;
-
-import java.lang.reflect.Field;
-import java.security.GeneralSecurityException;
 
 /**
  * JJava's connection with shell and control channels that look for requests every {@link #POLL_MS} ms instead of
@@ -23,8 +22,10 @@ final class PromptConnection extends JupyterConnection {
     PromptConnection(KernelConnectionProperties props) throws GeneralSecurityException {
         super(props);
         try {
-            ZMQ.Context ctx = (ZMQ.Context) field(JupyterConnection.class, "ctx").get(this);
-            HMACGenerator hmac = (HMACGenerator) field(JupyterSocket.class, "hmacGenerator").get(shell);
+            ZMQ.Context ctx =
+                    (ZMQ.Context) field(JupyterConnection.class, "ctx").get(this);
+            HMACGenerator hmac =
+                    (HMACGenerator) field(JupyterSocket.class, "hmacGenerator").get(shell);
             replace("shell", new ShellChannel(ctx, hmac, false, this, POLL_MS));
             replace("control", new ShellChannel(ctx, hmac, true, this, POLL_MS));
         } catch (ReflectiveOperationException | RuntimeException e) {

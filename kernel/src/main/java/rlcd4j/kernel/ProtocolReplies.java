@@ -5,6 +5,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import java.lang.reflect.Constructor;
+import java.util.List;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
@@ -13,9 +15,6 @@ import org.dflib.jjava.jupyter.kernel.comm.CommManager;
 import org.dflib.jjava.jupyter.messages.Message;
 import org.dflib.jjava.jupyter.messages.MessageType;
 import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
-
-import java.lang.reflect.Constructor;
-import java.util.List;
 
 /**
  * Replies to the requests of Jupyter's messaging spec that jjava-jupyter 1.0-a6 leaves unanswered or answers without
@@ -31,13 +30,15 @@ import java.util.List;
  * registered under their spec names with JSON content.
  */
 final class ProtocolReplies {
-    private ProtocolReplies() {
-    }
+    private ProtocolReplies() {}
 
     static void install(JupyterConnection connection, CommManager comms, KernelConnectionProperties props) {
         connection.setHandler(MessageType.COMM_INFO_REQUEST, (env, msg) -> {
             env.setBusyDeferIdle();
-            reply(env, MessageType.COMM_INFO_REPLY, commInfo(comms, msg.getContent().getTargetName()));
+            reply(
+                    env,
+                    MessageType.COMM_INFO_REPLY,
+                    commInfo(comms, msg.getContent().getTargetName()));
         });
         MessageType<JsonObject> connect = type("connect_request");
         MessageType<JsonObject> connectReply = type("connect_reply");
@@ -145,8 +146,8 @@ final class ProtocolReplies {
             c.setAccessible(true);
             return c.newInstance(name, JsonObject.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("cannot register the Jupyter message type " + name
-                    + " with this jjava-jupyter version: " + e, e);
+            throw new IllegalStateException(
+                    "cannot register the Jupyter message type " + name + " with this jjava-jupyter version: " + e, e);
         }
     }
 }

@@ -1,5 +1,17 @@
 package rlcd4j.kernel;
 
+import java.io.File;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.dflib.jjava.jupyter.Extension;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
@@ -12,34 +24,21 @@ import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
 import org.dflib.jjava.jupyter.kernel.comm.CommManager;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
+import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.dflib.jjava.jupyter.kernel.history.HistoryManager;
 import org.dflib.jjava.jupyter.kernel.magic.MagicParser;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 import org.dflib.jjava.jupyter.kernel.util.StringStyler;
 import org.dflib.jjava.jupyter.messages.Header;
 import org.dflib.jjava.jupyter.messages.Message;
-import org.dflib.jjava.jupyter.Extension;
-import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.dflib.jjava.jupyter.messages.reply.HistoryReply;
 import org.dflib.jjava.jupyter.messages.reply.KernelInfoReply;
 import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
 import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
 import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
-import rlcd4j.util.RlcdException;
 import rlcd4j.StartupImports;
 import rlcd4j.kernel.display.RlcdDisplayExtension;
-
-import java.io.File;
-import java.nio.charset.Charset;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
-import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
+import rlcd4j.util.RlcdException;
 
 /**
  * The rlcd4j Jupyter kernel: Java cells evaluated by JShell inside this JVM, with the toolkit on the class path and
@@ -58,24 +57,45 @@ public final class RlcdKernel extends BaseKernel {
     private final List<MavenMagic.Repository> repositories = new ArrayList<>();
     /** The execution count of the cell being run, and the text/plain of its result, for tracebacks and history. */
     private volatile int currentCell;
+
     private volatile String currentResult;
     private KernelConnectionProperties connectionProperties;
 
-    private RlcdKernel(String name, String version, JupyterIO io, CommManager comms, Renderer renderer,
-                       MagicParser magicParser, MagicsRegistry magics, boolean extensionsEnabled,
-                       StringStyler errorStyler, HistoryManager history) {
-        super(name, version,
-                new LanguageInfo("java", Runtime.version().toString(), "text/x-java-source", ".jshell", "java", "java", null),
-                List.of(new HelpLink("rlcd4j kernel", "https://github.com/rlcd4j/rlcd4j/blob/main/docs/kernel.md"),
+    private RlcdKernel(
+            String name,
+            String version,
+            JupyterIO io,
+            CommManager comms,
+            Renderer renderer,
+            MagicParser magicParser,
+            MagicsRegistry magics,
+            boolean extensionsEnabled,
+            StringStyler errorStyler,
+            HistoryManager history) {
+        super(
+                name,
+                version,
+                new LanguageInfo(
+                        "java", Runtime.version().toString(), "text/x-java-source", ".jshell", "java", "java", null),
+                List.of(
+                        new HelpLink("rlcd4j kernel", "https://github.com/rlcd4j/rlcd4j/blob/main/docs/kernel.md"),
                         new HelpLink("Java API", "https://docs.oracle.com/en/java/javase/17/docs/api/")),
-                history, io, comms, renderer, magicParser, magics, extensionsEnabled, errorStyler);
+                history,
+                io,
+                comms,
+                renderer,
+                magicParser,
+                magics,
+                extensionsEnabled,
+                errorStyler);
         this.evaluator = CompletableFuture.supplyAsync(RlcdKernel::startJShell);
         registerMagics();
     }
 
     private static CellEvaluator startJShell() {
         List<String> cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(s -> !s.isBlank()).collect(Collectors.toList());
+                .filter(s -> !s.isBlank())
+                .collect(Collectors.toList());
         List<String> imports = new ArrayList<>(StartupImports.importLines(RlcdKernel.class.getClassLoader()));
         imports.add("import static rlcd4j.kernel.Notebook.*;");
         CellEvaluator ev = new CellEvaluator(cp, imports);
@@ -101,26 +121,38 @@ public final class RlcdKernel extends BaseKernel {
     }
 
     private void registerMagics() {
-        magicsRegistry.registerLineMagic("classpath", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
-        magicsRegistry.registerLineMagic("jars", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
-        magicsRegistry.registerLineMagic("maven", (kernel, args) -> magic(() ->
-                addToClasspath(MavenMagic.resolve(args, List.copyOf(repositories), mavenCache(), mavenOffline()))));
-        magicsRegistry.registerLineMagic("mavenRepo", (kernel, args) -> magic(() -> {
-            MavenMagic.Repository repo = MavenMagic.repository(args, repositories);
-            if (!repositories.contains(repo) && !repo.id().equals("central")) {
-                repositories.removeIf(r -> r.id().equals(repo.id()));
-                repositories.add(repo);
-            }
-            System.out.println("%maven also searches " + repo.id() + " (" + repo.url() + ")");
-            return repo.url();
-        }));
-        magicsRegistry.registerLineMagic("loadFromPOM", (kernel, args) -> magic(() -> {
-            if (args.isEmpty()) throw new RlcdException("%loadFromPOM: give the path of a pom.xml (and optionally a scope)");
-            String pom = MavenMagic.pomFromFile(Path.of(args.get(0)));
-            return addToClasspath(MavenMagic.resolvePom(pom, args.subList(1, args.size()), mavenCache(), mavenOffline(), "%loadFromPOM"));
-        }));
-        magicsRegistry.registerCellMagic("loadFromPOM", (kernel, args, body) -> magic(() ->
-                addToClasspath(MavenMagic.resolvePom(MavenMagic.pomFromCell(body), args, mavenCache(), mavenOffline(), "%%loadFromPOM"))));
+        magicsRegistry.registerLineMagic(
+                "classpath", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
+        magicsRegistry.registerLineMagic(
+                "jars", (kernel, args) -> magic(() -> addToClasspath(ClasspathMagic.resolve(args, Path.of("")))));
+        magicsRegistry.registerLineMagic(
+                "maven",
+                (kernel, args) -> magic(() -> addToClasspath(
+                        MavenMagic.resolve(args, List.copyOf(repositories), mavenCache(), mavenOffline()))));
+        magicsRegistry.registerLineMagic(
+                "mavenRepo",
+                (kernel, args) -> magic(() -> {
+                    MavenMagic.Repository repo = MavenMagic.repository(args, repositories);
+                    if (!repositories.contains(repo) && !repo.id().equals("central")) {
+                        repositories.removeIf(r -> r.id().equals(repo.id()));
+                        repositories.add(repo);
+                    }
+                    System.out.println("%maven also searches " + repo.id() + " (" + repo.url() + ")");
+                    return repo.url();
+                }));
+        magicsRegistry.registerLineMagic(
+                "loadFromPOM",
+                (kernel, args) -> magic(() -> {
+                    if (args.isEmpty())
+                        throw new RlcdException("%loadFromPOM: give the path of a pom.xml (and optionally a scope)");
+                    String pom = MavenMagic.pomFromFile(Path.of(args.get(0)));
+                    return addToClasspath(MavenMagic.resolvePom(
+                            pom, args.subList(1, args.size()), mavenCache(), mavenOffline(), "%loadFromPOM"));
+                }));
+        magicsRegistry.registerCellMagic(
+                "loadFromPOM",
+                (kernel, args, body) -> magic(() -> addToClasspath(MavenMagic.resolvePom(
+                        MavenMagic.pomFromCell(body), args, mavenCache(), mavenOffline(), "%%loadFromPOM"))));
     }
 
     private static Path mavenCache() {
@@ -145,7 +177,8 @@ public final class RlcdKernel extends BaseKernel {
     /** Adds jars to the notebook, skipping ones whose file name is already on it (no duplicate classes). */
     private List<String> addToClasspath(List<Path> paths) {
         CellEvaluator ev = evaluator();
-        List<String> known = ev.classpath().stream().map(s -> new File(s).getName()).toList();
+        List<String> known =
+                ev.classpath().stream().map(s -> new File(s).getName()).toList();
         List<String> added = new ArrayList<>();
         for (Path p : paths) {
             String abs = p.toAbsolutePath().toString();
@@ -166,7 +199,8 @@ public final class RlcdKernel extends BaseKernel {
     private void installNewExtensions(ClassLoader loader) {
         List<String> installed = new ArrayList<>();
         try {
-            for (ServiceLoader.Provider<Extension> p : ServiceLoader.load(Extension.class, loader).stream().toList()) {
+            for (ServiceLoader.Provider<Extension> p :
+                    ServiceLoader.load(Extension.class, loader).stream().toList()) {
                 if (extensions.containsKey(p.type().getName())) continue;
                 installExtension(p.get());
                 installed.add(p.type().getName());
@@ -204,7 +238,8 @@ public final class RlcdKernel extends BaseKernel {
     public DisplayData eval(String source) {
         Object value = evalRaw(source);
         if (value == CellEvaluator.NO_VALUE || value instanceof Display || Notebook.isLastDisplayId(value)) return null;
-        DisplayData data = value == null ? new DisplayData("null")
+        DisplayData data = value == null
+                ? new DisplayData("null")
                 : value instanceof DisplayData d ? d : getRenderer().render(value);
         Object text = data.getData(MIMEType.TEXT_PLAIN);
         currentResult = text == null ? null : text.toString();
@@ -267,11 +302,13 @@ public final class RlcdKernel extends BaseKernel {
     public List<String> formatError(Throwable e) {
         List<String> lines = new ArrayList<>();
         if (e instanceof CompileError ce) {
-            for (String l : ce.report()) lines.add(l.startsWith("error:") ? errorStyler.primary(l) : errorStyler.secondary(l));
+            for (String l : ce.report())
+                lines.add(l.startsWith("error:") ? errorStyler.primary(l) : errorStyler.secondary(l));
             return lines;
         }
         if (e instanceof CellInterrupted) {
-            lines.add(errorStyler.primary("Interrupted: the cell was stopped; the kernel and its variables are still there."));
+            lines.add(errorStyler.primary(
+                    "Interrupted: the cell was stopped; the kernel and its variables are still there."));
             return lines;
         }
         if (e instanceof MagicError) {
@@ -299,7 +336,8 @@ public final class RlcdKernel extends BaseKernel {
     @Override
     protected void handleHistoryRequest(ShellReplyEnvironment env, Message<HistoryRequest> request) {
         env.setBusyDeferIdle();
-        ProtocolReplies.reply(env, HistoryReply.MESSAGE_TYPE, ProtocolReplies.history(cellHistory, request.getContent()));
+        ProtocolReplies.reply(
+                env, HistoryReply.MESSAGE_TYPE, ProtocolReplies.history(cellHistory, request.getContent()));
     }
 
     CellHistory cellHistory() {
@@ -310,19 +348,22 @@ public final class RlcdKernel extends BaseKernel {
     @Override
     protected void handleKernelInfoRequest(ShellReplyEnvironment env, Message<KernelInfoRequest> request) {
         env.setBusyDeferIdle();
-        env.reply(new KernelInfo(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(), getBanner(), getHelpLinks()));
+        env.reply(
+                new KernelInfo(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(), getBanner(), getHelpLinks()));
     }
 
     @Override
     public String getBanner() {
-        return "rlcd4j " + version + " on Java " + Runtime.version() + " (JShell). Toolkit imported; display(x) shows x.";
+        return "rlcd4j " + version + " on Java " + Runtime.version()
+                + " (JShell). Toolkit imported; display(x) shows x.";
     }
 
     static final class KernelInfo extends KernelInfoReply {
         @SuppressWarnings("unused") // serialized by Gson
         private final String status = "ok";
 
-        KernelInfo(String protocol, String name, String version, LanguageInfo lang, String banner, List<HelpLink> links) {
+        KernelInfo(
+                String protocol, String name, String version, LanguageInfo lang, String banner, List<HelpLink> links) {
             super(protocol, name, version, lang, banner, links);
         }
     }
@@ -338,8 +379,17 @@ public final class RlcdKernel extends BaseKernel {
             Charset cs = buildJupyterIOEncoding();
             // Line magics at the start of a line (or after '='); cell magics on the first line.
             MagicParser parser = new MagicParser("(?<=(?:^|=))\\s*%", "%%", buildMagicTranspiler());
-            return new RlcdKernel(buildName(), buildVersion(), buildJupyterIO(cs), buildCommManager(), buildRenderer(),
-                    parser, buildMagicsRegistry(), buildExtensionsEnabled(), buildErrorStyler(), buildHistoryManager());
+            return new RlcdKernel(
+                    buildName(),
+                    buildVersion(),
+                    buildJupyterIO(cs),
+                    buildCommManager(),
+                    buildRenderer(),
+                    parser,
+                    buildMagicsRegistry(),
+                    buildExtensionsEnabled(),
+                    buildErrorStyler(),
+                    buildHistoryManager());
         }
     }
 
@@ -349,10 +399,15 @@ public final class RlcdKernel extends BaseKernel {
             System.exit(2);
         }
         // Library logs (DJL, JJava) only when something is wrong; they go to the notebook's stderr during a cell.
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty(
+                "org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         // rlcd4j's INFO notes (a trainer's settings) would show as stderr boxes; progress has the notebook's display.
         String rlcd4jLevel = "org.slf4j.simpleLogger.log.rlcd4j";
         System.setProperty(rlcd4jLevel, System.getProperty(rlcd4jLevel, "warn"));
+        // But a run folder's "recomputing stage X: 'setting' a -> b" must show: a rerun never changes results silently.
+        String pipelineLevel = rlcd4jLevel + ".pipeline.RunFolder";
+        System.setProperty(pipelineLevel, System.getProperty(pipelineLevel, "info"));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         RlcdKernel kernel = new Builder().name("rlcd4j").version(VERSION).build();
         kernel.connectionProperties = props;

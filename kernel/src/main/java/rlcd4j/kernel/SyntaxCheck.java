@@ -1,15 +1,15 @@
 package rlcd4j.kernel;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.List;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.util.List;
 
 /**
  * Parse-only check of one JShell snippet, for is_complete's "invalid". JShell marks a snippet erroneous both for
@@ -20,8 +20,7 @@ import java.util.List;
 final class SyntaxCheck {
     private static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
 
-    private SyntaxCheck() {
-    }
+    private SyntaxCheck() {}
 
     static boolean parses(String snippet) {
         String s = snippet.strip();
@@ -40,7 +39,8 @@ final class SyntaxCheck {
             }
         };
         try {
-            var task = (com.sun.source.util.JavacTask) JAVAC.getTask(null, null, diags, List.of("-proc:none"), null, List.of(file));
+            var task = (com.sun.source.util.JavacTask)
+                    JAVAC.getTask(null, null, diags, List.of("-proc:none"), null, List.of(file));
             task.parse();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,17 +1,16 @@
 package rlcd4j.kernel;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 class CellHistoryTest {
     private static CellHistory history() {
         CellHistory h = new CellHistory();
         h.add(1, "int a = 1;", null);
         h.add(2, "6 * 7", "42");
-        h.add(4, "a + 1", "2");     // count 3 ran with store_history=false
+        h.add(4, "a + 1", "2"); // count 3 ran with store_history=false
         h.add(5, "6 * 7", "42");
         return h;
     }
@@ -31,9 +30,9 @@ class CellHistoryTest {
     @Test
     void rangeIsStartInclusiveStopExclusiveInThisSession() {
         assertEquals(List.of(2), cells(history().range(CellHistory.SESSION, 2, 3)));
-        assertEquals(List.of(2, 4), cells(history().range(0, 2, 5)));          // 0: the current session
-        assertEquals(List.of(4, 5), cells(history().range(0, 3, 0)));          // no stop: to the end
-        assertEquals(List.of(), cells(history().range(-1, 1, 10)));            // earlier sessions: none kept
+        assertEquals(List.of(2, 4), cells(history().range(0, 2, 5))); // 0: the current session
+        assertEquals(List.of(4, 5), cells(history().range(0, 3, 0))); // no stop: to the end
+        assertEquals(List.of(), cells(history().range(-1, 1, 10))); // earlier sessions: none kept
     }
 
     @Test

@@ -1,15 +1,13 @@
 package rlcd4j.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import rlcd4j.cli.KernelCommand;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,10 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import rlcd4j.cli.KernelCommand;
 
 /**
  * The kernel driven by real Jupyter clients from Debian's packages (jupyter_client, jupyter_kernel_test, nbconvert),
@@ -43,7 +42,8 @@ class JupyterClientsIT {
     @BeforeAll
     static void setUp() throws Exception {
         target = Path.of(System.getProperty("rlcd4j.kernel.target", "target")).toAbsolutePath();
-        tests = Path.of(System.getProperty("rlcd4j.kernel.testSources", "src/test")).toAbsolutePath();
+        tests = Path.of(System.getProperty("rlcd4j.kernel.testSources", "src/test"))
+                .toAbsolutePath();
         String missing = missingClients();
         if (missing != null) {
             boolean required = Boolean.parseBoolean(System.getProperty("rlcd4j.requireJupyter", "false"))
@@ -57,8 +57,8 @@ class JupyterClientsIT {
         }
         jupyterPath = target.resolve("jupyter");
         String cp = KernelCommand.classpathFromBuild(target.getParent().getParent());
-        int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", jupyterPath.toString(),
-                "--name", KERNEL, "--classpath", cp);
+        int code = new CommandLine(new KernelCommand())
+                .execute("install", "--jupyter-path", jupyterPath.toString(), "--name", KERNEL, "--classpath", cp);
         assertEquals(0, code, "rlcd kernel install");
     }
 
@@ -67,8 +67,14 @@ class JupyterClientsIT {
         if (!Files.isExecutable(Path.of(PYTHON))) return PYTHON + " not found";
         if (!Files.isExecutable(Path.of(JUPYTER))) return JUPYTER + " not found";
         try {
-            Result r = run(List.of(PYTHON, "-Xfrozen_modules=off", "-c",
-                    "import jupyter_client, nbclient, nbconvert, nbformat, jupyter_kernel_test"), tests.toFile(), 120);
+            Result r = run(
+                    List.of(
+                            PYTHON,
+                            "-Xfrozen_modules=off",
+                            "-c",
+                            "import jupyter_client, nbclient, nbconvert, nbformat, jupyter_kernel_test"),
+                    tests.toFile(),
+                    120);
             return r.exit == 0 ? null : "Python modules missing: " + r.output.strip();
         } catch (IOException e) {
             return "cannot run " + PYTHON + ": " + e.getMessage();
@@ -79,7 +85,10 @@ class JupyterClientsIT {
     void kernelspecListShowsTheKernel() throws Exception {
         Result r = run(List.of(JUPYTER, "kernelspec", "list"), target.toFile(), 120);
         assertEquals(0, r.exit, r.output);
-        assertTrue(r.output.contains(KERNEL) && r.output.contains(jupyterPath.resolve("kernels").toString()), r.output);
+        assertTrue(
+                r.output.contains(KERNEL)
+                        && r.output.contains(jupyterPath.resolve("kernels").toString()),
+                r.output);
     }
 
     @Test
@@ -100,11 +109,23 @@ class JupyterClientsIT {
     void nbconvertExecutesTheDisplayNotebook() throws Exception {
         Path out = target.resolve("nb-out");
         Files.createDirectories(out);
-        Result r = run(List.of(JUPYTER, "nbconvert", "--to", "notebook", "--execute",
-                "--ExecutePreprocessor.kernel_name=" + KERNEL, "--ExecutePreprocessor.timeout=300",
-                "--output-dir", out.toString(), tests.resolve("notebooks/display.ipynb").toString()), target.toFile(), 600);
+        Result r = run(
+                List.of(
+                        JUPYTER,
+                        "nbconvert",
+                        "--to",
+                        "notebook",
+                        "--execute",
+                        "--ExecutePreprocessor.kernel_name=" + KERNEL,
+                        "--ExecutePreprocessor.timeout=300",
+                        "--output-dir",
+                        out.toString(),
+                        tests.resolve("notebooks/display.ipynb").toString()),
+                target.toFile(),
+                600);
         assertEquals(0, r.exit, r.output);
-        JsonObject nb = JsonParser.parseString(Files.readString(out.resolve("display.ipynb"))).getAsJsonObject();
+        JsonObject nb = JsonParser.parseString(Files.readString(out.resolve("display.ipynb")))
+                .getAsJsonObject();
         List<String> html = new ArrayList<>();
         List<String> png = new ArrayList<>();
         for (JsonElement cell : nb.getAsJsonArray("cells")) {
@@ -117,9 +138,12 @@ class JupyterClientsIT {
                 if (data.has("image/png")) png.add(joined(data.get("image/png")));
             }
         }
-        assertTrue(html.stream().anyMatch(h -> h.contains("<table") && h.contains("30 rows") && h.contains("\u2026")),
+        assertTrue(
+                html.stream().anyMatch(h -> h.contains("<table") && h.contains("30 rows") && h.contains("\u2026")),
                 "an HTML table with head/tail and row count: " + html);
-        assertTrue(png.size() >= 2 && png.stream().allMatch(p -> p.replace("\n", "").startsWith("iVBORw0KGgo")),
+        assertTrue(
+                png.size() >= 2
+                        && png.stream().allMatch(p -> p.replace("\n", "").startsWith("iVBORw0KGgo")),
                 "a PNG chart and a PNG image: " + png.size());
     }
 
@@ -133,18 +157,20 @@ class JupyterClientsIT {
     }
 
     private static Result python(String module) throws Exception {
-        return run(List.of(PYTHON, "-Xfrozen_modules=off", "-m", "unittest", "-v", module),
-                tests.resolve("python").toFile(), 600);
+        return run(
+                List.of(PYTHON, "-Xfrozen_modules=off", "-m", "unittest", "-v", module),
+                tests.resolve("python").toFile(),
+                600);
     }
 
-    record Result(int exit, String output) {
-    }
+    record Result(int exit, String output) {}
 
     static Result run(List<String> cmd, File dir, long timeoutSeconds) throws IOException, InterruptedException {
         return run(cmd, dir, timeoutSeconds, Map.of());
     }
 
-    static Result run(List<String> cmd, File dir, long timeoutSeconds, Map<String, String> extraEnv) throws IOException, InterruptedException {
+    static Result run(List<String> cmd, File dir, long timeoutSeconds, Map<String, String> extraEnv)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.putAll(extraEnv);
@@ -164,13 +190,14 @@ class JupyterClientsIT {
         Process p = pb.start();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);   // e.g. the kernel nbconvert started
+            p.descendants().forEach(ProcessHandle::destroyForcibly); // e.g. the kernel nbconvert started
             p.destroyForcibly().waitFor();
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Files.deleteIfExists(log);
         System.out.println("$ " + String.join(" ", cmd) + "\n" + output);
-        return new Result(done ? p.exitValue() : -1, done ? output : output + "\n[timed out after " + timeoutSeconds + " s]");
+        return new Result(
+                done ? p.exitValue() : -1, done ? output : output + "\n[timed out after " + timeoutSeconds + " s]");
     }
 
     private static Path extensionJar;
@@ -185,21 +212,33 @@ class JupyterClientsIT {
         if (javac == null) return null;
         Path dir = Files.createDirectories(target.resolve("test-extension"));
         Path src = Files.createDirectories(dir.resolve("src/rlcd4j/testext"));
-        Files.writeString(src.resolve("Greeting.java"), "package rlcd4j.testext;\n"
-                + "public final class Greeting {\n  final String who;\n"
-                + "  public Greeting(String who) { this.who = who; }\n"
-                + "  @Override public String toString() { return \"Greeting \" + who; }\n}\n");
-        Files.writeString(src.resolve("GreetingExtension.java"), "package rlcd4j.testext;\n"
-                + "import org.dflib.jjava.jupyter.kernel.BaseKernel;\n"
-                + "import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;\n"
-                + "public final class GreetingExtension implements org.dflib.jjava.jupyter.Extension {\n"
-                + "  @Override public void install(BaseKernel kernel) {\n"
-                + "    kernel.getRenderer().createRegistration(Greeting.class).preferring(MIMEType.TEXT_HTML)\n"
-                + "        .register((g, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> \"<b>hello \" + g.who + \"</b>\"));\n"
-                + "  }\n}\n");
+        Files.writeString(
+                src.resolve("Greeting.java"),
+                "package rlcd4j.testext;\n"
+                        + "public final class Greeting {\n  final String who;\n"
+                        + "  public Greeting(String who) { this.who = who; }\n"
+                        + "  @Override public String toString() { return \"Greeting \" + who; }\n}\n");
+        Files.writeString(
+                src.resolve("GreetingExtension.java"),
+                "package rlcd4j.testext;\n"
+                        + "import org.dflib.jjava.jupyter.kernel.BaseKernel;\n"
+                        + "import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;\n"
+                        + "public final class GreetingExtension implements org.dflib.jjava.jupyter.Extension {\n"
+                        + "  @Override public void install(BaseKernel kernel) {\n"
+                        + "    kernel.getRenderer().createRegistration(Greeting.class).preferring(MIMEType.TEXT_HTML)\n"
+                        + "        .register((g, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> \"<b>hello \" + g.who + \"</b>\"));\n"
+                        + "  }\n}\n");
         Path classes = Files.createDirectories(dir.resolve("classes"));
-        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"),
-                src.resolve("Greeting.java").toString(), src.resolve("GreetingExtension.java").toString());
+        int rc = javac.run(
+                null,
+                null,
+                null,
+                "-d",
+                classes.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                src.resolve("Greeting.java").toString(),
+                src.resolve("GreetingExtension.java").toString());
         if (rc != 0) throw new IOException("could not compile the test extension");
         Path jar = dir.resolve("greeting-extension.jar");
         try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
@@ -218,7 +257,8 @@ class JupyterClientsIT {
 
     private static Path jarOf(Class<?> c) {
         try {
-            Path p = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(
+                    c.getProtectionDomain().getCodeSource().getLocation().toURI());
             return Files.isRegularFile(p) ? p : null;
         } catch (Exception e) {
             return null;

@@ -1,15 +1,13 @@
 package rlcd4j.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import rlcd4j.cli.KernelCommand;
-
 import java.io.File;
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -23,10 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import rlcd4j.cli.KernelCommand;
 
 /**
  * The tutorial run in a real browser (issue 24, part 7): Debian's classic {@code jupyter-notebook} server on loopback
@@ -46,6 +45,7 @@ class NotebookBrowserIT {
     static final String NOTEBOOK_SERVER = "/usr/bin/jupyter-notebook";
     /** The tutorial's own kernelspec name, so the page opens it without asking for a kernel. */
     static final String KERNEL = "rlcd-java";
+
     static final String TUTORIAL = "00-tutorial.ipynb";
     static final long RUN_ALL_TIMEOUT_S = 900;
 
@@ -58,15 +58,20 @@ class NotebookBrowserIT {
     static void setUp() {
         target = Path.of(System.getProperty("rlcd4j.kernel.target", "target")).toAbsolutePath();
         repo = target.getParent().getParent();
-        js = Path.of(System.getProperty("rlcd4j.kernel.testSources", "src/test")).toAbsolutePath().resolve("js");
+        js = Path.of(System.getProperty("rlcd4j.kernel.testSources", "src/test"))
+                .toAbsolutePath()
+                .resolve("js");
         node = onPath("node");
-        String missing = !Files.isExecutable(Path.of(CHROMIUM)) ? CHROMIUM + " not found (apt-get install chromium)"
+        String missing = !Files.isExecutable(Path.of(CHROMIUM))
+                ? CHROMIUM + " not found (apt-get install chromium)"
                 : !Files.isExecutable(Path.of(NOTEBOOK_SERVER))
                         ? NOTEBOOK_SERVER + " not found (apt-get install jupyter-notebook)"
-                : node == null ? "node not on PATH"
-                : !Files.isDirectory(js.resolve("node_modules/playwright-core"))
-                        ? js.resolve("node_modules/playwright-core") + " not found (run npm ci in " + js + ")"
-                : null;
+                        : node == null
+                                ? "node not on PATH"
+                                : !Files.isDirectory(js.resolve("node_modules/playwright-core"))
+                                        ? js.resolve("node_modules/playwright-core") + " not found (run npm ci in " + js
+                                                + ")"
+                                        : null;
         if (missing == null) return;
         boolean required = Boolean.parseBoolean(System.getProperty("rlcd4j.requireJupyter", "false"))
                 || "true".equalsIgnoreCase(System.getenv("RLCD4J_REQUIRE_JUPYTER"));
@@ -93,10 +98,18 @@ class NotebookBrowserIT {
 
             int port = freeLoopbackPort();
             String token = UUID.randomUUID().toString().replace("-", "");
-            ProcessBuilder pb = new ProcessBuilder(NOTEBOOK_SERVER, "--no-browser", "--ip=127.0.0.1", "--port=" + port,
-                    "--port-retries=0", "--notebook-dir=" + notebooks, "--NotebookApp.token=" + token,
-                    "--NotebookApp.password=", "--allow-root")   // CI runs as root
-                    .directory(notebooks.toFile()).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(
+                            NOTEBOOK_SERVER,
+                            "--no-browser",
+                            "--ip=127.0.0.1",
+                            "--port=" + port,
+                            "--port-retries=0",
+                            "--notebook-dir=" + notebooks,
+                            "--NotebookApp.token=" + token,
+                            "--NotebookApp.password=",
+                            "--allow-root") // CI runs as root
+                    .directory(notebooks.toFile())
+                    .redirectErrorStream(true)
                     .redirectOutput(out.resolve("notebook-server.log").toFile());
             Map<String, String> env = pb.environment();
             env.put("JUPYTER_PATH", jupyterPath.toString());
@@ -104,18 +117,26 @@ class NotebookBrowserIT {
             env.put("JUPYTER_DATA_DIR", tmp.resolve("data").toString());
             env.put("JUPYTER_RUNTIME_DIR", tmp.resolve("runtime").toString());
             env.put("IPYTHONDIR", tmp.resolve("ipython").toString());
-            env.put("RLCD4J_RUNS", tmp.resolve("runs").toString());   // fresh stages: every cell computes
+            env.put("RLCD4J_RUNS", tmp.resolve("runs").toString()); // fresh stages: every cell computes
             env.put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
             server = pb.start();
             String url = "http://127.0.0.1:" + port + "/";
             waitForServer(server, url + "api/status?token=" + token, out.resolve("notebook-server.log"));
             System.out.printf("notebook server up after %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
-            Process p = new ProcessBuilder(node, js.resolve("run-notebook.js").toString(), url, token, TUTORIAL,
-                    out.toString(), Long.toString(RUN_ALL_TIMEOUT_S))
-                    .directory(js.toFile()).redirectErrorStream(true)
-                    .redirectOutput(out.resolve("browser.log").toFile()).start();
-            serverTree.addAll(server.descendants().toList());   // the kernel, started when the page opened
+            Process p = new ProcessBuilder(
+                            node,
+                            js.resolve("run-notebook.js").toString(),
+                            url,
+                            token,
+                            TUTORIAL,
+                            out.toString(),
+                            Long.toString(RUN_ALL_TIMEOUT_S))
+                    .directory(js.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.resolve("browser.log").toFile())
+                    .start();
+            serverTree.addAll(server.descendants().toList()); // the kernel, started when the page opened
             if (!p.waitFor(RUN_ALL_TIMEOUT_S + 300, TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor();
@@ -123,19 +144,22 @@ class NotebookBrowserIT {
             }
             System.out.println(Files.readString(out.resolve("browser.log")));
             Path resultFile = out.resolve("result.json");
-            assertTrue(Files.isRegularFile(resultFile),
-                    "the browser script wrote no result (exit " + p.exitValue() + ")");
+            assertTrue(
+                    Files.isRegularFile(resultFile), "the browser script wrote no result (exit " + p.exitValue() + ")");
             JsonObject r = JsonParser.parseString(Files.readString(resultFile)).getAsJsonObject();
             assertTrue(r.get("ok").getAsBoolean(), "the browser run failed: " + r.get("failure"));
-            System.out.printf("browser test: kernel idle after %.0f s, Run All %.0f s, whole test %.0f s%n",
-                    r.get("kernelReadySeconds").getAsDouble(), r.get("runAllSeconds").getAsDouble(),
+            System.out.printf(
+                    "browser test: kernel idle after %.0f s, Run All %.0f s, whole test %.0f s%n",
+                    r.get("kernelReadySeconds").getAsDouble(),
+                    r.get("runAllSeconds").getAsDouble(),
                     (System.nanoTime() - t0) / 1e9);
             check(r);
         } finally {
             if (server != null) {
                 serverTree.addAll(server.descendants().toList());
-                server.destroy();   // SIGTERM: the server shuts its kernels down
-                if (!server.waitFor(20, TimeUnit.SECONDS)) server.destroyForcibly().waitFor();
+                server.destroy(); // SIGTERM: the server shuts its kernels down
+                if (!server.waitFor(20, TimeUnit.SECONDS))
+                    server.destroyForcibly().waitFor();
                 serverTree.forEach(ProcessHandle::destroyForcibly);
             }
             deleteTree(tmp);
@@ -146,18 +170,22 @@ class NotebookBrowserIT {
     private static void check(JsonObject r) {
         assertEquals(0, r.getAsJsonArray("errors").size(), "error outputs in the page: " + r.get("errors"));
         List<String> prompts = strings(r.getAsJsonArray("prompts"));
-        assertTrue(prompts.stream().allMatch(s -> s.matches("In[\\s\\u00a0]*\\[\\d+\\]:")),
+        assertTrue(
+                prompts.stream().allMatch(s -> s.matches("In[\\s\\u00a0]*\\[\\d+\\]:")),
                 "every code cell ran (numbered prompt): " + prompts);
 
         List<String> headers = strings(r.getAsJsonArray("tableHeaders"));
         assertTrue(r.get("htmlTables").getAsInt() >= 6, "HTML tables in the page: " + r.get("htmlTables"));
         assertTrue(headers.stream().anyMatch(h -> h.contains("p_chosen")), "the pairs table as HTML: " + headers);
-        assertTrue(headers.stream().anyMatch(h -> h.contains("first_position_rate")),
+        assertTrue(
+                headers.stream().anyMatch(h -> h.contains("first_position_rate")),
                 "the win-rate table as HTML: " + headers);
 
         int charts = r.get("dataImages").getAsInt() + r.get("svgCharts").getAsInt();
         assertTrue(charts >= 2, "charts as images (img with data: or svg): " + charts);
-        assertEquals(r.get("dataImages").getAsInt(), r.get("decodedImages").getAsInt(),
+        assertEquals(
+                r.get("dataImages").getAsInt(),
+                r.get("decodedImages").getAsInt(),
                 "every data: image decoded by the browser");
 
         // One line per toolkit Progress, redrawn in place: every redraw replaced the line's .output_area (a changed
@@ -166,11 +194,15 @@ class NotebookBrowserIT {
         JsonObject ps = r.getAsJsonObject("progressStats");
         int lines = r.get("progressLines").getAsInt();
         assertTrue(lines >= 1, "progress lines in the page: " + lines);
-        assertTrue(ps.get("valueChanges").getAsInt() >= lines,
-                "in-place progress redraws that changed the line: " + ps);
-        assertEquals(ps.get("appended").getAsInt(), lines,
+        assertTrue(
+                ps.get("valueChanges").getAsInt() >= lines, "in-place progress redraws that changed the line: " + ps);
+        assertEquals(
+                ps.get("appended").getAsInt(),
+                lines,
                 "progress lines added during the run vs. left in the page: " + ps);
-        assertEquals(lines, r.get("progressFinished").getAsInt(),
+        assertEquals(
+                lines,
+                r.get("progressFinished").getAsInt(),
                 "every progress bar full at the end: " + r.get("progressTexts"));
         assertTrue(Files.isRegularFile(Path.of(r.get("screenshot").getAsString())), "the screenshot");
     }
@@ -182,9 +214,19 @@ class NotebookBrowserIT {
      * installed kernel alone; one libtorch thread and 2 GB as in NotebooksIT.
      */
     static void installKernelSpec(Path jupyterPath) {
-        int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", jupyterPath.toString(),
-                "--name", KERNEL, "--classpath", KernelCommand.classpathFromBuild(repo),
-                "--from", repo.toString(), "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--jvm-opt=-Xmx2g");
+        int code = new CommandLine(new KernelCommand())
+                .execute(
+                        "install",
+                        "--jupyter-path",
+                        jupyterPath.toString(),
+                        "--name",
+                        KERNEL,
+                        "--classpath",
+                        KernelCommand.classpathFromBuild(repo),
+                        "--from",
+                        repo.toString(),
+                        "--jvm-opt=-Dai.djl.pytorch.num_threads=1",
+                        "--jvm-opt=-Xmx2g");
         assertEquals(0, code, "rlcd kernel install --jupyter-path " + jupyterPath);
     }
 
@@ -199,7 +241,8 @@ class NotebookBrowserIT {
         while (System.nanoTime() < deadline) {
             if (!server.isAlive()) fail("the notebook server exited: " + Files.readString(log));
             try {
-                HttpURLConnection c = (HttpURLConnection) URI.create(statusUrl).toURL().openConnection();
+                HttpURLConnection c =
+                        (HttpURLConnection) URI.create(statusUrl).toURL().openConnection();
                 c.setConnectTimeout(1000);
                 c.setReadTimeout(2000);
                 if (c.getResponseCode() == 200) return;

@@ -1,21 +1,20 @@
 package rlcd4j.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import rlcd4j.cli.KernelCommand;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import rlcd4j.cli.KernelCommand;
 
 /**
  * Executes the project's notebooks (issue 7: the tutorial; issue 8: the three reproduction notebooks at smoke scale)
@@ -30,17 +29,26 @@ class NotebooksIT {
      * spinning against each other made the tutorial several times slower (docs/engine.md, "Threads").
      */
     static final String KERNEL = "rlcd-java-notebooks";
+
     static Path repo;
     static Path out;
     static Path runs;
 
     @BeforeAll
     static void setUp() throws Exception {
-        JupyterClientsIT.setUp();   // skip/require logic and the kernel spec under target/jupyter
+        JupyterClientsIT.setUp(); // skip/require logic and the kernel spec under target/jupyter
         repo = JupyterClientsIT.target.getParent().getParent();
-        int code = new CommandLine(new KernelCommand()).execute("install", "--jupyter-path", JupyterClientsIT.jupyterPath.toString(),
-                "--name", KERNEL, "--classpath", KernelCommand.classpathFromBuild(repo),
-                "--jvm-opt=-Dai.djl.pytorch.num_threads=1", "--jvm-opt=-Xmx2g");
+        int code = new CommandLine(new KernelCommand())
+                .execute(
+                        "install",
+                        "--jupyter-path",
+                        JupyterClientsIT.jupyterPath.toString(),
+                        "--name",
+                        KERNEL,
+                        "--classpath",
+                        KernelCommand.classpathFromBuild(repo),
+                        "--jvm-opt=-Dai.djl.pytorch.num_threads=1",
+                        "--jvm-opt=-Xmx2g");
         assertEquals(0, code, "rlcd kernel install " + KERNEL);
         out = JupyterClientsIT.target.resolve("nb-out");
         runs = JupyterClientsIT.target.resolve("nb-runs");
@@ -57,7 +65,9 @@ class NotebooksIT {
         Outputs o = outputs(nb);
         assertTrue(o.html.size() >= 6, "tables: " + o.html.size());
         assertTrue(o.html.stream().anyMatch(h -> h.contains("<table") && h.contains("p_chosen")), "the pairs table");
-        assertTrue(o.html.stream().anyMatch(h -> h.contains("preference models: accuracy")), "the preference models' accuracy");
+        assertTrue(
+                o.html.stream().anyMatch(h -> h.contains("preference models: accuracy")),
+                "the preference models' accuracy");
         assertTrue(o.html.stream().anyMatch(h -> h.contains("first_position_rate")), "the win-rate table");
         assertTrue(o.png.size() >= 2, "PPO curves and win-rate chart: " + o.png.size());
     }
@@ -74,18 +84,34 @@ class NotebooksIT {
             Outputs o = outputs(nb);
             assertTrue(o.html.size() >= 10, name + ": tables: " + o.html.size());
             assertTrue(o.png.size() >= 2, name + ": PPO curve and win-rate chart: " + o.png.size());
-            assertTrue(o.html.stream().anyMatch(h -> h.contains("RLCD vs baselines") && h.contains("RLCD vs RLAIF")
-                    && h.contains("paper 7B")), name + ": the final table");
-            assertTrue(Files.isRegularFile(runs.resolve(name + "-smoke/final-table.csv")), name + ": final-table.csv written");
+            assertTrue(
+                    o.html.stream()
+                            .anyMatch(h -> h.contains("RLCD vs baselines")
+                                    && h.contains("RLCD vs RLAIF")
+                                    && h.contains("paper 7B")),
+                    name + ": the final table");
+            assertTrue(
+                    Files.isRegularFile(runs.resolve(name + "-smoke/final-table.csv")),
+                    name + ": final-table.csv written");
         }
     }
 
     private static JsonObject execute(String notebook, long timeoutSeconds) throws Exception {
-        List<String> cmd = List.of(JupyterClientsIT.JUPYTER, "nbconvert", "--to", "notebook", "--execute",
+        List<String> cmd = List.of(
+                JupyterClientsIT.JUPYTER,
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
                 "--ExecutePreprocessor.kernel_name=" + KERNEL,
                 "--ExecutePreprocessor.timeout=" + timeoutSeconds,
-                "--output-dir", out.toString(), "notebooks/" + notebook);
-        JupyterClientsIT.Result r = JupyterClientsIT.run(cmd, repo.toFile(), timeoutSeconds + 60,
+                "--output-dir",
+                out.toString(),
+                "notebooks/" + notebook);
+        JupyterClientsIT.Result r = JupyterClientsIT.run(
+                cmd,
+                repo.toFile(),
+                timeoutSeconds + 60,
                 java.util.Map.of("RLCD4J_RUNS", runs.toString(), "RLCD4J_SCALE", "smoke"));
         assertEquals(0, r.exit(), r.output());
         return JsonParser.parseString(Files.readString(out.resolve(notebook))).getAsJsonObject();
@@ -101,7 +127,13 @@ class NotebooksIT {
             if (outputs == null) continue;
             for (JsonElement e : outputs) {
                 JsonObject o = e.getAsJsonObject();
-                assertTrue(!"error".equals(o.has("output_type") ? o.get("output_type").getAsString() : ""), "an error output: " + o);
+                assertTrue(
+                        !"error"
+                                .equals(
+                                        o.has("output_type")
+                                                ? o.get("output_type").getAsString()
+                                                : ""),
+                        "an error output: " + o);
                 JsonObject data = o.getAsJsonObject("data");
                 if (data == null) continue;
                 if (data.has("text/html")) html.add(joined(data.get("text/html")));

@@ -1,8 +1,8 @@
 package rlcd4j.kernel;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.Rlcd;
-import rlcd4j.cli.KernelCommand;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -20,10 +20,9 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.spi.ToolProvider;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Rlcd;
+import rlcd4j.cli.KernelCommand;
 
 /**
  * The package graph of the main classes (toolkit and kernel) has no cycles: arrows run one way, from the CLI and
@@ -39,9 +38,12 @@ class PackageCyclesTest {
         Map<String, Map<String, Set<String>>> graph = packageGraph(classes(Rlcd.class), classes(RlcdKernel.class));
         // rlcd kernel starts the kernel by its class name, an arrow that jdeps cannot see
         assertEquals(RlcdKernel.class.getName(), KernelCommand.MAIN_CLASS);
-        graph.get("rlcd4j.cli").computeIfAbsent("rlcd4j.kernel", k -> new TreeSet<>())
+        graph.get("rlcd4j.cli")
+                .computeIfAbsent("rlcd4j.kernel", k -> new TreeSet<>())
                 .add("rlcd4j.cli.KernelCommand -> " + KernelCommand.MAIN_CLASS + " (by name)");
-        assertTrue(graph.containsKey("rlcd4j.cli") && graph.containsKey("rlcd4j.kernel"), graph.keySet().toString());
+        assertTrue(
+                graph.containsKey("rlcd4j.cli") && graph.containsKey("rlcd4j.kernel"),
+                graph.keySet().toString());
         List<String> cycle = cycle(graph);
         if (!cycle.isEmpty()) fail("package cycle: " + describe(cycle, graph));
     }
@@ -63,8 +65,8 @@ class PackageCyclesTest {
 
     /** Package to package it uses to the class-level arrows behind that use, from {@code jdeps -verbose:class}. */
     static Map<String, Map<String, Set<String>>> packageGraph(Path... classFolders) {
-        ToolProvider jdeps = ToolProvider.findFirst("jdeps")
-                .orElseThrow(() -> new AssertionError("no jdeps in this JDK"));
+        ToolProvider jdeps =
+                ToolProvider.findFirst("jdeps").orElseThrow(() -> new AssertionError("no jdeps in this JDK"));
         List<String> args = new ArrayList<>(List.of("-verbose:class", "-e", "rlcd4j(\\..*)?"));
         for (Path p : classFolders) args.add(p.toString());
         StringWriter out = new StringWriter(), err = new StringWriter();
@@ -100,8 +102,8 @@ class PackageCyclesTest {
         return List.of();
     }
 
-    private static List<String> visit(String pkg, Map<String, Map<String, Set<String>>> graph,
-                                      Map<String, Integer> state, Deque<String> path) {
+    private static List<String> visit(
+            String pkg, Map<String, Map<String, Set<String>>> graph, Map<String, Integer> state, Deque<String> path) {
         state.put(pkg, 1);
         path.addLast(pkg);
         for (String next : graph.getOrDefault(pkg, Map.of()).keySet()) {
@@ -124,7 +126,11 @@ class PackageCyclesTest {
     private static String describe(List<String> cycle, Map<String, Map<String, Set<String>>> graph) {
         StringBuilder sb = new StringBuilder(String.join(" -> ", cycle));
         for (int i = 0; i + 1 < cycle.size(); i++) {
-            sb.append("\n  ").append(cycle.get(i)).append(" -> ").append(cycle.get(i + 1)).append(" because ")
+            sb.append("\n  ")
+                    .append(cycle.get(i))
+                    .append(" -> ")
+                    .append(cycle.get(i + 1))
+                    .append(" because ")
                     .append(graph.get(cycle.get(i)).get(cycle.get(i + 1)));
         }
         return sb.toString();

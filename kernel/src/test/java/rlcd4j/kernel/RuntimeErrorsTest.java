@@ -1,18 +1,17 @@
 package rlcd4j.kernel;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
-import java.io.File;
-import java.util.Arrays;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** A runtime error in a cell is reported with the cell and line of the code that threw, without kernel frames. */
 class RuntimeErrorsTest {
@@ -21,7 +20,8 @@ class RuntimeErrorsTest {
     @BeforeAll
     static void start() {
         List<String> cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(s -> !s.isBlank()).toList();
+                .filter(s -> !s.isBlank())
+                .toList();
         ev = new CellEvaluator(cp, List.of());
     }
 
@@ -36,8 +36,10 @@ class RuntimeErrorsTest {
         List<String> lines = ErrorReport.lines(shown, ev::cellFrame);
         System.out.println(String.join("\n", lines));
         for (String l : lines) {
-            assertFalse(l.contains("REPL.") || l.contains("do_it$") || l.contains("$JShell$"), "JShell internals: " + l);
-            assertFalse(l.contains("jdk.internal.reflect") || l.contains("ObjectExecutionControl"), "kernel frame: " + l);
+            assertFalse(
+                    l.contains("REPL.") || l.contains("do_it$") || l.contains("$JShell$"), "JShell internals: " + l);
+            assertFalse(
+                    l.contains("jdk.internal.reflect") || l.contains("ObjectExecutionControl"), "kernel frame: " + l);
         }
         return lines;
     }
@@ -66,7 +68,9 @@ class RuntimeErrorsTest {
     void libraryFrameWhereItWasThrownIsShownTheRestFolded() {
         List<String> lines = report("String s = \"x1\";\nint n = Integer.parseInt(s);", 5);
         assertTrue(lines.get(0).startsWith("java.lang.NumberFormatException: For input string: \"x1\""), lines.get(0));
-        assertTrue(lines.get(1).startsWith("    at java.base/java.lang.NumberFormatException.forInputString("), lines.get(1));
+        assertTrue(
+                lines.get(1).startsWith("    at java.base/java.lang.NumberFormatException.forInputString("),
+                lines.get(1));
         assertTrue(lines.get(2).matches(" {4}\\.\\.\\. \\d+ library frames?"), lines.get(2));
         assertEquals("    at cell 5, line 2", lines.get(3));
     }
@@ -83,11 +87,16 @@ class RuntimeErrorsTest {
 
     @Test
     void causesAreShownTheSameWay() {
-        List<String> lines = report("try {\n  Object o = null;\n  o.hashCode();\n} catch (NullPointerException e) {\n"
-                + "  throw new RuntimeException(\"wrapped\", e);\n}", 11);
+        List<String> lines = report(
+                "try {\n  Object o = null;\n  o.hashCode();\n} catch (NullPointerException e) {\n"
+                        + "  throw new RuntimeException(\"wrapped\", e);\n}",
+                11);
         assertTrue(lines.get(0).startsWith("java.lang.RuntimeException: wrapped"), lines.get(0));
         assertEquals("    at cell 11, line 5", lines.get(1));
-        int cause = lines.indexOf(lines.stream().filter(l -> l.startsWith("Caused by: java.lang.NullPointerException")).findFirst().orElseThrow());
+        int cause = lines.indexOf(lines.stream()
+                .filter(l -> l.startsWith("Caused by: java.lang.NullPointerException"))
+                .findFirst()
+                .orElseThrow());
         assertEquals("    at cell 11, line 3", lines.get(cause + 1));
     }
 }

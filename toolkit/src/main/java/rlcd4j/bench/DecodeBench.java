@@ -3,14 +3,13 @@ package rlcd4j.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.Generator;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
-
-import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * Prefill and decode throughput of the engine on a randomly initialised model with the shapes of SmolLM2-135M,
@@ -35,16 +34,27 @@ public final class DecodeBench {
         int newTokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int promptLen = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
-        int[] batches = args.length > 4 ? Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray() : new int[] {1, 16};
+        int[] batches = args.length > 4
+                ? Arrays.stream(args, 4, args.length)
+                        .mapToInt(Integer::parseInt)
+                        .toArray()
+                : new int[] {1, 16};
 
         // Before the engine loads: a short spin for idle OpenMP workers (see NativeThreads).
         NativeThreads.tuneWaiting();
         LlamaConfig config = SmolLm2Shapes.config();
         Engine engine = Engine.getInstance();
-        System.out.printf("engine %s %s, %s, threads: %d (%d for steps under %d rows), %s%n", engine.getEngineName(), engine.getVersion(),
-                engine.defaultDevice(), NativeThreads.engineThreads(), NativeThreads.smallStepThreads(), NativeThreads.SMALL_STEP_ROWS,
+        System.out.printf(
+                "engine %s %s, %s, threads: %d (%d for steps under %d rows), %s%n",
+                engine.getEngineName(),
+                engine.getVersion(),
+                engine.defaultDevice(),
+                NativeThreads.engineThreads(),
+                NativeThreads.smallStepThreads(),
+                NativeThreads.SMALL_STEP_ROWS,
                 NativeThreads.waitingPolicy());
-        System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: " + rlcd4j.engine.cpu.DecodeAttention.status());
+        System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
+                + rlcd4j.engine.cpu.DecodeAttention.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);
@@ -57,9 +67,13 @@ public final class DecodeBench {
             System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
 
             double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
-            System.out.printf("RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n", prefillLen / prefill, prefillLen, prefill * 1e3);
-            // The batch sizes take turns, in A B B A order over the repetitions, so that the machine's drift (±15% within
-            // minutes on a shared 2-core VM) falls on all of them alike and their ratio is fair; each figure is a median.
+            System.out.printf(
+                    "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n",
+                    prefillLen / prefill, prefillLen, prefill * 1e3);
+            // The batch sizes take turns, in A B B A order over the repetitions, so that the machine's drift (±15%
+            // within
+            // minutes on a shared 2-core VM) falls on all of them alike and their ratio is fair; each figure is a
+            // median.
             long[][][] p = new long[batches.length][][];
             double[][] one = new double[batches.length][reps], full = new double[batches.length][reps];
             for (int i = 0; i < batches.length; i++) p[i] = prompts(rng, batches[i], promptLen, config);
@@ -74,7 +88,8 @@ public final class DecodeBench {
                 int b = batches[i];
                 double o = median(one[i]), f = median(full[i]);
                 double tps = b * (newTokens - 1) / (f - o);
-                System.out.printf("RESULT decode_b%d_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
+                System.out.printf(
+                        "RESULT decode_b%d_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
                         b, tps, promptLen, newTokens, f * 1e3, o * 1e3, (f - o) / (newTokens - 1) * 1e3);
             }
             model.close();
@@ -84,9 +99,11 @@ public final class DecodeBench {
     /** Seconds for one greedy generation; EOS is disabled (-1) so every row makes exactly {@code n} tokens. */
     private static double run(LlamaModel model, long[][] prompts, int n) {
         long t0 = System.nanoTime();
-        Generator.Decoded d = Generator.generateIds(model, prompts, GenerationConfig.greedy(n).withBatchSize(prompts.length), 0, -1);
+        Generator.Decoded d =
+                Generator.generateIds(model, prompts, GenerationConfig.greedy(n).withBatchSize(prompts.length), 0, -1);
         double s = (System.nanoTime() - t0) / 1e9;
-        if (d.ids()[0].length != n) throw new IllegalStateException("expected " + n + " tokens, got " + d.ids()[0].length);
+        if (d.ids()[0].length != n)
+            throw new IllegalStateException("expected " + n + " tokens, got " + d.ids()[0].length);
         return s;
     }
 

@@ -6,13 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import rlcd4j.engine.cpu.KvCache;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
-
-import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * Throughput of one long prompt at batch 1, at several lengths, on a randomly initialised model with the shapes of
@@ -41,7 +40,10 @@ public final class PrefillBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         String kind = args.length > 1 ? args[1] : "both";
         String[] variants = (args.length > 2 ? args[2] : "new").split(",");
-        int[] lengths = args.length > 3 ? Arrays.stream(args, 3, args.length).mapToInt(Integer::parseInt).toArray()
+        int[] lengths = args.length > 3
+                ? Arrays.stream(args, 3, args.length)
+                        .mapToInt(Integer::parseInt)
+                        .toArray()
                 : new int[] {128, 512, 1024};
         String[] kinds = kind.equals("both") ? new String[] {"score", "prefill"} : new String[] {kind};
         // every (kind, variant, length), in one list that each round runs forwards and the next backwards
@@ -50,8 +52,13 @@ public final class PrefillBench {
         NativeThreads.tuneWaiting(); // before the engine loads
         LlamaConfig config = SmolLm2Shapes.config();
         Engine engine = Engine.getInstance();
-        System.out.printf("engine %s %s, %s, threads: %d, %s%n", engine.getEngineName(), engine.getVersion(),
-                engine.defaultDevice(), NativeThreads.engineThreads(), NativeThreads.waitingPolicy());
+        System.out.printf(
+                "engine %s %s, %s, threads: %d, %s%n",
+                engine.getEngineName(),
+                engine.getVersion(),
+                engine.defaultDevice(),
+                NativeThreads.engineThreads(),
+                NativeThreads.waitingPolicy());
         System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
                 + rlcd4j.engine.cpu.DecodeAttention.status());
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -59,7 +66,10 @@ public final class PrefillBench {
             SplittableRandom rng = new SplittableRandom(7);
             long w0 = System.nanoTime();
             for (int c = 0; c < n; c++) {
-                run(model, kinds[c / (n / kinds.length)], variant(variants, c, lengths.length),
+                run(
+                        model,
+                        kinds[c / (n / kinds.length)],
+                        variant(variants, c, lengths.length),
                         prompt(rng, lengths[c % lengths.length], config));
             }
             System.out.printf("warm-up %.1f s (one forward of each)%n", (System.nanoTime() - w0) / 1e9);
@@ -83,9 +93,11 @@ public final class PrefillBench {
                 double t = median(s[c]), perToken = t / T, first = median(s[c - c % lengths.length]) / lengths[0];
                 double ct = median(cpu[c]), cpuFirst = median(cpu[c - c % lengths.length]) / lengths[0];
                 String name = kinds[c / (n / kinds.length)] + "_" + variant(variants, c, lengths.length) + "_" + T;
-                System.out.printf("RESULT %s_tps %.2f   (%.1f ms, %.3f ms/token, %.2fx the ms/token at %d)%n",
+                System.out.printf(
+                        "RESULT %s_tps %.2f   (%.1f ms, %.3f ms/token, %.2fx the ms/token at %d)%n",
                         name, T / t, t * 1e3, perToken * 1e3, perToken / first, lengths[0]);
-                System.out.printf("RESULT %s_cpu_tps %.2f   (process CPU %.1f ms, %.3f ms/token, %.2fx the CPU"
+                System.out.printf(
+                        "RESULT %s_cpu_tps %.2f   (process CPU %.1f ms, %.3f ms/token, %.2fx the CPU"
                                 + " per token at %d)%n",
                         name, T / ct, ct * 1e3, ct / T * 1e3, ct / T / cpuFirst, lengths[0]);
             }
@@ -105,7 +117,8 @@ public final class PrefillBench {
 
     private static String loadAverage() {
         try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                    .split(" ")[0];
         } catch (java.io.IOException e) {
             return "?";
         }
@@ -136,8 +149,8 @@ public final class PrefillBench {
                 if (lp.length != T - 1) throw new IllegalStateException(lp.length + " log-probs for " + T + " tokens");
             } else if (kind.equals("prefill")) {
                 LlamaConfig c = model.config();
-                try (KvCache cache = new KvCache(m, c.numLayers(), 1, c.numKvHeads(), T + 1, c.headDim(),
-                        model.dtype())) {
+                try (KvCache cache =
+                        new KvCache(m, c.numLayers(), 1, c.numKvHeads(), T + 1, c.headDim(), model.dtype())) {
                     NativeThreads.forRows(T);
                     NDArray hidden = model.forward(ids, positions, mask, cache);
                     float[] logits = model.logits(hidden.get(":, -1, :")).toFloatArray();

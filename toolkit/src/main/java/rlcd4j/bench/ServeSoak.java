@@ -2,10 +2,6 @@ package rlcd4j.bench;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.cpu.NativeThreads;
-import rlcd4j.serve.OpenAiServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -27,6 +23,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.cpu.NativeThreads;
+import rlcd4j.serve.OpenAiServer;
 
 /**
  * A bounded soak of {@code rlcd serve} on loopback (issue #22): {@code requests} requests from {@code concurrency}
@@ -53,9 +52,11 @@ public final class ServeSoak {
         int requests = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         try (CausalLM lm = CausalLM.load(model);
-             OpenAiServer server = OpenAiServer.start(lm,
-                     OpenAiServer.Options.defaults("soak").withPort(0).withApiKey(KEY))) {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                OpenAiServer server = OpenAiServer.start(
+                        lm, OpenAiServer.Options.defaults("soak").withPort(0).withApiKey(KEY))) {
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
             String longPrompt = "the dog ran and ".repeat(lm.config().maxPositions());
             Map<String, AtomicInteger> byKind = new ConcurrentHashMap<>();
             List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -82,15 +83,18 @@ public final class ServeSoak {
             String last = one(client, server, 7, longPrompt, failures); // still serving good requests
             long rssEnd = rssKb(), heapEnd = heapKbAfterGc();
             double growth = (rssEnd - rssAt200.get()) / (double) rssAt200.get();
-            System.out.printf("ServeSoak: %d requests, %d clients at once, %.1f s; by kind %s%n", requests, concurrency,
-                    seconds, new TreeMap<>(byKind));
-            System.out.printf("resident memory: %d kB after 200 requests, %d kB at the end (%+.1f%%); "
-                    + "last good request: %s%n",
+            System.out.printf(
+                    "ServeSoak: %d requests, %d clients at once, %.1f s; by kind %s%n",
+                    requests, concurrency, seconds, new TreeMap<>(byKind));
+            System.out.printf(
+                    "resident memory: %d kB after 200 requests, %d kB at the end (%+.1f%%); "
+                            + "last good request: %s%n",
                     rssAt200.get(), rssEnd, 100 * growth, last);
-            System.out.printf("Java heap in use after a GC: %d kB after 200 requests, %d kB at the end%n",
+            System.out.printf(
+                    "Java heap in use after a GC: %d kB after 200 requests, %d kB at the end%n",
                     heapAt200.get(), heapEnd);
-            System.out.println("wrong answers: " + failures.size()
-                    + (failures.isEmpty() ? "" : ", first: " + failures.get(0)));
+            System.out.println(
+                    "wrong answers: " + failures.size() + (failures.isEmpty() ? "" : ", first: " + failures.get(0)));
             boolean ok = failures.isEmpty() && growth <= 0.10;
             System.out.println(ok ? "PASS" : "FAIL");
             System.exit(ok ? 0 : 1);
@@ -100,8 +104,18 @@ public final class ServeSoak {
     /** Sends request {@code i} of the cycle and checks its status; returns its kind. */
     private static String one(HttpClient client, OpenAiServer server, int i, String longPrompt, List<String> failures) {
         String seed = ", \"seed\": " + i;
-        String kind = List.of("malformed", "too_long", "unknown_model", "wrong_key", "n_over_limit",
-                "left_before_answer", "left_mid_body", "completion", "echo_logprobs", "chat").get(i % 10);
+        String kind = List.of(
+                        "malformed",
+                        "too_long",
+                        "unknown_model",
+                        "wrong_key",
+                        "n_over_limit",
+                        "left_before_answer",
+                        "left_mid_body",
+                        "completion",
+                        "echo_logprobs",
+                        "chat")
+                .get(i % 10);
         String path = "/completions", key = KEY, body;
         int status = 400;
         switch (i % 10) {
@@ -144,13 +158,20 @@ public final class ServeSoak {
         return kind;
     }
 
-    private static void expect(HttpClient client, String url, String kind, String body, String key, int status,
-                               List<String> failures) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
-                .header("Authorization", "Bearer " + key).timeout(Duration.ofMinutes(5))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    private static void expect(
+            HttpClient client, String url, String kind, String body, String key, int status, List<String> failures)
+            throws Exception {
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer " + key)
+                        .timeout(Duration.ofMinutes(5))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
-        boolean shaped = status == 200 ? o.has("choices") : o.has("error") && o.getAsJsonObject("error").has("message");
+        boolean shaped = status == 200
+                ? o.has("choices")
+                : o.has("error") && o.getAsJsonObject("error").has("message");
         if (r.statusCode() != status || !shaped) {
             failures.add(kind + ": expected " + status + ", got " + r.statusCode() + " " + abbreviate(r.body()));
         }
@@ -162,7 +183,8 @@ public final class ServeSoak {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/completions HTTP/1.1\r\nHost: soak\r\nAuthorization: Bearer " + KEY
-                    + "\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                            + "\r\nContent-Length: " + b.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
             out.write(b, 0, midBody ? b.length / 2 : b.length);
             out.flush();
         }

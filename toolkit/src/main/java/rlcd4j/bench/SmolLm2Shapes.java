@@ -1,8 +1,7 @@
 package rlcd4j.bench;
 
-import rlcd4j.engine.llama.LlamaConfig;
-
 import java.util.List;
+import rlcd4j.engine.llama.LlamaConfig;
 
 /**
  * The model every benchmark measures: SmolLM2-135M's shapes (30 layers, hidden 576, 9 heads over 3 kv heads, MLP
@@ -12,7 +11,25 @@ final class SmolLm2Shapes {
     private SmolLm2Shapes() {}
 
     static LlamaConfig config() {
-        return new LlamaConfig("LlamaForCausalLM", 49152, 576, 1536, 30, 9, 3, 64, 8192, 1e-5, 100000.0, null,
-                false, false, true, 1, List.of(2), 2, "float32");
+        return new LlamaConfig(
+                "LlamaForCausalLM",
+                49152,
+                576,
+                1536,
+                30,
+                9,
+                3,
+                64,
+                8192,
+                1e-5,
+                100000.0,
+                null,
+                false,
+                false,
+                true,
+                1,
+                List.of(2),
+                2,
+                "float32");
     }
 }

@@ -4,21 +4,20 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import rlcd4j.engine.Batch;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.train.AdamW;
-import rlcd4j.train.TrainLoop;
-import rlcd4j.train.LrSchedule;
-import rlcd4j.train.LossScaler;
-import rlcd4j.train.Parameters;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import rlcd4j.engine.Batch;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.train.AdamW;
+import rlcd4j.train.LossScaler;
+import rlcd4j.train.LrSchedule;
+import rlcd4j.train.Parameters;
+import rlcd4j.train.TrainLoop;
 
 /**
  * Training throughput on the SmolLM2-135M shapes with random weights: forward, backward, global-norm clip and AdamW
@@ -45,7 +44,8 @@ public final class TrainBench {
             LlamaModel model = LlamaModel.random(c, root, DataType.FLOAT32, 0);
             Map<String, NDArray> params;
             if (mode.equals("lora")) {
-                LoraAdapter a = LoraAdapter.create(c, new LoraAdapter.Config(8, 16, 0.0, java.util.Set.of("q_proj", "v_proj")), root, 1);
+                LoraAdapter a = LoraAdapter.create(
+                        c, new LoraAdapter.Config(8, 16, 0.0, java.util.Set.of("q_proj", "v_proj")), root, 1);
                 model.setAdapter(a);
                 params = Parameters.lora(a, DataType.FLOAT32);
             } else {
@@ -68,13 +68,26 @@ public final class TrainBench {
             for (int b = 0; b < B; b++) inputs.add(Arrays.copyOf(rows.get(b), T));
             Batch batch = Batch.leftPadded(root, inputs, 0);
             NDArray target = root.create(tgt, new Shape(B, T, 1));
-            double[] step = new double[steps], fwd = new double[steps], bwd = new double[steps], opt = new double[steps];
+            double[] step = new double[steps],
+                    fwd = new double[steps],
+                    bwd = new double[steps],
+                    opt = new double[steps];
             // The trainers' own loop (TrainLoop: accumulation, the Inf/NaN check, clipping, AdamW), so its cost is
             // what this measures; the loss is the pretraining loss, as before.
             int total = warmup + steps;
             long[] t = new long[3];
-            TrainLoop.Settings settings = new TrainLoop.Settings("train-bench", new com.google.gson.JsonObject(), "random", 0,
-                    total, new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-4, 0, total), 1.0, null, total, 0, 0);
+            TrainLoop.Settings settings = new TrainLoop.Settings(
+                    "train-bench",
+                    new com.google.gson.JsonObject(),
+                    "random",
+                    0,
+                    total,
+                    new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-4, 0, total),
+                    1.0,
+                    null,
+                    total,
+                    0,
+                    0);
             try (AdamW adam = new AdamW(AdamW.Config.defaults(), root)) {
                 TrainLoop loop = new TrainLoop(settings, params, adam, LossScaler.disabled(), root);
                 loop.addListener(new TrainLoop.Listener() {
@@ -88,15 +101,18 @@ public final class TrainBench {
                             bwd[s] = (t[2] - t[1]) / 1e6;
                             opt[s] = (t3 - t[2]) / 1e6;
                         }
-                        if (rss) System.out.printf("rss step=%d loss=%.4f rss_mb=%d%n", s, row.get("loss"), residentMb());
+                        if (rss)
+                            System.out.printf("rss step=%d loss=%.4f rss_mb=%d%n", s, row.get("loss"), residentMb());
                     }
                 });
                 loop.run((s, ctx) -> {
                     t[0] = System.nanoTime();
                     double[] loss = {0};
                     ctx.accumulate(1, 1, (from, to, pass) -> {
-                        NDArray logits = model.logits(model.forward(batch.ids(), batch.positions(), batch.mask(), null));
-                        NDArray nll = logits.logSoftmax(-1).gather(target, -1).neg().mean();
+                        NDArray logits =
+                                model.logits(model.forward(batch.ids(), batch.positions(), batch.mask(), null));
+                        NDArray nll =
+                                logits.logSoftmax(-1).gather(target, -1).neg().mean();
                         nll.getFloat(); // forces the forward
                         t[1] = System.nanoTime();
                         loss[0] = pass.backward(nll);
@@ -106,8 +122,16 @@ public final class TrainBench {
                 });
             }
             double ms = median(step);
-            System.out.printf("rlcd4j %s B=%d T=%d threads=%s step_ms=%.1f fwd_ms=%.1f bwd_ms=%.1f opt_ms=%.1f tokens_per_s=%.1f%n",
-                    mode, B, T, System.getProperty("ai.djl.pytorch.num_threads", "default"), ms, median(fwd), median(bwd), median(opt),
+            System.out.printf(
+                    "rlcd4j %s B=%d T=%d threads=%s step_ms=%.1f fwd_ms=%.1f bwd_ms=%.1f opt_ms=%.1f tokens_per_s=%.1f%n",
+                    mode,
+                    B,
+                    T,
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                    ms,
+                    median(fwd),
+                    median(bwd),
+                    median(opt),
                     B * T / (ms / 1000));
         }
     }

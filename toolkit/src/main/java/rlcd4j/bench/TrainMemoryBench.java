@@ -1,17 +1,16 @@
 package rlcd4j.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
 import rlcd4j.train.SftTrainer;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Does native memory stay flat over a long training run? Runs {@code steps} SFT steps (LoRA or full) on a small model
@@ -36,7 +35,9 @@ public final class TrainMemoryBench {
             public void started(Progress p) {}
 
             public void updated(Progress p) {
-                if (p.label().equals(SftTrainer.NAME) && p.status().isEmpty() == false && p.done() % 50 == 0
+                if (p.label().equals(SftTrainer.NAME)
+                        && p.status().isEmpty() == false
+                        && p.done() % 50 == 0
                         && (samples.isEmpty() || samples.get(samples.size() - 1)[0] != p.done())) {
                     if (gc) System.gc();
                     samples.add(new long[] {p.done(), rssKb()});
@@ -52,9 +53,14 @@ public final class TrainMemoryBench {
             prompts.add("Once upon a time, " + names[i % 4] + " saw a " + things[(i / 4) % 4] + ".");
             responses.add(names[i % 4] + " was happy and played with the " + things[(i / 4) % 4] + " all day.");
         }
-        Table data = Table.create("bench", StringColumn.create("prompt", prompts), StringColumn.create("response", responses));
-        SftTrainer.Config c = SftTrainer.Config.defaults().withLearningRate(1e-4).withBatchSize(4).withMicroBatchSize(2)
-                .withEpochs((steps + 15) / 16).withMaxLength(64)
+        Table data = Table.create(
+                "bench", StringColumn.create("prompt", prompts), StringColumn.create("response", responses));
+        SftTrainer.Config c = SftTrainer.Config.defaults()
+                .withLearningRate(1e-4)
+                .withBatchSize(4)
+                .withMicroBatchSize(2)
+                .withEpochs((steps + 15) / 16)
+                .withMaxLength(64)
                 .withLora(lora ? rlcd4j.train.PreferenceModelTrainer.lora(8, 16, 0.05, "all") : null);
         long before = rssKb();
         try (CausalLM lm = CausalLM.load(model)) {
@@ -62,18 +68,30 @@ public final class TrainMemoryBench {
             if (r.adapter() != null) r.adapter().close();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("model %s, %s%s, %d steps in %.1f s; RSS before load %d kB%n", model.getFileName(), lora ? "LoRA r8 all targets" : "full fine-tuning", gc ? ", GC before each sample" : "", (samples.isEmpty() ? 0 : samples.get(samples.size() - 1)[0]), secs, before);
+        System.out.printf(
+                "model %s, %s%s, %d steps in %.1f s; RSS before load %d kB%n",
+                model.getFileName(),
+                lora ? "LoRA r8 all targets" : "full fine-tuning",
+                gc ? ", GC before each sample" : "",
+                (samples.isEmpty() ? 0 : samples.get(samples.size() - 1)[0]),
+                secs,
+                before);
         System.out.println("step\trss_kB");
         for (long[] s : samples) System.out.println(s[0] + "\t" + s[1]);
         List<long[]> half = samples.subList(samples.size() / 2, samples.size());
-        double mx = half.stream().mapToDouble(s -> s[0]).average().orElse(0), my = half.stream().mapToDouble(s -> s[1]).average().orElse(0);
+        double mx = half.stream().mapToDouble(s -> s[0]).average().orElse(0),
+                my = half.stream().mapToDouble(s -> s[1]).average().orElse(0);
         double sxy = 0, sxx = 0;
         for (long[] s : half) {
             sxy += (s[0] - mx) * (s[1] - my);
             sxx += (s[0] - mx) * (s[0] - mx);
         }
-        System.out.printf("slope over the second half: %.3f kB/step (%.1f kB per 1000 steps); first sample %d kB, last %d kB, max %d kB%n",
-                sxx == 0 ? 0 : sxy / sxx, sxx == 0 ? 0 : 1000 * sxy / sxx, samples.get(0)[1], samples.get(samples.size() - 1)[1],
+        System.out.printf(
+                "slope over the second half: %.3f kB/step (%.1f kB per 1000 steps); first sample %d kB, last %d kB, max %d kB%n",
+                sxx == 0 ? 0 : sxy / sxx,
+                sxx == 0 ? 0 : 1000 * sxy / sxx,
+                samples.get(0)[1],
+                samples.get(samples.size() - 1)[1],
                 samples.stream().mapToLong(s -> s[1]).max().orElse(0));
     }
 

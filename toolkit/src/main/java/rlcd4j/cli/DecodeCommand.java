@@ -1,25 +1,24 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import rlcd4j.Rlcd;
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.BadLine;
-import rlcd4j.util.Json;
-import rlcd4j.data.PromptSet;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.hub.HfHub;
-import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import rlcd4j.eval.Outputs;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import rlcd4j.Rlcd;
+import rlcd4j.data.BadLine;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.eval.Outputs;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * {@code rlcd decode --model M --prompts FILE --out OUTPUTS.jsonl}: the paper's final decoding of a policy, one sample
@@ -29,52 +28,81 @@ import java.util.concurrent.Callable;
  * {@code --model} may be a LoRA adapter folder (what {@code rlcd ppo --lora-rank} writes under {@code OUT/policy}); it
  * is decoded on its base model.
  */
-@Command(name = "decode", mixinStandardHelpOptions = true,
+@Command(
+        name = "decode",
+        mixinStandardHelpOptions = true,
         description = "Sample one response per prompt with the paper's final decoding settings into an outputs JSONL "
                 + "(resumable).")
 public final class DecodeCommand implements Callable<Integer> {
     private static final GenerationConfig DEFAULTS = GenerationConfig.evaluation();
 
-    @Option(names = "--model", required = true,
+    @Option(
+            names = "--model",
+            required = true,
             description = "Policy: model folder, Hugging Face repo id, or LoRA adapter folder (adapter_config.json, "
                     + "as rlcd ppo/sft/dpo --lora-rank write); with --server, the model whose tokenizer is used.")
     String model;
-    @Option(names = "--base",
+
+    @Option(
+            names = "--base",
             description = "For an adapter folder: its base model, folder or repo id "
                     + "(default: the adapter's base_model_name_or_path).")
     String base;
-    @Option(names = "--prompts", required = true,
+
+    @Option(
+            names = "--prompts",
+            required = true,
             description = "Prompts: JSONL(.gz) with id and prompt per line, or an HH-RLHF file (chosen/rejected; "
                     + "prompt = chosen up to its last 'Assistant:').")
     Path prompts;
-    @Option(names = "--split", defaultValue = "all",
+
+    @Option(
+            names = "--split",
+            defaultValue = "all",
             description = "all, dev (ids 0-999) or test (ids 1000-1999; the paper's evaluation prompts of an HH-RLHF "
                     + "test file) (default ${DEFAULT-VALUE}).")
     String split;
-    @Option(names = "--out", required = true, description = "Outputs JSONL (id, prompt, model, output, ...); an existing one is resumed.")
+
+    @Option(
+            names = "--out",
+            required = true,
+            description = "Outputs JSONL (id, prompt, model, output, ...); an existing one is resumed.")
     Path out;
-    @Option(names = "--name",
+
+    @Option(
+            names = "--name",
             description = "Model name recorded in column 'model' (default: the model folder's name, or the repo id).")
     String name;
+
     @Option(names = "--limit", description = "Only the first N prompts (after --split).")
     Integer limit;
-    @Option(names = "--seed",
+
+    @Option(
+            names = "--seed",
             description = "Sampling seed; each prompt samples from a seed derived from (seed, id) (default "
                     + "${DEFAULT-VALUE}).")
     long seed = DEFAULTS.seed();
+
     @Option(names = "--max-new-tokens", description = "Default ${DEFAULT-VALUE} (the paper's).")
     int maxNewTokens = DEFAULTS.maxNewTokens();
+
     @Option(names = "--temperature", description = "0 means greedy. Default ${DEFAULT-VALUE} (the paper's).")
     double temperature = DEFAULTS.temperature();
+
     @Option(names = "--top-p", description = "Default ${DEFAULT-VALUE} (the paper's).")
     double topP = DEFAULTS.topP();
+
     @Option(names = "--top-k", description = "0: off (default: ${DEFAULT-VALUE}, the paper's).")
     int topK = DEFAULTS.topK();
-    @Option(names = "--batch-size",
+
+    @Option(
+            names = "--batch-size",
             description = "Prompts decoded together (does not change the outputs) (default ${DEFAULT-VALUE}).")
     int batchSize = DEFAULTS.batchSize();
+
     @Option(names = "--strict", description = "Stop at the first bad prompt line instead of skipping it.")
     boolean strict;
+
     @Mixin
     ServerOptions server = new ServerOptions();
 
@@ -82,8 +110,12 @@ public final class DecodeCommand implements Callable<Integer> {
     public Integer call() {
         GenerationConfig cfg;
         try {
-            cfg = DEFAULTS.withMaxNewTokens(maxNewTokens).withTemperature(temperature).withTopP(topP)
-                    .withTopK(topK).withSeed(seed).withBatchSize(batchSize);
+            cfg = DEFAULTS.withMaxNewTokens(maxNewTokens)
+                    .withTemperature(temperature)
+                    .withTopP(topP)
+                    .withTopK(topK)
+                    .withSeed(seed)
+                    .withBatchSize(batchSize);
         } catch (IllegalArgumentException e) {
             throw new RlcdException("decode: " + e.getMessage());
         }
@@ -96,7 +128,9 @@ public final class DecodeCommand implements Callable<Integer> {
             default -> throw new RlcdException("--split " + split + ": expected all, dev or test");
         };
         if (limit != null) set = set.limit(limit);
-        if (set.size() == 0) throw new RlcdException(prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
+        if (set.size() == 0)
+            throw new RlcdException(
+                    prompts + ": no prompts in split '" + split + "' (ids 0-999 are dev, 1000-1999 test)");
         String modelName = name != null ? name : defaultName(model);
         Table t;
         if (server.remote()) {
@@ -121,8 +155,8 @@ public final class DecodeCommand implements Callable<Integer> {
         Path config = dir.resolve("adapter_config.json");
         if (!Files.isRegularFile(config)) {
             if (base != null) {
-                throw new RlcdException("--base is for a LoRA adapter folder; " + model
-                        + " has no adapter_config.json");
+                throw new RlcdException(
+                        "--base is for a LoRA adapter folder; " + model + " has no adapter_config.json");
             }
             return CausalLM.load(model);
         }
@@ -150,6 +184,7 @@ public final class DecodeCommand implements Callable<Integer> {
     static String defaultName(String model) {
         Path p = Path.of(model);
         return Files.isDirectory(p) && p.toAbsolutePath().normalize().getFileName() != null
-                ? p.toAbsolutePath().normalize().getFileName().toString() : model;
+                ? p.toAbsolutePath().normalize().getFileName().toString()
+                : model;
     }
 }

@@ -1,8 +1,12 @@
 package rlcd4j.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.eval.Judge;
 import rlcd4j.eval.JudgePrompt;
@@ -11,14 +15,9 @@ import rlcd4j.eval.OpenAiJudge;
 import rlcd4j.eval.OutputStats;
 import rlcd4j.eval.Outputs;
 import rlcd4j.eval.PairwiseEvaluation;
-import rlcd4j.eval.WinRate;
 import rlcd4j.plot.Plots;
+import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.Table;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code rlcd eval --a OUTPUTS_A.jsonl --b OUTPUTS_B.jsonl --judge openai --task helpful --out DIR}: judges every
@@ -28,47 +27,81 @@ import java.util.concurrent.Callable;
  * The API key is read from {@code OPENAI_API_KEY} only (never from the command line, where it would end up in the
  * shell history and the process list).
  */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
         description = "Pairwise evaluation of two outputs tables with a judge (win rate with 95%% CI, "
                 + "length-controlled win rate, position-bias statistics).")
 public final class EvalCommand implements Callable<Integer> {
     /** Judges this command can build: an OpenAI-compatible server, or a local causal LM ({@link LocalJudge}). */
-    public enum JudgeKind { openai, local }
+    public enum JudgeKind {
+        openai,
+        local
+    }
 
     @Option(names = "--a", required = true, description = "Outputs of model A (JSONL: id, prompt, model, output).")
     Path a;
+
     @Option(names = "--b", required = true, description = "Outputs of model B (JSONL: id, prompt, model, output).")
     Path b;
-    @Option(names = "--judge", defaultValue = "openai", description = "Judge: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+
+    @Option(
+            names = "--judge",
+            defaultValue = "openai",
+            description = "Judge: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     JudgeKind judge;
-    @Option(names = "--task", defaultValue = "helpful", description = "harmless, harmless_helpful, helpful or outline (default ${DEFAULT-VALUE}).")
-    String task;
+
+    @Option(
+            names = "--task",
+            description = "harmless, harmless_helpful, helpful or outline (default ${DEFAULT-VALUE}).")
+    String task = LocalJudge.Config.defaults().task().key();
+
     @Option(names = "--model", description = "OpenAI judge: model name (default: the paper's gpt-4-0314, now retired).")
     String model;
-    @Option(names = "--judge-model",
+
+    @Option(
+            names = "--judge-model",
             description = "Local judge: model folder or Hugging Face repo id (required with --judge local).")
     String judgeModel;
-    @Option(names = "--judge-batch",
+
+    @Option(
+            names = "--judge-batch",
             description = "Local judge: comparisons per forward pass (default ${DEFAULT-VALUE}).")
-    int judgeBatch = LocalJudge.DEFAULT_BATCH_SIZE;
-    @Option(names = "--base-url",
+    int judgeBatch = LocalJudge.Config.defaults().batchSize();
+
+    @Option(
+            names = "--base-url",
             description = "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL, "
                     + "else https://api.openai.com/v1).")
     String baseUrl;
-    @Option(names = "--order", defaultValue = "both", description = "both: judge each pair in both orders, flips count as ties; random: the paper's one random order (default ${DEFAULT-VALUE}).")
-    String order;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random order and the bootstrap (default ${DEFAULT-VALUE}).")
-    int seed;
-    @Option(names = "--limit", defaultValue = "2147483647", description = "Judge only the first N pairs.")
-    int limit;
+
+    @Option(
+            names = "--order",
+            description = "both: judge each pair in both orders, flips count as ties; random: the "
+                    + "paper's one random order (default ${DEFAULT-VALUE}).")
+    String order = PairwiseEvaluation.Config.defaults().order().name().toLowerCase(Locale.ROOT);
+
+    @Option(names = "--seed", description = "Seed of the random order and the bootstrap (default ${DEFAULT-VALUE}).")
+    int seed = PairwiseEvaluation.Config.defaults().seed();
+
+    @Option(names = "--limit", description = "Judge only the first N pairs.")
+    int limit = PairwiseEvaluation.Config.defaults().limit();
+
     @Option(names = "--resamples", description = "Bootstrap resamples (default ${DEFAULT-VALUE}).")
-    int resamples = WinRate.RESAMPLES;
+    int resamples = PairwiseEvaluation.Config.defaults().resamples();
+
     @Option(names = "--timeout", description = "Seconds to wait for one judge answer (default ${DEFAULT-VALUE}).")
-    int timeoutSeconds = (int) OpenAiJudge.DEFAULT_TIMEOUT.toSeconds();
-    @Option(names = "--cache",
+    int timeoutSeconds = (int) OpenAiJudge.Config.defaults().timeout().toSeconds();
+
+    @Option(
+            names = "--cache",
             description = "Judge answer cache (default OUT/judge-cache.jsonl); reruns and resumed runs reuse it.")
     Path cache;
-    @Option(names = "--out", required = true, description = "Directory for pairs.csv, summary.csv, output_stats.csv, win_rate.png.")
+
+    @Option(
+            names = "--out",
+            required = true,
+            description = "Directory for pairs.csv, summary.csv, output_stats.csv, win_rate.png.")
     Path out;
 
     @Override
@@ -83,18 +116,42 @@ public final class EvalCommand implements Callable<Integer> {
             default -> throw new RlcdException("--order " + order + ": expected both or random");
         };
         if (judge == JudgeKind.local) {
-            if (judgeModel == null) throw new RlcdException("--judge local needs --judge-model (a model folder or Hugging Face repo id)");
+            if (judgeModel == null)
+                throw new RlcdException("--judge local needs --judge-model (a model folder or Hugging Face repo id)");
             try (CausalLM lm = CausalLM.load(judgeModel)) {
-                return evaluate(ta, tb, o, LocalJudge.builder(lm).task(t).cache(cacheFile).batchSize(judgeBatch).build());
+                return evaluate(
+                        ta,
+                        tb,
+                        o,
+                        new LocalJudge(
+                                lm,
+                                LocalJudge.Config.defaults()
+                                        .withTask(t)
+                                        .withCache(cacheFile)
+                                        .withBatchSize(judgeBatch)));
             }
         }
-        if (judgeModel != null) throw new RlcdException("--judge-model is for --judge local; the OpenAI judge takes --model");
-        return evaluate(ta, tb, o, OpenAiJudge.builder().task(t).model(model).baseUrl(baseUrl)
-                .cache(cacheFile).timeout(Duration.ofSeconds(timeoutSeconds)).build());
+        if (judgeModel != null)
+            throw new RlcdException("--judge-model is for --judge local; the OpenAI judge takes --model");
+        return evaluate(
+                ta,
+                tb,
+                o,
+                OpenAiJudge.create(OpenAiJudge.Config.defaults()
+                        .withTask(t)
+                        .withModel(model)
+                        .withBaseUrl(baseUrl)
+                        .withCache(cacheFile)
+                        .withTimeout(Duration.ofSeconds(timeoutSeconds))));
     }
 
     private int evaluate(Table ta, Table tb, PairwiseEvaluation.Order o, Judge j) throws Exception {
-        PairwiseEvaluation.Result r = PairwiseEvaluation.of(ta, tb).judge(j).order(o).seed(seed).limit(limit).resamples(resamples).run();
+        PairwiseEvaluation.Config config = PairwiseEvaluation.Config.defaults()
+                .withOrder(o)
+                .withSeed(seed)
+                .withLimit(limit)
+                .withResamples(resamples);
+        PairwiseEvaluation.Result r = PairwiseEvaluation.of(ta, tb, j, config).run();
         r.pairs().write().csv(out.resolve("pairs.csv").toFile());
         r.summary().write().csv(out.resolve("summary.csv").toFile());
         Table stats = OutputStats.of(ta.copy().append(tb));

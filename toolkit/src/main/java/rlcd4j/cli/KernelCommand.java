@@ -1,15 +1,7 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import rlcd4j.util.RlcdException;
-
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.Rlcd;
-import rlcd4j.util.Json;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +24,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import rlcd4j.Rlcd;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@code rlcd kernel install | uninstall | list}: the Jupyter kernel spec of the rlcd4j Java kernel. {@code install}
@@ -39,17 +37,24 @@ import java.util.stream.Stream;
  * {@code datasets/}) into a versioned folder inside the kernel spec folder, and points kernel.json only there, so
  * the kernel survives {@code mvn clean}, a moved checkout and an emptied Maven cache.
  */
-@Command(name = "kernel", description = "Jupyter kernel for Java with the toolkit built in.",
+@Command(
+        name = "kernel",
+        description = "Jupyter kernel for Java with the toolkit built in.",
         mixinStandardHelpOptions = true,
-        subcommands = {KernelCommand.Install.class, KernelCommand.Uninstall.class, KernelCommand.ListKernels.class})
+        subcommands = {
+            KernelCommand.Install.class,
+            KernelCommand.Uninstall.class,
+            KernelCommand.ListKernels.class,
+            RenderTutorialCommand.class
+        })
 public final class KernelCommand implements Callable<Integer> {
     public static final String MAIN_CLASS = "rlcd4j.kernel.RlcdKernel";
     /**
      * Every JVM the project starts is offline for DJL and headless (charts render without a display), and opts in to
      * MKL's feature-chosen kernels on CPUs not made by Intel ({@link rlcd4j.engine.cpu.MklCpuPath}).
      */
-    public static final List<String> BASE_JVM_FLAGS = List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true",
-            "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");
+    public static final List<String> BASE_JVM_FLAGS = List.of(
+            "-Dai.djl.offline=true", "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Drlcd4j.mklIntelPath=true");
     /**
      * The kernel's collector: the parallel (throughput) collector. Every cell is compiled by javac inside the kernel,
      * and on 2 cores a trivial cell's JShell evaluation was faster with it than with G1 (docs/perf/kernel.md); the
@@ -61,8 +66,8 @@ public final class KernelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        System.err.println("usage: rlcd kernel install|uninstall|list [--user | --sys-prefix | --prefix DIR"
-                + " | --jupyter-path DIR] [--name rlcd-java]");
+        System.err.println("usage: rlcd kernel install|uninstall|list|render-tutorial [--user | --sys-prefix"
+                + " | --prefix DIR | --jupyter-path DIR] [--name rlcd-java]");
         return 2;
     }
 
@@ -70,12 +75,18 @@ public final class KernelCommand implements Callable<Integer> {
     static final class Target {
         @Option(names = "--user", description = "Per-user Jupyter data dir (~/.local/share/jupyter).")
         boolean user;
-        @Option(names = "--sys-prefix",
+
+        @Option(
+                names = "--sys-prefix",
                 description = "The sys.prefix of the Python that runs 'jupyter' (a venv or conda env).")
         boolean sysPrefix;
+
         @Option(names = "--prefix", paramLabel = "DIR", description = "DIR/share/jupyter/kernels/NAME.")
         Path prefix;
-        @Option(names = "--jupyter-path", paramLabel = "DIR",
+
+        @Option(
+                names = "--jupyter-path",
+                paramLabel = "DIR",
                 description = "DIR/kernels/NAME; use with JUPYTER_PATH=DIR.")
         Path jupyterPath;
 
@@ -93,7 +104,9 @@ public final class KernelCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "install", mixinStandardHelpOptions = true,
+    @Command(
+            name = "install",
+            mixinStandardHelpOptions = true,
             description = "Copy the kernel, its libraries and the bundled data into the kernel spec folder and write"
                     + " kernel.json (default: --user).")
     public static final class Install implements Callable<Integer> {
@@ -103,21 +116,33 @@ public final class KernelCommand implements Callable<Integer> {
         @Option(names = "--name", defaultValue = "rlcd-java", description = "Kernel name (default: ${DEFAULT-VALUE}).")
         String name;
 
-        @Option(names = "--display-name", defaultValue = "rlcd4j (Java)", description = "Name shown in Jupyter (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--display-name",
+                defaultValue = "rlcd4j (Java)",
+                description = "Name shown in Jupyter (default: ${DEFAULT-VALUE}).")
         String displayName;
 
-        @Option(names = "--jvm-opt", paramLabel = "FLAG", description = "Extra JVM flag for the kernel, repeatable (e.g. --jvm-opt=-Xmx8g).")
+        @Option(
+                names = "--jvm-opt",
+                paramLabel = "FLAG",
+                description = "Extra JVM flag for the kernel, repeatable (e.g. --jvm-opt=-Xmx8g).")
         List<String> jvmOpts = new ArrayList<>();
 
-        @Option(names = "--env", paramLabel = "K=V",
+        @Option(
+                names = "--env",
+                paramLabel = "K=V",
                 description = "Environment variable for the kernel, repeatable (e.g. --env RLCD4J_SCALE=smoke).")
         Map<String, String> env = new LinkedHashMap<>();
 
-        @Option(names = "--classpath", paramLabel = "CP",
+        @Option(
+                names = "--classpath",
+                paramLabel = "CP",
                 description = "Class path to copy (default: the built kernel module and its dependencies).")
         String classpath;
 
-        @Option(names = "--from", paramLabel = "DIR",
+        @Option(
+                names = "--from",
+                paramLabel = "DIR",
                 description = "The checkout whose datasets/ is copied (default: this checkout).")
         Path from;
 
@@ -166,15 +191,20 @@ public final class KernelCommand implements Callable<Integer> {
             argv.add(MAIN_CLASS);
             argv.add("{connection_file}");
             Map<String, String> vars = new LinkedHashMap<>();
-            vars.put("GOMP_SPINCOUNT", "30000");   // as the rlcd launcher: see its comment
+            vars.put("GOMP_SPINCOUNT", "30000"); // as the rlcd launcher: see its comment
             vars.putAll(env);
             StringBuilder sb = new StringBuilder("{\n  \"argv\": [");
-            for (int i = 0; i < argv.size(); i++) sb.append(i == 0 ? "\n    " : ",\n    ").append(quote(argv.get(i)));
-            sb.append("\n  ],\n  \"display_name\": ").append(quote(displayName))
+            for (int i = 0; i < argv.size(); i++)
+                sb.append(i == 0 ? "\n    " : ",\n    ").append(quote(argv.get(i)));
+            sb.append("\n  ],\n  \"display_name\": ")
+                    .append(quote(displayName))
                     .append(",\n  \"language\": \"java\",\n  \"interrupt_mode\": \"message\",\n  \"env\": {");
             int i = 0;
             for (Map.Entry<String, String> e : vars.entrySet()) {
-                sb.append(i++ == 0 ? "" : ", ").append(quote(e.getKey())).append(": ").append(quote(e.getValue()));
+                sb.append(i++ == 0 ? "" : ", ")
+                        .append(quote(e.getKey()))
+                        .append(": ")
+                        .append(quote(e.getValue()));
             }
             sb.append("},\n  \"metadata\": {\"debugger\": false}\n}\n");
             return sb.toString();
@@ -184,14 +214,16 @@ public final class KernelCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             Path tmp = dir.resolve("kernel.json.tmp");
             Files.writeString(tmp, json, StandardCharsets.UTF_8);
-            Files.move(tmp, dir.resolve("kernel.json"), StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    tmp,
+                    dir.resolve("kernel.json"),
+                    StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         }
     }
 
     /** The install folder and the class path entries copied into it, in class path order. */
-    record Installation(Path home, List<Path> libs) {
-    }
+    record Installation(Path home, List<Path> libs) {}
 
     /**
      * Copies the class path and datasets into {@code specDir/rlcd4j-<version>}: first into a hidden sibling, which
@@ -220,7 +252,8 @@ public final class KernelCommand implements Callable<Integer> {
         Files.writeString(staging.resolve(Rlcd.INSTALL_MARKER), Json.write(info) + "\n", StandardCharsets.UTF_8);
         // Earlier versions' folders go too: this command owns every rlcd4j-* folder in the spec folder.
         try (Stream<Path> old = Files.list(specDir)) {
-            for (Path p : old.filter(p -> p.getFileName().toString().startsWith(INSTALL_PREFIX)).toList()) {
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith(INSTALL_PREFIX))
+                    .toList()) {
                 deleteTree(p);
             }
         }
@@ -235,8 +268,11 @@ public final class KernelCommand implements Callable<Integer> {
     static String libName(Path entry, Set<String> used) {
         String base = entry.getFileName().toString();
         Path parent = entry.getParent();
-        if (Files.isDirectory(entry) && parent != null && parent.getFileName() != null
-                && parent.getFileName().toString().equals("target") && parent.getParent() != null
+        if (Files.isDirectory(entry)
+                && parent != null
+                && parent.getFileName() != null
+                && parent.getFileName().toString().equals("target")
+                && parent.getParent() != null
                 && parent.getParent().getFileName() != null) {
             base = parent.getParent().getFileName() + "-" + base;
         }
@@ -252,8 +288,8 @@ public final class KernelCommand implements Callable<Integer> {
             if (s.isBlank()) continue;
             Path p = Path.of(s).toAbsolutePath();
             if (!Files.exists(p)) {
-                throw new RlcdException("class path entry " + p
-                        + ": not found; build first with: mvn -B -DskipTests package");
+                throw new RlcdException(
+                        "class path entry " + p + ": not found; build first with: mvn -B -DskipTests package");
             }
             out.add(p);
         }
@@ -307,7 +343,9 @@ public final class KernelCommand implements Callable<Integer> {
         return findRepoRoot();
     }
 
-    @Command(name = "uninstall", mixinStandardHelpOptions = true,
+    @Command(
+            name = "uninstall",
+            mixinStandardHelpOptions = true,
             description = "Remove an rlcd4j kernel spec and its install folder (default: --user).")
     public static final class Uninstall implements Callable<Integer> {
         @ArgGroup(exclusive = true)
@@ -326,8 +364,8 @@ public final class KernelCommand implements Callable<Integer> {
             }
             // Only a spec this command wrote: never delete another kernel's folder.
             if (!Files.readString(json, StandardCharsets.UTF_8).contains(MAIN_CLASS)) {
-                throw new RlcdException(json + ": not an rlcd4j kernel (its argv does not run " + MAIN_CLASS
-                        + "); left as it is");
+                throw new RlcdException(
+                        json + ": not an rlcd4j kernel (its argv does not run " + MAIN_CLASS + "); left as it is");
             }
             deleteTree(dir);
             System.out.println("Removed kernel spec '" + name + "' from " + dir);
@@ -335,7 +373,9 @@ public final class KernelCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true,
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
             description = "List the rlcd4j kernel specs Jupyter can find, and whether each can start.")
     public static final class ListKernels implements Callable<Integer> {
         @Option(names = "--jupyter-path", paramLabel = "DIR", description = "Also look in DIR/kernels (repeatable).")
@@ -348,7 +388,9 @@ public final class KernelCommand implements Callable<Integer> {
                 if (!Files.isDirectory(kernels)) continue;
                 List<Path> specs;
                 try (Stream<Path> s = Files.list(kernels)) {
-                    specs = s.filter(d -> Files.isRegularFile(d.resolve("kernel.json"))).sorted().toList();
+                    specs = s.filter(d -> Files.isRegularFile(d.resolve("kernel.json")))
+                            .sorted()
+                            .toList();
                 }
                 for (Path spec : specs) {
                     String json = Files.readString(spec.resolve("kernel.json"), StandardCharsets.UTF_8);
@@ -381,7 +423,8 @@ public final class KernelCommand implements Callable<Integer> {
                 }
             }
         }
-        String version = home == null ? "(not self-contained: installed before rlcd4j copied its files)"
+        String version = home == null
+                ? "(not self-contained: installed before rlcd4j copied its files)"
                 : Path.of(home).getFileName().toString();
         if (home != null && !Files.isRegularFile(Path.of(home, Rlcd.INSTALL_MARKER))) missing.add(home);
         if (missing.isEmpty()) return version + "  ok";
@@ -398,7 +441,8 @@ public final class KernelCommand implements Callable<Integer> {
         for (Path p : extra) dirs.add(p.toAbsolutePath());
         String env = System.getenv("JUPYTER_PATH");
         if (env != null) {
-            for (String s : env.split(File.pathSeparator)) if (!s.isBlank()) dirs.add(Path.of(s).toAbsolutePath());
+            for (String s : env.split(File.pathSeparator))
+                if (!s.isBlank()) dirs.add(Path.of(s).toAbsolutePath());
         }
         dirs.add(userDataDir());
         dirs.add(Path.of("/usr/local/share/jupyter"));
@@ -436,7 +480,8 @@ public final class KernelCommand implements Callable<Integer> {
         try (Stream<Path> files = Files.list(target)) {
             kernelJar = files.filter(p -> p.getFileName().toString().matches("rlcd4j-kernel-.*\\.jar")
                             && !p.getFileName().toString().matches(".*-(sources|javadoc|tests)\\.jar"))
-                    .findFirst().orElse(target.resolve("classes"));
+                    .findFirst()
+                    .orElse(target.resolve("classes"));
         } catch (IOException e) {
             throw new RlcdException(target + ": cannot list: " + e.getMessage(), e);
         }
@@ -455,7 +500,11 @@ public final class KernelCommand implements Callable<Integer> {
         List<Path> starts = new ArrayList<>();
         starts.add(Path.of("").toAbsolutePath());
         try {
-            starts.add(Path.of(KernelCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+            starts.add(Path.of(KernelCommand.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI()));
         } catch (Exception ignored) {
             // no code source (unusual class loader): the working directory is enough
         }
@@ -494,11 +543,15 @@ public final class KernelCommand implements Callable<Integer> {
                 break;
             }
         }
-        if (jupyter == null) throw new RlcdException("--sys-prefix: no 'jupyter' on PATH; use --prefix DIR or --jupyter-path DIR");
+        if (jupyter == null)
+            throw new RlcdException("--sys-prefix: no 'jupyter' on PATH; use --prefix DIR or --jupyter-path DIR");
         try {
-            String first = Files.readAllLines(jupyter, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+            String first = Files.readAllLines(jupyter, StandardCharsets.UTF_8).stream()
+                    .findFirst()
+                    .orElse("");
             if (!first.startsWith("#!")) throw new RlcdException(jupyter + ": not a Python script; use --prefix DIR");
-            List<String> cmd = new ArrayList<>(List.of(first.substring(2).strip().split("\\s+")));
+            List<String> cmd =
+                    new ArrayList<>(List.of(first.substring(2).strip().split("\\s+")));
             cmd.addAll(List.of("-c", "import sys; print(sys.prefix)"));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -1,43 +1,44 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import rlcd4j.util.BuildVersion;
-import rlcd4j.util.RlcdException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
+import rlcd4j.util.BuildVersion;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@code ./rlcd COMMAND ...}: every stage of RLCD from the terminal, and the one place that turns failures into exit
  * codes (docs/cli.md): {@value #USAGE_ERROR} for a command line picocli rejects (with the usage), {@value #FAILED}
  * for any failure while running, reported on one line ({@code --debug} adds the stack trace).
  */
-@Command(name = "rlcd", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+@Command(
+        name = "rlcd",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.VersionProvider.class,
         description = "RLCD (Reinforcement Learning from Contrastive Distillation) on the JVM.",
         subcommands = {
-                GenerateCommand.class,
-                ScoreCommand.class,
-                SimulateCommand.class,
-                DecodeCommand.class,
-                EvalCommand.class,
-                HumanSheetCommand.class,
-                KernelCommand.class,
-                ShellCommand.class,
-                PretrainCommand.class,
-                TrainPmCommand.class,
-                SftCommand.class,
-                DpoCommand.class,
-                PpoCommand.class,
-                DemoCommand.class,
-                ServeCommand.class,
-                OutlinePremisesCommand.class,
-                CommandLine.HelpCommand.class,
+            GenerateCommand.class,
+            ScoreCommand.class,
+            SimulateCommand.class,
+            DecodeCommand.class,
+            EvalCommand.class,
+            HumanSheetCommand.class,
+            KernelCommand.class,
+            ShellCommand.class,
+            PretrainCommand.class,
+            TrainPmCommand.class,
+            SftCommand.class,
+            DpoCommand.class,
+            PpoCommand.class,
+            DemoCommand.class,
+            ServeCommand.class,
+            OutlinePremisesCommand.class,
+            CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
     /** Exit code of a run that failed: bad data, a missing file, a model that does not load, a bug. */
@@ -49,7 +50,9 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     // Every subcommand inherits it; the handler reads it from the parse result, wherever on the line it was given.
-    @Option(names = "--debug", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--debug",
+            scope = ScopeType.INHERIT,
             description = "On failure, print the stack trace after the one-line error.")
     boolean debug;
 

@@ -1,13 +1,12 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine.Option;
-import rlcd4j.util.RlcdException;
-import rlcd4j.hub.HfHub;
-import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Option;
+import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.RlcdException;
 
 /**
  * The flags that send generation to OpenAI-compatible servers instead of the in-process engine (a picocli mixin of
@@ -15,20 +14,28 @@ import java.util.function.UnaryOperator;
  * so it never appears in a command line, a log or a shell history.
  */
 final class ServerOptions {
-    @Option(names = "--server", paramLabel = "URL",
+    @Option(
+            names = "--server",
+            paramLabel = "URL",
             description = "OpenAI-compatible server (vLLM, SGLang, TGI, rlcd serve), e.g. http://127.0.0.1:8000/v1; "
                     + "repeat to use several together. --model then only gives the tokenizer.")
     List<String> servers = new ArrayList<>();
 
-    @Option(names = "--server-model", paramLabel = "NAME",
+    @Option(
+            names = "--server-model",
+            paramLabel = "NAME",
             description = "Model name in requests (default: the only model the first server lists).")
     String serverModel;
 
-    @Option(names = "--server-api-key-env", paramLabel = "VAR",
+    @Option(
+            names = "--server-api-key-env",
+            paramLabel = "VAR",
             description = "Environment variable holding the servers' API key (default: none sent).")
     String apiKeyEnv;
 
-    @Option(names = "--server-in-flight", paramLabel = "N",
+    @Option(
+            names = "--server-in-flight",
+            paramLabel = "N",
             description = "Requests in flight per server (default: ${DEFAULT-VALUE}).")
     int inFlight = OpenAiCompletionsBackend.DEFAULT_MAX_IN_FLIGHT;
 
@@ -48,7 +55,12 @@ final class ServerOptions {
             }
         }
         if (inFlight < 1) throw new RlcdException("--server-in-flight must be >= 1, got " + inFlight);
-        return OpenAiCompletionsBackend.builder().servers(servers).model(serverModel).apiKey(key).maxInFlight(inFlight)
-                .modelFiles(model, hub).build();
+        return OpenAiCompletionsBackend.builder()
+                .servers(servers)
+                .model(serverModel)
+                .apiKey(key)
+                .maxInFlight(inFlight)
+                .modelFiles(model, hub)
+                .build();
     }
 }

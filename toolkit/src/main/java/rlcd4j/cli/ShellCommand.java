@@ -1,10 +1,5 @@
 package rlcd4j.cli;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import rlcd4j.util.RlcdException;
-import rlcd4j.StartupImports;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,12 +8,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import rlcd4j.StartupImports;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@code rlcd shell}: JShell with the toolkit on its class path and its packages imported, for one-line ablations
  * at the prompt. Extra arguments go to jshell (e.g. {@code rlcd shell -- --feedback concise}).
  */
-@Command(name = "shell", mixinStandardHelpOptions = true,
+@Command(
+        name = "shell",
+        mixinStandardHelpOptions = true,
         description = "Start JShell with the toolkit on the class path and its packages imported.")
 public final class ShellCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JSHELL_ARG", description = "Passed to jshell as they are.")
@@ -61,12 +62,15 @@ public final class ShellCommand implements Callable<Integer> {
         String cp = System.getProperty("rlcd4j.classpath");
         if (cp == null || cp.isBlank()) cp = System.getProperty("java.class.path");
         List<String> entries = new ArrayList<>();
-        for (String e : cp.split(File.pathSeparator)) if (!e.isBlank()) entries.add(Path.of(e).toAbsolutePath().toString());
+        for (String e : cp.split(File.pathSeparator))
+            if (!e.isBlank()) entries.add(Path.of(e).toAbsolutePath().toString());
         return String.join(File.pathSeparator, entries);
     }
 
     static String jshellExecutable() {
-        Path jshell = Path.of(System.getProperty("java.home"), "bin",
+        Path jshell = Path.of(
+                System.getProperty("java.home"),
+                "bin",
                 System.getProperty("os.name", "").toLowerCase().startsWith("windows") ? "jshell.exe" : "jshell");
         if (!Files.isExecutable(jshell)) {
             throw new RlcdException(jshell + ": not found; 'rlcd shell' needs a JDK (with jshell), not a JRE");

@@ -1,29 +1,28 @@
 package rlcd4j.cli;
 
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import rlcd4j.util.RlcdException;
 import rlcd4j.contrast.AttributeSpec;
 import rlcd4j.contrast.Method;
 import rlcd4j.contrast.Simulation;
 import rlcd4j.contrast.Simulator;
 import rlcd4j.data.BadLine;
 import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
 import rlcd4j.data.PromptSet;
 import rlcd4j.data.PromptSource;
 import rlcd4j.data.SimulationLog;
 import rlcd4j.engine.CausalLM;
-import rlcd4j.hub.HfHub;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
-import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Callable;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@code rlcd simulate}: simulate preference pairs with RLCD, RLAIF or RLCD-Rescore.
@@ -36,7 +35,9 @@ import java.util.concurrent.Callable;
  * {@code --dry-run} writes the pairs table with the prompt columns filled (p+, p-, pair and instruction indices) and no
  * generation. Otherwise {@link Simulator} generates with {@code --model}; an existing {@code --out} is resumed.
  */
-@Command(name = "simulate", mixinStandardHelpOptions = true,
+@Command(
+        name = "simulate",
+        mixinStandardHelpOptions = true,
         description = "Simulate preference pairs (RLCD, RLAIF, RLCD-Rescore) into a resumable pairs table (JSONL).")
 public class SimulateCommand implements Callable<Integer> {
     private static final Simulator.Options DEFAULTS = Simulator.Options.defaults();
@@ -47,12 +48,15 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "rlcd | rlaif | rlcd-rescore")
     String method;
 
-    @Option(names = "--model",
+    @Option(
+            names = "--model",
             description = "Model directory or Hugging Face repo id (needed unless --dry-run; "
                     + "with --server, its tokenizer).")
     String model;
 
-    @Option(names = "--prompts", required = true,
+    @Option(
+            names = "--prompts",
+            required = true,
             description = "Prompt file (.jsonl/.jsonl.gz: HH-RLHF rows, {\"premise\":...} or {\"prompt\":...} lines), "
                     + "or hh:SUBSET/SPLIT (Anthropic/hh-rlhf, e.g. hh:harmless-base/train), "
                     + "or hf:ORG/NAME[@REV]/PATH (a Hugging Face dataset file); Hub files go through the HF cache.")
@@ -67,7 +71,8 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--shard", description = "i/n: simulate only the prompts with id %% n == i.")
     String shard;
 
-    @Option(names = "--seed",
+    @Option(
+            names = "--seed",
             description = "Seed of the description-pair draws (default: ${DEFAULT-VALUE}, the paper's) and of the "
                     + "samples.")
     long seed = DEFAULTS.seed();
@@ -75,7 +80,8 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Write the table with the prompt columns filled; generate nothing.")
     boolean dryRun;
 
-    @Option(names = "--descriptions",
+    @Option(
+            names = "--descriptions",
             description = "Own description pairs (TSV: header positive<TAB>negative) instead of the task's.")
     Path descriptions;
 
@@ -91,11 +97,13 @@ public class SimulateCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", description = "New tokens per sample (default: ${DEFAULT-VALUE}, the paper's).")
     int maxNewTokens = DEFAULTS.generation().maxNewTokens();
 
-    @Option(names = "--max-attempts",
+    @Option(
+            names = "--max-attempts",
             description = "Samples per side before a pair is dropped (default: ${DEFAULT-VALUE}, the paper's).")
     int maxAttempts = DEFAULTS.maxAttempts();
 
-    @Option(names = "--score-batch-size",
+    @Option(
+            names = "--score-batch-size",
             description = "RLAIF scoring prompts per forward pass (default: ${DEFAULT-VALUE}: labels never depend on "
                     + "batching).")
     int scoreBatchSize = DEFAULTS.scoreBatchSize();
@@ -115,7 +123,8 @@ public class SimulateCommand implements Callable<Integer> {
                 ? AttributeSpec.load(canonicalTask, descriptions, instructions)
                 : AttributeSpec.forTask(canonicalTask);
         if (descriptions == null && instructions != null) {
-            throw new RlcdException("--instructions needs --descriptions (the built-in specs bring their own instructions)");
+            throw new RlcdException(
+                    "--instructions needs --descriptions (the built-in specs bring their own instructions)");
         }
         if (!dryRun && (model == null || model.isBlank())) {
             throw new RlcdException("simulate needs --model M to generate (or --dry-run to only build the prompts)");
@@ -130,9 +139,14 @@ public class SimulateCommand implements Callable<Integer> {
         int[] s = shard == null ? new int[] {0, 1} : PromptSet.parseShard(shard);
 
         if (!dryRun) {
-            Simulator.Options options = DEFAULTS.withSeed(seed).withBatchSize(batchSize)
-                    .withMaxNewTokens(maxNewTokens).withMaxAttempts(maxAttempts).withShard(s[0], s[1]).withScoreBatchSize(scoreBatchSize).withOutput(out);
-            Table t;
+            Simulator.Options options = DEFAULTS.withSeed(seed)
+                    .withBatchSize(batchSize)
+                    .withMaxNewTokens(maxNewTokens)
+                    .withMaxAttempts(maxAttempts)
+                    .withShard(s[0], s[1])
+                    .withScoreBatchSize(scoreBatchSize)
+                    .withOutput(out);
+            PreferencePairs t;
             if (server.remote()) {
                 try (OpenAiCompletionsBackend backend = server.backend(model, h)) {
                     t = Simulator.run(backend, set, spec, m, options);
@@ -142,10 +156,9 @@ public class SimulateCommand implements Callable<Integer> {
                     t = Simulator.run(lm, set, spec, m, options);
                 }
             }
-            StringColumn status = t.stringColumn("status");
-            outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.rowCount() + " pairs in " + out
-                    + ": " + status.isEqualTo(PairRow.OK).size() + " ok, " + status.isEqualTo(PairRow.DROPPED).size()
-                    + " dropped, " + status.isEqualTo(PairRow.ERROR).size() + " errors"
+            outStream.println(m.id() + " (" + canonicalTask + ", seed " + seed + "): " + t.size() + " pairs in " + out
+                    + ": " + t.count(PairStatus.OK) + " ok, " + t.count(PairStatus.DROPPED)
+                    + " dropped, " + t.count(PairStatus.ERROR) + " errors"
                     + (set.skipped().isEmpty() ? "" : "; " + set.skipped().size() + " bad prompt line(s) skipped"));
             return 0;
         }
@@ -162,8 +175,9 @@ public class SimulateCommand implements Callable<Integer> {
         try (SimulationLog log = SimulationLog.open(out)) {
             log.appendAll(plan);
         }
-        outStream.println("dry run: wrote " + plan.size() + " planned " + m.id() + " rows (" + canonicalTask + ", seed " + seed
-                + ") to " + out + (set.skipped().isEmpty() ? "" : "; " + set.skipped().size() + " bad prompt line(s) skipped"));
+        outStream.println("dry run: wrote " + plan.size() + " planned " + m.id() + " rows (" + canonicalTask + ", seed "
+                + seed + ") to " + out
+                + (set.skipped().isEmpty() ? "" : "; " + set.skipped().size() + " bad prompt line(s) skipped"));
         return 0;
     }
 }

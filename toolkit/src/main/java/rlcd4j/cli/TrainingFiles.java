@@ -3,19 +3,18 @@ package rlcd4j.cli;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.DataFiles;
-import rlcd4j.data.JsonlLines;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Reads the training commands' inputs: JSON Lines (TRL's preference format {@code prompt}/{@code chosen}/{@code rejected},
@@ -36,7 +35,10 @@ final class TrainingFiles {
                 throw new RlcdException(file + ": cannot read CSV: " + e.getMessage(), e);
             }
         }
-        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz") && !name.endsWith(".json.gz") && !name.endsWith(".json")) {
+        if (!name.endsWith(".jsonl")
+                && !name.endsWith(".jsonl.gz")
+                && !name.endsWith(".json.gz")
+                && !name.endsWith(".json")) {
             throw new RlcdException(file + ": expected a .jsonl, .jsonl.gz or .csv file");
         }
         Map<String, List<Object>> cols = new LinkedHashMap<>();
@@ -52,8 +54,10 @@ final class TrainingFiles {
             if (rows == 0) for (String k : o.keySet()) if (o.get(k).isJsonPrimitive()) cols.put(k, new ArrayList<>());
             for (var e : cols.entrySet()) {
                 JsonElement v = o.get(e.getKey());
-                if (v == null || v.isJsonNull()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" is missing");
-                if (!v.isJsonPrimitive()) throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" must be a string or a number");
+                if (v == null || v.isJsonNull())
+                    throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" is missing");
+                if (!v.isJsonPrimitive())
+                    throw RlcdException.at(file, lineNo, "field \"" + e.getKey() + "\" must be a string or a number");
                 e.getValue().add(v.getAsJsonPrimitive().isNumber() ? (Object) v.getAsDouble() : v.getAsString());
             }
             rows++;
@@ -62,9 +66,11 @@ final class TrainingFiles {
         for (var e : cols.entrySet()) {
             List<Object> v = e.getValue();
             if (!v.isEmpty() && v.stream().allMatch(x -> x instanceof Double)) {
-                t.addColumns(DoubleColumn.create(e.getKey(), v.stream().mapToDouble(x -> (Double) x).toArray()));
+                t.addColumns(DoubleColumn.create(
+                        e.getKey(), v.stream().mapToDouble(x -> (Double) x).toArray()));
             } else {
-                t.addColumns(StringColumn.create(e.getKey(), v.stream().map(String::valueOf).toList()));
+                t.addColumns(StringColumn.create(
+                        e.getKey(), v.stream().map(String::valueOf).toList()));
             }
         }
         return t;

@@ -1,13 +1,12 @@
 package rlcd4j.contrast;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.DataFiles;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import rlcd4j.data.DataFiles;
+import rlcd4j.util.RlcdException;
 
 /**
  * What RLCD contrasts: the description pairs (one is drawn per conversation) and the RLAIF scoring instructions,
@@ -26,8 +25,9 @@ public record AttributeSpec(String name, List<DescriptionPair> pairs, List<Strin
         instructions = List.copyOf(instructions);
         if (pairs.isEmpty()) throw new RlcdException("attribute spec '" + name + "' has no description pairs");
         if (!instructions.isEmpty() && instructions.size() != 1 && instructions.size() != pairs.size()) {
-            throw new RlcdException("attribute spec '" + name + "': " + instructions.size() + " instructions for "
-                    + pairs.size() + " description pairs; expected 1 (shared) or " + pairs.size() + " (aligned by index)");
+            throw new RlcdException(
+                    "attribute spec '" + name + "': " + instructions.size() + " instructions for " + pairs.size()
+                            + " description pairs; expected 1 (shared) or " + pairs.size() + " (aligned by index)");
         }
     }
 
@@ -75,13 +75,16 @@ public record AttributeSpec(String name, List<DescriptionPair> pairs, List<Strin
             case "harmlessness", "harmless" -> "harmlessness";
             case "helpfulness", "helpful" -> "helpfulness";
             case "outline", "outlining" -> "outline";
-            default -> throw new RlcdException("unknown task '" + task + "'; expected harmlessness, helpfulness or outline");
+            default ->
+                throw new RlcdException("unknown task '" + task + "'; expected harmlessness, helpfulness or outline");
         };
     }
 
     private static AttributeSpec bundled(String name) {
-        return new AttributeSpec(name,
-                parsePairs("datasets/descriptions/" + name + ".tsv", DataFiles.bundled("descriptions/" + name + ".tsv")),
+        return new AttributeSpec(
+                name,
+                parsePairs(
+                        "datasets/descriptions/" + name + ".tsv", DataFiles.bundled("descriptions/" + name + ".tsv")),
                 parseInstructions(DataFiles.bundled("principles/" + name + ".txt")));
     }
 
@@ -91,7 +94,8 @@ public record AttributeSpec(String name, List<DescriptionPair> pairs, List<Strin
      */
     public static AttributeSpec load(String name, Path descriptionsTsv, Path instructionsTxt) {
         List<DescriptionPair> pairs = parsePairs(descriptionsTsv.toString(), DataFiles.file(descriptionsTsv));
-        List<String> instructions = instructionsTxt == null ? List.of() : parseInstructions(DataFiles.file(instructionsTxt));
+        List<String> instructions =
+                instructionsTxt == null ? List.of() : parseInstructions(DataFiles.file(instructionsTxt));
         return new AttributeSpec(name, pairs, instructions);
     }
 
@@ -100,14 +104,17 @@ public record AttributeSpec(String name, List<DescriptionPair> pairs, List<Strin
         if (content.isEmpty()) throw new RlcdException(file + ": no description pairs (empty file)");
         DataFiles.Line header = content.get(0);
         if (!header.text().equals("positive\tnegative")) {
-            throw RlcdException.at(file, header.number(), "expected the header 'positive<TAB>negative', got '" + header.text() + "'");
+            throw RlcdException.at(
+                    file, header.number(), "expected the header 'positive<TAB>negative', got '" + header.text() + "'");
         }
         List<DescriptionPair> pairs = new ArrayList<>();
         for (DataFiles.Line l : content.subList(1, content.size())) {
             String[] f = l.text().split("\t", -1);
             if (f.length != 2 || f[0].isEmpty() || f[1].isEmpty()) {
-                throw RlcdException.at(file, l.number(), "expected 'positive description<TAB>negative description', got "
-                        + f.length + " field(s)");
+                throw RlcdException.at(
+                        file,
+                        l.number(),
+                        "expected 'positive description<TAB>negative description', got " + f.length + " field(s)");
             }
             pairs.add(new DescriptionPair(f[0], f[1]));
         }
@@ -144,8 +151,9 @@ public record AttributeSpec(String name, List<DescriptionPair> pairs, List<Strin
 
     void requireInstructions() {
         if (instructions.isEmpty()) {
-            throw new RlcdException("attribute spec '" + name + "' has no RLAIF instructions; rlaif and rlcd-rescore need "
-                    + "them (AttributeSpec.withInstructions(...) or an instructions file)");
+            throw new RlcdException(
+                    "attribute spec '" + name + "' has no RLAIF instructions; rlaif and rlcd-rescore need "
+                            + "them (AttributeSpec.withInstructions(...) or an instructions file)");
         }
     }
 }

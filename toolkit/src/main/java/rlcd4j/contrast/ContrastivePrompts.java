@@ -40,7 +40,8 @@ public final class ContrastivePrompts {
 
     /** The final turn gets {@code target}, every earlier Assistant turn {@code opposite} (the PROMPT_END trick). */
     public static String withDescriptions(String prompt, String target, String opposite) {
-        // Java's String.replace(CharSequence, CharSequence) replaces all non-overlapping matches left to right, as Python's does.
+        // Java's String.replace(CharSequence, CharSequence) replaces all non-overlapping matches left to right, as
+        // Python's does.
         String s = (prompt + END).replace(TURN + END, "\n\nAssistant " + target + ":");
         return s.replace(TURN, "\n\nAssistant " + opposite + ":");
     }

@@ -1,8 +1,7 @@
 package rlcd4j.contrast;
 
-import rlcd4j.util.RlcdException;
-
 import java.util.Locale;
+import rlcd4j.util.RlcdException;
 
 /** How a preference pair is simulated. */
 public enum Method {

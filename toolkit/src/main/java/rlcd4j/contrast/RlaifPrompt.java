@@ -1,8 +1,7 @@
 package rlcd4j.contrast;
 
-import rlcd4j.util.PostProcess;
-import rlcd4j.util.RlaifLabel;
 import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlaifLabel;
 
 /**
  * The paper's RLAIF scoring prompt ({@code analyze_results}), with its four-newline separators:

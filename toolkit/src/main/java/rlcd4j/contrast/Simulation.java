@@ -1,14 +1,13 @@
 package rlcd4j.contrast;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
-import rlcd4j.data.PromptSet;
-import rlcd4j.util.PythonRandom;
-import tech.tablesaw.api.Table;
-
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PromptSet;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.RlcdException;
 
 /**
  * The deterministic half of a simulation: for each prompt, what will be generated and how it will be labelled.
@@ -40,16 +39,26 @@ public final class Simulation {
             switch (method) {
                 case RLCD -> {
                     int k = rng.choiceIndex(spec.size());
-                    ContrastivePrompts.Contrast c = ContrastivePrompts.build(e.prompt(), e.responsePrefix(), spec.pair(k));
+                    ContrastivePrompts.Contrast c =
+                            ContrastivePrompts.build(e.prompt(), e.responsePrefix(), spec.pair(k));
                     row = planned(e, prompts.task(), method, policy, c.positive(), c.negative(), k, -1, "");
                 }
                 case RLCD_RESCORE -> {
                     int k = rng.choiceIndex(spec.size());
-                    ContrastivePrompts.Contrast c = ContrastivePrompts.build(e.prompt(), e.responsePrefix(), spec.pair(k));
+                    ContrastivePrompts.Contrast c =
+                            ContrastivePrompts.build(e.prompt(), e.responsePrefix(), spec.pair(k));
                     List<String> order = new ArrayList<>(List.of("positive", "negative"));
                     rng.shuffle(order);
-                    row = planned(e, prompts.task(), method, policy, c.positive(), c.negative(), k,
-                            spec.instructionIndexFor(k), order.get(0));
+                    row = planned(
+                            e,
+                            prompts.task(),
+                            method,
+                            policy,
+                            c.positive(),
+                            c.negative(),
+                            k,
+                            spec.instructionIndexFor(k),
+                            order.get(0));
                 }
                 case RLAIF -> {
                     int ins = rng.choiceIndex(spec.instructions().size());
@@ -62,14 +71,41 @@ public final class Simulation {
         return rows;
     }
 
-    private static PairRow planned(PromptSet.Entry e, String task, Method m, String policy, String pos, String neg,
-                                   int pairIndex, int instructionIndex, String aSource) {
-        return new PairRow(e.id(), task, m.id(), policy, e.responsePrefix(), pos, neg, pairIndex, instructionIndex, aSource,
-                "", "", "", Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairRow.PLANNED, 0, "");
+    private static PairRow planned(
+            PromptSet.Entry e,
+            String task,
+            Method m,
+            String policy,
+            String pos,
+            String neg,
+            int pairIndex,
+            int instructionIndex,
+            String aSource) {
+        return new PairRow(
+                e.id(),
+                task,
+                m.id(),
+                policy,
+                e.responsePrefix(),
+                pos,
+                neg,
+                pairIndex,
+                instructionIndex,
+                aSource,
+                "",
+                "",
+                "",
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                PairStatus.PLANNED,
+                0,
+                "");
     }
 
-    /** {@code --dry-run}: the pairs table with the prompt columns filled and nothing generated. */
-    public static Table dryRun(PromptSet prompts, AttributeSpec spec, Method method, long seed) {
-        return PairsTable.toTable(prompts.task() + " " + method.id() + " (dry run)", plan(prompts, spec, method, seed));
+    /** {@code --dry-run}: the pairs with the prompt columns filled and nothing generated. */
+    public static PreferencePairs dryRun(PromptSet prompts, AttributeSpec spec, Method method, long seed) {
+        return PreferencePairs.of(prompts.task() + " " + method.id() + " (dry run)", plan(prompts, spec, method, seed));
     }
 }

@@ -1,22 +1,5 @@
 package rlcd4j.contrast;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.PairRow;
-import rlcd4j.data.PairsTable;
-import rlcd4j.data.PromptSet;
-import rlcd4j.data.SimulationLog;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.engine.InProcessBackend;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.GenerationQueue;
-import rlcd4j.engine.Tokenizer;
-import rlcd4j.progress.Progress;
-import rlcd4j.util.PostProcess;
-import rlcd4j.util.RlaifLabel;
-import rlcd4j.util.Seeds;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,14 +8,30 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PromptSet;
+import rlcd4j.data.SimulationLog;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.GenerationQueue;
+import rlcd4j.engine.InProcessBackend;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.PostProcess;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Seeds;
 
 /**
  * The generating half of a simulation: samples the outputs the {@link Simulation#plan plan} calls for, post-processes
  * them, retries failed sides, labels scored methods with RLAIF scoring, and writes each finished pair.
  *
  * <pre>{@code
- * Table pairs = Simulator.run(lm, HhRlhf.read(file).prompts("harmlessness").limit(100), AttributeSpec.harmlessness(),
- *                             Method.RLCD, Simulator.Options.defaults().withOutput(Path.of("pairs.jsonl")));
+ * PreferencePairs pairs = Simulator.run(lm, HhRlhf.read(file).prompts("harmlessness").limit(100),
+ *         AttributeSpec.harmlessness(), Method.RLCD, Simulator.Options.defaults().withOutput(Path.of("pairs.jsonl")));
  * }</pre>
  *
  * <p>What happens to a prompt (the official {@code simulate_preference_data.py}, see docs/method.md §7):
@@ -70,8 +69,15 @@ public final class Simulator {
      * {@code output}: the resumable JSONL pairs table, or null to keep the pairs in memory only;
      * {@code shardIndex}/{@code shardCount}: simulate only the prompts with {@code id % shardCount == shardIndex}.
      */
-    public record Options(long seed, GenerationConfig generation, int maxAttempts, PostProcess postProcess,
-                          Path output, int shardIndex, int shardCount, int scoreBatchSize) {
+    public record Options(
+            long seed,
+            GenerationConfig generation,
+            int maxAttempts,
+            PostProcess postProcess,
+            Path output,
+            int shardIndex,
+            int shardCount,
+            int scoreBatchSize) {
         public Options {
             if (generation == null) throw new IllegalArgumentException("generation config is null");
             if (maxAttempts < 1) throw new RlcdException("max attempts must be >= 1, got " + maxAttempts);
@@ -111,7 +117,8 @@ public final class Simulator {
         }
 
         public Options withOutput(Path file) {
-            return new Options(seed, generation, maxAttempts, postProcess, file, shardIndex, shardCount, scoreBatchSize);
+            return new Options(
+                    seed, generation, maxAttempts, postProcess, file, shardIndex, shardCount, scoreBatchSize);
         }
 
         public Options withShard(int index, int count) {
@@ -132,10 +139,12 @@ public final class Simulator {
     private Simulator() {}
 
     /**
-     * Simulates the pairs of {@code prompts} (its shard, when the options name one) and returns the pairs table of
-     * every planned prompt in prompt order, including rows an earlier run already wrote to {@code options.output()}.
+     * Simulates the pairs of {@code prompts} (its shard, when the options name one) and returns the pairs of every
+     * planned prompt in prompt order (dropped and error rows included), including rows an earlier run already wrote to
+     * {@code options.output()}.
      */
-    public static Table run(CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
+    public static PreferencePairs run(
+            CausalLM lm, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
         return run(GenerationBackend.of(lm), prompts, spec, method, options);
     }
 
@@ -146,8 +155,8 @@ public final class Simulator {
      * logits minus the same normaliser, so {@code p_b} is unchanged), and a label the server could not score (outside
      * its top-k, when it returns no prompt log-probabilities) makes the pair an {@code error} row saying so.
      */
-    public static Table run(GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method,
-            Options options) {
+    public static PreferencePairs run(
+            GenerationBackend backend, PromptSet prompts, AttributeSpec spec, Method method, Options options) {
         PromptSet set = options.shardCount() == 1 ? prompts : prompts.shard(options.shardIndex(), options.shardCount());
         List<PairRow> plan = Simulation.plan(set, spec, method, options.seed());
         String name = set.task() + " " + method.id()
@@ -163,7 +172,7 @@ public final class Simulator {
         }
         List<PairRow> rows = new ArrayList<>(plan.size());
         for (PairRow p : plan) rows.add(results.get(p.id()));
-        return PairsTable.toTable(name, rows);
+        return PreferencePairs.of(name, rows);
     }
 
     /** Rows already in the output, checked against this run: same task, method and prompts; not a dry run's table. */
@@ -173,24 +182,29 @@ public final class Simulator {
         Map<Integer, PairRow> existing = new LinkedHashMap<>();
         for (PairRow r : SimulationLog.read(file)) {
             String what = file + ": row id " + r.id();
-            if (PairRow.PLANNED.equals(r.status())) {
+            if (r.status() == PairStatus.PLANNED) {
                 throw new RlcdException(what + " is a dry run's planned row; a dry-run table cannot be resumed "
                         + "(choose another output file)");
             }
             if (!r.task().equals(task) || !r.method().equals(method.id())) {
-                throw new RlcdException(what + " is task '" + r.task() + "', method '" + r.method() + "' but this run is task '"
-                        + task + "', method '" + method.id() + "'; resume with the same task and method or choose another output file");
+                throw new RlcdException(what + " is task '" + r.task() + "', method '" + r.method()
+                        + "' but this run is task '" + task + "', method '" + method.id()
+                        + "'; resume with the same task and method or choose another output file");
             }
             PairRow p = planned.get(r.id());
             if (p == null) {
-                throw new RlcdException(what + " is not among this run's prompts (another prompt file, --limit or --shard?); "
-                        + "resume with the same prompts or choose another output file");
+                throw new RlcdException(
+                        what + " is not among this run's prompts (another prompt file, --limit or --shard?); "
+                                + "resume with the same prompts or choose another output file");
             }
-            if (!p.prompt().equals(r.prompt()) || !p.positivePrompt().equals(r.positivePrompt())
-                    || !p.negativePrompt().equals(r.negativePrompt()) || !p.aSource().equals(r.aSource())
+            if (!p.prompt().equals(r.prompt())
+                    || !p.positivePrompt().equals(r.positivePrompt())
+                    || !p.negativePrompt().equals(r.negativePrompt())
+                    || !p.aSource().equals(r.aSource())
                     || p.instructionIndex() != r.instructionIndex()) {
-                throw new RlcdException(what + " was simulated from a different prompt or draw (another prompt file, seed, "
-                        + "shard or description pairs?); resume with the same settings or choose another output file");
+                throw new RlcdException(
+                        what + " was simulated from a different prompt or draw (another prompt file, seed, "
+                                + "shard or description pairs?); resume with the same settings or choose another output file");
             }
             existing.put(r.id(), r);
         }
@@ -269,7 +283,7 @@ public final class Simulator {
                     Pair pair = new Pair(row);
                     String tooLong = measure(pair);
                     if (tooLong != null) {
-                        finish(row.withFailure(PairRow.ERROR, 0, tooLong));
+                        finish(row.withFailure(PairStatus.ERROR, 0, tooLong));
                         continue;
                     }
                     pending.add(pair);
@@ -288,8 +302,10 @@ public final class Simulator {
                             Sample s = queue.pollFirst();
                             if (s.pair().finished) continue; // the other side of a dropped pair needs no more samples
                             PairRow row = s.pair().planned;
-                            return new Entry<>(s.side() == 0 ? row.positivePrompt() : row.negativePrompt(),
-                                    Seeds.sampleSeed(options.seed(), row.id(), s.side(), s.attempt()), s);
+                            return new Entry<>(
+                                    s.side() == 0 ? row.positivePrompt() : row.negativePrompt(),
+                                    Seeds.sampleSeed(options.seed(), row.id(), s.side(), s.attempt()),
+                                    s);
                         }
                         return null;
                     }
@@ -316,13 +332,16 @@ public final class Simulator {
         /** Records the pair's longest prompt in tokens; returns why it cannot be generated within the context, or null. */
         String measure(Pair pair) {
             PairRow row = pair.planned;
-            List<String> sides = method == Method.RLAIF ? List.of(row.positivePrompt()) : List.of(row.positivePrompt(), row.negativePrompt());
+            List<String> sides = method == Method.RLAIF
+                    ? List.of(row.positivePrompt())
+                    : List.of(row.positivePrompt(), row.negativePrompt());
             for (int s = 0; s < sides.size(); s++) {
                 int n = tok.encode(sides.get(s), true).length;
                 pair.tokens = Math.max(pair.tokens, n);
                 if (n + generation.maxNewTokens() > context) {
                     String which = method == Method.RLAIF ? "the prompt" : s == 0 ? "p+" : "p-";
-                    return "prompt id " + row.id() + ": " + which + " has " + n + " tokens; with " + generation.maxNewTokens()
+                    return "prompt id " + row.id() + ": " + which + " has " + n + " tokens; with "
+                            + generation.maxNewTokens()
                             + " new tokens that is " + (n + generation.maxNewTokens()) + " > the model's context of "
                             + context + " positions";
                 }
@@ -355,7 +374,10 @@ public final class Simulator {
                     if (s.attempt() < options.maxAttempts()) {
                         retries.add(new Sample(pair, s.side(), s.attempt() + 1));
                     } else {
-                        finish(pair, pair.planned.withFailure(PairRow.DROPPED, pair.totalAttempts(), dropReason(pair, s.side())));
+                        finish(
+                                pair,
+                                pair.planned.withFailure(
+                                        PairStatus.DROPPED, pair.totalAttempts(), dropReason(pair, s.side())));
                     }
                     continue;
                 }
@@ -367,7 +389,8 @@ public final class Simulator {
                     toScore.add(pair);
                 }
             }
-            // retries go first, so a pair in flight finishes soon (less to redo after a kill); order never changes a sample
+            // retries go first, so a pair in flight finishes soon (less to redo after a kill); order never changes a
+            // sample
             for (int i = retries.size() - 1; i >= 0; i--) queue.addFirst(retries.get(i));
         }
 
@@ -378,7 +401,8 @@ public final class Simulator {
 
         String dropReason(Pair pair, int side) {
             List<String> reasons = pair.reasons.get(side);
-            return sideName(side) + " failed post-processing " + reasons.size() + " times: " + String.join(", ", reasons);
+            return sideName(side) + " failed post-processing " + reasons.size() + " times: "
+                    + String.join(", ", reasons);
         }
 
         /** RLAIF scoring of finished pairs: P(B) from the logits of "A" and "B" after the scoring prompt. */
@@ -395,13 +419,22 @@ public final class Simulator {
                 String b = posFirst ? pair.output[1] : pair.output[0];
                 String prefix = row.responsePrefix();
                 String conversation = row.prompt().endsWith(prefix)
-                        ? row.prompt().substring(0, row.prompt().length() - prefix.length()) : row.prompt();
-                String text = RlaifPrompt.build(conversation, spec.instruction(row.instructionIndex()),
-                        RlaifPrompt.withPrefix(prefix, a), RlaifPrompt.withPrefix(prefix, b));
+                        ? row.prompt().substring(0, row.prompt().length() - prefix.length())
+                        : row.prompt();
+                String text = RlaifPrompt.build(
+                        conversation,
+                        spec.instruction(row.instructionIndex()),
+                        RlaifPrompt.withPrefix(prefix, a),
+                        RlaifPrompt.withPrefix(prefix, b));
                 int n = tok.encode(text, true).length;
                 if (n > context) {
-                    finish(pair, row.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id " + row.id()
-                            + ": the RLAIF scoring prompt has " + n + " tokens > the model's context of " + context + " positions"));
+                    finish(
+                            pair,
+                            row.withFailure(
+                                    PairStatus.ERROR,
+                                    pair.totalAttempts(),
+                                    "prompt id " + row.id() + ": the RLAIF scoring prompt has " + n
+                                            + " tokens > the model's context of " + context + " positions"));
                     continue;
                 }
                 texts.add(text);
@@ -422,8 +455,10 @@ public final class Simulator {
             for (int i = 0; i < scored.size(); i++) {
                 double la = logits[i][(int) idA], lb = logits[i][(int) idB];
                 Pair pair = scored.get(i);
-                finish(pair, pair.planned.withScoredResult(ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb),
-                        pair.totalAttempts()));
+                finish(
+                        pair,
+                        pair.planned.withScoredResult(
+                                ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb), pair.totalAttempts()));
             }
         }
 
@@ -435,13 +470,21 @@ public final class Simulator {
                 double la = lp[i][0], lb = lp[i][1];
                 if (Double.isNaN(la) || Double.isNaN(lb)) {
                     String label = Double.isNaN(la) ? "A" : "B";
-                    finish(pair, pair.planned.withFailure(PairRow.ERROR, pair.totalAttempts(), "prompt id "
-                            + pair.planned.id() + ": the server could not score label " + label + " (outside its "
-                            + "top-k log-probabilities; it returns no prompt log-probabilities)"));
+                    finish(
+                            pair,
+                            pair.planned.withFailure(
+                                    PairStatus.ERROR,
+                                    pair.totalAttempts(),
+                                    "prompt id "
+                                            + pair.planned.id() + ": the server could not score label " + label
+                                            + " (outside its "
+                                            + "top-k log-probabilities; it returns no prompt log-probabilities)"));
                     continue;
                 }
-                finish(pair, pair.planned.withScoredResult(ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb),
-                        pair.totalAttempts()));
+                finish(
+                        pair,
+                        pair.planned.withScoredResult(
+                                ab.get(i)[0], ab.get(i)[1], la, lb, RlaifLabel.probB(la, lb), pair.totalAttempts()));
             }
         }
 
@@ -460,8 +503,8 @@ public final class Simulator {
 
         void count(PairRow r) {
             switch (r.status()) {
-                case PairRow.OK -> kept++;
-                case PairRow.DROPPED -> dropped++;
+                case OK -> kept++;
+                case DROPPED -> dropped++;
                 default -> errors++;
             }
         }
@@ -472,7 +515,8 @@ public final class Simulator {
             if (server.isEmpty() || progress == null) return s;
             double minutes = progress.elapsedSeconds() / 60;
             long pairs = progress.done() - resumed;
-            return s + String.format(java.util.Locale.ROOT, ", %.1f pairs/min, ", minutes > 0 ? pairs / minutes : 0.0)
+            return s
+                    + String.format(java.util.Locale.ROOT, ", %.1f pairs/min, ", minutes > 0 ? pairs / minutes : 0.0)
                     + server;
         }
     }

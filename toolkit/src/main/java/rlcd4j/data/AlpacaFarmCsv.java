@@ -1,18 +1,15 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PostProcess;
-import rlcd4j.util.PythonRandom;
-import rlcd4j.util.RlaifLabel;
-import rlcd4j.util.PythonStrings;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlaifLabel;
+import rlcd4j.util.RlcdException;
 
 /**
  * The CSV the paper's {@code consolidate_preference_data.py} writes for AlpacaFarm's reward-model training:
@@ -27,30 +24,31 @@ import java.util.List;
 public final class AlpacaFarmCsv {
     private AlpacaFarmCsv() {}
 
-    public static final List<String> RLCD_HEADER = List.of("instruction", "input", "output_1", "output_2", "preference");
+    public static final List<String> RLCD_HEADER =
+            List.of("instruction", "input", "output_1", "output_2", "preference");
     public static final List<String> SCORED_HEADER =
             List.of("instruction", "input", "output_1", "output_2", "preference", "win2_prob");
 
-    public static void write(Table pairs, Path out) {
+    public static void write(PreferencePairs pairs, Path out) {
         write(pairs, out, 0);
     }
 
-    public static void write(Table pairs, Path out, long seed) {
+    public static void write(PreferencePairs pairs, Path out, long seed) {
         try {
             if (out.getParent() != null) Files.createDirectories(out.getParent());
-            Files.writeString(out, toCsv(PairsTable.rows(pairs), seed), StandardCharsets.UTF_8);
+            Files.writeString(out, toCsv(pairs, seed), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new RlcdException(out + ": cannot write (" + e.getMessage() + ")", e);
         }
     }
 
-    public static String toCsv(List<PairRow> rows, long seed) {
-        List<PairRow> ok = rows.stream().filter(PairRow::ok).toList();
+    public static String toCsv(PreferencePairs pairs, long seed) {
+        List<PairRow> ok = pairs.kept().rows();
         String method = ok.isEmpty() ? "rlcd" : ok.get(0).method();
         for (PairRow r : ok) {
             if (!r.method().equals(method)) {
-                throw new RlcdException("pairs table mixes methods '" + method + "' and '" + r.method() + "' (row id " + r.id()
-                        + "); export one method at a time");
+                throw new RlcdException("pairs table mixes methods '" + method + "' and '" + r.method() + "' (row id "
+                        + r.id() + "); export one method at a time");
             }
         }
         boolean scored = !method.equals("rlcd");
@@ -60,24 +58,30 @@ public final class AlpacaFarmCsv {
             String instruction = PythonStrings.strip(r.prompt());
             if (!scored) {
                 String chosen = PythonStrings.strip(r.chosen()), rejected = PythonStrings.strip(r.rejected());
-                sb.append(rng.random() < 0.5
-                        ? Csv.row(List.of(instruction, "", chosen, rejected, "1"))
-                        : Csv.row(List.of(instruction, "", rejected, chosen, "2")));
+                sb.append(
+                        rng.random() < 0.5
+                                ? Csv.row(List.of(instruction, "", chosen, rejected, "1"))
+                                : Csv.row(List.of(instruction, "", rejected, chosen, "2")));
             } else {
                 double win2 = r.pB();
                 if (Double.isNaN(win2)) throw new RlcdException("row id " + r.id() + ": a scored row without p_b");
-                sb.append(Csv.row(List.of(instruction, "", PythonStrings.strip(r.outputA()), PythonStrings.strip(r.outputB()),
-                        Integer.toString(RlaifLabel.preference(win2)), PyFloat.repr(win2))));
+                sb.append(Csv.row(List.of(
+                        instruction,
+                        "",
+                        PythonStrings.strip(r.outputA()),
+                        PythonStrings.strip(r.outputB()),
+                        Integer.toString(RlaifLabel.preference(win2)),
+                        PyFloat.repr(win2))));
             }
         }
         return sb.toString();
     }
 
     /**
-     * Reads such a CSV back as a pairs table ({@code status ok}, ids = data row index). Without {@code win2_prob}:
+     * Reads such a CSV back as pairs ({@code status ok}, ids = data row index). Without {@code win2_prob}:
      * chosen = the preferred output, {@code p_chosen} 1.0. With it: A = output_1, B = output_2, {@code p_b} = win2_prob.
      */
-    public static Table read(Path file, String task, String method) {
+    public static PreferencePairs read(Path file, String task, String method) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -89,8 +93,11 @@ public final class AlpacaFarmCsv {
         List<String> header = recs.get(0).fields();
         boolean scored = header.equals(SCORED_HEADER);
         if (!scored && !header.equals(RLCD_HEADER)) {
-            throw RlcdException.at(file, 1, "expected the header " + String.join(",", RLCD_HEADER) + "[,win2_prob], got "
-                    + String.join(",", header));
+            throw RlcdException.at(
+                    file,
+                    1,
+                    "expected the header " + String.join(",", RLCD_HEADER) + "[,win2_prob], got "
+                            + String.join(",", header));
         }
         List<PairRow> rows = new ArrayList<>();
         for (int i = 1; i < recs.size(); i++) {
@@ -100,9 +107,30 @@ public final class AlpacaFarmCsv {
                 throw RlcdException.at(file, rec.line(), "expected " + header.size() + " fields, got " + f.size());
             }
             String pref = f.get(4);
-            if (!pref.equals("1") && !pref.equals("2")) throw RlcdException.at(file, rec.line(), "preference must be 1 or 2, got '" + pref + "'");
-            PairRow base = new PairRow(i - 1, task, method, f.get(0), "", "", "", -1, -1, "", "", "", "",
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, PairRow.PLANNED, -1, "");
+            if (!pref.equals("1") && !pref.equals("2")) {
+                throw RlcdException.at(file, rec.line(), "field \"preference\" must be 1 or 2, got '" + pref + "'");
+            }
+            PairRow base = new PairRow(
+                    i - 1,
+                    task,
+                    method,
+                    f.get(0),
+                    "",
+                    "",
+                    "",
+                    -1,
+                    -1,
+                    "",
+                    "",
+                    "",
+                    "",
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    Double.NaN,
+                    PairStatus.PLANNED,
+                    -1,
+                    "");
             if (!scored) {
                 boolean first = pref.equals("1");
                 rows.add(base.withRlcdResult(first ? f.get(2) : f.get(3), first ? f.get(3) : f.get(2), -1));
@@ -111,11 +139,12 @@ public final class AlpacaFarmCsv {
                 try {
                     win2 = Double.parseDouble(f.get(5));
                 } catch (NumberFormatException e) {
-                    throw RlcdException.at(file, rec.line(), "win2_prob must be a number, got '" + f.get(5) + "'");
+                    throw RlcdException.at(
+                            file, rec.line(), "field \"win2_prob\" must be a number, got '" + f.get(5) + "'");
                 }
                 rows.add(base.withScoredResult(f.get(2), f.get(3), Double.NaN, Double.NaN, win2, -1));
             }
         }
-        return PairsTable.toTable(file.getFileName().toString(), rows);
+        return PreferencePairs.of(file.getFileName().toString(), rows);
     }
 }

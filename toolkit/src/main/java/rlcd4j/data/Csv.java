@@ -1,9 +1,8 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.RlcdException;
 
 /**
  * CSV as Python's {@code csv} module writes it by default (the "excel" dialect): comma, '"' quotes doubled inside
@@ -39,7 +38,11 @@ public final class Csv {
             char c = text.charAt(i);
             if (inQuotes) {
                 if (c == '"') {
-                    if (i + 1 < n && text.charAt(i + 1) == '"') { f.append('"'); i += 2; continue; }
+                    if (i + 1 < n && text.charAt(i + 1) == '"') {
+                        f.append('"');
+                        i += 2;
+                        continue;
+                    }
                     inQuotes = false;
                     i++;
                     continue;
@@ -50,12 +53,19 @@ public final class Csv {
                 continue;
             }
             if (c == '"' && !fieldStarted) {
-                inQuotes = true; fieldStarted = true; quotedField = true; i++;
+                inQuotes = true;
+                fieldStarted = true;
+                quotedField = true;
+                i++;
                 continue;
             }
             if (c == '"') throw RlcdException.at(file, line, "a quote inside an unquoted field");
             if (c == ',') {
-                fields.add(f.toString()); f.setLength(0); fieldStarted = false; quotedField = false; i++;
+                fields.add(f.toString());
+                f.setLength(0);
+                fieldStarted = false;
+                quotedField = false;
+                i++;
                 continue;
             }
             if (c == '\r' || c == '\n') {
@@ -65,7 +75,10 @@ public final class Csv {
                     fields.add(f.toString());
                     out.add(new Record(recordLine, List.copyOf(fields)));
                 }
-                fields.clear(); f.setLength(0); fieldStarted = false; quotedField = false;
+                fields.clear();
+                f.setLength(0);
+                fieldStarted = false;
+                quotedField = false;
                 line++;
                 recordLine = line;
                 continue;

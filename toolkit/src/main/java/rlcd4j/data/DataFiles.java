@@ -1,8 +1,5 @@
 package rlcd4j.data;
 
-import rlcd4j.util.BuildVersion;
-import rlcd4j.util.RlcdException;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +19,8 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
+import rlcd4j.util.BuildVersion;
+import rlcd4j.util.RlcdException;
 
 /**
  * The project's data files (paper texts, our premise set): read from the classpath at {@code rlcd4j/datasets/...}
@@ -73,8 +72,10 @@ public final class DataFiles {
     }
 
     private static Path extracted(JarFile jar, String prefix) throws IOException {
-        List<JarEntry> entries = jar.stream().filter(e -> e.getName().startsWith(prefix) && !e.isDirectory())
-                .sorted(Comparator.comparing(JarEntry::getName)).toList();
+        List<JarEntry> entries = jar.stream()
+                .filter(e -> e.getName().startsWith(prefix) && !e.isDirectory())
+                .sorted(Comparator.comparing(JarEntry::getName))
+                .toList();
         CRC32 crc = new CRC32();
         for (JarEntry e : entries) {
             crc.update(e.getName().getBytes(StandardCharsets.UTF_8));
@@ -88,7 +89,8 @@ public final class DataFiles {
         Path staging = Files.createTempDirectory(dir, ".datasets-");
         try {
             for (JarEntry e : entries) {
-                Path file = staging.resolve(e.getName().substring(prefix.length())).normalize();
+                Path file =
+                        staging.resolve(e.getName().substring(prefix.length())).normalize();
                 if (!file.startsWith(staging)) throw new IOException(e.getName() + ": outside the datasets folder");
                 Files.createDirectories(file.getParent());
                 try (InputStream in = jar.getInputStream(e)) {

@@ -1,17 +1,15 @@
 package rlcd4j.data;
 
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PostProcess;
-import rlcd4j.util.Json;
-import rlcd4j.util.PythonStrings;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.Json;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Anthropic's HH-RLHF files ({@code harmless-base}, {@code helpful-base}; {@code .jsonl} or {@code .jsonl.gz}; one
@@ -54,8 +52,9 @@ public final class HhRlhf {
     /** The file name inside {@value #HUB_REPO} for a subset and split, e.g. {@code harmless-base/test.jsonl.gz}. */
     public static String hubFilename(String subset, String split) {
         if (!subset.matches("[a-z-]+") || !(split.equals("train") || split.equals("test"))) {
-            throw new RlcdException("unknown HH-RLHF file '" + subset + "/" + split
-                    + "'; expected e.g. harmless-base/train, harmless-base/test, helpful-base/train, helpful-base/test");
+            throw new RlcdException(
+                    "unknown HH-RLHF file '" + subset + "/" + split
+                            + "'; expected e.g. harmless-base/train, harmless-base/test, helpful-base/train, helpful-base/test");
         }
         return subset + "/" + split + ".jsonl.gz";
     }
@@ -98,28 +97,43 @@ public final class HhRlhf {
             }
         }
         if (rows.isEmpty()) {
-            throw new RlcdException(name + ": no usable rows; " + skipped.size() + " bad line(s), first: " + skipped.get(0));
+            throw new RlcdException(
+                    name + ": no usable rows; " + skipped.size() + " bad line(s), first: " + skipped.get(0));
         }
         return new HhRlhf(name, rows, skipped);
     }
 
-    public String file() { return file; }
-    public List<Row> rows() { return rows; }
-    public int size() { return rows.size(); }
+    public String file() {
+        return file;
+    }
+
+    public List<Row> rows() {
+        return rows;
+    }
+
+    public int size() {
+        return rows.size();
+    }
     /** Lines skipped by a lenient read, each "FILE:LINE: reason". */
-    public List<BadLine> skipped() { return skipped; }
+    public List<BadLine> skipped() {
+        return skipped;
+    }
 
     /** Rows with {@code from <= id < to}. */
     public HhRlhf ids(int from, int to) {
-        return new HhRlhf(file, rows.stream().filter(r -> r.id() >= from && r.id() < to).toList(),
-                skipped);
+        return new HhRlhf(
+                file, rows.stream().filter(r -> r.id() >= from && r.id() < to).toList(), skipped);
     }
 
     /** The paper's dev split of a test file: rows 0..999. */
-    public HhRlhf dev() { return ids(0, 1000); }
+    public HhRlhf dev() {
+        return ids(0, 1000);
+    }
 
     /** The paper's test split of a test file: rows 1000..1999. */
-    public HhRlhf test() { return ids(1000, 2000); }
+    public HhRlhf test() {
+        return ids(1000, 2000);
+    }
 
     /** The prompts, as a prompt set of the given task ({@code harmlessness} or {@code helpfulness}). */
     public PromptSet prompts(String task) {
@@ -134,10 +148,12 @@ public final class HhRlhf {
      */
     public Table pairs() {
         IntColumn id = IntColumn.create("id");
-        StringColumn prompt = StringColumn.create("prompt"), chosen = StringColumn.create("chosen"),
+        StringColumn prompt = StringColumn.create("prompt"),
+                chosen = StringColumn.create("chosen"),
                 rejected = StringColumn.create("rejected");
         for (Row r : rows) {
-            if (r.rejected() == null) throw RlcdException.at(file, r.sourceLine(), "no 'rejected' field (needed for pairs)");
+            if (r.rejected() == null)
+                throw RlcdException.at(file, r.sourceLine(), "no 'rejected' field (needed for pairs)");
             id.append(r.id());
             prompt.append(r.prompt());
             chosen.append(r.chosen());

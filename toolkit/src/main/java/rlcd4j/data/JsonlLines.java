@@ -1,7 +1,5 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import rlcd4j.util.RlcdException;
 
 /**
  * The one reader of JSON Lines files: the non-blank lines of a {@code .jsonl} or {@code .jsonl.gz} file (gzipped when
@@ -28,8 +27,9 @@ public final class JsonlLines {
     public static List<DataFiles.Line> read(Path file, int max) {
         if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such file");
         try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
-             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
+                InputStream in =
+                        file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
             List<DataFiles.Line> out = new ArrayList<>();
             String line;
             int n = 0;

@@ -2,10 +2,6 @@ package rlcd4j.data;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PythonRandom;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +11,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import rlcd4j.util.Json;
+import rlcd4j.util.PythonRandom;
+import rlcd4j.util.RlcdException;
 
 /**
  * rlcd4j's own open premise set for the outlining task, and the outline prompt format.
@@ -39,6 +38,7 @@ public final class OutlinePremises {
     public static final int MIN_WORDS = 8, MAX_WORDS = 30;
     /** The seed and size of the committed {@code datasets/outline/premises.jsonl}. */
     public static final long BUNDLED_SEED = 0;
+
     public static final int BUNDLED_SIZE = 1000;
 
     /** The outline conversation for a premise (without the response prefix). */
@@ -48,27 +48,40 @@ public final class OutlinePremises {
 
     /** {@code n} distinct premises, reproducible from {@code seed}. */
     public static List<String> generate(int n, long seed) {
-        JsonObject parts = Json.parseObject(String.join("\n",
-                DataFiles.bundled("outline/premise_parts.json").stream().map(DataFiles.Line::text).toList()));
-        List<String> characters = list(parts, "characters"), settings = list(parts, "settings"), goals = list(parts, "goals"),
-                deadlines = list(parts, "deadlines"), obstacles = list(parts, "obstacles"), events = list(parts, "events"),
-                twists = list(parts, "twists"), companions = list(parts, "companions");
+        JsonObject parts = Json.parseObject(String.join(
+                "\n",
+                DataFiles.bundled("outline/premise_parts.json").stream()
+                        .map(DataFiles.Line::text)
+                        .toList()));
+        List<String> characters = list(parts, "characters"),
+                settings = list(parts, "settings"),
+                goals = list(parts, "goals"),
+                deadlines = list(parts, "deadlines"),
+                obstacles = list(parts, "obstacles"),
+                events = list(parts, "events"),
+                twists = list(parts, "twists"),
+                companions = list(parts, "companions");
         PythonRandom rng = new PythonRandom(seed);
         Set<String> out = new LinkedHashSet<>();
         int attempts = 0;
         while (out.size() < n) {
-            if (++attempts > 100 * (n + 10)) throw new RlcdException("cannot make " + n + " distinct premises from the word lists");
+            if (++attempts > 100 * (n + 10))
+                throw new RlcdException("cannot make " + n + " distinct premises from the word lists");
             String c = rng.choice(characters), s = rng.choice(settings), g = rng.choice(goals);
             String p = switch (rng.choiceIndex(6)) {
-                case 0 -> c + " " + s + " must " + g + " " + rng.choice(deadlines) + ", but " + rng.choice(obstacles) + ".";
-                case 1 -> "When " + rng.choice(events) + ", " + c + " " + s + " sets out to " + g
-                        + ", only to discover that " + rng.choice(twists) + ".";
-                case 2 -> c + " " + s + " teams up with " + rng.choice(companions) + " to " + g + ", but "
-                        + rng.choice(obstacles) + ".";
+                case 0 ->
+                    c + " " + s + " must " + g + " " + rng.choice(deadlines) + ", but " + rng.choice(obstacles) + ".";
+                case 1 ->
+                    "When " + rng.choice(events) + ", " + c + " " + s + " sets out to " + g + ", only to discover that "
+                            + rng.choice(twists) + ".";
+                case 2 ->
+                    c + " " + s + " teams up with " + rng.choice(companions) + " to " + g + ", but "
+                            + rng.choice(obstacles) + ".";
                 case 3 -> c + " " + s + " tries to " + g + ".";
                 case 4 -> c + " must " + g + ", but " + rng.choice(obstacles) + ".";
-                default -> "After " + rng.choice(events) + ", " + c + " " + s + " has to " + g + " "
-                        + rng.choice(deadlines) + ".";
+                default ->
+                    "After " + rng.choice(events) + ", " + c + " " + s + " has to " + g + " " + rng.choice(deadlines)
+                            + ".";
             };
             p = Character.toUpperCase(p.charAt(0)) + p.substring(1);
             int words = p.split("\\s+").length;
@@ -102,8 +115,8 @@ public final class OutlinePremises {
         for (DataFiles.Line l : lines) {
             if (l.text().isBlank()) continue;
             JsonObject o = Json.parseObject(l.text());
-            entries.add(new PromptSet.Entry(o.get("id").getAsInt(), conversation(Json.string(o, "premise")), RESPONSE_PREFIX,
-                    l.number()));
+            entries.add(new PromptSet.Entry(
+                    o.get("id").getAsInt(), conversation(Json.string(o, "premise")), RESPONSE_PREFIX, l.number()));
         }
         return PromptSet.of("outline", "rlcd4j/datasets/outline/premises.jsonl", entries, List.of());
     }

@@ -23,16 +23,23 @@ public record PairRow(
         double bLogit,
         double pB,
         double pChosen,
-        String status,
+        PairStatus status,
         int attempts,
         String error) {
 
-    public static final String PLANNED = "planned", OK = "ok", DROPPED = "dropped", ERROR = "error";
-
     public PairRow {
-        task = nz(task); method = nz(method); prompt = nz(prompt); responsePrefix = nz(responsePrefix);
-        positivePrompt = nz(positivePrompt); negativePrompt = nz(negativePrompt); aSource = nz(aSource);
-        chosen = nz(chosen); rejected = nz(rejected); chosenSlot = nz(chosenSlot); status = nz(status); error = nz(error);
+        task = nz(task);
+        method = nz(method);
+        prompt = nz(prompt);
+        responsePrefix = nz(responsePrefix);
+        positivePrompt = nz(positivePrompt);
+        negativePrompt = nz(negativePrompt);
+        aSource = nz(aSource);
+        chosen = nz(chosen);
+        rejected = nz(rejected);
+        chosenSlot = nz(chosenSlot);
+        error = nz(error);
+        if (status == null) throw new IllegalArgumentException("a pair row needs a status");
     }
 
     private static String nz(String s) {
@@ -40,30 +47,87 @@ public record PairRow(
     }
 
     public boolean ok() {
-        return OK.equals(status);
+        return status == PairStatus.OK;
     }
 
     /** The same row finished by RLCD: o+ chosen, hard label 1.0. */
     public PairRow withRlcdResult(String positiveOutput, String negativeOutput, int attempts) {
-        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
-                aSource, positiveOutput, negativeOutput, "", Double.NaN, Double.NaN, Double.NaN, 1.0, OK, attempts, "");
+        return new PairRow(
+                id,
+                task,
+                method,
+                prompt,
+                responsePrefix,
+                positivePrompt,
+                negativePrompt,
+                pairIndex,
+                instructionIndex,
+                aSource,
+                positiveOutput,
+                negativeOutput,
+                "",
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                1.0,
+                PairStatus.OK,
+                attempts,
+                "");
     }
 
     /**
      * The same row finished by RLAIF scoring of outputs A and B: the chosen one is B when P(B) > 0.5 (the official
      * {@code preference = 2 if win2_prob > 0.5 else 1}), and {@code p_chosen} is the probability of that choice.
      */
-    public PairRow withScoredResult(String outputA, String outputB, double aLogit, double bLogit, double pB, int attempts) {
+    public PairRow withScoredResult(
+            String outputA, String outputB, double aLogit, double bLogit, double pB, int attempts) {
         boolean b = pB > 0.5;
-        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
-                aSource, b ? outputB : outputA, b ? outputA : outputB, b ? "B" : "A", aLogit, bLogit, pB, b ? pB : 1 - pB,
-                OK, attempts, "");
+        return new PairRow(
+                id,
+                task,
+                method,
+                prompt,
+                responsePrefix,
+                positivePrompt,
+                negativePrompt,
+                pairIndex,
+                instructionIndex,
+                aSource,
+                b ? outputB : outputA,
+                b ? outputA : outputB,
+                b ? "B" : "A",
+                aLogit,
+                bLogit,
+                pB,
+                b ? pB : 1 - pB,
+                PairStatus.OK,
+                attempts,
+                "");
     }
 
     /** The same row with no pair: {@code dropped} after the retries, or {@code error} for bad input. */
-    public PairRow withFailure(String status, int attempts, String error) {
-        return new PairRow(id, task, method, prompt, responsePrefix, positivePrompt, negativePrompt, pairIndex, instructionIndex,
-                aSource, "", "", "", Double.NaN, Double.NaN, Double.NaN, Double.NaN, status, attempts, error);
+    public PairRow withFailure(PairStatus status, int attempts, String error) {
+        return new PairRow(
+                id,
+                task,
+                method,
+                prompt,
+                responsePrefix,
+                positivePrompt,
+                negativePrompt,
+                pairIndex,
+                instructionIndex,
+                aSource,
+                "",
+                "",
+                "",
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                Double.NaN,
+                status,
+                attempts,
+                error);
     }
 
     /** Output A of a scored row (the chosen one when {@code chosen_slot} is A). */

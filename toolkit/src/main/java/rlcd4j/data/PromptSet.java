@@ -2,17 +2,16 @@ package rlcd4j.data;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * The prompts a simulation runs on: a Tablesaw table with columns {@code id}, {@code task}, {@code prompt},
@@ -48,6 +47,11 @@ public final class PromptSet {
 
     static PromptSet of(String task, String source, List<Entry> entries, List<BadLine> skipped) {
         return new PromptSet(task, source, entries, skipped);
+    }
+
+    /** Prompts read or made elsewhere (e.g. {@code rlcd ppo}'s prompt file); ids must be distinct. */
+    public static PromptSet of(String task, String source, List<Entry> entries) {
+        return new PromptSet(task, source, entries, List.of());
     }
 
     /** In-memory prompts, ids 0..n-1, no response prefix. */
@@ -87,7 +91,8 @@ public final class PromptSet {
             }
         }
         if (entries.isEmpty()) {
-            throw new RlcdException(name + ": no usable prompts; " + skipped.size() + " bad line(s), first: " + skipped.get(0));
+            throw new RlcdException(
+                    name + ": no usable prompts; " + skipped.size() + " bad line(s), first: " + skipped.get(0));
         }
         return new PromptSet(task, name, entries, skipped);
     }
@@ -122,14 +127,29 @@ public final class PromptSet {
         throw new IllegalArgumentException("expected a 'chosen' (HH-RLHF), 'premise' or 'prompt' field");
     }
 
-    public String task() { return task; }
+    public String task() {
+        return task;
+    }
     /** Where the prompts came from (a file path, or "memory"). */
-    public String source() { return source; }
-    public List<Entry> entries() { return entries; }
-    public int size() { return entries.size(); }
-    public Entry get(int i) { return entries.get(i); }
+    public String source() {
+        return source;
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    public Entry get(int i) {
+        return entries.get(i);
+    }
     /** Lines a lenient read skipped, each "FILE:LINE: reason". */
-    public List<BadLine> skipped() { return skipped; }
+    public List<BadLine> skipped() {
+        return skipped;
+    }
 
     /** The first {@code n} prompts. */
     public PromptSet limit(int n) {
@@ -140,12 +160,17 @@ public final class PromptSet {
     /** Shard {@code i} of {@code n}: the prompts whose id % n == i (the official script's --indices-mod/--indices-remainder). */
     public PromptSet shard(int i, int n) {
         if (n < 1 || i < 0 || i >= n) throw new RlcdException("shard must be i/n with 0 <= i < n, got " + i + "/" + n);
-        return new PromptSet(task, source, entries.stream().filter(e -> e.id() % n == i).toList(), skipped);
+        return new PromptSet(
+                task, source, entries.stream().filter(e -> e.id() % n == i).toList(), skipped);
     }
 
     /** Prompts with {@code from <= id < to}. */
     public PromptSet ids(int from, int to) {
-        return new PromptSet(task, source, entries.stream().filter(e -> e.id() >= from && e.id() < to).toList(), skipped);
+        return new PromptSet(
+                task,
+                source,
+                entries.stream().filter(e -> e.id() >= from && e.id() < to).toList(),
+                skipped);
     }
 
     /** Parses "i/n" as used by {@code --shard}. */
@@ -161,7 +186,9 @@ public final class PromptSet {
 
     public Table table() {
         IntColumn id = IntColumn.create("id"), line = IntColumn.create("source_line");
-        StringColumn t = StringColumn.create("task"), p = StringColumn.create("prompt"), pre = StringColumn.create("response_prefix");
+        StringColumn t = StringColumn.create("task"),
+                p = StringColumn.create("prompt"),
+                pre = StringColumn.create("response_prefix");
         for (Entry e : entries) {
             id.append(e.id());
             t.append(task);

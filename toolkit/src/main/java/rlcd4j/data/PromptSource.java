@@ -1,9 +1,8 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.hub.HfHub;
-
 import java.nio.file.Path;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.RlcdException;
 
 /**
  * Where prompts come from, as one string (the CLI's {@code --prompts}):
@@ -24,15 +23,18 @@ public final class PromptSource {
         if (spec.startsWith("hh:")) {
             String rest = spec.substring(3);
             int slash = rest.indexOf('/');
-            if (slash < 0) throw new RlcdException("prompts '" + spec + "': expected hh:SUBSET/SPLIT, e.g. hh:harmless-base/train");
+            if (slash < 0)
+                throw new RlcdException(
+                        "prompts '" + spec + "': expected hh:SUBSET/SPLIT, e.g. hh:harmless-base/train");
             String file = HhRlhf.hubFilename(rest.substring(0, slash), rest.substring(slash + 1));
             return hub.downloadFile("dataset", HhRlhf.HUB_REPO, null, file);
         }
         if (spec.startsWith("hf:")) {
             String[] parts = spec.substring(3).split("/", 3);
             if (parts.length < 3 || parts[0].isEmpty() || parts[1].isEmpty() || parts[2].isEmpty()) {
-                throw new RlcdException("prompts '" + spec + "': expected hf:ORG/NAME/PATH (or hf:ORG/NAME@REVISION/PATH), "
-                        + "e.g. hf:Anthropic/hh-rlhf/harmless-base/train.jsonl.gz");
+                throw new RlcdException(
+                        "prompts '" + spec + "': expected hf:ORG/NAME/PATH (or hf:ORG/NAME@REVISION/PATH), "
+                                + "e.g. hf:Anthropic/hh-rlhf/harmless-base/train.jsonl.gz");
             }
             String name = parts[1], revision = null;
             int at = name.indexOf('@');

@@ -16,7 +16,10 @@ public final class PyFloat {
         BigDecimal shortest = null;
         for (int p = 1; p <= 17; p++) {
             BigDecimal r = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
-            if (r.doubleValue() == d) { shortest = r; break; }
+            if (r.doubleValue() == d) {
+                shortest = r;
+                break;
+            }
         }
         if (shortest == null) shortest = exact.round(new MathContext(17, RoundingMode.HALF_EVEN));
         BigDecimal abs = shortest.abs().stripTrailingZeros();

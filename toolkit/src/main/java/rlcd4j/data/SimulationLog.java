@@ -1,9 +1,5 @@
 package rlcd4j.data;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,6 +12,9 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * The simulation's output file: append-only JSONL, one {@link PairRow} per finished prompt (ok, dropped or error),
@@ -43,7 +42,8 @@ public final class SimulationLog implements AutoCloseable {
     public static SimulationLog open(Path file) {
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 Scan scan = scan(file, readAll(ch));
                 long repaired = 0;
@@ -60,7 +60,8 @@ public final class SimulationLog implements AutoCloseable {
                 ch.position(ch.size());
                 Set<Integer> ids = new LinkedHashSet<>();
                 for (PairRow r : scan.rows) ids.add(r.id());
-                if (scan.tornRow != null) ids.add(PairsTable.fromJson(Json.parseObject(scan.tornRow)).id());
+                if (scan.tornRow != null)
+                    ids.add(PairsTable.fromJson(Json.parseObject(scan.tornRow)).id());
                 return new SimulationLog(file, ch, ids, repaired);
             } catch (RuntimeException | IOException e) {
                 ch.close();
@@ -170,7 +171,8 @@ public final class SimulationLog implements AutoCloseable {
             try {
                 r = PairsTable.fromJson(Json.parseObject(text));
             } catch (IllegalArgumentException e) {
-                throw RlcdException.at(file, lineNo, "not a pairs-table row (" + e.getMessage() + "); the log is corrupted here");
+                throw RlcdException.at(
+                        file, lineNo, "not a pairs-table row (" + e.getMessage() + "); the log is corrupted here");
             }
             if (!ids.add(r.id())) throw RlcdException.at(file, lineNo, "duplicate id " + r.id() + " in the log");
             rows.add(r);
@@ -192,7 +194,9 @@ public final class SimulationLog implements AutoCloseable {
         if (size > Integer.MAX_VALUE - 16) throw new IOException("log larger than 2 GB");
         ByteBuffer buf = ByteBuffer.allocate((int) size);
         ch.position(0);
-        while (buf.hasRemaining() && ch.read(buf) >= 0) { /* keep reading */ }
+        while (buf.hasRemaining() && ch.read(buf) >= 0) {
+            /* keep reading */
+        }
         return buf.array();
     }
 

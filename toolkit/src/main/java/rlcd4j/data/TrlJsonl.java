@@ -1,10 +1,7 @@
 package rlcd4j.data;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * Preference pairs as JSONL in the {@code prompt} / {@code chosen} / {@code rejected} layout Python's TRL reads
@@ -21,17 +20,17 @@ import java.util.List;
  * prefix); {@code chosen} and {@code rejected} are the responses with one leading space, so that prompt + completion
  * reads as the conversation does (HH-RLHF's own layout, and the paper's reward-model text
  * {@code instruction + ' ' + output}). TRL has no soft-label field: {@code chosen} is the preferred response
- * (P(chosen) >= 0.5 by construction of the pairs table) and the probability is not exported.
+ * (P(chosen) >= 0.5 by construction of the pairs table) and the probability is not exported. Reading accepts an
+ * optional numeric {@code p_chosen} (the label train-pm has always read from such files; 1 when absent).
  */
 public final class TrlJsonl {
     private TrlJsonl() {}
 
-    public static void write(Table pairs, Path out) {
+    public static void write(PreferencePairs pairs, Path out) {
         try {
             if (out.getParent() != null) Files.createDirectories(out.getParent());
             try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-                for (PairRow r : PairsTable.rows(pairs)) {
-                    if (!r.ok()) continue;
+                for (PairRow r : pairs.kept().rows()) {
                     JsonObject o = new JsonObject();
                     o.addProperty("prompt", r.prompt());
                     o.addProperty("chosen", " " + r.chosen());
@@ -45,26 +44,44 @@ public final class TrlJsonl {
         }
     }
 
-    /** Reads TRL preference JSONL (strictly: a bad line throws naming the file and line); one leading space is removed. */
-    public static Table read(Path file, String task, String method) {
+    /**
+     * Reads TRL preference JSONL (strictly: a bad line throws naming the file, line and field); one leading space is
+     * removed.
+     */
+    public static PreferencePairs read(Path file, String task, String method) {
         List<DataFiles.Line> lines = JsonlLines.read(file);
         if (lines.isEmpty()) throw new RlcdException(file + ": empty file (no JSON lines)");
+        return read(file, lines, task, method);
+    }
+
+    static PreferencePairs read(Path file, List<DataFiles.Line> lines, String task, String method) {
         List<PairRow> rows = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             DataFiles.Line l = lines.get(i);
             try {
                 JsonObject o = Json.parseObject(l.text());
-                String prompt = Json.string(o, "prompt"), chosen = Json.string(o, "chosen"), rejected = Json.string(o, "rejected");
-                if (prompt == null || chosen == null || rejected == null) {
-                    throw new IllegalArgumentException("expected string fields 'prompt', 'chosen' and 'rejected'");
+                String prompt = text(o, "prompt"), chosen = text(o, "chosen"), rejected = text(o, "rejected");
+                double p = 1.0;
+                JsonElement e = o.get("p_chosen");
+                if (e != null && !e.isJsonNull()) {
+                    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+                        throw new IllegalArgumentException("field \"p_chosen\" must be a number");
+                    }
+                    p = e.getAsDouble();
                 }
-                rows.add(new PairRow(i, task, method, prompt, "", "", "", -1, -1, "", "", "", "", Double.NaN, Double.NaN,
-                        Double.NaN, Double.NaN, PairRow.PLANNED, -1, "").withRlcdResult(unspace(chosen), unspace(rejected), -1));
+                rows.add(PreferencePairs.labelled(
+                        i, task, method, prompt, unspace(chosen), unspace(rejected), p, file + ":" + l.number()));
             } catch (IllegalArgumentException e) {
                 throw RlcdException.at(file, l.number(), e.getMessage());
             }
         }
-        return PairsTable.toTable(file.getFileName().toString(), rows);
+        return PreferencePairs.of(file.getFileName().toString(), rows);
+    }
+
+    private static String text(JsonObject o, String key) {
+        String s = Json.string(o, key);
+        if (s == null) throw new IllegalArgumentException("field \"" + key + "\" is missing");
+        return s;
     }
 
     private static String unspace(String s) {

@@ -3,9 +3,8 @@ package rlcd4j.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import rlcd4j.engine.llama.LlamaModel;
-
 import java.util.List;
+import rlcd4j.engine.llama.LlamaModel;
 
 /**
  * Sequences of different lengths, left-padded to one rectangle so that every row ends in the last column (the
@@ -37,8 +36,12 @@ public record Batch(NDArray ids, NDArray keyMask, NDArray positions, NDArray mas
             }
         }
         NDArray keyMask = m.create(key, new Shape(B, T));
-        return new Batch(m.create(ids, new Shape(B, T)), keyMask, m.create(pos, new Shape(B, T)),
-                LlamaModel.attentionMask(m, keyMask, 0, T), lengths);
+        return new Batch(
+                m.create(ids, new Shape(B, T)),
+                keyMask,
+                m.create(pos, new Shape(B, T)),
+                LlamaModel.attentionMask(m, keyMask, 0, T),
+                lengths);
     }
 
     /** Padding columns of row {@code i}. */

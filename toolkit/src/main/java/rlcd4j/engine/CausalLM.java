@@ -7,16 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.progress.Progress;
-import rlcd4j.engine.llama.Safetensors;
-import rlcd4j.hub.HfHub;
-import rlcd4j.util.Seeds;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +16,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.hub.HfHub;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Seeds;
+import tech.tablesaw.api.Table;
 
 /**
  * A causal language model ready to generate and score: a LLaMA-family decoder, its tokenizer and its device.
@@ -191,7 +190,8 @@ public final class CausalLM implements AutoCloseable {
 
     public List<Scored> score(List<String> prompts, List<String> continuations) {
         if (prompts.size() != continuations.size()) {
-            throw new IllegalArgumentException(prompts.size() + " prompts but " + continuations.size() + " continuations");
+            throw new IllegalArgumentException(
+                    prompts.size() + " prompts but " + continuations.size() + " continuations");
         }
         List<Scored> out = new ArrayList<>();
         int batch = 4;
@@ -203,9 +203,12 @@ public final class CausalLM implements AutoCloseable {
                 Tokenizer.Pair pair = tokenizer.encodePair(prompts.get(i), continuations.get(i));
                 long[] f = pair.ids();
                 int c = pair.boundary();
-                if (c == 0) throw new RlcdException("prompt " + i + " tokenises to nothing; scoring needs at least one prompt token (BOS)");
+                if (c == 0)
+                    throw new RlcdException(
+                            "prompt " + i + " tokenises to nothing; scoring needs at least one prompt token (BOS)");
                 if (f.length > model.config().maxPositions()) {
-                    throw new RlcdException("prompt " + i + " plus its continuation has " + f.length + " tokens; the model's context is "
+                    throw new RlcdException("prompt " + i + " plus its continuation has " + f.length
+                            + " tokens; the model's context is "
                             + model.config().maxPositions());
                 }
                 full.add(f);
@@ -254,9 +257,13 @@ public final class CausalLM implements AutoCloseable {
             gen.addProperty("eos_token_id", tokenizer.eosId());
             gen.addProperty("pad_token_id", tokenizer.padId());
             Files.writeString(out.resolve("generation_config.json"), Json.PRETTY.toJson(gen), StandardCharsets.UTF_8);
-            if (dir != null && !dir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            if (dir != null
+                    && !dir.toAbsolutePath()
+                            .normalize()
+                            .equals(out.toAbsolutePath().normalize())) {
                 for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
-                    if (Files.exists(dir.resolve(f))) Files.copy(dir.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                    if (Files.exists(dir.resolve(f)))
+                        Files.copy(dir.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
         } catch (IOException e) {
@@ -292,8 +299,17 @@ public final class CausalLM implements AutoCloseable {
     @Override
     public String toString() {
         LlamaConfig c = model.config();
-        return String.format("CausalLM(%s: %s, %d layers, hidden %d, %d/%d heads, vocab %d, %s on %s)", name, c.architecture(),
-                c.numLayers(), c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.vocabSize(), model.dtype(), manager.getDevice());
+        return String.format(
+                "CausalLM(%s: %s, %d layers, hidden %d, %d/%d heads, vocab %d, %s on %s)",
+                name,
+                c.architecture(),
+                c.numLayers(),
+                c.hiddenSize(),
+                c.numHeads(),
+                c.numKvHeads(),
+                c.vocabSize(),
+                model.dtype(),
+                manager.getDevice());
     }
 
     @Override
@@ -302,5 +318,4 @@ public final class CausalLM implements AutoCloseable {
         manager.close();
         tokenizer.close();
     }
-
 }

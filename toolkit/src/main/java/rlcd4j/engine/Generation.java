@@ -1,11 +1,10 @@
 package rlcd4j.engine;
 
+import java.util.List;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-
-import java.util.List;
 
 /**
  * One decoded continuation.
@@ -18,7 +17,14 @@ import java.util.List;
  *                     (temperature 1, no top-k/top-p, no bans)
  * @param finishReason {@code eos}, {@code stop} or {@code length}
  */
-public record Generation(String prompt, long[] promptIds, long[] ids, String text, String rawText, float[] logprobs, String finishReason) {
+public record Generation(
+        String prompt,
+        long[] promptIds,
+        long[] ids,
+        String text,
+        String rawText,
+        float[] logprobs,
+        String finishReason) {
 
     public double sumLogprob() {
         double s = 0;

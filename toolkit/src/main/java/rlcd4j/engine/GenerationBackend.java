@@ -1,9 +1,9 @@
 package rlcd4j.engine;
 
-import rlcd4j.util.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import rlcd4j.util.Seeds;
 
 /**
  * What RLCD's generation stages need from a model: sample continuations (continuously batched, one seed per sample)

@@ -4,21 +4,20 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.progress.Progress;
-import rlcd4j.engine.cpu.KvCache;
-import rlcd4j.engine.cpu.NativeThreads;
-import rlcd4j.util.Seeds;
-
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativeThreads;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Seeds;
 
 /**
  * Batched decoding with a KV cache, continuously batched. Rows are left-padded so that every row's next token sits in
@@ -37,7 +36,8 @@ public final class Generator {
      * The decoding loop on token ids, without a tokenizer (benchmarks, models built in code): the same code path as
      * {@link CausalLM#generate}, minus banned and stop strings, which need text.
      */
-    public static Decoded generateIds(LlamaModel model, long[][] promptIds, GenerationConfig cfg, long padId, long eosId) {
+    public static Decoded generateIds(
+            LlamaModel model, long[][] promptIds, GenerationConfig cfg, long padId, long eosId) {
         if (!cfg.bannedStrings().isEmpty() || !cfg.stopStrings().isEmpty()) {
             throw new IllegalArgumentException("banned and stop strings need a tokenizer; use CausalLM.generate");
         }
@@ -48,24 +48,33 @@ public final class Generator {
     }
 
     /** Continuations of {@code prompts}, row {@code i} drawing from a generator seeded with {@code rowSeeds[i]}. */
-    static List<Generation> generate(LlamaModel model, Tokenizer tok, NDManager manager, List<String> prompts,
-                                     GenerationConfig cfg, long[] rowSeeds, Progress progress) {
+    static List<Generation> generate(
+            LlamaModel model,
+            Tokenizer tok,
+            NDManager manager,
+            List<String> prompts,
+            GenerationConfig cfg,
+            long[] rowSeeds,
+            Progress progress) {
         int n = prompts.size();
         long[][] promptIds = new long[n][];
         for (int i = 0; i < n; i++) {
             promptIds[i] = tok.encode(prompts.get(i), true);
             checkPrompt(model, promptIds[i], cfg, "prompt " + i);
         }
-        Decoded d = decodeAll(model, manager, promptIds, rowSeeds, cfg, tok.padId(), tok.eosId(), banned(tok, cfg), tok, progress);
+        Decoded d = decodeAll(
+                model, manager, promptIds, rowSeeds, cfg, tok.padId(), tok.eosId(), banned(tok, cfg), tok, progress);
         List<Generation> gens = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            gens.add(generation(tok, cfg, prompts.get(i), promptIds[i], d.ids()[i], d.logprobs()[i], d.finishReasons()[i]));
+            gens.add(generation(
+                    tok, cfg, prompts.get(i), promptIds[i], d.ids()[i], d.logprobs()[i], d.finishReasons()[i]));
         }
         return gens;
     }
 
     /** Continuous batching from a caller's queue ({@link CausalLM#generate(GenerationConfig, GenerationQueue)}). */
-    static <T> void generate(LlamaModel model, Tokenizer tok, NDManager manager, GenerationConfig cfg, GenerationQueue<T> queue) {
+    static <T> void generate(
+            LlamaModel model, Tokenizer tok, NDManager manager, GenerationConfig cfg, GenerationQueue<T> queue) {
         decode(model, manager, cfg, tok.padId(), tok.eosId(), banned(tok, cfg), tok, null, new Work() {
             @Override
             public Job poll() {
@@ -81,8 +90,10 @@ public final class Generator {
             public void finished(List<Ended> ended) {
                 List<GenerationQueue.Done<T>> done = new ArrayList<>(ended.size());
                 for (Ended x : ended) {
-                    GenerationQueue.Entry<T> e = (GenerationQueue.Entry<T>) x.job().tag();
-                    done.add(new GenerationQueue.Done<>(e.tag(),
+                    GenerationQueue.Entry<T> e =
+                            (GenerationQueue.Entry<T>) x.job().tag();
+                    done.add(new GenerationQueue.Done<>(
+                            e.tag(),
                             generation(tok, cfg, e.prompt(), x.job().promptIds(), x.ids(), x.logprobs(), x.reason())));
                 }
                 queue.finished(done);
@@ -100,8 +111,14 @@ public final class Generator {
         return cfg.bannedStrings().isEmpty() ? new long[0] : tok.idsContaining(cfg.bannedStrings());
     }
 
-    private static Generation generation(Tokenizer tok, GenerationConfig cfg, String prompt, long[] promptIds, long[] ids,
-                                         float[] logprobs, String reason) {
+    private static Generation generation(
+            Tokenizer tok,
+            GenerationConfig cfg,
+            String prompt,
+            long[] promptIds,
+            long[] ids,
+            float[] logprobs,
+            String reason) {
         String text = tok.decode(ids);
         if ("stop".equals(reason)) text = cutAtFirst(text, cfg.stopStrings());
         return new Generation(prompt, promptIds, ids, text, tok.decodeWithSpecial(ids), logprobs, reason);
@@ -116,8 +133,8 @@ public final class Generator {
         int context = model.config().maxPositions();
         if (ids.length == 0) throw new RlcdException(what + " is empty after tokenisation");
         if (ids.length + cfg.maxNewTokens() > context) {
-            throw new RlcdException(what + " has " + ids.length + " tokens; with max new tokens "
-                    + cfg.maxNewTokens() + " it exceeds the model's context of " + context + " positions");
+            throw new RlcdException(what + " has " + ids.length + " tokens; with max new tokens " + cfg.maxNewTokens()
+                    + " it exceeds the model's context of " + context + " positions");
         }
     }
 
@@ -140,8 +157,17 @@ public final class Generator {
     }
 
     /** A fixed list of prompts, all decoded; results by index. */
-    private static Decoded decodeAll(LlamaModel model, NDManager manager, long[][] promptIds, long[] seeds, GenerationConfig cfg,
-                                     long padId, long eosId, long[] banned, Tokenizer tok, Progress progress) {
+    private static Decoded decodeAll(
+            LlamaModel model,
+            NDManager manager,
+            long[][] promptIds,
+            long[] seeds,
+            GenerationConfig cfg,
+            long padId,
+            long eosId,
+            long[] banned,
+            Tokenizer tok,
+            Progress progress) {
         int n = promptIds.length;
         long[][] ids = new long[n][];
         float[][] logprobs = new float[n][];
@@ -180,9 +206,19 @@ public final class Generator {
      * columns, summed over rows, that the running rows' attention read and that their sampling rows needed (the rest
      * is masked: left padding, free rows); and the wall-clock seconds spent in prefill forwards and in the whole loop.
      */
-    public record Stats(int steps, long liveRows, long idleRows, int joinedRunning, int relayouts, int movedRight,
-                        int movedLeft, int rowsLeft, long keyColumnsRead, long keyColumnsNeeded, double prefillSeconds,
-                        double seconds) {}
+    public record Stats(
+            int steps,
+            long liveRows,
+            long idleRows,
+            int joinedRunning,
+            int relayouts,
+            int movedRight,
+            int movedLeft,
+            int rowsLeft,
+            long keyColumnsRead,
+            long keyColumnsNeeded,
+            double prefillSeconds,
+            double seconds) {}
 
     private static volatile Stats lastStats;
 
@@ -252,8 +288,16 @@ public final class Generator {
      * from its own generator; rows that end are reported and their rows freed. {@code tok} is only read for stop
      * strings (null when there are none).
      */
-    private static void decode(LlamaModel model, NDManager manager, GenerationConfig cfg, long padId, long eosId,
-                               long[] banned, Tokenizer tok, Progress progress, Work work) {
+    private static void decode(
+            LlamaModel model,
+            NDManager manager,
+            GenerationConfig cfg,
+            long padId,
+            long eosId,
+            long[] banned,
+            Tokenizer tok,
+            Progress progress,
+            Work work) {
         // libtorch's grad mode is per thread and on by default in any thread but the one DJL started in (a server's
         // engine thread, a notebook's cell thread): decoding there would record autograd graphs and miss the native
         // attention and the weights-left products, which run without autograd only (docs/perf/simulation.md).
@@ -266,8 +310,16 @@ public final class Generator {
         }
     }
 
-    private static void decodeWithoutGrad(LlamaModel model, NDManager manager, GenerationConfig cfg, long padId, long eosId,
-                                          long[] banned, Tokenizer tok, Progress progress, Work work) {
+    private static void decodeWithoutGrad(
+            LlamaModel model,
+            NDManager manager,
+            GenerationConfig cfg,
+            long padId,
+            long eosId,
+            long[] banned,
+            Tokenizer tok,
+            Progress progress,
+            Work work) {
         LlamaConfig mc = model.config();
         boolean cpu = !manager.getDevice().isGpu();
         boolean dropRows = !"false".equals(System.getProperty("rlcd4j.dropFinishedRows"));
@@ -277,7 +329,12 @@ public final class Generator {
         KvCache cache = null;
         Sampler sampler = new Sampler(cfg, new long[0], banned, manager, mc.vocabSize());
         int steps = 0, joinedRunning = 0, relayouts = 0, movedRight = 0, movedLeft = 0, rowsLeft = 0;
-        long liveRows = 0, idleRows = 0, readColumns = 0, neededColumns = 0, prefillNanos = 0, startNanos = System.nanoTime();
+        long liveRows = 0,
+                idleRows = 0,
+                readColumns = 0,
+                neededColumns = 0,
+                prefillNanos = 0,
+                startNanos = System.nanoTime();
         try {
             while (true) {
                 int running = 0;
@@ -305,7 +362,14 @@ public final class Generator {
                             cache.relayout(identity(R), 0, 0, cache.capacity());
                         } else {
                             if (cache != null) cache.close();
-                            cache = new KvCache(manager, mc.numLayers(), R, mc.numKvHeads(), withRoom(need), mc.headDim(), model.dtype());
+                            cache = new KvCache(
+                                    manager,
+                                    mc.numLayers(),
+                                    R,
+                                    mc.numKvHeads(),
+                                    withRoom(need),
+                                    mc.headDim(),
+                                    model.dtype());
                         }
                         rows = new Row[R];
                         sampler.remap(unfilled(R));
@@ -323,7 +387,8 @@ public final class Generator {
                             for (int i = 0, j = 0; i < rows.length; i++) if (rows[i] != null) map[j++] = i;
                         } else {
                             int k = 0;
-                            for (int i = 0; i < rows.length && k < joinAt.length; i++) if (rows[i] == null) joinAt[k++] = i;
+                            for (int i = 0; i < rows.length && k < joinAt.length; i++)
+                                if (rows[i] == null) joinAt[k++] = i;
                             map = new int[rows.length + joinAt.length - k];
                             for (int i = 0; i < map.length; i++) map[i] = i < rows.length ? i : -1;
                             for (int i = rows.length; k < joinAt.length; i++) joinAt[k++] = i;
@@ -332,7 +397,10 @@ public final class Generator {
                         // joining prompts end. Columns move only when they must or when too many go unused.
                         int target = Math.max(M, W - 1), at = L;
                         int capacity = W + maxNew > cache.capacity() ? withRoom(W + maxNew) : cache.capacity();
-                        if (target > L || L - target > wasteAllowed(target) || L + 1 > capacity || capacity != cache.capacity()) {
+                        if (target > L
+                                || L - target > wasteAllowed(target)
+                                || L + 1 > capacity
+                                || capacity != cache.capacity()) {
                             at = target;
                         }
                         boolean sameRows = isIdentity(map, rows.length);
@@ -368,7 +436,8 @@ public final class Generator {
                     NDArray last = stepped; // [R,D]: each row's latest hidden state
                     if (!joining.isEmpty()) {
                         long t0 = System.nanoTime();
-                        NDArray[] joined = prefill(model, manager, joining, joinAt, cache, running == 0 ? W : cache.length(), padId, cpu);
+                        NDArray[] joined = prefill(
+                                model, manager, joining, joinAt, cache, running == 0 ? W : cache.length(), padId, cpu);
                         prefillNanos += System.nanoTime() - t0; // libtorch runs ops synchronously on the CPU
                         NDArray[] perRow = new NDArray[rows.length];
                         for (int k = 0; k < joinAt.length; k++) perRow[joinAt[k]] = joined[k];
@@ -393,7 +462,8 @@ public final class Generator {
                     String reason = null;
                     if (id == eosId) {
                         reason = "eos";
-                    } else if (!cfg.stopStrings().isEmpty() && row.text(tok).reaches(row.ids, row.generated, cfg.stopStrings())) {
+                    } else if (!cfg.stopStrings().isEmpty()
+                            && row.text(tok).reaches(row.ids, row.generated, cfg.stopStrings())) {
                         reason = "stop";
                     } else if (row.generated == maxNew) {
                         reason = "length";
@@ -418,8 +488,19 @@ public final class Generator {
                 }
                 if (progress != null) progress.advance(tokens);
             }
-            lastStats = new Stats(steps, liveRows, idleRows, joinedRunning, relayouts, movedRight, movedLeft, rowsLeft,
-                    readColumns, neededColumns, prefillNanos / 1e9, (System.nanoTime() - startNanos) / 1e9);
+            lastStats = new Stats(
+                    steps,
+                    liveRows,
+                    idleRows,
+                    joinedRunning,
+                    relayouts,
+                    movedRight,
+                    movedLeft,
+                    rowsLeft,
+                    readColumns,
+                    neededColumns,
+                    prefillNanos / 1e9,
+                    (System.nanoTime() - startNanos) / 1e9);
         } finally {
             sampler.close();
             if (cache != null) cache.close();
@@ -431,7 +512,8 @@ public final class Generator {
      * One decode step of the running rows: each feeds its last token into column {@code cache.length()}; free rows
      * and rows about to be prefilled feed padding that sees only itself. Returns the hidden states [R,D].
      */
-    private static NDArray step(LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu) {
+    private static NDArray step(
+            LlamaModel model, NDManager manager, Row[] rows, KvCache cache, long padId, boolean cpu) {
         int R = rows.length, at = cache.length();
         long[] ids = new long[R], pos = new long[R];
         int[] starts = new int[R];
@@ -502,8 +584,15 @@ public final class Generator {
      * A row's positions count from its first real token, so it computes what it would alone. A new batch whose prompts
      * form one group goes straight into the cache; otherwise each group fills a cache of its own, copied in.
      */
-    private static NDArray[] prefill(LlamaModel model, NDManager manager, List<Job> joining, int[] joinAt, KvCache cache,
-                                     int end, long padId, boolean cpu) {
+    private static NDArray[] prefill(
+            LlamaModel model,
+            NDManager manager,
+            List<Job> joining,
+            int[] joinAt,
+            KvCache cache,
+            int end,
+            long padId,
+            boolean cpu) {
         LlamaConfig mc = model.config();
         long[][] promptIds = new long[joining.size()][];
         for (int k = 0; k < promptIds.length; k++) promptIds[k] = joining.get(k).promptIds();
@@ -535,7 +624,8 @@ public final class Generator {
                 for (int j = 0; j < g; j++) lastOf[group[j]] = last.get(j);
                 return lastOf;
             }
-            try (KvCache part = new KvCache(manager, mc.numLayers(), g, mc.numKvHeads(), W, mc.headDim(), model.dtype())) {
+            try (KvCache part =
+                    new KvCache(manager, mc.numLayers(), g, mc.numKvHeads(), W, mc.headDim(), model.dtype())) {
                 NDArray last = model.forward(idArr, posArr, mask, part).get(":, -1, :"); // [g,D]
                 cache.storeRows(part, dst, end - W);
                 for (int j = 0; j < g; j++) lastOf[group[j]] = last.get(j);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import java.util.SplittableRandom;
 
 /**
@@ -62,10 +61,10 @@ final class Sampler {
         NDManager m = x.getManager();
         long B = x.getShape().get(0);
         NDList top = x.topK(k, -1, true, true);
-        NDArray probs = top.get(0).softmax(-1);  // [B,k], largest first
+        NDArray probs = top.get(0).softmax(-1); // [B,k], largest first
         NDArray ids = top.get(1).toType(DataType.INT64, false);
         if (config.topP() < 1.0) probs = keepTopP(probs, m);
-        NDArray byId = ids.argSort(-1, true);    // candidates in vocabulary order
+        NDArray byId = ids.argSort(-1, true); // candidates in vocabulary order
         NDArray at = draw(probs.gather(byId, -1));
         return ids.gather(byId, -1).gather(at.reshape(B, 1), -1).reshape(B);
     }

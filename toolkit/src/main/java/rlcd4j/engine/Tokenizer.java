@@ -5,9 +5,6 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.LlamaConfig;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.util.RlcdException;
 
 /**
  * A Hugging Face {@code tokenizer.json} (through DJL's Rust binding) with the special tokens a causal LM needs. BOS, EOS
@@ -44,13 +43,20 @@ public final class Tokenizer implements AutoCloseable {
         Path file = dir.resolve("tokenizer.json");
         if (!Files.exists(file)) {
             throw new RlcdException(dir + ": tokenizer.json is missing; expected a Hugging Face fast-tokenizer file"
-                    + (Files.exists(dir.resolve("tokenizer.model")) ? " (only a SentencePiece tokenizer.model is present; save the tokenizer with transformers to get tokenizer.json)" : ""));
+                    + (Files.exists(dir.resolve("tokenizer.model"))
+                            ? " (only a SentencePiece tokenizer.model is present; save the tokenizer with transformers to get tokenizer.json)"
+                            : ""));
         }
         HuggingFaceTokenizer hf;
         try {
             // No truncation or padding: the engine pads itself. maxLength set only to silence DJL's warning.
-            hf = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true)
-                    .optTruncation(false).optPadding(false).optMaxLength(1 << 30).build();
+            hf = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optAddSpecialTokens(true)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .optMaxLength(1 << 30)
+                    .build();
         } catch (IOException | RuntimeException e) {
             throw new RlcdException(file + ": cannot load tokenizer: " + e.getMessage(), e);
         }
@@ -58,16 +64,21 @@ public final class Tokenizer implements AutoCloseable {
         JsonObject tokCfg = readJson(dir.resolve("tokenizer_config.json"));
         JsonObject special = readJson(dir.resolve("special_tokens_map.json"));
         Long bos = firstId(gen, "bos_token_id", dir.resolve("generation_config.json"));
-        if (bos == null && config.bosTokenId() != null) bos = config.bosTokenId().longValue();
+        if (bos == null && config.bosTokenId() != null)
+            bos = config.bosTokenId().longValue();
         if (bos == null) bos = idOfToken(hf, tokenText(tokCfg, special, "bos_token"));
         Long eos = firstId(gen, "eos_token_id", dir.resolve("generation_config.json"));
-        if (eos == null && !config.eosTokenIds().isEmpty()) eos = config.eosTokenIds().get(0).longValue();
+        if (eos == null && !config.eosTokenIds().isEmpty())
+            eos = config.eosTokenIds().get(0).longValue();
         if (eos == null) eos = idOfToken(hf, tokenText(tokCfg, special, "eos_token"));
         if (eos == null) {
-            throw new RlcdException(dir + ": no EOS token: expected eos_token_id in generation_config.json or config.json, or eos_token in tokenizer_config.json");
+            throw new RlcdException(
+                    dir
+                            + ": no EOS token: expected eos_token_id in generation_config.json or config.json, or eos_token in tokenizer_config.json");
         }
         Long pad = firstId(gen, "pad_token_id", dir.resolve("generation_config.json"));
-        if (pad == null && config.padTokenId() != null) pad = config.padTokenId().longValue();
+        if (pad == null && config.padTokenId() != null)
+            pad = config.padTokenId().longValue();
         if (pad == null) pad = idOfToken(hf, tokenText(tokCfg, special, "pad_token"));
         if (pad == null) pad = eos;
         // Whether the post-processor adds BOS: encode the empty string with special tokens and look.
@@ -90,7 +101,10 @@ public final class Tokenizer implements AutoCloseable {
         if (!o.has(field) || o.get(field).isJsonNull()) return null;
         JsonElement e = o.get(field);
         try {
-            if (e.isJsonArray()) return e.getAsJsonArray().isEmpty() ? null : e.getAsJsonArray().get(0).getAsLong();
+            if (e.isJsonArray())
+                return e.getAsJsonArray().isEmpty()
+                        ? null
+                        : e.getAsJsonArray().get(0).getAsLong();
             return e.getAsLong();
         } catch (RuntimeException ex) {
             throw new RlcdException(file + ": field " + field + ": expected a token id or a list of them, got " + e);
@@ -102,7 +116,8 @@ public final class Tokenizer implements AutoCloseable {
             if (!o.has(field) || o.get(field).isJsonNull()) continue;
             JsonElement e = o.get(field);
             if (e.isJsonPrimitive()) return e.getAsString();
-            if (e.isJsonObject() && e.getAsJsonObject().has("content")) return e.getAsJsonObject().get("content").getAsString();
+            if (e.isJsonObject() && e.getAsJsonObject().has("content"))
+                return e.getAsJsonObject().get("content").getAsString();
         }
         return null;
     }

@@ -5,14 +5,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.progress.Progress;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.Writer;
@@ -29,6 +21,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * The paper's final decoding of a policy into an outputs table ({@link Outputs#decode}): one sample per prompt, cleaned
@@ -49,16 +48,24 @@ final class Decoding {
      * @param prompts the conversations as the outputs table records them (ending in {@code Assistant:})
      * @param inputs  what the policy continues: the prompt plus any response prefix (our outline template)
      */
-    static Table run(GenerationBackend lm, String model, List<String> ids, List<String> prompts, List<String> inputs,
-                     GenerationConfig cfg, Path file) {
+    static Table run(
+            GenerationBackend lm,
+            String model,
+            List<String> ids,
+            List<String> prompts,
+            List<String> inputs,
+            GenerationConfig cfg,
+            Path file) {
         if (model == null || model.isBlank()) model = lm.name();
         int n = ids.size();
         if (prompts.size() != n || inputs.size() != n)
-            throw new RlcdException("decode: " + n + " ids, " + prompts.size() + " prompts, " + inputs.size() + " inputs; expected the same number of each");
+            throw new RlcdException("decode: " + n + " ids, " + prompts.size() + " prompts, " + inputs.size()
+                    + " inputs; expected the same number of each");
         Map<String, Integer> rowOf = new HashMap<>();
         for (int i = 0; i < n; i++) {
             if (ids.get(i) == null) throw new RlcdException("decode: prompt " + i + " has no id");
-            if (rowOf.put(ids.get(i), i) != null) throw new RlcdException("decode: id '" + ids.get(i) + "' appears twice");
+            if (rowOf.put(ids.get(i), i) != null)
+                throw new RlcdException("decode: id '" + ids.get(i) + "' appears twice");
         }
         JsonObject settings = settings(cfg);
         String[] outputs = new String[n];
@@ -76,9 +83,10 @@ final class Decoding {
             todo.add(i);
         }
         if (!tooLong.isEmpty())
-            throw new RlcdException("decode: " + tooLong.size() + " prompt(s) do not fit the model's context of " + context
-                    + " positions with " + cfg.maxNewTokens() + " new tokens: ids " + first(tooLong)
-                    + "; lower the number of new tokens, use a model with a longer context, or leave these prompts out");
+            throw new RlcdException(
+                    "decode: " + tooLong.size() + " prompt(s) do not fit the model's context of " + context
+                            + " positions with " + cfg.maxNewTokens() + " new tokens: ids " + first(tooLong)
+                            + "; lower the number of new tokens, use a model with a longer context, or leave these prompts out");
         todo.sort(Comparator.comparingInt(i -> length[i]));
 
         try (Progress p = Progress.start("decode " + model, todo.size())) {
@@ -144,7 +152,8 @@ final class Decoding {
         return JsonParser.parseString(o.toString()).getAsJsonObject(); // as it reads back from the file, for equals()
     }
 
-    private static String record(String id, String prompt, String model, String output, Generation g, JsonObject settings) {
+    private static String record(
+            String id, String prompt, String model, String output, Generation g, JsonObject settings) {
         JsonObject o = new JsonObject();
         o.addProperty(Outputs.ID, id);
         o.addProperty(Outputs.PROMPT, prompt);
@@ -161,8 +170,14 @@ final class Decoding {
      * last line cut short by a crash is removed; any other bad line, or a row from another model, other settings or
      * another prompt under the same id, is an error naming the file and line.
      */
-    private static int readDone(Path file, String model, JsonObject settings, List<String> ids, List<String> prompts,
-                                Map<String, Integer> rowOf, String[] outputs) {
+    private static int readDone(
+            Path file,
+            String model,
+            JsonObject settings,
+            List<String> ids,
+            List<String> prompts,
+            Map<String, Integer> rowOf,
+            String[] outputs) {
         if (!Files.exists(file)) return 0;
         int found = 0;
         try {
@@ -177,27 +192,40 @@ final class Decoding {
                 try {
                     o = JsonParser.parseString(line).getAsJsonObject();
                 } catch (JsonParseException | IllegalStateException e) {
-                    if (l == last - 1) {   // the append that was interrupted: drop it, it is decoded again
+                    if (l == last - 1) { // the append that was interrupted: drop it, it is decoded again
                         Files.write(file, lines.subList(0, l), StandardCharsets.UTF_8);
                         break;
                     }
-                    throw RlcdException.at(file, l + 1, "not an outputs record (expected a JSON object with id, prompt, model, output): "
-                            + Outputs.abbreviate(line));
+                    throw RlcdException.at(
+                            file,
+                            l + 1,
+                            "not an outputs record (expected a JSON object with id, prompt, model, output): "
+                                    + Outputs.abbreviate(line));
                 }
                 String id = field(o, Outputs.ID, file, l), prompt = field(o, Outputs.PROMPT, file, l);
                 String m = field(o, Outputs.MODEL, file, l), output = field(o, Outputs.OUTPUT, file, l);
                 if (!m.equals(model))
-                    throw RlcdException.at(file, l + 1, "written for model '" + m + "', but this run is named '" + model
-                            + "'; give the same name to resume, or write to another file");
+                    throw RlcdException.at(
+                            file,
+                            l + 1,
+                            "written for model '" + m + "', but this run is named '" + model
+                                    + "'; give the same name to resume, or write to another file");
                 if (!settings.equals(o.get("decoding")))
-                    throw RlcdException.at(file, l + 1, "decoded with " + o.get("decoding") + ", but this run uses " + settings
-                            + "; use the same settings to resume, or write to another file");
+                    throw RlcdException.at(
+                            file,
+                            l + 1,
+                            "decoded with " + o.get("decoding") + ", but this run uses " + settings
+                                    + "; use the same settings to resume, or write to another file");
                 if (!seen.add(id)) throw RlcdException.at(file, l + 1, "id '" + id + "' appears twice");
                 Integer i = rowOf.get(id);
-                if (i == null) continue;   // decoded in an earlier run over more prompts: kept in the file, not returned
+                // decoded in an earlier run over more prompts: kept in the file, not returned
+                if (i == null) continue;
                 if (!prompt.equals(prompts.get(i)))
-                    throw RlcdException.at(file, l + 1, "id '" + id + "' was decoded for another prompt; "
-                            + "the prompt set changed, so write to another file");
+                    throw RlcdException.at(
+                            file,
+                            l + 1,
+                            "id '" + id + "' was decoded for another prompt; "
+                                    + "the prompt set changed, so write to another file");
                 outputs[i] = output;
                 found++;
             }
@@ -225,8 +253,10 @@ final class Decoding {
 
     private static void append(Path file, List<String> lines) {
         try {
-            if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            if (file.toAbsolutePath().getParent() != null)
+                Files.createDirectories(file.toAbsolutePath().getParent());
+            try (Writer w = Files.newBufferedWriter(
+                    file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                 for (String s : lines) {
                     w.write(s);
                     w.write('\n');
@@ -238,6 +268,8 @@ final class Decoding {
     }
 
     private static String first(List<String> xs) {
-        return xs.size() <= 5 ? String.join(", ", xs) : String.join(", ", xs.subList(0, 5)) + " and " + (xs.size() - 5) + " more";
+        return xs.size() <= 5
+                ? String.join(", ", xs)
+                : String.join(", ", xs.subList(0, 5)) + " and " + (xs.size() - 5) + " more";
     }
 }

@@ -4,14 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Html;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +12,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.ToIntFunction;
+import rlcd4j.util.Html;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Human evaluation on the paper's 1–8 scale.
@@ -38,58 +38,118 @@ import java.util.function.ToIntFunction;
  * </ol>
  */
 public final class HumanSheet {
-    private final Table a, b;
-    private String title = "Which response is better?";
-    private String question = "Which response is better?";
-    private int sample = Integer.MAX_VALUE;
-    private long seed = 0;
-    private ToIntFunction<String> tokens = OutputStats.WHITESPACE;
+    /**
+     * Settings of a {@link HumanSheet}.
+     *
+     * @param title    the page title ("Which response is better?")
+     * @param question the question above each pair, e.g. "Which response is more helpful?" ("Which response is
+     *                 better?")
+     * @param sample   rate a seeded random subset of n pairs (the paper rated 200 per comparison); default all
+     * @param seed     seed of the item order, the subset and the left/right order (0)
+     * @param tokens   token counter for the lengths stored in the key, for the length-controlled win rate
+     *                 (whitespace words)
+     */
+    public record Config(String title, String question, int sample, long seed, ToIntFunction<String> tokens) {
+        public Config {
+            Objects.requireNonNull(title, "title");
+            Objects.requireNonNull(question, "question");
+            Objects.requireNonNull(tokens, "tokens");
+        }
 
-    private HumanSheet(Table a, Table b) {
+        public static Config defaults() {
+            return new Config(
+                    "Which response is better?",
+                    "Which response is better?",
+                    Integer.MAX_VALUE,
+                    0,
+                    OutputStats.WHITESPACE);
+        }
+
+        public Config withTitle(String v) {
+            return new Config(v, question, sample, seed, tokens);
+        }
+
+        public Config withQuestion(String v) {
+            return new Config(title, v, sample, seed, tokens);
+        }
+
+        public Config withSample(int v) {
+            return new Config(title, question, v, seed, tokens);
+        }
+
+        public Config withSeed(long v) {
+            return new Config(title, question, sample, v, tokens);
+        }
+
+        public Config withTokens(ToIntFunction<String> v) {
+            return new Config(title, question, sample, seed, v);
+        }
+    }
+
+    private final Table a, b;
+    private final String title;
+    private final String question;
+    private final int sample;
+    private final long seed;
+    private final ToIntFunction<String> tokens;
+
+    private HumanSheet(Table a, Table b, Config config) {
         Outputs.requireColumns(a, "outputs A");
         Outputs.requireColumns(b, "outputs B");
         this.a = a;
         this.b = b;
+        this.title = config.title();
+        this.question = config.question();
+        this.sample = config.sample();
+        this.seed = config.seed();
+        this.tokens = config.tokens();
     }
 
+    /** A sheet comparing outputs table A with outputs table B, with the default settings. */
     public static HumanSheet of(Table outputsA, Table outputsB) {
-        return new HumanSheet(outputsA, outputsB);
+        return of(outputsA, outputsB, Config.defaults());
     }
 
-    public HumanSheet title(String t) { this.title = t; return this; }
-    /** The question above each pair, e.g. "Which response is more helpful?". */
-    public HumanSheet question(String q) { this.question = q; return this; }
-    /** Rate a seeded random subset of n pairs (the paper rated 200 per comparison); default all. */
-    public HumanSheet sample(int n) { this.sample = n; return this; }
-    public HumanSheet seed(long s) { this.seed = s; return this; }
-    /** Token counter for the lengths stored in the key (for the length-controlled win rate). */
-    public HumanSheet tokens(ToIntFunction<String> counter) { this.tokens = counter; return this; }
+    /** A sheet comparing outputs table A with outputs table B, with {@code config}'s settings. */
+    public static HumanSheet of(Table outputsA, Table outputsB, Config config) {
+        return new HumanSheet(outputsA, outputsB, Objects.requireNonNull(config, "config"));
+    }
 
     /** Writes the sheet for raters and the key to keep apart; returns the sheet id that ties them together. */
     public String write(Path htmlFile, Path keyFile) {
-        String modelA = a.stringColumn(Outputs.MODEL).get(0), modelB = b.stringColumn(Outputs.MODEL).get(0);
+        String modelA = a.stringColumn(Outputs.MODEL).get(0),
+                modelB = b.stringColumn(Outputs.MODEL).get(0);
         Map<String, Integer> rowOfB = new HashMap<>();
-        for (int i = 0; i < b.rowCount(); i++) rowOfB.put(b.stringColumn(Outputs.ID).get(i), i);
+        for (int i = 0; i < b.rowCount(); i++)
+            rowOfB.put(b.stringColumn(Outputs.ID).get(i), i);
         List<Integer> rows = new ArrayList<>();
         for (int i = 0; i < a.rowCount(); i++) {
             String id = a.stringColumn(Outputs.ID).get(i);
-            if (!rowOfB.containsKey(id)) throw new RlcdException("human sheet: id '" + id + "' of A has no output in B");
+            if (!rowOfB.containsKey(id))
+                throw new RlcdException("human sheet: id '" + id + "' of A has no output in B");
             rows.add(i);
         }
         SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = rows.size() - 1; i > 0; i--) {     // Fisher–Yates: random item order (and subset)
+        for (int i = rows.size() - 1; i > 0; i--) { // Fisher–Yates: random item order (and subset)
             int j = rng.nextInt(i + 1);
-            Integer t = rows.get(i); rows.set(i, rows.get(j)); rows.set(j, t);
+            Integer t = rows.get(i);
+            rows.set(i, rows.get(j));
+            rows.set(j, t);
         }
         if (rows.size() > sample) rows = new ArrayList<>(rows.subList(0, sample));
 
-        StringBuilder ids = new StringBuilder(modelA).append('\0').append(modelB).append('\0').append(seed);
+        StringBuilder ids = new StringBuilder(modelA)
+                .append('\0')
+                .append(modelB)
+                .append('\0')
+                .append(seed);
         JsonArray keyItems = new JsonArray();
         StringBuilder items = new StringBuilder();
         for (int k = 0; k < rows.size(); k++) {
             int i = rows.get(k), j = rowOfB.get(a.stringColumn(Outputs.ID).get(i));
             String id = a.stringColumn(Outputs.ID).get(i);
-            String outA = a.stringColumn(Outputs.OUTPUT).get(i), outB = b.stringColumn(Outputs.OUTPUT).get(j);
+            String outA = a.stringColumn(Outputs.OUTPUT).get(i),
+                    outB = b.stringColumn(Outputs.OUTPUT).get(j);
             boolean aLeft = rng.nextBoolean();
             ids.append('\0').append(id).append(aLeft ? 'A' : 'B');
             JsonObject ki = new JsonObject();
@@ -99,7 +159,12 @@ public final class HumanSheet {
             ki.addProperty("len_a", tokens.applyAsInt(outA));
             ki.addProperty("len_b", tokens.applyAsInt(outB));
             keyItems.add(ki);
-            items.append(item(k + 1, rows.size(), a.stringColumn(Outputs.PROMPT).get(i), aLeft ? outA : outB, aLeft ? outB : outA));
+            items.append(item(
+                    k + 1,
+                    rows.size(),
+                    a.stringColumn(Outputs.PROMPT).get(i),
+                    aLeft ? outA : outB,
+                    aLeft ? outB : outA));
         }
         String sheetId = VerdictCache.key("human-sheet", "", ids.toString()).substring(0, 16);
         JsonObject key = new JsonObject();
@@ -109,19 +174,20 @@ public final class HumanSheet {
         key.addProperty("question", question);
         key.addProperty("scale", "1 = left much better ... 8 = right much better; normalised: right = s, left = 9 - s");
         key.add("items", keyItems);
-        String html = TEMPLATE
-                .replace("%TITLE%", Html.escape(title))
+        String html = TEMPLATE.replace("%TITLE%", Html.escape(title))
                 .replace("%QUESTION%", Html.escape(question))
                 .replace("%SHEET%", sheetId)
                 .replace("%COUNT%", Integer.toString(rows.size()))
                 .replace("%ITEMS%", items.toString());
         try {
             for (Path f : List.of(htmlFile, keyFile))
-                if (f.toAbsolutePath().getParent() != null) Files.createDirectories(f.toAbsolutePath().getParent());
+                if (f.toAbsolutePath().getParent() != null)
+                    Files.createDirectories(f.toAbsolutePath().getParent());
             Files.writeString(htmlFile, html, StandardCharsets.UTF_8);
             Files.writeString(keyFile, Json.PRETTY.toJson(key) + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new RlcdException("human sheet: cannot write " + htmlFile + " / " + keyFile + " (" + e.getMessage() + ")", e);
+            throw new RlcdException(
+                    "human sheet: cannot write " + htmlFile + " / " + keyFile + " (" + e.getMessage() + ")", e);
         }
         return sheetId;
     }
@@ -140,14 +206,25 @@ public final class HumanSheet {
         String sheetId = field(key, "sheet_id", keyFile).getAsString();
         String ansSheet = field(ans, "sheet_id", answersFile).getAsString();
         if (!sheetId.equals(ansSheet))
-            throw new RlcdException(answersFile + ": answers are for sheet " + ansSheet + " but " + keyFile + " is the key of sheet "
-                    + sheetId + "; expected the key written with that sheet");
+            throw new RlcdException(answersFile + ": answers are for sheet " + ansSheet + " but " + keyFile
+                    + " is the key of sheet " + sheetId + "; expected the key written with that sheet");
         JsonObject scores = field(ans, "scores", answersFile).getAsJsonObject();
-        String rater = ans.has("rater") && !ans.get("rater").isJsonNull() ? ans.get("rater").getAsString() : "";
-        String modelA = field(key, "model_a", keyFile).getAsString(), modelB = field(key, "model_b", keyFile).getAsString();
-        Table pairs = Table.create("human " + modelA + " vs " + modelB, IntColumn.create("item"), StringColumn.create("id"),
-                StringColumn.create("left"), IntColumn.create("raw"), DoubleColumn.create("score_a"), DoubleColumn.create("score_b"),
-                IntColumn.create("len_a"), IntColumn.create("len_b"), StringColumn.create("rater"));
+        String rater = ans.has("rater") && !ans.get("rater").isJsonNull()
+                ? ans.get("rater").getAsString()
+                : "";
+        String modelA = field(key, "model_a", keyFile).getAsString(),
+                modelB = field(key, "model_b", keyFile).getAsString();
+        Table pairs = Table.create(
+                "human " + modelA + " vs " + modelB,
+                IntColumn.create("item"),
+                StringColumn.create("id"),
+                StringColumn.create("left"),
+                IntColumn.create("raw"),
+                DoubleColumn.create("score_a"),
+                DoubleColumn.create("score_b"),
+                IntColumn.create("len_a"),
+                IntColumn.create("len_b"),
+                StringColumn.create("rater"));
         int unanswered = 0;
         JsonArray items = field(key, "items", keyFile).getAsJsonArray();
         java.util.Set<String> known = new java.util.HashSet<>();
@@ -156,16 +233,20 @@ public final class HumanSheet {
             String item = it.get("item").getAsString();
             known.add(item);
             JsonElement s = scores.get(item);
-            if (s == null || s.isJsonNull()) { unanswered++; continue; }
+            if (s == null || s.isJsonNull()) {
+                unanswered++;
+                continue;
+            }
             int raw;
             try {
                 raw = s.getAsInt();
                 if (raw < 1 || raw > 8 || s.getAsDouble() != raw) throw new NumberFormatException();
             } catch (RuntimeException ex) {
-                throw new RlcdException(answersFile + ": item " + item + " has score " + s + "; expected an integer from 1 to 8");
+                throw new RlcdException(
+                        answersFile + ": item " + item + " has score " + s + "; expected an integer from 1 to 8");
             }
             boolean aLeft = it.get("left").getAsString().equals("A");
-            double right = raw, left = 9 - raw;   // the paper's normalisation: higher is better, the pair sums to 9
+            double right = raw, left = 9 - raw; // the paper's normalisation: higher is better, the pair sums to 9
             pairs.intColumn("item").append(Integer.parseInt(item));
             pairs.stringColumn("id").append(it.get("id").getAsString());
             pairs.stringColumn("left").append(aLeft ? "A" : "B");
@@ -177,23 +258,34 @@ public final class HumanSheet {
             pairs.stringColumn("rater").append(rater);
         }
         for (String item : scores.keySet())
-            if (!known.contains(item)) throw new RlcdException(answersFile + ": item '" + item + "' is not in the key " + keyFile);
+            if (!known.contains(item))
+                throw new RlcdException(answersFile + ": item '" + item + "' is not in the key " + keyFile);
         if (pairs.rowCount() == 0) throw new RlcdException(answersFile + ": no item has a score yet");
         double[] wins = pairs.doubleColumn("score_a").asDoubleArray();
         for (int i = 0; i < wins.length; i++) wins[i] = wins[i] > 4.5 ? 1 : 0;
-        Table summary = WinRate.summary(modelA, modelB, wins, pairs.intColumn("len_a").asDoubleArray(),
-                pairs.intColumn("len_b").asDoubleArray(), resamples, seed);
-        summary.addColumns(StringColumn.create("judge", "human" + (rater.isBlank() ? "" : ":" + rater)),
-                DoubleColumn.create("mean_score_a", pairs.doubleColumn("score_a").mean()),
-                DoubleColumn.create("mean_score_b", pairs.doubleColumn("score_b").mean()),
-                IntColumn.create("unanswered", new int[]{unanswered}));
+        Table summary = WinRate.summary(
+                modelA,
+                modelB,
+                wins,
+                pairs.intColumn("len_a").asDoubleArray(),
+                pairs.intColumn("len_b").asDoubleArray(),
+                resamples,
+                seed);
+        summary.addColumns(
+                StringColumn.create("judge", "human" + (rater.isBlank() ? "" : ":" + rater)),
+                DoubleColumn.create(
+                        "mean_score_a", pairs.doubleColumn("score_a").mean()),
+                DoubleColumn.create(
+                        "mean_score_b", pairs.doubleColumn("score_b").mean()),
+                IntColumn.create("unanswered", new int[] {unanswered}));
         summary.setName("human " + modelA + " vs " + modelB);
         return new Result(pairs, summary);
     }
 
     private static JsonObject readJson(Path f, String what) {
         try {
-            return JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
+            return JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         } catch (IOException e) {
             throw new RlcdException(f + ": cannot read the " + what + " (" + e.getMessage() + ")", e);
         } catch (RuntimeException e) {
@@ -209,14 +301,27 @@ public final class HumanSheet {
 
     private static String item(int k, int total, String prompt, String left, String right) {
         StringBuilder sb = new StringBuilder();
-        sb.append("<section class=\"item\" id=\"item-").append(k).append("\" data-item=\"").append(k).append("\">\n");
+        sb.append("<section class=\"item\" id=\"item-")
+                .append(k)
+                .append("\" data-item=\"")
+                .append(k)
+                .append("\">\n");
         sb.append("<h2>Item ").append(k).append(" of ").append(total).append("</h2>\n");
         sb.append("<div class=\"conv\">").append(Html.escape(prompt.strip())).append("</div>\n");
-        sb.append("<div class=\"pair\"><div class=\"resp\"><h3>Left</h3><div class=\"text left\">").append(Html.escape(left))
-                .append("</div></div><div class=\"resp\"><h3>Right</h3><div class=\"text right\">").append(Html.escape(right)).append("</div></div></div>\n");
+        sb.append("<div class=\"pair\"><div class=\"resp\"><h3>Left</h3><div class=\"text left\">")
+                .append(Html.escape(left))
+                .append("</div></div><div class=\"resp\"><h3>Right</h3><div class=\"text right\">")
+                .append(Html.escape(right))
+                .append("</div></div></div>\n");
         sb.append("<div class=\"scale\"><span class=\"end\">Left much better</span>");
         for (int s = 1; s <= 8; s++)
-            sb.append("<label><input type=\"radio\" name=\"s").append(k).append("\" value=\"").append(s).append("\">").append(s).append("</label>");
+            sb.append("<label><input type=\"radio\" name=\"s")
+                    .append(k)
+                    .append("\" value=\"")
+                    .append(s)
+                    .append("\">")
+                    .append(s)
+                    .append("</label>");
         sb.append("<span class=\"end\">Right much better</span></div>\n</section>\n");
         return sb.toString();
     }

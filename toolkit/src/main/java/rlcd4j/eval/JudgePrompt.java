@@ -2,14 +2,13 @@ package rlcd4j.eval;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PythonStrings;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlcdException;
 
 /**
  * The paper's pairwise judge prompt ({@code format_prompt} in the official {@code scripts/gpt4_compare.py}), built
@@ -39,19 +38,27 @@ public final class JudgePrompt {
 
         private final String key;
 
-        Task(String key) { this.key = key; }
+        Task(String key) {
+            this.key = key;
+        }
 
         /** The name used in the data file and on the command line. */
-        public String key() { return key; }
+        public String key() {
+            return key;
+        }
 
         /** Parses {@code harmless}, {@code harmless_helpful}, {@code helpful} or {@code outline} (case-insensitive, '-' or '_'). */
         public static Task parse(String s) {
             String k = s.trim().toLowerCase(Locale.ROOT).replace('-', '_');
             for (Task t : values()) if (t.key.equals(k)) return t;
-            throw new RlcdException("judge task '" + s + "': expected one of harmless, harmless_helpful, helpful, outline");
+            throw new RlcdException(
+                    "judge task '" + s + "': expected one of harmless, harmless_helpful, helpful, outline");
         }
 
-        @Override public String toString() { return key; }
+        @Override
+        public String toString() {
+            return key;
+        }
     }
 
     private static final JsonObject PIECES = load();
@@ -59,13 +66,19 @@ public final class JudgePrompt {
     private JudgePrompt() {}
 
     /** {@code "You are an intelligent AI assistant."} */
-    public static String system() { return piece("system"); }
+    public static String system() {
+        return piece("system");
+    }
 
     /** The paper's judge model name ({@code gpt-4-0314}; retired by OpenAI, so pass your own). */
-    public static String paperModel() { return piece("model"); }
+    public static String paperModel() {
+        return piece("model");
+    }
 
     /** The QUESTION text of a task, with its four leading newlines. */
-    public static String question(Task task) { return PIECES.getAsJsonObject("questions").get(task.key()).getAsString(); }
+    public static String question(Task task) {
+        return PIECES.getAsJsonObject("questions").get(task.key()).getAsString();
+    }
 
     /**
      * The user message for one comparison: {@code first} is shown as (A), {@code second} as (B).
@@ -78,12 +91,18 @@ public final class JudgePrompt {
                 .replace("\nAssistant:", "\n\nAssistant:");
         int cut = conv.lastIndexOf("Assistant:");
         if (cut < 0)
-            throw new RlcdException("judge prompt: the instruction has no 'Assistant:' turn to cut at (expected a conversation such as "
-                    + "\"\\n\\nHuman: ...\\n\\nAssistant:\"): " + Outputs.abbreviate(instruction));
+            throw new RlcdException(
+                    "judge prompt: the instruction has no 'Assistant:' turn to cut at (expected a conversation such as "
+                            + "\"\\n\\nHuman: ...\\n\\nAssistant:\"): " + Outputs.abbreviate(instruction));
         String prefix = piece(task == Task.OUTLINE ? "outline_response_prefix" : "response_prefix");
-        return piece("intro") + PythonStrings.strip(conv.substring(0, cut))
-                + piece("responses_header") + prefix + PythonStrings.collapseBlankLines(first)
-                + piece("between_responses") + prefix + PythonStrings.collapseBlankLines(second)
+        return piece("intro")
+                + PythonStrings.strip(conv.substring(0, cut))
+                + piece("responses_header")
+                + prefix
+                + PythonStrings.collapseBlankLines(first)
+                + piece("between_responses")
+                + prefix
+                + PythonStrings.collapseBlankLines(second)
                 + question(task);
     }
 
@@ -93,8 +112,10 @@ public final class JudgePrompt {
 
     private static JsonObject load() {
         try (InputStream in = JudgePrompt.class.getClassLoader().getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new RlcdException("classpath resource " + RESOURCE + " is missing (is datasets/ packaged?)");
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
+            if (in == null)
+                throw new RlcdException("classpath resource " + RESOURCE + " is missing (is datasets/ packaged?)");
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         } catch (IOException e) {
             throw new RlcdException("cannot read " + RESOURCE + ": " + e.getMessage(), e);
         }

@@ -1,9 +1,8 @@
 package rlcd4j.eval;
 
-import rlcd4j.util.RlcdException;
-
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import rlcd4j.util.RlcdException;
 
 /**
  * Length-controlled win rate (in the spirit of AlpacaEval's LC win rate, reduced to one pair of models): fit
@@ -15,14 +14,15 @@ import java.util.SplittableRandom;
  * (sd(d) is fixed from the full sample). When every pair has the same length difference, b1 is not identifiable and
  * the LC win rate equals the plain win rate.
  */
-public record LengthControlledWinRate(double winRate, double ciLow, double ciHigh, double intercept, double slope, double lengthScale) {
+public record LengthControlledWinRate(
+        double winRate, double ciLow, double ciHigh, double intercept, double slope, double lengthScale) {
     static final double RIDGE = 1e-6;
 
     public static LengthControlledWinRate fit(double[] scores, double[] lenA, double[] lenB, int resamples, long seed) {
         WinRate.checkScores(scores);
         if (lenA.length != scores.length || lenB.length != scores.length)
-            throw new RlcdException("length-controlled win rate: " + scores.length + " scores but " + lenA.length + " and "
-                    + lenB.length + " lengths; expected one length per pair and side");
+            throw new RlcdException("length-controlled win rate: " + scores.length + " scores but " + lenA.length
+                    + " and " + lenB.length + " lengths; expected one length per pair and side");
         int n = scores.length;
         double[] d = new double[n];
         for (int i = 0; i < n; i++) d[i] = lenA[i] - lenB[i];
@@ -34,11 +34,16 @@ public record LengthControlledWinRate(double winRate, double ciLow, double ciHig
         SplittableRandom rng = new SplittableRandom(seed);
         double[] xs = new double[n], ys = new double[n];
         for (int r = 0; r < resamples; r++) {
-            for (int i = 0; i < n; i++) { int j = rng.nextInt(n); xs[i] = x[j]; ys[i] = scores[j]; }
+            for (int i = 0; i < n; i++) {
+                int j = rng.nextInt(n);
+                xs[i] = x[j];
+                ys[i] = scores[j];
+            }
             boot[r] = sigmoid(fitLogistic(xs, ys, sd > 0)[0]);
         }
         Arrays.sort(boot);
-        return new LengthControlledWinRate(sigmoid(b[0]), WinRate.quantile(boot, 0.025), WinRate.quantile(boot, 0.975), b[0], b[1], sd);
+        return new LengthControlledWinRate(
+                sigmoid(b[0]), WinRate.quantile(boot, 0.025), WinRate.quantile(boot, 0.975), b[0], b[1], sd);
     }
 
     /** {b0, b1} maximising sum y log p + (1-y) log(1-p), p = sigmoid(b0 + b1 x), minus RIDGE/2 |b|^2; b1 = 0 when !useX. */
@@ -49,8 +54,11 @@ public record LengthControlledWinRate(double winRate, double ciLow, double ciHig
             double g0 = -RIDGE * b0, g1 = -RIDGE * b1, h00 = RIDGE, h01 = 0, h11 = RIDGE;
             for (int i = 0; i < x.length; i++) {
                 double p = sigmoid(b0 + b1 * x[i]), w = p * (1 - p), r = y[i] - p;
-                g0 += r; g1 += r * x[i];
-                h00 += w; h01 += w * x[i]; h11 += w * x[i] * x[i];
+                g0 += r;
+                g1 += r * x[i];
+                h00 += w;
+                h01 += w * x[i];
+                h11 += w * x[i] * x[i];
             }
             double s0, s1;
             if (useX) {
@@ -61,22 +69,27 @@ public record LengthControlledWinRate(double winRate, double ciLow, double ciHig
                 s0 = g0 / h00;
                 s1 = 0;
             }
-            double step = 1;  // backtracking keeps Newton from overshooting when the data are (nearly) separable
+            double step = 1; // backtracking keeps Newton from overshooting when the data are (nearly) separable
             double next = loss(x, y, b0 + s0, b1 + s1);
-            while (next > loss && step > 1e-8) { step /= 2; next = loss(x, y, b0 + step * s0, b1 + step * s1); }
-            b0 += step * s0; b1 += step * s1;
-            boolean done = Math.abs(step * s0) < 1e-10 && Math.abs(step * s1) < 1e-10 || loss - next < 1e-14 && step < 1;
+            while (next > loss && step > 1e-8) {
+                step /= 2;
+                next = loss(x, y, b0 + step * s0, b1 + step * s1);
+            }
+            b0 += step * s0;
+            b1 += step * s1;
+            boolean done =
+                    Math.abs(step * s0) < 1e-10 && Math.abs(step * s1) < 1e-10 || loss - next < 1e-14 && step < 1;
             loss = next;
             if (done) break;
         }
-        return new double[]{b0, b1};
+        return new double[] {b0, b1};
     }
 
     private static double loss(double[] x, double[] y, double b0, double b1) {
         double l = RIDGE / 2 * (b0 * b0 + b1 * b1);
         for (int i = 0; i < x.length; i++) {
             double eta = b0 + b1 * x[i];
-            l += softplus(eta) - y[i] * eta;   // -[y log p + (1-y) log(1-p)]
+            l += softplus(eta) - y[i] * eta; // -[y log p + (1-y) log(1-p)]
         }
         return l;
     }
@@ -97,7 +110,8 @@ public record LengthControlledWinRate(double winRate, double ciLow, double ciHig
 
     @Override
     public String toString() {
-        return String.format("LC %.1f%% [%.1f, %.1f] (b0=%.3f, b1=%.3f, sd(len diff)=%.1f)",
+        return String.format(
+                "LC %.1f%% [%.1f, %.1f] (b0=%.3f, b1=%.3f, sd(len diff)=%.1f)",
                 100 * winRate, 100 * ciLow, 100 * ciHigh, intercept, slope, lengthScale);
     }
 }

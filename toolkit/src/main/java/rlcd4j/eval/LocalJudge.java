@@ -1,10 +1,5 @@
 package rlcd4j.eval;
 
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.eval.JudgePrompt.Task;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +7,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.eval.JudgePrompt.Task;
+import rlcd4j.util.RlcdException;
 
 /**
  * A pairwise judge run on a local causal LM, offline. It shows the model the paper's GPT-4 prompt
@@ -22,8 +21,8 @@ import java.util.regex.Pattern;
  * {@link Verdict#raw()} records both log-probabilities over the whole vocabulary, e.g. {@code logp(A)=-1.25 logp(B)=-2.5},
  * so a run can also be read softly ({@link Verdict#probFirst()}) and one can see how much mass the two labels get.
  *
- * <p>The model can also be an OpenAI-compatible server ({@link #builder(GenerationBackend)}), which gives the same
- * log-probabilities exactly when it returns prompt log-probabilities; when it cannot score a label, the judge fails
+ * <p>The model can also be an OpenAI-compatible server ({@link #LocalJudge(GenerationBackend, Config)}), which gives
+ * the same log-probabilities exactly when it returns prompt log-probabilities; when it cannot score a label, the judge fails
  * with a message saying so rather than guess.
  *
  * <p>No chat template is applied: the text goes in as is, like a base model's prompt. Every result is cached in a
@@ -34,6 +33,7 @@ public final class LocalJudge implements Judge {
     public static final String ANSWER_PREFIX = "\n\n\n\nThe answer is: (";
     /** Marks cache entries made by this method (the slot an API judge fills with its system message). */
     static final String METHOD = "local-next-token-logprobs A/B";
+
     private static final Pattern RAW = Pattern.compile("logp\\(A\\)=(\\S+) logp\\(B\\)=(\\S+)");
 
     private final GenerationBackend lm;
@@ -45,30 +45,30 @@ public final class LocalJudge implements Judge {
     private final long idA, idB;
     private int forwardPrompts;
 
-    private LocalJudge(Builder b) {
-        this.lm = Objects.requireNonNull(b.lm, "lm");
-        this.model = b.model != null ? b.model : lm.name();
-        this.task = Objects.requireNonNull(b.task, "task");
-        this.answerPrefix = b.answerPrefix;
-        this.cache = b.cacheFile == null ? null : new VerdictCache(b.cacheFile);
-        this.batchSize = b.batchSize;
-        this.idA = lm.tokenizer().lastTokenId("A");
-        this.idB = lm.tokenizer().lastTokenId("B");
-        if (idA == idB) throw new RlcdException("local judge: the tokenizer of " + model + " maps 'A' and 'B' to the same token id " + idA);
-    }
-
-    public static Builder builder(CausalLM lm) {
-        return new Builder(GenerationBackend.of(lm));
+    /** A judge on {@code lm} with {@code config}'s settings. */
+    public LocalJudge(CausalLM lm, Config config) {
+        this(GenerationBackend.of(lm), config);
     }
 
     /** A judge on any backend, e.g. an OpenAI-compatible server serving the judge model. */
-    public static Builder builder(GenerationBackend backend) {
-        return new Builder(backend);
+    public LocalJudge(GenerationBackend backend, Config config) {
+        this.lm = Objects.requireNonNull(backend, "lm");
+        Objects.requireNonNull(config, "config");
+        this.model = config.model() != null ? config.model() : lm.name();
+        this.task = config.task();
+        this.answerPrefix = config.answerPrefix();
+        this.cache = config.cache() == null ? null : new VerdictCache(config.cache());
+        this.batchSize = config.batchSize();
+        this.idA = lm.tokenizer().lastTokenId("A");
+        this.idB = lm.tokenizer().lastTokenId("B");
+        if (idA == idB)
+            throw new RlcdException(
+                    "local judge: the tokenizer of " + model + " maps 'A' and 'B' to the same token id " + idA);
     }
 
     /** A judge for a task on {@code lm}, results cached in {@code cacheFile} (null: no cache). */
     public static LocalJudge of(CausalLM lm, Task task, Path cacheFile) {
-        return builder(lm).task(task).cache(cacheFile).build();
+        return new LocalJudge(lm, Config.defaults().withTask(task).withCache(cacheFile));
     }
 
     /** The exact text the model continues for one comparison. */
@@ -104,12 +104,15 @@ public final class LocalJudge implements Judge {
             for (int k = 0; k < prompts.size(); k++) {
                 int len = lm.tokenizer().encode(prompts.get(k), true).length;
                 if (len > context)
-                    throw new RlcdException("local judge: a judge prompt has " + len + " tokens but " + model + " reads at most "
+                    throw new RlcdException("local judge: a judge prompt has " + len + " tokens but " + model
+                            + " reads at most "
                             + context + "; use a judge model with a longer context, or shorter outputs (conversation: "
                             + Outputs.abbreviate(comparisons.get(todo.get(k)).instruction()) + ")");
             }
             double[][] logp = lm.labelLogprobs(prompts, new long[] {idA, idB});
-            synchronized (this) { forwardPrompts += prompts.size(); }
+            synchronized (this) {
+                forwardPrompts += prompts.size();
+            }
             for (int k = 0; k < todo.size(); k++) {
                 int i = todo.get(k);
                 if (Double.isNaN(logp[k][0]) || Double.isNaN(logp[k][1]))
@@ -166,43 +169,63 @@ public final class LocalJudge implements Judge {
         return "local:" + model + "/" + task.key();
     }
 
-    public String model() { return model; }
-    public Task task() { return task; }
-    public String answerPrefix() { return answerPrefix; }
+    public String model() {
+        return model;
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    public String answerPrefix() {
+        return answerPrefix;
+    }
 
     @Override
     public String toString() {
-        return "LocalJudge[model=" + model + ", task=" + task.key() + ", cache=" + (cache == null ? "none" : cache.file()) + "]";
+        return "LocalJudge[model=" + model + ", task=" + task.key() + ", cache="
+                + (cache == null ? "none" : cache.file()) + "]";
     }
 
-    /** Settings of a {@link LocalJudge}. */
-    /** Comparisons per forward pass unless {@link Builder#batchSize} says otherwise. */
-    public static final int DEFAULT_BATCH_SIZE = 8;
-
-    public static final class Builder {
-        private final GenerationBackend lm;
-        private String model;
-        private Task task = Task.HELPFUL;
-        private String answerPrefix = ANSWER_PREFIX;
-        private Path cacheFile;
-        private int batchSize = DEFAULT_BATCH_SIZE;
-
-        private Builder(GenerationBackend lm) { this.lm = lm; }
-
-        /** The name in tables and cache keys (default: the model's name or path). */
-        public Builder model(String name) { this.model = name; return this; }
-        /** Which of the paper's questions to ask (default helpful). */
-        public Builder task(Task task) { this.task = task; return this; }
-        /** Text after the judge prompt; must leave the model just before the label (default {@value #ANSWER_PREFIX}). */
-        public Builder answerPrefix(String prefix) { this.answerPrefix = Objects.requireNonNull(prefix); return this; }
-        /** JSONL file of results already computed (created if missing); null: no cache. */
-        public Builder cache(Path file) { this.cacheFile = file; return this; }
-        /** Comparisons per forward pass (default 8). */
-        public Builder batchSize(int n) {
-            if (n < 1) throw new RlcdException("local judge batch size: " + n + "; expected 1 or more");
-            this.batchSize = n; return this;
+    /**
+     * Settings of a {@link LocalJudge}; {@link #defaults()} are the paper's.
+     *
+     * @param model        the name in tables and cache keys; null: the model's name or path
+     * @param task         which of the paper's questions to ask (helpful)
+     * @param answerPrefix text after the judge prompt; must leave the model just before the label
+     *                     ({@value LocalJudge#ANSWER_PREFIX})
+     * @param cache        JSONL file of results already computed (created if missing); null: no cache
+     * @param batchSize    comparisons per forward pass (8)
+     */
+    public record Config(String model, Task task, String answerPrefix, Path cache, int batchSize) {
+        public Config {
+            Objects.requireNonNull(task, "task");
+            Objects.requireNonNull(answerPrefix, "answerPrefix");
+            if (batchSize < 1) throw new RlcdException("local judge batch size: " + batchSize + "; expected 1 or more");
         }
 
-        public LocalJudge build() { return new LocalJudge(this); }
+        public static Config defaults() {
+            return new Config(null, Task.HELPFUL, ANSWER_PREFIX, null, 8);
+        }
+
+        public Config withModel(String v) {
+            return new Config(v, task, answerPrefix, cache, batchSize);
+        }
+
+        public Config withTask(Task v) {
+            return new Config(model, v, answerPrefix, cache, batchSize);
+        }
+
+        public Config withAnswerPrefix(String v) {
+            return new Config(model, task, v, cache, batchSize);
+        }
+
+        public Config withCache(Path v) {
+            return new Config(model, task, answerPrefix, v, batchSize);
+        }
+
+        public Config withBatchSize(int v) {
+            return new Config(model, task, answerPrefix, cache, v);
+        }
     }
 }

@@ -4,11 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RetryAfter;
-import rlcd4j.util.RlcdException;
-import org.slf4j.LoggerFactory;
-import rlcd4j.eval.JudgePrompt.Task;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -23,14 +18,18 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.slf4j.LoggerFactory;
+import rlcd4j.eval.JudgePrompt.Task;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
 
 /**
  * The paper's GPT-4 judge over any OpenAI-compatible chat-completions server (OpenAI, vLLM, llama.cpp's server, ...):
  * system message {@code "You are an intelligent AI assistant."}, the paper's prompt ({@link JudgePrompt}) as the user
  * message, temperature 0, and the paper's answer parsing ({@link VerdictParser}).
  *
- * <p>Settings come from the builder, else the environment: {@code OPENAI_API_KEY}, {@code OPENAI_BASE_URL} (default
- * {@code https://api.openai.com/v1}). The key is only ever put in the {@code Authorization} header: it is not printed,
+ * <p>Settings come from the {@link Config}, else the environment: {@code OPENAI_API_KEY}, {@code OPENAI_BASE_URL}
+ * (default {@code https://api.openai.com/v1}). The key is only ever put in the {@code Authorization} header: it is not printed,
  * logged, cached or shown by {@link #toString()}, and it is masked out of any server message we pass on.
  *
  * <p>Rate limits (429), server errors (5xx, 408, 409), timeouts, broken connections and malformed answers are retried
@@ -48,9 +47,9 @@ public final class OpenAiJudge implements Judge {
     public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
     private final String baseUrl;
-    private final String server;   // baseUrl normalised, for the cache key
+    private final String server; // baseUrl normalised, for the cache key
     private final String model;
-    private final String apiKey;   // never leaves this object except in the Authorization header
+    private final String apiKey; // never leaves this object except in the Authorization header
     private final Task task;
     private final VerdictCache cache;
     private final Duration timeout;
@@ -61,29 +60,30 @@ public final class OpenAiJudge implements Judge {
     private final HttpClient http;
     private int calls;
 
-    private OpenAiJudge(Builder b) {
-        UnaryOperator<String> env = b.env;
-        String url = b.baseUrl != null ? b.baseUrl : env.apply("OPENAI_BASE_URL");
+    private OpenAiJudge(Config c, Consumer<String> log, UnaryOperator<String> env) {
+        Objects.requireNonNull(c, "config");
+        String url = c.baseUrl() != null ? c.baseUrl() : env.apply("OPENAI_BASE_URL");
         this.baseUrl = (url == null || url.isBlank() ? DEFAULT_BASE_URL : url.strip()).replaceAll("/+$", "");
-        String key = b.apiKey != null ? b.apiKey : env.apply("OPENAI_API_KEY");
+        String key = c.apiKey() != null ? c.apiKey() : env.apply("OPENAI_API_KEY");
         this.apiKey = key == null || key.isBlank() ? null : key.strip();
         if (apiKey == null && baseUrl.equals(DEFAULT_BASE_URL))
             throw new RlcdException("OpenAI judge: no API key; set the environment variable OPENAI_API_KEY "
                     + "(or OPENAI_BASE_URL for a local server that needs none)");
-        this.model = b.model != null ? b.model : JudgePrompt.paperModel();
+        this.model = c.model() != null ? c.model() : JudgePrompt.paperModel();
         this.server = serverKey(baseUrl);
-        this.task = Objects.requireNonNull(b.task, "task");
-        this.cache = b.cacheFile == null ? null : new VerdictCache(b.cacheFile);
-        this.timeout = b.timeout;
-        this.maxRetries = b.maxRetries;
-        this.initialBackoff = b.initialBackoff;
-        this.maxBackoff = b.maxBackoff;
-        this.log = b.log;
-        this.http = HttpClient.newBuilder().connectTimeout(b.timeout).build();
+        this.task = c.task();
+        this.cache = c.cache() == null ? null : new VerdictCache(c.cache());
+        this.timeout = c.timeout();
+        this.maxRetries = c.maxRetries();
+        this.initialBackoff = c.initialBackoff();
+        this.maxBackoff = c.maxBackoff();
+        this.log = Objects.requireNonNull(log, "log");
+        this.http = HttpClient.newBuilder().connectTimeout(c.timeout()).build();
         try {
             URI.create(baseUrl + "/chat/completions");
         } catch (IllegalArgumentException e) {
-            throw new RlcdException("OpenAI judge: base URL '" + baseUrl + "' is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)");
+            throw new RlcdException("OpenAI judge: base URL '" + baseUrl
+                    + "' is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)");
         }
         int stale = cache == null ? 0 : cache.withoutServer(model);
         if (stale > 0)
@@ -91,13 +91,24 @@ public final class OpenAiJudge implements Judge {
                     + "(cached before the key included it); they are not reused, and those pairs are asked again");
     }
 
-    public static Builder builder() {
-        return new Builder();
+    /** A judge with {@code config}'s settings; retry notices go to SLF4J at WARN. */
+    public static OpenAiJudge create(Config config) {
+        return create(config, LoggerFactory.getLogger(OpenAiJudge.class)::warn);
+    }
+
+    /** A judge with {@code config}'s settings; retry notices go to {@code log} (they never contain the key). */
+    public static OpenAiJudge create(Config config, Consumer<String> log) {
+        return create(config, log, System::getenv);
+    }
+
+    /** For tests: environment variables are read from {@code env}. */
+    static OpenAiJudge create(Config config, Consumer<String> log, UnaryOperator<String> env) {
+        return new OpenAiJudge(config, log, env);
     }
 
     /** The paper's judge for a task, with key and base URL from the environment and answers cached in {@code cacheFile}. */
     public static OpenAiJudge forTask(Task task, String model, Path cacheFile) {
-        return builder().task(task).model(model).cache(cacheFile).build();
+        return create(Config.defaults().withTask(task).withModel(model).withCache(cacheFile));
     }
 
     @Override
@@ -161,14 +172,23 @@ public final class OpenAiJudge implements Judge {
         return "openai:" + model + "/" + task.key();
     }
 
-    public String model() { return model; }
-    public String baseUrl() { return baseUrl; }
-    public Task task() { return task; }
+    public String model() {
+        return model;
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    public Task task() {
+        return task;
+    }
 
     @Override
     public String toString() {
         return "OpenAiJudge[baseUrl=" + baseUrl + ", model=" + model + ", task=" + task.key() + ", apiKey="
-                + (apiKey == null ? "none" : "(set, hidden)") + ", cache=" + (cache == null ? "none" : cache.file()) + "]";
+                + (apiKey == null ? "none" : "(set, hidden)") + ", cache=" + (cache == null ? "none" : cache.file())
+                + "]";
     }
 
     private Answer call(String userMessage) {
@@ -180,19 +200,22 @@ public final class OpenAiJudge implements Judge {
         body.add("messages", messages);
         body.addProperty("temperature", 0);
         URI uri = URI.create(baseUrl + "/chat/completions");
-        HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout)
+        HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
+                .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
         if (apiKey != null) rb.header("Authorization", "Bearer " + apiKey);
         HttpRequest request = rb.build();
 
         String lastProblem = "";
-        boolean empty = false;   // the last attempt's answer was empty: after the last retry that is a failed verdict
+        boolean empty = false; // the last attempt's answer was empty: after the last retry that is a failed verdict
         for (int attempt = 0; ; attempt++) {
             Duration wait = backoff(attempt);
             empty = false;
             try {
-                synchronized (this) { calls++; }
+                synchronized (this) {
+                    calls++;
+                }
                 HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code == 200) {
@@ -201,10 +224,12 @@ public final class OpenAiJudge implements Judge {
                         lastProblem = "malformed answer (expected JSON with choices[0].message.content): "
                                 + Outputs.abbreviate(redact(r.body()));
                     } else if ("length".equals(reply.finishReason())) {
-                        return new Answer(reply.text(),
+                        return new Answer(
+                                reply.text(),
                                 "truncated: the server stopped at its length limit (finish_reason \"length\")");
                     } else if ("content_filter".equals(reply.finishReason())) {
-                        return new Answer(reply.text(),
+                        return new Answer(
+                                reply.text(),
                                 "stopped by the server's content filter (finish_reason \"content_filter\")");
                     } else if (reply.refusal() != null && reply.text().isEmpty()) {
                         return new Answer(reply.refusal(), "refused: " + Outputs.abbreviate(reply.refusal()));
@@ -232,9 +257,11 @@ public final class OpenAiJudge implements Judge {
             if (attempt >= maxRetries && empty)
                 return new Answer("", lastProblem + " after " + (attempt + 1) + " attempts");
             if (attempt >= maxRetries)
-                throw new RlcdException("OpenAI judge: gave up on " + uri + " after " + (attempt + 1) + " attempts; last: " + lastProblem);
-            log.accept(String.format("judge: %s; retrying in %.1f s (attempt %d of %d)", lastProblem,
-                    wait.toMillis() / 1000.0, attempt + 2, maxRetries + 1));
+                throw new RlcdException("OpenAI judge: gave up on " + uri + " after " + (attempt + 1)
+                        + " attempts; last: " + lastProblem);
+            log.accept(String.format(
+                    "judge: %s; retrying in %.1f s (attempt %d of %d)",
+                    lastProblem, wait.toMillis() / 1000.0, attempt + 2, maxRetries + 1));
             sleep(wait);
         }
     }
@@ -242,10 +269,13 @@ public final class OpenAiJudge implements Judge {
     private String fatal(int code, String body) {
         String where = baseUrl + "/chat/completions";
         return switch (code) {
-            case 401, 403 -> "OpenAI judge: " + where + " rejected the API key (HTTP " + code + "); check OPENAI_API_KEY";
-            case 404 -> "OpenAI judge: " + where + " answered HTTP 404: the model '" + model + "' or the endpoint does not exist "
-                    + "(the base URL should end in /v1; the paper's gpt-4-0314 has been retired, pass another model): "
-                    + Outputs.abbreviate(redact(body));
+            case 401, 403 ->
+                "OpenAI judge: " + where + " rejected the API key (HTTP " + code + "); check OPENAI_API_KEY";
+            case 404 ->
+                "OpenAI judge: " + where + " answered HTTP 404: the model '" + model
+                        + "' or the endpoint does not exist "
+                        + "(the base URL should end in /v1; the paper's gpt-4-0314 has been retired, pass another model): "
+                        + Outputs.abbreviate(redact(body));
             default -> "OpenAI judge: " + where + " answered HTTP " + code + ": " + Outputs.abbreviate(redact(body));
         };
     }
@@ -265,7 +295,8 @@ public final class OpenAiJudge implements Judge {
             JsonObject choice = o.getAsJsonArray("choices").get(0).getAsJsonObject();
             JsonObject msg = choice.getAsJsonObject("message");
             JsonElement c = msg.get("content"), refusal = msg.get("refusal"), finish = choice.get("finish_reason");
-            return new Reply(c == null || c.isJsonNull() ? "" : c.getAsString(),
+            return new Reply(
+                    c == null || c.isJsonNull() ? "" : c.getAsString(),
                     refusal == null || refusal.isJsonNull() ? null : refusal.getAsString(),
                     finish == null || finish.isJsonNull() ? null : finish.getAsString());
         } catch (RuntimeException e) {
@@ -293,46 +324,90 @@ public final class OpenAiJudge implements Judge {
         }
     }
 
-    /** Settings; anything not set comes from the environment or the defaults in the class comment. */
-    /** How long to wait for one answer unless {@link Builder#timeout} says otherwise. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
-
-    public static final class Builder {
-        private String baseUrl, model, apiKey;
-        private Task task = Task.HELPFUL;
-        private Path cacheFile;
-        private Duration timeout = DEFAULT_TIMEOUT;
-        private int maxRetries = 8;
-        private Duration initialBackoff = Duration.ofSeconds(1), maxBackoff = Duration.ofSeconds(60);
-        private Consumer<String> log = LoggerFactory.getLogger(OpenAiJudge.class)::warn;
-        private UnaryOperator<String> env = System::getenv;
-
-        private Builder() {}
-
-        /** e.g. {@code http://127.0.0.1:8000/v1}; default {@code OPENAI_BASE_URL}, else {@value #DEFAULT_BASE_URL}. */
-        public Builder baseUrl(String url) { this.baseUrl = url; return this; }
-        /** Default: the paper's {@code gpt-4-0314}. */
-        public Builder model(String model) { this.model = model; return this; }
-        /** Default: {@code OPENAI_API_KEY}. Prefer the environment; a key in code ends up in notebooks and histories. */
-        public Builder apiKey(String key) { this.apiKey = key; return this; }
-        /** Which of the paper's questions to ask (default helpful). */
-        public Builder task(Task task) { this.task = task; return this; }
-        /** JSONL file of answers already received (created if missing); null: no cache. */
-        public Builder cache(Path file) { this.cacheFile = file; return this; }
-        /** Per-request timeout (default 120 s). */
-        public Builder timeout(Duration d) { this.timeout = d; return this; }
-        /** Retries after the first attempt (default 8). */
-        public Builder maxRetries(int n) {
-            if (n < 0) throw new RlcdException("maxRetries: " + n + "; expected 0 or more");
-            this.maxRetries = n; return this;
+    /**
+     * Settings of an {@link OpenAiJudge}; {@link #defaults()} are the paper's. A null base URL, model or key comes
+     * from the environment or the defaults in the class comment. {@link #toString()} hides the key.
+     *
+     * @param baseUrl        e.g. {@code http://127.0.0.1:8000/v1}; null: {@code OPENAI_BASE_URL}, else
+     *                       {@value OpenAiJudge#DEFAULT_BASE_URL}
+     * @param model          null: the paper's {@code gpt-4-0314}
+     * @param apiKey         null: {@code OPENAI_API_KEY}. Prefer the environment; a key in code ends up in notebooks
+     *                       and histories
+     * @param task           which of the paper's questions to ask (helpful)
+     * @param cache          JSONL file of answers already received (created if missing); null: no cache
+     * @param timeout        per-request timeout (120 s)
+     * @param maxRetries     retries after the first attempt (8)
+     * @param initialBackoff first backoff (1 s), doubled per retry up to {@code maxBackoff} (60 s)
+     */
+    public record Config(
+            String baseUrl,
+            String model,
+            String apiKey,
+            Task task,
+            Path cache,
+            Duration timeout,
+            int maxRetries,
+            Duration initialBackoff,
+            Duration maxBackoff) {
+        public Config {
+            Objects.requireNonNull(task, "task");
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(initialBackoff, "initialBackoff");
+            Objects.requireNonNull(maxBackoff, "maxBackoff");
+            if (maxRetries < 0) throw new RlcdException("maxRetries: " + maxRetries + "; expected 0 or more");
         }
-        /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
-        public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
-        /** Where retry notices go (default: SLF4J at WARN). They never contain the key. */
-        public Builder log(Consumer<String> log) { this.log = log; return this; }
-        /** For tests: where environment variables are read from. */
-        Builder environment(UnaryOperator<String> env) { this.env = env; return this; }
 
-        public OpenAiJudge build() { return new OpenAiJudge(this); }
+        public static Config defaults() {
+            return new Config(
+                    null,
+                    null,
+                    null,
+                    Task.HELPFUL,
+                    null,
+                    Duration.ofSeconds(120),
+                    8,
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(60));
+        }
+
+        public Config withBaseUrl(String v) {
+            return new Config(v, model, apiKey, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withModel(String v) {
+            return new Config(baseUrl, v, apiKey, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withApiKey(String v) {
+            return new Config(baseUrl, model, v, task, cache, timeout, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withTask(Task v) {
+            return new Config(baseUrl, model, apiKey, v, cache, timeout, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withCache(Path v) {
+            return new Config(baseUrl, model, apiKey, task, v, timeout, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withTimeout(Duration v) {
+            return new Config(baseUrl, model, apiKey, task, cache, v, maxRetries, initialBackoff, maxBackoff);
+        }
+
+        public Config withMaxRetries(int v) {
+            return new Config(baseUrl, model, apiKey, task, cache, timeout, v, initialBackoff, maxBackoff);
+        }
+
+        public Config withBackoff(Duration initial, Duration max) {
+            return new Config(baseUrl, model, apiKey, task, cache, timeout, maxRetries, initial, max);
+        }
+
+        @Override
+        public String toString() {
+            return "OpenAiJudge.Config[baseUrl=" + baseUrl + ", model=" + model + ", apiKey="
+                    + (apiKey == null ? "none" : "(set, hidden)") + ", task=" + task.key() + ", cache=" + cache
+                    + ", timeout=" + timeout + ", maxRetries=" + maxRetries + ", backoff=" + initialBackoff + ".."
+                    + maxBackoff + "]";
+        }
     }
 }

@@ -1,10 +1,5 @@
 package rlcd4j.eval;
 
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -13,6 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.ToIntFunction;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Per-model output statistics the paper reports: length in tokens (mean, sd, median) and Dist-n.
@@ -39,9 +38,16 @@ public final class OutputStats {
         for (int i = 0; i < outputs.rowCount(); i++)
             byModel.computeIfAbsent(outputs.stringColumn(Outputs.MODEL).get(i), k -> new ArrayList<>())
                     .add(outputs.stringColumn(Outputs.OUTPUT).get(i));
-        Table t = Table.create("output stats", StringColumn.create("model"), IntColumn.create("n"),
-                DoubleColumn.create("mean_tokens"), DoubleColumn.create("sd_tokens"), DoubleColumn.create("median_tokens"),
-                DoubleColumn.create("dist_1"), DoubleColumn.create("dist_2"), DoubleColumn.create("dist_3"));
+        Table t = Table.create(
+                "output stats",
+                StringColumn.create("model"),
+                IntColumn.create("n"),
+                DoubleColumn.create("mean_tokens"),
+                DoubleColumn.create("sd_tokens"),
+                DoubleColumn.create("median_tokens"),
+                DoubleColumn.create("dist_1"),
+                DoubleColumn.create("dist_2"),
+                DoubleColumn.create("dist_3"));
         for (Map.Entry<String, List<String>> e : byModel.entrySet()) {
             List<String> texts = e.getValue();
             double[] len = texts.stream().mapToDouble(tokenCounter::applyAsInt).toArray();

@@ -5,18 +5,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.DataFiles;
-import rlcd4j.data.JsonlLines;
-import rlcd4j.data.PromptSet;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.util.PythonStrings;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +12,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.util.Json;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * The outputs table that evaluation consumes: one row per prompt with columns {@code id}, {@code prompt}, {@code model},
@@ -45,12 +44,15 @@ public final class Outputs {
     /** The role labels of {@code scripts/postprocess.py}, in its order (the order matters for the strip loop). */
     static final List<String> ROLE_LABELS = List.of("Human:", "Assistant:", "User:", "human:", "assistant:", "user:");
 
-
     private Outputs() {}
 
     /** An empty outputs table. */
     public static Table create(String name) {
-        return Table.create(name, StringColumn.create(ID), StringColumn.create(PROMPT), StringColumn.create(MODEL),
+        return Table.create(
+                name,
+                StringColumn.create(ID),
+                StringColumn.create(PROMPT),
+                StringColumn.create(MODEL),
                 StringColumn.create(OUTPUT));
     }
 
@@ -120,7 +122,8 @@ public final class Outputs {
     }
 
     /** {@link #decode(CausalLM, String, Table, GenerationConfig, Path)} over parallel lists (ids null: 0, 1, ...). */
-    public static Table decode(CausalLM lm, String model, List<String> ids, List<String> prompts, GenerationConfig cfg, Path jsonl) {
+    public static Table decode(
+            CausalLM lm, String model, List<String> ids, List<String> prompts, GenerationConfig cfg, Path jsonl) {
         List<String> idList = ids;
         if (idList == null) {
             idList = new ArrayList<>();
@@ -135,8 +138,8 @@ public final class Outputs {
     }
 
     /** {@link #decode(GenerationBackend, String, Table, GenerationConfig, Path)} over a prompt set. */
-    public static Table decode(GenerationBackend lm, String model, PromptSet prompts, GenerationConfig cfg,
-            Path jsonl) {
+    public static Table decode(
+            GenerationBackend lm, String model, PromptSet prompts, GenerationConfig cfg, Path jsonl) {
         List<String> ids = new ArrayList<>(), texts = new ArrayList<>(), inputs = new ArrayList<>();
         for (PromptSet.Entry e : prompts.entries()) {
             ids.add(Integer.toString(e.id()));
@@ -187,7 +190,8 @@ public final class Outputs {
     public static Table readJsonl(Path file) {
         String stem = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
         Table t = create(stem);
-        if (!Files.isRegularFile(file)) throw new RlcdException(file + ": no such outputs file (expected JSONL with prompt and output per line)");
+        if (!Files.isRegularFile(file))
+            throw new RlcdException(file + ": no such outputs file (expected JSONL with prompt and output per line)");
         int record = 0;
         for (DataFiles.Line l : JsonlLines.read(file)) {
             int lineNo = l.number();
@@ -195,12 +199,15 @@ public final class Outputs {
             JsonObject o;
             try {
                 JsonElement e = JsonParser.parseString(line);
-                if (!e.isJsonObject()) throw RlcdException.at(file, lineNo, "expected a JSON object, got: " + abbreviate(line));
+                if (!e.isJsonObject())
+                    throw RlcdException.at(file, lineNo, "expected a JSON object, got: " + abbreviate(line));
                 o = e.getAsJsonObject();
             } catch (JsonParseException e) {
                 throw RlcdException.at(file, lineNo, "not valid JSON (" + e.getMessage() + "): " + abbreviate(line));
             }
-            String prompt = o.has(PROMPT) ? string(o, PROMPT, file, lineNo) : o.has("instruction") ? string(o, "instruction", file, lineNo) : null;
+            String prompt = o.has(PROMPT)
+                    ? string(o, PROMPT, file, lineNo)
+                    : o.has("instruction") ? string(o, "instruction", file, lineNo) : null;
             if (prompt == null) throw RlcdException.at(file, lineNo, "missing field 'prompt' (or 'instruction')");
             if (!o.has(OUTPUT)) throw RlcdException.at(file, lineNo, "missing field 'output'");
             t.stringColumn(ID).append(o.has(ID) ? string(o, ID, file, lineNo) : Integer.toString(record));
@@ -216,11 +223,13 @@ public final class Outputs {
     public static void writeJsonl(Table outputs, Path file) {
         requireColumns(outputs, "outputs table");
         try {
-            if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
+            if (file.toAbsolutePath().getParent() != null)
+                Files.createDirectories(file.toAbsolutePath().getParent());
             try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
                 for (int i = 0; i < outputs.rowCount(); i++) {
                     JsonObject o = new JsonObject();
-                    for (String c : List.of(ID, PROMPT, MODEL, OUTPUT)) o.addProperty(c, outputs.stringColumn(c).get(i));
+                    for (String c : List.of(ID, PROMPT, MODEL, OUTPUT))
+                        o.addProperty(c, outputs.stringColumn(c).get(i));
                     w.write(Json.GSON.toJson(o));
                     w.write('\n');
                 }

@@ -3,8 +3,6 @@ package rlcd4j.eval;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.Writer;
@@ -18,6 +16,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.util.RlcdException;
 
 /**
  * Judge answers on disk, one JSON object per line ({@code {"key":..., "model":..., "server":..., "response":...}};
@@ -48,17 +47,26 @@ final class VerdictCache {
                     answers.put(o.get("key").getAsString(), o.get("response").getAsString());
                     if (!o.has("server") && o.has("model"))
                         withoutServerByModel.merge(o.get("model").getAsString(), 1, Integer::sum);
-                } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
-                    if (i == last - 1) {   // the write that was interrupted: drop it so that appends stay one per line
+                } catch (JsonParseException
+                        | IllegalStateException
+                        | NullPointerException
+                        | UnsupportedOperationException e) {
+                    if (i == last - 1) { // the write that was interrupted: drop it so that appends stay one per line
                         Files.write(file, lines.subList(0, i), StandardCharsets.UTF_8);
                         return;
                     }
-                    throw RlcdException.at(file, i + 1, "not a judge cache record (expected {\"key\":..., \"response\":...}): "
-                            + Outputs.abbreviate(line));
+                    throw RlcdException.at(
+                            file,
+                            i + 1,
+                            "not a judge cache record (expected {\"key\":..., \"response\":...}): "
+                                    + Outputs.abbreviate(line));
                 }
             }
             try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-                if (raf.length() > 0) { raf.seek(raf.length() - 1); needsNewline = raf.read() != '\n'; }
+                if (raf.length() > 0) {
+                    raf.seek(raf.length() - 1);
+                    needsNewline = raf.read() != '\n';
+                }
             }
         } catch (IOException e) {
             throw new RlcdException(file + ": cannot read the judge cache (" + e.getMessage() + ")", e);
@@ -95,8 +103,10 @@ final class VerdictCache {
         if (server != null) o.addProperty("server", server);
         o.addProperty("response", response);
         try {
-            if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            if (file.toAbsolutePath().getParent() != null)
+                Files.createDirectories(file.toAbsolutePath().getParent());
+            try (Writer w = Files.newBufferedWriter(
+                    file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                 if (needsNewline) w.write('\n');
                 w.write(o.toString());
                 w.write('\n');

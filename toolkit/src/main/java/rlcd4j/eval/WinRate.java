@@ -1,13 +1,12 @@
 package rlcd4j.eval;
 
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-
-import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * Win rate of A over B from per-pair scores (1 = A better, 0 = B better, 0.5 = tie; any value in [0, 1] is allowed,
@@ -57,7 +56,8 @@ public record WinRate(int n, double winRate, double ciLow, double ciHigh) {
         if (scores.length == 0) throw new RlcdException("win rate: no pairs to score");
         for (int i = 0; i < scores.length; i++)
             if (!(scores[i] >= 0 && scores[i] <= 1))
-                throw new RlcdException("win rate: score of pair " + i + " is " + scores[i] + "; expected a value in [0, 1]");
+                throw new RlcdException(
+                        "win rate: score of pair " + i + " is " + scores[i] + "; expected a value in [0, 1]");
     }
 
     /**
@@ -65,17 +65,26 @@ public record WinRate(int n, double winRate, double ciLow, double ciHigh) {
      * win_rate, ci_low, ci_high, lc_win_rate, lc_ci_low, lc_ci_high}. A pair counts as a win for A when its score is
      * above 0.5, a tie at exactly 0.5. Lengths may be null (no length-controlled columns are then filled: NaN).
      */
-    public static Table summary(String modelA, String modelB, double[] scores, double[] lenA, double[] lenB,
-                                int resamples, long seed) {
+    public static Table summary(
+            String modelA, String modelB, double[] scores, double[] lenA, double[] lenB, int resamples, long seed) {
         WinRate w = bootstrap(scores, resamples, seed);
-        LengthControlledWinRate lc = lenA == null ? null : LengthControlledWinRate.fit(scores, lenA, lenB, resamples, seed);
+        LengthControlledWinRate lc =
+                lenA == null ? null : LengthControlledWinRate.fit(scores, lenA, lenB, resamples, seed);
         int wins = 0, ties = 0;
-        for (double s : scores) { if (s > 0.5) wins++; else if (s == 0.5) ties++; }
-        Table t = Table.create(modelA + " vs " + modelB,
-                StringColumn.create("model_a", modelA), StringColumn.create("model_b", modelB),
-                IntColumn.create("n", new int[]{w.n()}), IntColumn.create("wins_a", new int[]{wins}), IntColumn.create("ties", new int[]{ties}),
-                IntColumn.create("wins_b", new int[]{scores.length - wins - ties}),
-                DoubleColumn.create("win_rate", w.winRate()), DoubleColumn.create("ci_low", w.ciLow()),
+        for (double s : scores) {
+            if (s > 0.5) wins++;
+            else if (s == 0.5) ties++;
+        }
+        Table t = Table.create(
+                modelA + " vs " + modelB,
+                StringColumn.create("model_a", modelA),
+                StringColumn.create("model_b", modelB),
+                IntColumn.create("n", new int[] {w.n()}),
+                IntColumn.create("wins_a", new int[] {wins}),
+                IntColumn.create("ties", new int[] {ties}),
+                IntColumn.create("wins_b", new int[] {scores.length - wins - ties}),
+                DoubleColumn.create("win_rate", w.winRate()),
+                DoubleColumn.create("ci_low", w.ciLow()),
                 DoubleColumn.create("ci_high", w.ciHigh()),
                 DoubleColumn.create("lc_win_rate", lc == null ? Double.NaN : lc.winRate()),
                 DoubleColumn.create("lc_ci_low", lc == null ? Double.NaN : lc.ciLow()),

@@ -3,9 +3,6 @@ package rlcd4j.hub;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.progress.Progress;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.RlcdException;
 
 /**
  * Where models (and datasets) come from: a local folder; the Hugging Face cache that Python users already have
@@ -88,8 +87,11 @@ public final class HfHub {
         this.firstBackoff = firstBackoff;
         // Redirects are followed by hand: HEAD must see the 302 of an LFS file, and the token must not follow a
         // redirect to another host (the CDN's URL is pre-signed).
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(20)).build();
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(20))
+                .build();
     }
 
     /**
@@ -109,9 +111,11 @@ public final class HfHub {
         String token = env.get("HF_TOKEN");
         if (token == null) token = env.get("HUGGING_FACE_HUB_TOKEN");
         if (token == null) {
-            Path tokenFile = env.get("HF_TOKEN_PATH") != null ? Paths.get(env.get("HF_TOKEN_PATH")) : home.resolve("token");
+            Path tokenFile =
+                    env.get("HF_TOKEN_PATH") != null ? Paths.get(env.get("HF_TOKEN_PATH")) : home.resolve("token");
             try {
-                if (Files.isRegularFile(tokenFile)) token = Files.readString(tokenFile).trim();
+                if (Files.isRegularFile(tokenFile))
+                    token = Files.readString(tokenFile).trim();
             } catch (IOException e) {
                 token = null; // an unreadable token file is the same as none: public repos still work
             }
@@ -139,7 +143,8 @@ public final class HfHub {
 
     @Override
     public String toString() {
-        return "HfHub(" + endpoint + ", cache " + cacheDir + (offline ? ", offline" : "") + (token != null ? ", with token" : "") + ")";
+        return "HfHub(" + endpoint + ", cache " + cacheDir + (offline ? ", offline" : "")
+                + (token != null ? ", with token" : "") + ")";
     }
 
     // ------------------------------------------------------------------------------------------------ models
@@ -154,16 +159,19 @@ public final class HfHub {
         Path local = Paths.get(nameOrPath);
         if (Files.isDirectory(local)) return local;
         if (!isRepoId(nameOrPath)) {
-            throw new RlcdException(nameOrPath + ": no such folder, and not a Hugging Face repo id (expected org/name)");
+            throw new RlcdException(
+                    nameOrPath + ": no such folder, and not a Hugging Face repo id (expected org/name)");
         }
         String rev = revision == null || revision.isBlank() ? "main" : revision;
         Path cached = cachedSnapshot("model", nameOrPath, rev);
         if (cached != null && missingModelFiles(cached).isEmpty()) return cached;
         if (offline) {
-            throw new RlcdException(nameOrPath + (rev.equals("main") ? "" : "@" + rev) + ": not a local folder, and "
-                    + (cached == null ? "not in the Hugging Face cache at " + cacheDir
-                    : "its cached snapshot " + cached + " lacks " + missingModelFiles(cached))
-                    + "; HF_HUB_OFFLINE=1 forbids downloading it (unset HF_HUB_OFFLINE, or download it once while online)");
+            throw new RlcdException(
+                    nameOrPath + (rev.equals("main") ? "" : "@" + rev) + ": not a local folder, and "
+                            + (cached == null
+                                    ? "not in the Hugging Face cache at " + cacheDir
+                                    : "its cached snapshot " + cached + " lacks " + missingModelFiles(cached))
+                            + "; HF_HUB_OFFLINE=1 forbids downloading it (unset HF_HUB_OFFLINE, or download it once while online)");
         }
         return downloadModel(nameOrPath, rev);
     }
@@ -171,7 +179,8 @@ public final class HfHub {
     /** Required files a model folder lacks: config.json, tokenizer.json, and the safetensors weights (all shards). */
     public static List<String> missingModelFiles(Path dir) {
         List<String> missing = new ArrayList<>();
-        for (String f : List.of("config.json", "tokenizer.json")) if (!Files.isRegularFile(dir.resolve(f))) missing.add(f);
+        for (String f : List.of("config.json", "tokenizer.json"))
+            if (!Files.isRegularFile(dir.resolve(f))) missing.add(f);
         if (Files.isRegularFile(dir.resolve("model.safetensors"))) return missing;
         Path index = dir.resolve("model.safetensors.index.json");
         if (!Files.isRegularFile(index)) {
@@ -194,14 +203,17 @@ public final class HfHub {
         Set<String> siblings = new LinkedHashSet<>();
         if (info.has("siblings") && info.get("siblings").isJsonArray()) {
             for (JsonElement s : info.getAsJsonArray("siblings")) {
-                if (s.isJsonObject() && s.getAsJsonObject().has("rfilename")) siblings.add(s.getAsJsonObject().get("rfilename").getAsString());
+                if (s.isJsonObject() && s.getAsJsonObject().has("rfilename"))
+                    siblings.add(s.getAsJsonObject().get("rfilename").getAsString());
             }
         }
         String where = "Hugging Face repo " + repoId + " at revision " + revision;
         for (String f : List.of("config.json", "tokenizer.json")) {
             if (!siblings.contains(f)) {
                 throw new RlcdException(where + " has no " + f + "; expected a transformers model with a fast tokenizer"
-                        + (f.equals("tokenizer.json") && siblings.contains("tokenizer.model") ? " (it has only a SentencePiece tokenizer.model)" : ""));
+                        + (f.equals("tokenizer.json") && siblings.contains("tokenizer.model")
+                                ? " (it has only a SentencePiece tokenizer.model)"
+                                : ""));
             }
         }
         List<String> files = new ArrayList<>(List.of("config.json", "tokenizer.json"));
@@ -218,14 +230,18 @@ public final class HfHub {
                 throw new RlcdException(index + ": cannot read: " + e.getMessage(), e);
             }
         } else {
-            throw new RlcdException(where + " has no model.safetensors and no model.safetensors.index.json; expected safetensors weights"
-                    + (siblings.contains("pytorch_model.bin") ? " (it has only pytorch_model.bin, a pickle this engine does not read)" : ""));
+            throw new RlcdException(where
+                    + " has no model.safetensors and no model.safetensors.index.json; expected safetensors weights"
+                    + (siblings.contains("pytorch_model.bin")
+                            ? " (it has only pytorch_model.bin, a pickle this engine does not read)"
+                            : ""));
         }
         fetchAll("model", repoId, commit, files, "download " + repoId);
         if (!revision.equals(commit)) writeRef("model", repoId, revision, commit);
         Path snap = repoFolder("model", repoId).resolve("snapshots").resolve(commit);
         List<String> missing = missingModelFiles(snap);
-        if (!missing.isEmpty()) throw new RlcdException(snap + ": still lacks " + missing + " after downloading " + where);
+        if (!missing.isEmpty())
+            throw new RlcdException(snap + ": still lacks " + missing + " after downloading " + where);
         return snap;
     }
 
@@ -241,7 +257,8 @@ public final class HfHub {
             throw new RlcdException(where + ": field weight_map is missing; expected {tensor name: shard file}");
         }
         Set<String> shards = new LinkedHashSet<>();
-        for (var e : idx.getAsJsonObject("weight_map").entrySet()) shards.add(safeFilename(e.getValue().getAsString(), where));
+        for (var e : idx.getAsJsonObject("weight_map").entrySet())
+            shards.add(safeFilename(e.getValue().getAsString(), where));
         return new ArrayList<>(shards);
     }
 
@@ -263,9 +280,13 @@ public final class HfHub {
             throw new RlcdException(repoType + " " + repoId + (rev.equals("main") ? "" : "@" + rev) + ": " + filename
                     + " is not in the Hugging Face cache at " + cacheDir + "; HF_HUB_OFFLINE=1 forbids downloading it");
         }
-        Remote r = fetchAll(repoType, repoId, rev, List.of(filename), "download " + filename).get(0);
+        Remote r = fetchAll(repoType, repoId, rev, List.of(filename), "download " + filename)
+                .get(0);
         if (!rev.equals(r.commit())) writeRef(repoType, repoId, rev, r.commit());
-        return repoFolder(repoType, repoId).resolve("snapshots").resolve(r.commit()).resolve(filename);
+        return repoFolder(repoType, repoId)
+                .resolve("snapshots")
+                .resolve(r.commit())
+                .resolve(filename);
     }
 
     /** The snapshot folder of a cached repo at a revision (branch, tag or commit), or null. */
@@ -324,9 +345,11 @@ public final class HfHub {
         URI url = URI.create(endpoint + (repoType.equals("dataset") ? "/datasets/" : "/") + repoId + "/resolve/"
                 + encode(revision) + "/" + encodePath(filename));
         String what = repoType + " " + repoId + " file " + filename + " at revision " + revision;
-        // Like huggingface_hub: follow relative redirects (a renamed repo), stop at an absolute one (LFS bytes on a CDN).
+        // Like huggingface_hub: follow relative redirects (a renamed repo), stop at an absolute one (LFS bytes on a
+        // CDN).
         for (int hop = 0; hop < 10; hop++) {
-            HttpResponse<InputStream> resp = send(request(url, 0).method("HEAD", HttpRequest.BodyPublishers.noBody()), what, true);
+            HttpResponse<InputStream> resp =
+                    send(request(url, 0).method("HEAD", HttpRequest.BodyPublishers.noBody()), what, true);
             close(resp);
             int s = resp.statusCode();
             String location = resp.headers().firstValue("Location").orElse(null);
@@ -336,16 +359,24 @@ public final class HfHub {
             }
             if (s >= 400) throw httpError(resp, what, repoId, revision);
             String commit = resp.headers().firstValue("X-Repo-Commit").orElse(null);
-            String etag = resp.headers().firstValue("X-Linked-Etag").or(() -> resp.headers().firstValue("ETag")).map(HfHub::stripEtag).orElse(null);
+            String etag = resp.headers()
+                    .firstValue("X-Linked-Etag")
+                    .or(() -> resp.headers().firstValue("ETag"))
+                    .map(HfHub::stripEtag)
+                    .orElse(null);
             if (commit == null || etag == null) {
                 throw new RlcdException(url + ": the server did not send X-Repo-Commit and ETag for " + what
                         + "; expected a Hugging Face Hub endpoint (HF_ENDPOINT is " + endpoint + ")");
             }
             if (!commit.matches("[A-Za-z0-9]+") || !etag.matches("[A-Za-z0-9._-]+") || etag.startsWith(".")) {
-                throw new RlcdException(url + ": unexpected commit \"" + commit + "\" or ETag \"" + etag + "\" for " + what);
+                throw new RlcdException(
+                        url + ": unexpected commit \"" + commit + "\" or ETag \"" + etag + "\" for " + what);
             }
-            long size = resp.headers().firstValue("X-Linked-Size").or(() -> resp.headers().firstValue("Content-Length"))
-                    .map(Long::parseLong).orElse(-1L);
+            long size = resp.headers()
+                    .firstValue("X-Linked-Size")
+                    .or(() -> resp.headers().firstValue("Content-Length"))
+                    .map(Long::parseLong)
+                    .orElse(-1L);
             URI loc = location != null && isRedirect(s) ? url.resolve(location) : url;
             return new Remote(filename, commit, etag, size, loc);
         }
@@ -390,7 +421,11 @@ public final class HfHub {
                         throw httpError(resp, what, repoId, r.commit());
                     } else {
                         String range = "bytes " + have + "-";
-                        boolean append = s == 206 && resp.headers().firstValue("Content-Range").map(cr -> cr.startsWith(range)).orElse(false);
+                        boolean append = s == 206
+                                && resp.headers()
+                                        .firstValue("Content-Range")
+                                        .map(cr -> cr.startsWith(range))
+                                        .orElse(false);
                         if (!append) { // the server sent the whole file (ignored Range), or another range: start over
                             p.set(p.done() - counted);
                             counted = 0;
@@ -402,8 +437,11 @@ public final class HfHub {
                             }
                         }
                         try (InputStream in = resp.body();
-                             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                                OutputStream out = Files.newOutputStream(
+                                        part,
+                                        StandardOpenOption.CREATE,
+                                        StandardOpenOption.WRITE,
+                                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                             byte[] buf = new byte[1 << 16];
                             for (int n; (n = in.read(buf)) >= 0; ) {
                                 out.write(buf, 0, n);
@@ -425,8 +463,8 @@ public final class HfHub {
                     String sha = sha256(part);
                     if (!sha.equals(r.etag())) {
                         Files.delete(part);
-                        throw new RlcdException(what + ": downloaded " + got + " bytes whose sha256 is " + sha + " but the Hub says "
-                                + r.etag() + "; the partial file was deleted, try again");
+                        throw new RlcdException(what + ": downloaded " + got + " bytes whose sha256 is " + sha
+                                + " but the Hub says " + r.etag() + "; the partial file was deleted, try again");
                     }
                 }
                 Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -441,9 +479,11 @@ public final class HfHub {
         } catch (IOException ignored) {
             // the size is only for the message
         }
-        throw new RlcdException(what + ": download failed after " + attempts + " attempts (" + lastProblem + "); expected "
-                + (r.size() >= 0 ? r.size() + " bytes" : "the whole file") + ". The " + kept + " bytes received are kept in " + part
-                + " and the next call resumes from there");
+        throw new RlcdException(
+                what + ": download failed after " + attempts + " attempts (" + lastProblem + "); expected "
+                        + (r.size() >= 0 ? r.size() + " bytes" : "the whole file") + ". The " + kept
+                        + " bytes received are kept in " + part
+                        + " and the next call resumes from there");
     }
 
     /** GET following redirects; Range from {@code from} when positive. */
@@ -481,7 +521,8 @@ public final class HfHub {
     }
 
     private HttpRequest.Builder request(URI url, long from) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(60))
+        HttpRequest.Builder b = HttpRequest.newBuilder(url)
+                .timeout(Duration.ofSeconds(60))
                 .header("User-Agent", "rlcd4j/0.1; java/" + Runtime.version().feature())
                 .header("Accept-Encoding", "identity");
         if (from > 0) b.header("Range", "bytes=" + from + "-");
@@ -504,8 +545,11 @@ public final class HfHub {
                 throw noNetwork(r.uri(), what, e);
             } catch (IOException e) {
                 if (e.getCause() instanceof UnresolvedAddressException) throw noNetwork(r.uri(), what, e);
-                if (attempt == attempts) throw new RlcdException(hostOf(r.uri()) + ": " + what + ": " + e.getMessage()
-                        + " (after " + attempts + " attempts)", e);
+                if (attempt == attempts)
+                    throw new RlcdException(
+                            hostOf(r.uri()) + ": " + what + ": " + e.getMessage() + " (after " + attempts
+                                    + " attempts)",
+                            e);
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -522,34 +566,49 @@ public final class HfHub {
         // Java's client wraps the cause (often without a message): name it plainly.
         String why = null;
         for (Throwable t = e; t != null && why == null; t = t.getCause()) {
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) why = "unknown host " + url.getHost();
+            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException)
+                why = "unknown host " + url.getHost();
             else if (t instanceof HttpConnectTimeoutException) why = "connection timed out";
         }
         for (Throwable t = e; t != null && why == null; t = t.getCause()) why = t.getMessage();
         if (why == null) why = "connection refused";
-        return new RlcdException("cannot reach " + url.getScheme() + "://" + url.getAuthority() + " to fetch " + what + " ("
-                + why + "): no network? To work from the "
-                + "Hugging Face cache at " + cacheDir + " only, set HF_HUB_OFFLINE=1", e);
+        return new RlcdException(
+                "cannot reach " + url.getScheme() + "://" + url.getAuthority() + " to fetch " + what + " ("
+                        + why + "): no network? To work from the "
+                        + "Hugging Face cache at " + cacheDir + " only, set HF_HUB_OFFLINE=1",
+                e);
     }
 
     /** One clear message per failure, using the Hub's X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo). */
     private RlcdException httpError(HttpResponse<?> resp, String what, String repoId, String revision) {
         int s = resp.statusCode();
         String code = resp.headers().firstValue("X-Error-Code").orElse("");
-        String msg = resp.headers().firstValue("X-Error-Message").map(m -> " (" + m + ")").orElse("");
+        String msg = resp.headers()
+                .firstValue("X-Error-Message")
+                .map(m -> " (" + m + ")")
+                .orElse("");
         String head = what + ": HTTP " + s + " from " + hostOf(resp.uri()) + msg + "; ";
         if (code.equals("GatedRepo") || ((s == 401 || s == 403) && !code.equals("RepoNotFound"))) {
-            return new RlcdException(head + (token == null
-                    ? repoId + " is gated or private: set HF_TOKEN to an access token of an account that may read it (https://huggingface.co/settings/tokens)"
-                    : "the token in HF_TOKEN may not read " + repoId + "; if it is gated, accept its terms on its page, or check the token's permissions"));
+            return new RlcdException(
+                    head
+                            + (token == null
+                                    ? repoId
+                                            + " is gated or private: set HF_TOKEN to an access token of an account that may read it (https://huggingface.co/settings/tokens)"
+                                    : "the token in HF_TOKEN may not read " + repoId
+                                            + "; if it is gated, accept its terms on its page, or check the token's permissions"));
         }
-        if (code.equals("RevisionNotFound")) return new RlcdException(head + "no revision " + revision + " in " + repoId + "; expected a branch, tag or commit hash");
-        if (code.equals("EntryNotFound")) return new RlcdException(head + repoId + " has no such file at revision " + revision);
+        if (code.equals("RevisionNotFound"))
+            return new RlcdException(
+                    head + "no revision " + revision + " in " + repoId + "; expected a branch, tag or commit hash");
+        if (code.equals("EntryNotFound"))
+            return new RlcdException(head + repoId + " has no such file at revision " + revision);
         if (code.equals("RepoNotFound") || s == 404 || s == 401) {
-            return new RlcdException(head + "expected an existing repo id (org/name) and revision; check the spelling of " + repoId
-                    + " and " + revision + (token == null ? ", and set HF_TOKEN if the repo is private" : ""));
+            return new RlcdException(
+                    head + "expected an existing repo id (org/name) and revision; check the spelling of " + repoId
+                            + " and " + revision + (token == null ? ", and set HF_TOKEN if the repo is private" : ""));
         }
-        if (s >= 500 || s == 429) return new RlcdException(head + "the server kept failing after " + attempts + " attempts; try again later");
+        if (s >= 500 || s == 429)
+            return new RlcdException(head + "the server kept failing after " + attempts + " attempts; try again later");
         return new RlcdException(head + "expected 200");
     }
 
@@ -590,12 +649,14 @@ public final class HfHub {
 
     /** One writer per blob, across threads (a monitor) and processes (a file lock under {@code .locks}, as huggingface_hub keeps). */
     private void withLock(Path blob, IoAction action) {
-        Path lockFile = cacheDir.resolve(".locks").resolve(cacheDir.relativize(blob).getName(0)).resolve(blob.getFileName() + ".lock");
+        Path lockFile = cacheDir.resolve(".locks")
+                .resolve(cacheDir.relativize(blob).getName(0))
+                .resolve(blob.getFileName() + ".lock");
         synchronized (LOCKS.computeIfAbsent(lockFile, k -> new Object())) {
             try {
                 Files.createDirectories(lockFile.getParent());
                 try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                     FileLock ignored = ch.lock()) {
+                        FileLock ignored = ch.lock()) {
                     action.run();
                 }
             } catch (IOException e) {
@@ -618,14 +679,18 @@ public final class HfHub {
 
     /** A repo-relative file name that cannot escape the snapshot folder. */
     private static String safeFilename(String f, String where) {
-        if (f.isEmpty() || f.startsWith("/") || f.contains("\\") || List.of(f.split("/")).stream().anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))) {
+        if (f.isEmpty()
+                || f.startsWith("/")
+                || f.contains("\\")
+                || List.of(f.split("/")).stream().anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))) {
             throw new RlcdException(where + ": file name \"" + f + "\" is not a relative path inside the repo");
         }
         return f;
     }
 
     private static String stringField(JsonObject o, String field, String where) {
-        if (!o.has(field) || !o.get(field).isJsonPrimitive()) throw new RlcdException(where + ": the Hub's answer has no field " + field);
+        if (!o.has(field) || !o.get(field).isJsonPrimitive())
+            throw new RlcdException(where + ": the Hub's answer has no field " + field);
         return o.get(field).getAsString();
     }
 

@@ -1,15 +1,5 @@
 package rlcd4j.pipeline;
 
-import rlcd4j.util.RlcdException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.data.PromptSet;
-import rlcd4j.engine.CausalLM;
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.io.csv.CsvReadOptions;
-import tech.tablesaw.io.csv.CsvWriteOptions;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +25,16 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
+import tech.tablesaw.io.csv.CsvWriteOptions;
 
 /**
  * A folder that holds every stage of a run, so a stopped run continues where it stopped: a stage whose result is on
@@ -44,7 +44,12 @@ import java.util.stream.Stream;
  * component by component, tables and files by content, this folder's stages by their own settings), and a rerun
  * whose settings differ recomputes the stage, saying which setting changed. Passing a stage's result (its table or
  * folder) as a setting of the next stage makes the next stage follow it: when the first is recomputed with another
- * result, so is the second. A stage without settings is keyed by its name only.
+ * result, so is the second. A stage that resumes inside itself (simulation, decoding) keeps its partial results in
+ * {@link #resumeFile}, which is deleted when the stage's settings change, so a resume never mixes in results of other
+ * settings.
+ *
+ * <p>Every public stage method takes settings: a stage keyed by its name only would be read back after any change
+ * (issue 24). The name-only form is left to {@link Demo}, whose whole folder is keyed by {@link #requireSettings}.
  *
  * <pre>{@code
  * RunFolder run = RunFolder.at(Path.of("runs/demo"));
@@ -116,30 +121,34 @@ public final class RunFolder {
     /**
      * A table stage, stored as CSV ({@code <stage>.csv}) with its column types beside it ({@code <stage>.types}, one
      * Tablesaw type per line), so that a reread table has the types the computed one had (CSV alone would turn an
-     * {@code id} column of digits into integers, or a column of 1.0s into integers). Keyed by its name only: use
-     * {@link #table(String, Map, Supplier)} for a result that depends on settings.
+     * {@code id} column of digits into integers, or a column of 1.0s into integers). Keyed by its name only, so only
+     * for a folder keyed as a whole by {@link #requireSettings}; refused for a stage saved with settings.
      */
-    public Table table(String stage, Supplier<Table> compute) {
-        return table(stage, null, compute);
+    Table table(String stage, Supplier<Table> compute) {
+        refuseNameOnly(stage);
+        return tableStage(stage, null, compute);
     }
 
     /**
      * A table stage keyed by {@code settings} (name to value; see the class comment): read back when it was done
-     * with the same settings, else computed again.
+     * with the same settings, else computed again. Stored as CSV with its column types ({@code table(stage, compute)}).
      */
     public Table table(String stage, Map<String, ?> settings, Supplier<Table> compute) {
+        return tableStage(stage, key(stage, settings), compute);
+    }
+
+    private Table tableStage(String stage, String key, Supplier<Table> compute) {
         Path file = root.resolve(stage + ".csv");
         Path types = root.resolve(stage + ".types");
-        String key = settings == null ? null : key(settings);
         if (done(stage) && Files.exists(file) && upToDate(stage, key)) {
             Table t = readTable(stage, file, types);
             remember(t, stage, file);
             return t;
         }
         unmarkDone(stage);
+        startKey(stage, key);
         Table t = compute.get();
         writeTable(t, file, types);
-        writeKey(stage, key);
         markDone(stage);
         remember(t, stage, file);
         return t;
@@ -147,18 +156,22 @@ public final class RunFolder {
 
     private Table readTable(String stage, Path file, Path types) {
         try {
-            CsvReadOptions.Builder b = CsvReadOptions.builder(file.toFile()).tableName(stage)
-                    .maxCharsPerColumn(1 << 20);
+            CsvReadOptions.Builder b =
+                    CsvReadOptions.builder(file.toFile()).tableName(stage).maxCharsPerColumn(1 << 20);
             if (Files.exists(types)) {
-                b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
-                        .map(ColumnType::valueOf).toArray(ColumnType[]::new));
+                b.columnTypes(Files.readAllLines(types, StandardCharsets.UTF_8).stream()
+                        .filter(l -> !l.isBlank())
+                        .map(ColumnType::valueOf)
+                        .toArray(ColumnType[]::new));
             }
             return Table.read().usingOptions(b);
         } catch (IOException e) {
             throw new RlcdException(types + ": cannot read: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new RlcdException(file + ": cannot read the saved stage (delete it and " + marker(stage).getFileName()
-                    + " to recompute): " + e.getMessage(), e);
+            throw new RlcdException(
+                    file + ": cannot read the saved stage (delete it and "
+                            + marker(stage).getFileName() + " to recompute): " + e.getMessage(),
+                    e);
         }
     }
 
@@ -178,11 +191,27 @@ public final class RunFolder {
     /**
      * A stage whose result is a folder (a model, an adapter): {@code produce} writes into {@code <stage>/}, and the
      * stage is done once it returns. A half-written folder from a killed run is produced again (the producer may
-     * resume from checkpoints it left there). Keyed by its name only: use {@link #folder(String, Map, Consumer)} for
-     * a result that depends on settings.
+     * resume from checkpoints it left there). Keyed by its name only, as {@link #table(String, Supplier)}.
      */
-    public Path folder(String stage, Consumer<Path> produce) {
-        return folder(stage, null, produce);
+    Path folder(String stage, Consumer<Path> produce) {
+        refuseNameOnly(stage);
+        return folderStage(stage, null, produce);
+    }
+
+    /**
+     * The file where {@code stage} keeps its partial results while it computes (a simulation's or a decoding's JSONL,
+     * {@code <stage>.jsonl}), so that a killed stage resumes. It is deleted when the stage is started with other
+     * settings than the ones it was started with.
+     */
+    public Path resumeFile(String stage) {
+        return root.resolve(stage + ".jsonl");
+    }
+
+    private void refuseNameOnly(String stage) {
+        if (readKey(stage) != null) {
+            throw new RlcdException(keyFile(stage) + ": stage '" + stage + "' was saved with its settings; pass them"
+                    + " (a stage keyed by its name only would be read back after any change)");
+        }
     }
 
     /**
@@ -190,8 +219,11 @@ public final class RunFolder {
      * was made or started with, the folder is emptied first, so no checkpoint of other settings is resumed.
      */
     public Path folder(String stage, Map<String, ?> settings, Consumer<Path> produce) {
+        return folderStage(stage, key(stage, settings), produce);
+    }
+
+    private Path folderStage(String stage, String key, Consumer<Path> produce) {
         Path dir = root.resolve(stage);
-        String key = settings == null ? null : key(settings);
         if (done(stage) && Files.isDirectory(dir) && upToDate(stage, key)) return dir;
         unmarkDone(stage);
         try {
@@ -200,7 +232,7 @@ public final class RunFolder {
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot create: " + e.getMessage(), e);
         }
-        writeKey(stage, key);   // before producing: a killed run resumes its checkpoints only under the same key
+        startKey(stage, key);
         produce.accept(dir);
         markDone(stage);
         return dir;
@@ -221,8 +253,8 @@ public final class RunFolder {
         });
         if (log[0] == null) {
             if (!Files.exists(dir.resolve("log.csv"))) {
-                throw new RlcdException(dir.resolve("log.csv") + ": missing from a done stage; delete " + dir
-                        + " to train again");
+                throw new RlcdException(
+                        dir.resolve("log.csv") + ": missing from a done stage; delete " + dir + " to train again");
             }
             log[0] = readTable(stage + " log", dir.resolve("log.csv"), dir.resolve("log.types"));
         }
@@ -263,12 +295,28 @@ public final class RunFolder {
         }
     }
 
+    /**
+     * Records {@code key} before the stage computes, so a killed stage resumes its partial results (its
+     * {@link #resumeFile}, a folder's checkpoints) only under the same settings; other settings delete them.
+     */
+    private void startKey(String stage, String key) {
+        try {
+            if (key != null && !key.equals(readKey(stage))) Files.deleteIfExists(resumeFile(stage));
+        } catch (IOException e) {
+            throw new RlcdException(resumeFile(stage) + ": cannot delete: " + e.getMessage(), e);
+        }
+        writeKey(stage, key);
+    }
+
     /** Whether a done stage was made with {@code key}; when not, logs which settings changed. */
     private boolean upToDate(String stage, String key) {
         if (key == null) return true;
         String old = readKey(stage);
         if (key.equals(old)) return true;
-        LOG.info("run folder {}: recomputing stage '{}' (and the stages that use it): {}", root, stage,
+        LOG.info(
+                "run folder {}: recomputing stage '{}' (and the stages that use it): {}",
+                root,
+                stage,
                 old == null ? "it was saved without its settings" : changedSettings(old, key));
         return false;
     }
@@ -279,6 +327,14 @@ public final class RunFolder {
         } catch (IOException e) {
             throw new RlcdException(marker(stage) + ": cannot delete: " + e.getMessage(), e);
         }
+    }
+
+    private String key(String stage, Map<String, ?> settings) {
+        if (settings == null) {
+            throw new RlcdException("stage '" + stage + "': no settings given; pass what its result depends on"
+                    + " (Map.of() when nothing)");
+        }
+        return key(settings);
     }
 
     /** One line per setting, {@code name = fingerprint}, records flattened into {@code name.component} lines. */
@@ -301,12 +357,15 @@ public final class RunFolder {
                     c.getAccessor().setAccessible(true);
                     v = c.getAccessor().invoke(r);
                 } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new RlcdException("setting '" + name + "': cannot read " + c.getName() + " of "
-                            + r.getClass().getSimpleName(), e);
+                    throw new RlcdException(
+                            "setting '" + name + "': cannot read " + c.getName() + " of "
+                                    + r.getClass().getSimpleName(),
+                            e);
                 }
                 flatten(name + "." + c.getName(), v, out, depth + 1);
             }
-            if (r.getClass().getRecordComponents().length == 0) out.put(name, r.getClass().getName());
+            if (r.getClass().getRecordComponents().length == 0)
+                out.put(name, r.getClass().getName());
         } else if (value instanceof Map<?, ?> m) {
             Map<String, Object> sorted = new TreeMap<>();
             m.forEach((k, v) -> sorted.put(String.valueOf(k), v));
@@ -320,11 +379,16 @@ public final class RunFolder {
     /** A value's fingerprint: itself for short scalars, else what it is and a digest of its content. */
     private String fingerprint(String name, Object v) {
         if (v == null) return "null";
-        if (v instanceof CharSequence || v instanceof Number || v instanceof Boolean || v instanceof Character
+        if (v instanceof CharSequence
+                || v instanceof Number
+                || v instanceof Boolean
+                || v instanceof Character
                 || v instanceof Enum<?>) {
-            String s = String.valueOf(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
+            String s =
+                    String.valueOf(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
             return s.length() <= 120 ? s : s.length() + " chars, sha256 " + sha256(s.getBytes(StandardCharsets.UTF_8));
         }
+        if (v instanceof PreferencePairs pairs) return fingerprint(name, pairs.table());
         if (v instanceof Table t) {
             String stage = STAGE_TABLES.get(t);
             if (stage != null) return stage;
@@ -342,7 +406,8 @@ public final class RunFolder {
             if (v instanceof Collection<?> c) for (Object x : c) items.add(itemFingerprint(name, x));
             else for (int i = 0; i < Array.getLength(v); i++) items.add(itemFingerprint(name, Array.get(v, i)));
             String shown = String.join(", ", items);
-            return shown.length() <= 120 ? "[" + shown + "]"
+            return shown.length() <= 120
+                    ? "[" + shown + "]"
                     : items.size() + " items, sha256 "
                             + sha256(String.join("\n", items).getBytes(StandardCharsets.UTF_8));
         }
@@ -358,9 +423,10 @@ public final class RunFolder {
         } catch (NoSuchMethodException e) {
             // every class has toString
         }
-        throw new RlcdException("setting '" + name + "': cannot fingerprint a " + v.getClass().getName()
-                + " (no content, no toString of its own); pass what defines it: a record, string, number, path"
-                + " or table");
+        throw new RlcdException(
+                "setting '" + name + "': cannot fingerprint a " + v.getClass().getName()
+                        + " (no content, no toString of its own); pass what defines it: a record, string, number, path"
+                        + " or table");
     }
 
     private String itemFingerprint(String name, Object x) {
@@ -379,14 +445,17 @@ public final class RunFolder {
         if (abs.startsWith(base) && !abs.equals(base)) {
             String stage = base.relativize(abs).getName(0).toString();
             String key = readKey(stage);
-            String rest = base.relativize(abs).getNameCount() > 1 ? ", " + base.resolve(stage).relativize(abs) : "";
+            String rest = base.relativize(abs).getNameCount() > 1
+                    ? ", " + base.resolve(stage).relativize(abs)
+                    : "";
             if (key != null) {
                 String settings = sha256(key.getBytes(StandardCharsets.UTF_8));
                 return "stage '" + stage + "'" + rest + ", settings sha256 " + settings;
             }
             if (done(stage)) {
                 try {
-                    String done = Files.readString(marker(stage), StandardCharsets.UTF_8).strip();
+                    String done = Files.readString(marker(stage), StandardCharsets.UTF_8)
+                            .strip();
                     return "stage '" + stage + "'" + rest + ", done " + done;
                 } catch (IOException e) {
                     throw new RlcdException(marker(stage) + ": cannot read: " + e.getMessage(), e);
@@ -397,11 +466,14 @@ public final class RunFolder {
         MessageDigest md = sha();
         long files = 0;
         try (Stream<Path> s = Files.walk(abs)) {
-            for (Path f : s.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList()) {
+            for (Path f : s.filter(Files::isRegularFile)
+                    .sorted(Comparator.comparing(Path::toString))
+                    .toList()) {
                 files++;
                 long size = Files.size(f);
                 md.update((abs.relativize(f) + "\n" + size + "\n").getBytes(StandardCharsets.UTF_8));
-                String content = size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f);
+                String content =
+                        size > (64L << 20) ? Files.getLastModifiedTime(f).toString() : digest(f);
                 md.update(content.getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
@@ -447,7 +519,8 @@ public final class RunFolder {
             }
         }
         for (String k : a.keySet()) if (!b.containsKey(k)) changes.add("'" + k + "' removed");
-        return changes.size() <= 3 ? String.join("; ", changes)
+        return changes.size() <= 3
+                ? String.join("; ", changes)
                 : String.join("; ", changes.subList(0, 3)) + "; and " + (changes.size() - 3) + " more";
     }
 

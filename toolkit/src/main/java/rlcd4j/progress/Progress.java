@@ -61,11 +61,25 @@ public final class Progress implements AutoCloseable {
         sink.updated(this);
     }
 
-    public String label() { return label; }
-    public long total() { return total; }
-    public synchronized long done() { return done; }
-    public synchronized String status() { return status; }
-    public double elapsedSeconds() { return (System.nanoTime() - startNanos) / 1e9; }
+    public String label() {
+        return label;
+    }
+
+    public long total() {
+        return total;
+    }
+
+    public synchronized long done() {
+        return done;
+    }
+
+    public synchronized String status() {
+        return status;
+    }
+
+    public double elapsedSeconds() {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
 
     /** One line such as {@code simulate rlcd  [#####.....]  50/100  12.3 s  eta 12 s  kept 49}. */
     public synchronized String line(int barWidth) {
@@ -74,7 +88,10 @@ public final class Progress implements AutoCloseable {
         if (total > 0) {
             double frac = Math.min(1.0, done / (double) total);
             int filled = (int) Math.round(frac * barWidth);
-            sb.append('[').append("#".repeat(filled)).append(".".repeat(barWidth - filled)).append("]  ");
+            sb.append('[')
+                    .append("#".repeat(filled))
+                    .append(".".repeat(barWidth - filled))
+                    .append("]  ");
             sb.append(done).append('/').append(total);
             sb.append(String.format("  %.1f s", secs));
             if (done > 0 && done < total) sb.append(String.format("  eta %.0f s", secs / done * (total - done)));

@@ -11,7 +11,9 @@ public interface ProgressSink {
     /** Discards everything (tests, benchmarks). */
     ProgressSink SILENT = new ProgressSink() {
         public void started(Progress p) {}
+
         public void updated(Progress p) {}
+
         public void finished(Progress p) {}
     };
 }

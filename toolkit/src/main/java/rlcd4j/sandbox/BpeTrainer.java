@@ -3,10 +3,6 @@ package rlcd4j.sandbox;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.progress.Progress;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +16,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * A small byte-level BPE trainer (the GPT-2 scheme) that writes a Hugging Face {@code tokenizer.json} the engine loads
@@ -47,21 +46,26 @@ public final class BpeTrainer {
 
     /** A trained vocabulary: tokens in id order (specials, 256 bytes, merged tokens) and the merges in rank order. */
     public record Model(List<String> vocab, List<String[]> merges) {
-        public int vocabSize() { return vocab.size(); }
+        public int vocabSize() {
+            return vocab.size();
+        }
 
         /** Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into {@code dir}. */
         public void writeHuggingFace(Path dir, int modelMaxLength) {
             try {
                 Files.createDirectories(dir);
-                Files.writeString(dir.resolve("tokenizer.json"), Json.writePretty(tokenizerJson()),
+                Files.writeString(
+                        dir.resolve("tokenizer.json"), Json.writePretty(tokenizerJson()), StandardCharsets.UTF_8);
+                Files.writeString(
+                        dir.resolve("tokenizer_config.json"),
+                        Json.writePretty(tokenizerConfig(modelMaxLength)),
                         StandardCharsets.UTF_8);
-                Files.writeString(dir.resolve("tokenizer_config.json"), Json.writePretty(tokenizerConfig(modelMaxLength)), StandardCharsets.UTF_8);
                 JsonObject map = new JsonObject();
                 map.addProperty("bos_token", BOS);
                 map.addProperty("eos_token", EOS);
                 map.addProperty("pad_token", PAD);
-                Files.writeString(dir.resolve("special_tokens_map.json"), Json.writePretty(map),
-                        StandardCharsets.UTF_8);
+                Files.writeString(
+                        dir.resolve("special_tokens_map.json"), Json.writePretty(map), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new RlcdException(dir + ": cannot write the tokenizer: " + e.getMessage(), e);
             }
@@ -196,7 +200,7 @@ public final class BpeTrainer {
         String[] byteChar = byteToUnicode();
 
         // 1. Pre-tokenize and count distinct pieces (as byte-level strings).
-        Map<String, Integer> pieceCounts = new TreeMap<>();   // sorted: the result does not depend on hash order
+        Map<String, Integer> pieceCounts = new TreeMap<>(); // sorted: the result does not depend on hash order
         for (String text : texts) {
             Matcher m = PRE_TOKENIZER.matcher(text);
             while (m.find()) {
@@ -209,7 +213,10 @@ public final class BpeTrainer {
         // 2. Symbols start as the 256 byte characters.
         List<String> vocab = new ArrayList<>(List.of(PAD, BOS, EOS));
         Map<String, Integer> symbolId = new HashMap<>();
-        for (int b = 0; b < 256; b++) { symbolId.put(byteChar[b], vocab.size()); vocab.add(byteChar[b]); }
+        for (int b = 0; b < 256; b++) {
+            symbolId.put(byteChar[b], vocab.size());
+            vocab.add(byteChar[b]);
+        }
         int nWords = pieceCounts.size();
         int[][] words = new int[nWords][];
         int[] freq = new int[nWords];
@@ -236,17 +243,29 @@ public final class BpeTrainer {
                 for (var e : pairCount.entrySet()) {
                     long c = e.getValue();
                     if (c < bestCount || c < MIN_PAIR_COUNT) continue;
-                    if (c > bestCount) { best = e.getKey(); bestCount = c; bestText = null; continue; }
+                    if (c > bestCount) {
+                        best = e.getKey();
+                        bestCount = c;
+                        bestText = null;
+                        continue;
+                    }
                     // A tie: the lexically smaller pair wins, so the result does not depend on hash order.
                     if (bestText == null) bestText = vocab.get(first(best)) + " " + vocab.get(second(best));
                     String text = vocab.get(first(e.getKey())) + " " + vocab.get(second(e.getKey()));
-                    if (text.compareTo(bestText) < 0) { best = e.getKey(); bestText = text; }
+                    if (text.compareTo(bestText) < 0) {
+                        best = e.getKey();
+                        bestText = text;
+                    }
                 }
                 if (best < 0) break;
                 int a = first(best), b = second(best);
                 String merged = vocab.get(a) + vocab.get(b);
                 Integer id = symbolId.get(merged);
-                if (id == null) { id = vocab.size(); symbolId.put(merged, id); vocab.add(merged); }
+                if (id == null) {
+                    id = vocab.size();
+                    symbolId.put(merged, id);
+                    vocab.add(merged);
+                }
                 merges.add(new String[] {vocab.get(a), vocab.get(b)});
                 for (int wi : new ArrayList<>(where.getOrDefault(best, Set.of()))) {
                     int[] syms = words[wi];
@@ -263,11 +282,13 @@ public final class BpeTrainer {
         return new Model(List.copyOf(vocab), List.copyOf(merges));
     }
 
-    private static void addPairs(int[] syms, int f, int word, Map<Long, Long> count, Map<Long, Set<Integer>> where, int sign) {
+    private static void addPairs(
+            int[] syms, int f, int word, Map<Long, Long> count, Map<Long, Set<Integer>> where, int sign) {
         for (int i = 0; i + 1 < syms.length; i++) {
             long key = pair(syms[i], syms[i + 1]);
             long c = count.getOrDefault(key, 0L) + (long) sign * f;
-            if (c <= 0) count.remove(key); else count.put(key, c);
+            if (c <= 0) count.remove(key);
+            else count.put(key, c);
             if (sign > 0) where.computeIfAbsent(key, k -> new HashSet<>()).add(word);
         }
     }
@@ -281,15 +302,25 @@ public final class BpeTrainer {
         int[] out = new int[syms.length];
         int n = 0;
         for (int i = 0; i < syms.length; i++) {
-            if (i + 1 < syms.length && syms[i] == a && syms[i + 1] == b) { out[n++] = id; i++; }
-            else out[n++] = syms[i];
+            if (i + 1 < syms.length && syms[i] == a && syms[i + 1] == b) {
+                out[n++] = id;
+                i++;
+            } else out[n++] = syms[i];
         }
         return java.util.Arrays.copyOf(out, n);
     }
 
-    private static long pair(int a, int b) { return ((long) a << 32) | (b & 0xffffffffL); }
-    private static int first(long p) { return (int) (p >>> 32); }
-    private static int second(long p) { return (int) p; }
+    private static long pair(int a, int b) {
+        return ((long) a << 32) | (b & 0xffffffffL);
+    }
+
+    private static int first(long p) {
+        return (int) (p >>> 32);
+    }
+
+    private static int second(long p) {
+        return (int) p;
+    }
 
     /** GPT-2's reversible map from bytes to printable characters (printable Latin-1 maps to itself). */
     static String[] byteToUnicode() {

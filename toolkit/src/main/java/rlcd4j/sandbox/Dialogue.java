@@ -28,16 +28,25 @@ public record Dialogue(SandboxTask task, List<Exchange> exchanges) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < exchanges.size() - 1; i++) appendExchange(sb, exchanges.get(i));
         if (sb.length() > 0) sb.append("\n\n");
-        return sb.append("Human: ").append(last().human()).append("\n\nAssistant:").toString();
+        return sb.append("Human: ")
+                .append(last().human())
+                .append("\n\nAssistant:")
+                .toString();
     }
 
     /** The last assistant answer (no leading space). */
-    public String answer() { return last().assistant(); }
+    public String answer() {
+        return last().assistant();
+    }
 
-    public Exchange last() { return exchanges.get(exchanges.size() - 1); }
+    public Exchange last() {
+        return exchanges.get(exchanges.size() - 1);
+    }
 
     /** The key of the final request (see {@link SandboxWorld}). */
-    public String key() { return last().key(); }
+    public String key() {
+        return last().key();
+    }
 
     private static void appendExchange(StringBuilder sb, Exchange e) {
         if (sb.length() > 0) sb.append("\n\n");

@@ -18,7 +18,11 @@ public final class GroundTruthJudge implements Judge {
     public Verdict judge(String instruction, String first, String second) {
         double p = truth.compare(instruction, first, second);
         String answer = p > 0.5 ? "A" : p < 0.5 ? "B" : null;
-        return new Verdict(answer, p, "ground truth: A " + truth.judge(instruction, first).label() + ", B " + truth.judge(instruction, second).label());
+        return new Verdict(
+                answer,
+                p,
+                "ground truth: A " + truth.judge(instruction, first).label() + ", B "
+                        + truth.judge(instruction, second).label());
     }
 
     @Override

@@ -1,11 +1,10 @@
 package rlcd4j.sandbox;
 
-import rlcd4j.data.DataFiles;
-import rlcd4j.util.RlcdException;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import rlcd4j.data.DataFiles;
+import rlcd4j.util.RlcdException;
 
 /**
  * Where the bundled sandbox base model lives: {@code datasets/sandbox/base-model} in the checkout (made by

@@ -2,12 +2,6 @@ package rlcd4j.sandbox;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.DataFiles;
-import rlcd4j.util.Json;
-import rlcd4j.data.JsonlLines;
-import rlcd4j.progress.Progress;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import rlcd4j.data.DataFiles;
+import rlcd4j.data.JsonlLines;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * Writes the sandbox's pretraining corpus and its held-out evaluation prompts:
@@ -34,9 +33,13 @@ import java.util.Set;
 public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask, SandboxWorld.Mix mix) {
     public static final int DEFAULT_EVAL_PER_TASK = 200;
 
-    public Path pretrainFile() { return dir.resolve("pretrain.jsonl"); }
+    public Path pretrainFile() {
+        return dir.resolve("pretrain.jsonl");
+    }
 
-    public Path evalFile(SandboxTask task) { return dir.resolve("eval-" + task.id() + ".jsonl"); }
+    public Path evalFile(SandboxTask task) {
+        return dir.resolve("eval-" + task.id() + ".jsonl");
+    }
 
     /** {@link #write(Path, long, int, SandboxWorld.Mix, int)} with the standard mix and 200 evaluation prompts per task. */
     public static SandboxCorpus write(Path dir, long seed, int nDialogues) {
@@ -44,7 +47,8 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
     }
 
     public static SandboxCorpus write(Path dir, long seed, int nDialogues, SandboxWorld.Mix mix, int evalPerTask) {
-        if (nDialogues <= 0) throw new RlcdException("sandbox corpus: the number of dialogues must be positive, got " + nDialogues);
+        if (nDialogues <= 0)
+            throw new RlcdException("sandbox corpus: the number of dialogues must be positive, got " + nDialogues);
         if (evalPerTask < 0) throw new RlcdException("sandbox corpus: evalPerTask must be >= 0, got " + evalPerTask);
         SandboxWorld world = SandboxWorld.standard();
         Map<SandboxTask, Integer> perTask = new EnumMap<>(SandboxTask.class);
@@ -53,7 +57,7 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
             Files.createDirectories(dir);
             Random rng = new Random(seed);
             try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("pretrain.jsonl"), StandardCharsets.UTF_8);
-                 Progress p = Progress.start("sandbox corpus", nDialogues)) {
+                    Progress p = Progress.start("sandbox corpus", nDialogues)) {
                 for (int i = 0; i < nDialogues; i++) {
                     Dialogue d = world.pretrainingDialogue(rng, mix);
                     perTask.merge(d.task(), 1, Integer::sum);
@@ -79,11 +83,12 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
                 Set<String> prompts = new LinkedHashSet<>();
                 for (int tries = 0; prompts.size() < evalPerTask; tries++) {
                     if (tries > 100L * evalPerTask + 1000)
-                        throw new RlcdException("sandbox corpus: only " + prompts.size() + " distinct held-out "
-                                + task + " prompts found; ask for fewer than " + evalPerTask);
+                        throw new RlcdException("sandbox corpus: only " + prompts.size() + " distinct held-out " + task
+                                + " prompts found; ask for fewer than " + evalPerTask);
                     prompts.add(world.evaluationDialogue(task, evalRng).prompt());
                 }
-                try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("eval-" + task.id() + ".jsonl"), StandardCharsets.UTF_8)) {
+                try (BufferedWriter out =
+                        Files.newBufferedWriter(dir.resolve("eval-" + task.id() + ".jsonl"), StandardCharsets.UTF_8)) {
                     int i = 0;
                     for (String prompt : prompts) {
                         JsonObject o = new JsonObject();
@@ -130,7 +135,9 @@ public record SandboxCorpus(Path dir, long seed, int dialogues, int evalPerTask,
         List<String> out = new ArrayList<>();
         for (DataFiles.Line l : JsonlLines.read(file)) {
             JsonObject o;
-            try { o = Json.GSON.fromJson(l.text(), JsonObject.class); } catch (JsonParseException e) {
+            try {
+                o = Json.GSON.fromJson(l.text(), JsonObject.class);
+            } catch (JsonParseException e) {
                 throw RlcdException.at(file, l.number(), "not a JSON object: " + e.getMessage());
             }
             if (o == null || !o.has(field) || !o.get(field).isJsonPrimitive())

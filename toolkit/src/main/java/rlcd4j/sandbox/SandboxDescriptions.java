@@ -1,7 +1,5 @@
 package rlcd4j.sandbox;
 
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +8,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.util.RlcdException;
 
 /**
  * The description pairs the pretraining corpus attaches to a minority of assistant turns, read from
@@ -22,7 +21,9 @@ public final class SandboxDescriptions {
 
     private final Map<SandboxTask, List<Pair>> pairs;
 
-    private SandboxDescriptions(Map<SandboxTask, List<Pair>> pairs) { this.pairs = pairs; }
+    private SandboxDescriptions(Map<SandboxTask, List<Pair>> pairs) {
+        this.pairs = pairs;
+    }
 
     /**
      * The pairs of the RLCD method itself ({@code datasets/descriptions/*.tsv}): the sandbox's corpus uses exactly the
@@ -39,7 +40,12 @@ public final class SandboxDescriptions {
     private static List<Pair> pairsOf(SandboxTask task, rlcd4j.contrast.AttributeSpec spec) {
         List<Pair> out = new ArrayList<>();
         for (int i = 0; i < spec.size(); i++) {
-            out.add(new Pair(task, i, spec.pair(i).positive(), spec.pair(i).negative(), "datasets/descriptions (" + spec.name() + ")"));
+            out.add(new Pair(
+                    task,
+                    i,
+                    spec.pair(i).positive(),
+                    spec.pair(i).negative(),
+                    "datasets/descriptions (" + spec.name() + ")"));
         }
         return out;
     }
@@ -64,20 +70,29 @@ public final class SandboxDescriptions {
             String[] f = line.split("\t", -1);
             if (!header) {
                 if (!line.startsWith("task\tindex\tpositive\tnegative"))
-                    throw RlcdException.at(name, i + 1, "expected the header 'task<TAB>index<TAB>positive<TAB>negative<TAB>source'");
+                    throw RlcdException.at(
+                            name, i + 1, "expected the header 'task<TAB>index<TAB>positive<TAB>negative<TAB>source'");
                 header = true;
                 continue;
             }
-            if (f.length < 4) throw RlcdException.at(name, i + 1, "expected 4 or 5 tab-separated fields, found " + f.length);
+            if (f.length < 4)
+                throw RlcdException.at(name, i + 1, "expected 4 or 5 tab-separated fields, found " + f.length);
             SandboxTask task;
-            try { task = SandboxTask.of(f[0]); } catch (RlcdException e) { throw RlcdException.at(name, i + 1, e.getMessage()); }
+            try {
+                task = SandboxTask.of(f[0]);
+            } catch (RlcdException e) {
+                throw RlcdException.at(name, i + 1, e.getMessage());
+            }
             int index;
-            try { index = Integer.parseInt(f[1]); } catch (NumberFormatException e) {
+            try {
+                index = Integer.parseInt(f[1]);
+            } catch (NumberFormatException e) {
                 throw RlcdException.at(name, i + 1, "index '" + f[1] + "' is not an integer");
             }
             List<Pair> list = byTask.get(task);
             if (index != list.size())
-                throw RlcdException.at(name, i + 1, "index " + index + " out of order for task " + task + ": expected " + list.size());
+                throw RlcdException.at(
+                        name, i + 1, "index " + index + " out of order for task " + task + ": expected " + list.size());
             for (String d : new String[] {f[2], f[3]})
                 if (!d.startsWith("(") || !d.endsWith(")") || d.contains(":") || d.contains("\n"))
                     throw RlcdException.at(name, i + 1, "description '" + d + "' must be '(...)' without ':'");
@@ -86,11 +101,16 @@ public final class SandboxDescriptions {
         for (var e : byTask.entrySet())
             if (e.getValue().isEmpty()) throw new RlcdException(name + ": no description pairs for task " + e.getKey());
         if (byTask.get(SandboxTask.OUTLINE).size() != 3)
-            throw new RlcdException(name + ": outline needs exactly 3 pairs (interestingness, well-formedness, relevance)");
+            throw new RlcdException(
+                    name + ": outline needs exactly 3 pairs (interestingness, well-formedness, relevance)");
         return new SandboxDescriptions(byTask);
     }
 
-    public List<Pair> pairs(SandboxTask task) { return List.copyOf(pairs.get(task)); }
+    public List<Pair> pairs(SandboxTask task) {
+        return List.copyOf(pairs.get(task));
+    }
 
-    public Pair pair(SandboxTask task, int index) { return pairs.get(task).get(index); }
+    public Pair pair(SandboxTask task, int index) {
+        return pairs.get(task).get(index);
+    }
 }

@@ -2,29 +2,42 @@ package rlcd4j.sandbox;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * The shape of the sandbox base model, written as a Hugging Face LLaMA {@code config.json}. The recommended shape
  * (hidden 256, 4 layers, 4 heads, 2 key/value heads, MLP 768, tied embeddings) has about 3.7 M parameters with a
  * 2 k-token vocabulary: small enough to pretrain on 2 CPU cores within the hour.
  */
-public record SandboxModelConfig(int hiddenSize, int numLayers, int numHeads, int numKeyValueHeads,
-                                 int intermediateSize, int vocabSize, int maxPositions, double ropeTheta,
-                                 double rmsNormEps, boolean tieWordEmbeddings) {
+public record SandboxModelConfig(
+        int hiddenSize,
+        int numLayers,
+        int numHeads,
+        int numKeyValueHeads,
+        int intermediateSize,
+        int vocabSize,
+        int maxPositions,
+        double ropeTheta,
+        double rmsNormEps,
+        boolean tieWordEmbeddings) {
     public SandboxModelConfig {
-        if (hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || numKeyValueHeads <= 0 || intermediateSize <= 0
-                || vocabSize <= 3 || maxPositions <= 0)
-            throw new RlcdException("model config: all sizes must be positive (vocab > 3)");
-        if (hiddenSize % numHeads != 0) throw new RlcdException("model config: hidden " + hiddenSize + " not divisible by heads " + numHeads);
+        if (hiddenSize <= 0
+                || numLayers <= 0
+                || numHeads <= 0
+                || numKeyValueHeads <= 0
+                || intermediateSize <= 0
+                || vocabSize <= 3
+                || maxPositions <= 0) throw new RlcdException("model config: all sizes must be positive (vocab > 3)");
+        if (hiddenSize % numHeads != 0)
+            throw new RlcdException("model config: hidden " + hiddenSize + " not divisible by heads " + numHeads);
         if (numHeads % numKeyValueHeads != 0)
-            throw new RlcdException("model config: heads " + numHeads + " not divisible by key/value heads " + numKeyValueHeads);
+            throw new RlcdException(
+                    "model config: heads " + numHeads + " not divisible by key/value heads " + numKeyValueHeads);
     }
 
     /** The recommended sandbox shape for a tokenizer of {@code vocabSize} tokens. */
@@ -32,7 +45,9 @@ public record SandboxModelConfig(int hiddenSize, int numLayers, int numHeads, in
         return new SandboxModelConfig(256, 4, 4, 2, 768, vocabSize, 512, 10000.0, 1e-5, true);
     }
 
-    public int headDim() { return hiddenSize / numHeads; }
+    public int headDim() {
+        return hiddenSize / numHeads;
+    }
 
     /** Parameters of LlamaForCausalLM with this shape (embeddings, attention, SwiGLU MLP, RMSNorms, head if untied). */
     public long parameterCount() {

@@ -3,15 +3,6 @@ package rlcd4j.sandbox;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Tokenizer;
-import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.train.PretrainTrainer;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +10,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.train.PretrainTrainer;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * Makes the demo's base model from nothing: the sandbox corpus, a byte-level BPE tokenizer learned on it, a small
@@ -32,7 +31,14 @@ public final class SandboxPretraining {
      */
     public record Options(long seed, int dialogues, int merges, PretrainTrainer.Config training) {
         public static Options defaults() {
-            return new Options(0, 30000, 2000, PretrainTrainer.Config.defaults().withBatch(32, 128).withSteps(1200).withLr(2e-3, 60));
+            return new Options(
+                    0,
+                    30000,
+                    2000,
+                    PretrainTrainer.Config.defaults()
+                            .withBatch(32, 128)
+                            .withSteps(1200)
+                            .withLr(2e-3, 60));
         }
 
         public Options withTraining(PretrainTrainer.Config t) {
@@ -71,10 +77,12 @@ public final class SandboxPretraining {
         made.addProperty("dialogues", o.dialogues());
         made.addProperty("bpe_merges_requested", o.merges());
         made.addProperty("vocab_size", bpe.vocabSize());
-        made.addProperty("parameters", SandboxModelConfig.recommended(bpe.vocabSize()).parameterCount());
+        made.addProperty(
+                "parameters", SandboxModelConfig.recommended(bpe.vocabSize()).parameterCount());
         made.add("training", o.training().toJson());
         made.addProperty("final_loss", log.doubleColumn("loss").get(log.rowCount() - 1));
-        made.addProperty("wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
+        made.addProperty(
+                "wall_clock_minutes", Duration.between(start, Instant.now()).toSeconds() / 60.0);
         made.addProperty("machine_cores", Runtime.getRuntime().availableProcessors());
         made.addProperty("torch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         try {

@@ -4,14 +4,20 @@ import rlcd4j.util.RlcdException;
 
 /** The sandbox world's three tasks, mirroring the paper's harmlessness, helpfulness and outlining. */
 public enum SandboxTask {
-    HARMLESS("harmless"), HELPFUL("helpful"), OUTLINE("outline");
+    HARMLESS("harmless"),
+    HELPFUL("helpful"),
+    OUTLINE("outline");
 
     private final String id;
 
-    SandboxTask(String id) { this.id = id; }
+    SandboxTask(String id) {
+        this.id = id;
+    }
 
     /** The lower-case name used in files ({@code task} fields, file names). */
-    public String id() { return id; }
+    public String id() {
+        return id;
+    }
 
     public static SandboxTask of(String id) {
         for (SandboxTask t : values()) if (t.id.equals(id)) return t;
@@ -19,5 +25,7 @@ public enum SandboxTask {
     }
 
     @Override
-    public String toString() { return id; }
+    public String toString() {
+        return id;
+    }
 }

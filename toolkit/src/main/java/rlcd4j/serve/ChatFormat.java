@@ -3,7 +3,6 @@ package rlcd4j.serve;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,11 +47,16 @@ enum ChatFormat {
         StringBuilder sb = new StringBuilder();
         for (Message m : messages) {
             if (this == CHATML) {
-                sb.append("<|im_start|>").append(m.role()).append('\n').append(m.content()).append("<|im_end|>\n");
+                sb.append("<|im_start|>")
+                        .append(m.role())
+                        .append('\n')
+                        .append(m.content())
+                        .append("<|im_end|>\n");
             } else if (m.role().equals("system")) {
                 sb.append(m.content());
             } else {
-                sb.append(m.role().equals("user") ? "\n\nHuman: " : "\n\nAssistant: ").append(m.content());
+                sb.append(m.role().equals("user") ? "\n\nHuman: " : "\n\nAssistant: ")
+                        .append(m.content());
             }
         }
         sb.append(this == CHATML ? "<|im_start|>assistant\n" : "\n\nAssistant:");

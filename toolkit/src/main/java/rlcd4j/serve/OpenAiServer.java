@@ -7,15 +7,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.Tokenizer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +24,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Generator;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * An OpenAI-compatible HTTP server on the project's own engine ({@code rlcd serve}): {@code GET /v1/models},
@@ -51,8 +51,16 @@ public final class OpenAiServer implements AutoCloseable {
      * @param threads     HTTP threads (each waits for its request's samples)
      * @param maxBodyBytes larger request bodies get 413
      */
-    public record Options(String host, int port, String name, String apiKey, int batchSize, int maxN, int maxWaiting,
-                          int threads, int maxBodyBytes) {
+    public record Options(
+            String host,
+            int port,
+            String name,
+            String apiKey,
+            int batchSize,
+            int maxN,
+            int maxWaiting,
+            int threads,
+            int maxBodyBytes) {
         public Options {
             if (name == null || name.isBlank()) throw new RlcdException("--served-model-name must not be empty");
             if (batchSize < 1 || maxN < 1 || maxWaiting < 1 || threads < 1 || maxBodyBytes < 1) {
@@ -75,6 +83,44 @@ public final class OpenAiServer implements AutoCloseable {
 
         public Options withMaxWaiting(int w) {
             return new Options(host, port, name, apiKey, batchSize, maxN, w, threads, maxBodyBytes);
+        }
+    }
+
+    /**
+     * What the decoding loops did so far, summed over loops ({@link Generator.Stats}): to compare the batches the
+     * server runs with the in-process engine's (SimulateBench).
+     *
+     * @param loops         decoding loops started (a loop ends when its last row ends and nothing waits)
+     * @param samples       samples decoded to their end (whether or not their request still waited for them)
+     * @param steps         decode steps
+     * @param liveRows      rows sampling, summed over steps
+     * @param idleRows      free rows computed anyway, summed over steps
+     * @param joinedRunning samples that joined a loop already running (prefilled apart from its first batch)
+     * @param relayouts     KV-cache re-layouts
+     */
+    public record DecodeStats(
+            int loops,
+            long samples,
+            long steps,
+            long liveRows,
+            long idleRows,
+            long joinedRunning,
+            long relayouts,
+            double prefillSeconds,
+            double seconds) {
+        static final DecodeStats NONE = new DecodeStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        DecodeStats plus(Generator.Stats s, long loopSamples) {
+            return new DecodeStats(
+                    loops + 1,
+                    samples + loopSamples,
+                    steps + s.steps(),
+                    liveRows + s.liveRows(),
+                    idleRows + s.idleRows(),
+                    joinedRunning + s.joinedRunning(),
+                    relayouts + s.relayouts(),
+                    prefillSeconds + s.prefillSeconds(),
+                    seconds + s.seconds());
         }
     }
 
@@ -120,8 +166,8 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             return new OpenAiServer(lm, options);
         } catch (IOException e) {
-            throw new RlcdException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(),
-                    e);
+            throw new RlcdException(
+                    "cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
     }
 
@@ -139,6 +185,11 @@ public final class OpenAiServer implements AutoCloseable {
     /** How chat messages become a prompt for this model. */
     public String chatFormat() {
         return chat.name().toLowerCase();
+    }
+
+    /** What the engine's decoding loops did so far (batch sizes, prefills), summed over loops. */
+    public DecodeStats decodeStats() {
+        return engine.stats();
     }
 
     /** Requests answered so far, errors included. */
@@ -167,7 +218,11 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             status = 500;
             body = new ApiError(500, "server_error", "internal error: " + e, null, null).toJson();
-            LOG.error("rlcd serve: {} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.toString());
+            LOG.error(
+                    "rlcd serve: {} {}: {}",
+                    ex.getRequestMethod(),
+                    ex.getRequestURI().getPath(),
+                    e.toString());
         }
         try {
             boolean events = status == 200 && stream[0];
@@ -189,10 +244,16 @@ public final class OpenAiServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
         String method = ex.getRequestMethod();
-        boolean known = path.equals("/v1/models") || path.equals("/v1/completions")
-                || path.equals("/v1/chat/completions");
-        if (!known) throw new ApiError(404, "invalid_request_error", "no such endpoint: " + path
-                + " (this server has /v1/models, /v1/completions and /v1/chat/completions)", null, "unknown_url");
+        boolean known =
+                path.equals("/v1/models") || path.equals("/v1/completions") || path.equals("/v1/chat/completions");
+        if (!known)
+            throw new ApiError(
+                    404,
+                    "invalid_request_error",
+                    "no such endpoint: " + path
+                            + " (this server has /v1/models, /v1/completions and /v1/chat/completions)",
+                    null,
+                    "unknown_url");
         checkKey(ex);
         if (path.equals("/v1/models")) {
             if (!method.equals("GET")) throw notAllowed(method, path, "GET");
@@ -202,8 +263,12 @@ public final class OpenAiServer implements AutoCloseable {
         JsonObject request = readBody(ex);
         String model = Requests.string(request, "model");
         if (model != null && !model.equals(options.name())) {
-            throw new ApiError(404, "invalid_request_error", "The model '" + model
-                    + "' does not exist; this server has '" + options.name() + "'", "model", "model_not_found");
+            throw new ApiError(
+                    404,
+                    "invalid_request_error",
+                    "The model '" + model + "' does not exist; this server has '" + options.name() + "'",
+                    "model",
+                    "model_not_found");
         }
         stream[0] = Requests.bool(request, "stream", false);
         JsonElement so = request.get("stream_options");
@@ -247,8 +312,12 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static ApiError notAllowed(String method, String path, String allowed) {
-        return new ApiError(405, "invalid_request_error", method + " is not allowed on " + path + "; use " + allowed,
-                null, "method_not_allowed");
+        return new ApiError(
+                405,
+                "invalid_request_error",
+                method + " is not allowed on " + path + "; use " + allowed,
+                null,
+                "method_not_allowed");
     }
 
     private void checkKey(HttpExchange ex) {
@@ -256,9 +325,14 @@ public final class OpenAiServer implements AutoCloseable {
         String got = ex.getRequestHeaders().getFirst("Authorization");
         byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
         if (got == null || !MessageDigest.isEqual(expected, got.getBytes(StandardCharsets.UTF_8))) {
-            throw new ApiError(401, "invalid_request_error", got == null
-                    ? "no API key: send the header 'Authorization: Bearer KEY'" : "incorrect API key provided",
-                    null, "invalid_api_key");
+            throw new ApiError(
+                    401,
+                    "invalid_request_error",
+                    got == null
+                            ? "no API key: send the header 'Authorization: Bearer KEY'"
+                            : "incorrect API key provided",
+                    null,
+                    "invalid_api_key");
         }
     }
 
@@ -292,8 +366,12 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static ApiError tooLarge(int limit) {
-        return new ApiError(413, "invalid_request_error", "the request body is larger than " + limit + " bytes",
-                null, "request_too_large");
+        return new ApiError(
+                413,
+                "invalid_request_error",
+                "the request body is larger than " + limit + " bytes",
+                null,
+                "request_too_large");
     }
 
     private JsonObject models() {
@@ -320,7 +398,8 @@ public final class OpenAiServer implements AutoCloseable {
         int maxTokens = Requests.integer(r, "max_tokens", 16, 0, Integer.MAX_VALUE);
         boolean echo = Requests.bool(r, "echo", false);
         Integer logprobs = r.has("logprobs") && !r.get("logprobs").isJsonNull()
-                ? Requests.integer(r, "logprobs", 0, 0, MAX_LOGPROBS) : null;
+                ? Requests.integer(r, "logprobs", 0, 0, MAX_LOGPROBS)
+                : null;
         boolean includeStop = Requests.bool(r, "include_stop_str_in_output", false);
         GenerationConfig settings = Requests.settings(r, maxTokens, List.of());
         long seed = r.has("seed") && !r.get("seed").isJsonNull() ? Requests.longValue(r, "seed") : random.nextLong();
@@ -350,16 +429,19 @@ public final class OpenAiServer implements AutoCloseable {
                 Generation g = maxTokens > 0 ? await(gens.get(p * n + i)) : null;
                 long[] out = g == null ? new long[0] : g.ids();
                 completionTokens += out.length;
-                String text = g == null ? "" : includeStop && g.finishReason().equals("stop")
-                        ? cutAfterFirst(tok.decode(out), settings.stopStrings()) : g.text();
+                String text = g == null
+                        ? ""
+                        : includeStop && g.finishReason().equals("stop")
+                                ? cutAfterFirst(tok.decode(out), settings.stopStrings())
+                                : g.text();
                 JsonObject c = new JsonObject();
                 c.addProperty("index", p * n + i);
                 c.addProperty("text", echo ? prompts.get(p) + text : text);
                 if (logprobs == null) {
                     c.add("logprobs", JsonNull.INSTANCE);
                 } else {
-                    EngineLoop.Scores gs = g != null && logprobs > 0
-                            ? await(engine.score(concat(pIds, out), logprobs)) : null;
+                    EngineLoop.Scores gs =
+                            g != null && logprobs > 0 ? await(engine.score(concat(pIds, out), logprobs)) : null;
                     c.add("logprobs", logprobsJson(echo ? pIds : new long[0], ps, g, pIds.length, gs));
                 }
                 c.addProperty("finish_reason", g == null || g.finishReason().equals("length") ? "length" : "stop");
@@ -382,11 +464,16 @@ public final class OpenAiServer implements AutoCloseable {
         if (ids.length == 0) throw ApiError.badRequest(which + " is empty after tokenisation", "prompt");
         int context = lm.config().maxPositions();
         if ((long) ids.length + maxTokens > context) {
-            throw new ApiError(400, "invalid_request_error", "This model's maximum context length is " + context
-                    + " tokens. However, you requested " + ((long) ids.length + maxTokens) + " tokens (" + ids.length
-                    + " in " + which + ", " + maxTokens
-                    + " for the completion). Please reduce the prompt or max_tokens.",
-                    "prompt", "context_length_exceeded");
+            throw new ApiError(
+                    400,
+                    "invalid_request_error",
+                    "This model's maximum context length is " + context
+                            + " tokens. However, you requested " + ((long) ids.length + maxTokens) + " tokens ("
+                            + ids.length
+                            + " in " + which + ", " + maxTokens
+                            + " for the completion). Please reduce the prompt or max_tokens.",
+                    "prompt",
+                    "context_length_exceeded");
         }
         return ids;
     }
@@ -428,8 +515,8 @@ public final class OpenAiServer implements AutoCloseable {
      * log-probability) and then the generated ones. The prompt's come from a pass over the prompt alone; the generated
      * tokens' own from the engine's sampling, their alternatives from a pass over prompt and sample ({@code gs}).
      */
-    private JsonObject logprobsJson(long[] echoed, EngineLoop.Scores ps, Generation g, int promptLength,
-                                    EngineLoop.Scores gs) {
+    private JsonObject logprobsJson(
+            long[] echoed, EngineLoop.Scores ps, Generation g, int promptLength, EngineLoop.Scores gs) {
         JsonArray tokens = new JsonArray(), lps = new JsonArray(), tops = new JsonArray(), offsets = new JsonArray();
         long[] all = g == null ? echoed : concat(echoed, g.ids());
         List<String> pieces = pieces(all);
@@ -437,7 +524,8 @@ public final class OpenAiServer implements AutoCloseable {
         for (int t = 0; t < all.length; t++) {
             boolean prompt = t < echoed.length;
             String piece = pieces.get(t);
-            boolean special = piece.isEmpty() && !tok.decodeWithSpecial(new long[] {all[t]}).isEmpty();
+            boolean special = piece.isEmpty()
+                    && !tok.decodeWithSpecial(new long[] {all[t]}).isEmpty();
             tokens.add(special ? tok.decodeWithSpecial(new long[] {all[t]}) : piece);
             offsets.add(offset);
             offset += piece.length();
@@ -501,8 +589,10 @@ public final class OpenAiServer implements AutoCloseable {
         int n = Requests.integer(r, "n", 1, 1, options.maxN());
         long promptLength = tok.encode(prompt, true).length;
         int context = lm.config().maxPositions();
-        String field = r.has("max_completion_tokens") && !r.get("max_completion_tokens").isJsonNull()
-                ? "max_completion_tokens" : "max_tokens";
+        String field = r.has("max_completion_tokens")
+                        && !r.get("max_completion_tokens").isJsonNull()
+                ? "max_completion_tokens"
+                : "max_tokens";
         int maxTokens = Requests.integer(r, field, (int) Math.max(1, context - promptLength), 1, Integer.MAX_VALUE);
         GenerationConfig settings = Requests.settings(r, maxTokens, chat.stops());
         long seed = r.has("seed") && !r.get("seed").isJsonNull() ? Requests.longValue(r, "seed") : random.nextLong();
@@ -529,7 +619,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** The fields every completion response shares around its choices. */
-    private JsonObject envelope(String idPrefix, String object, JsonArray choices, long promptTokens, long completionTokens) {
+    private JsonObject envelope(
+            String idPrefix, String object, JsonArray choices, long promptTokens, long completionTokens) {
         JsonObject o = new JsonObject();
         o.addProperty("id", idPrefix + Long.toHexString(random.nextLong()));
         o.addProperty("object", object);

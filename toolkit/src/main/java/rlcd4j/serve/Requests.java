@@ -4,11 +4,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import rlcd4j.engine.GenerationConfig;
-
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.engine.GenerationConfig;
 
 /** Reading a request's fields: each wrong one is a 400 naming the field and what it must be. */
 final class Requests {
@@ -46,8 +45,7 @@ final class Requests {
         if (v == null) return absent;
         if (v.stripTrailingZeros().scale() > 0) throw ApiError.badRequest("'" + field + "' must be an integer", field);
         if (v.compareTo(BigDecimal.valueOf(min)) < 0 || v.compareTo(BigDecimal.valueOf(max)) > 0) {
-            throw ApiError.badRequest("'" + field + "' must be between " + min + " and " + max + ", got "
-                    + v, field);
+            throw ApiError.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + v, field);
         }
         return v.intValue();
     }
@@ -141,7 +139,8 @@ final class Requests {
         if (c == null || !c.isJsonArray()) throw ApiError.badRequest(shape, "messages");
         StringBuilder sb = new StringBuilder();
         for (JsonElement p : c.getAsJsonArray()) {
-            if (!p.isJsonObject() || !new JsonPrimitive("text").equals(p.getAsJsonObject().get("type"))) {
+            if (!p.isJsonObject()
+                    || !new JsonPrimitive("text").equals(p.getAsJsonObject().get("type"))) {
                 throw ApiError.badRequest(shape, "messages");
             }
             JsonElement t = p.getAsJsonObject().get("text");
@@ -166,8 +165,13 @@ final class Requests {
         List<String> stops = strings(r, "stop");
         for (String s : extraStops) if (!stops.contains(s)) stops.add(s);
         List<String> bad = strings(r, "bad_words");
-        return GenerationConfig.defaults().withMaxNewTokens(maxTokens).withTemperature(temperature)
-                .withTopK(Math.max(0, topK)).withTopP(topP).withStopStrings(stops).withBannedStrings(bad);
+        return GenerationConfig.defaults()
+                .withMaxNewTokens(maxTokens)
+                .withTemperature(temperature)
+                .withTopK(Math.max(0, topK))
+                .withTopP(topP)
+                .withStopStrings(stops)
+                .withBannedStrings(bad);
     }
 
     /** Fields whose meaning this server does not implement: refused rather than silently ignored. */
@@ -185,8 +189,8 @@ final class Requests {
         }
         if (chat) {
             if (bool(r, "logprobs", false)) {
-                throw ApiError.badRequest("'logprobs' is not supported on /v1/chat/completions; use /v1/completions",
-                        "logprobs");
+                throw ApiError.badRequest(
+                        "'logprobs' is not supported on /v1/chat/completions; use /v1/completions", "logprobs");
             }
         } else {
             if (present(r, "suffix") != null) throw ApiError.badRequest("'suffix' is not supported", "suffix");

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,8 +60,8 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * One update of every named parameter from {@code gradScale * grads} (same names; fp32, already unscaled;
-     * {@code gradScale} is the global-norm clip's coefficient, applied here rather than in a pass of its own over every
-     * gradient). Each parameter's own gradient is zeroed right after its update, while it is still in cache (DJL
+     * {@code gradScale} is the global-norm clip's coefficient, applied here, in place, rather than in a pass of its own
+     * over every gradient). Each parameter's own gradient is zeroed right after its update, while it is still in cache (DJL
      * accumulates gradients across backward passes); the gradients must be finite, since {@code g - g} keeps NaN.
      *
      * <p>A parameter held in fp16 is updated through an fp32 master copy kept here and then rounded into the
@@ -72,33 +71,39 @@ public final class AdamW implements AutoCloseable {
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double gradScale, double lr) {
         step++;
         float b1 = (float) config.beta1(), b2 = (float) config.beta2();
-        float gm = (float) ((1 - config.beta1()) * gradScale), gv = (float) ((1 - config.beta2()) * gradScale * gradScale);
+        float clip = (float) gradScale;
         double bc1 = 1 - Math.pow(config.beta1(), step), bc2 = 1 - Math.pow(config.beta2(), step);
         for (var e : params.entrySet()) {
             NDArray p = e.getValue();
             // Moments and master weights are created outside any NDScope: they must outlive the step.
             NDArray mt = m.computeIfAbsent(e.getKey(), k -> state(p));
             NDArray vt = v.computeIfAbsent(e.getKey(), k -> state(p));
-            NDArray w = p.getDataType() == DataType.FLOAT32 || p.getDataType() == DataType.FLOAT64 ? p
+            NDArray w = p.getDataType() == DataType.FLOAT32 || p.getDataType() == DataType.FLOAT64
+                    ? p
                     : master.computeIfAbsent(e.getKey(), k -> masterCopy(p));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 NDArray g = grads.get(e.getKey());
                 if (g.getDataType() != w.getDataType()) g = g.toType(w.getDataType(), false);
+                // The clip, in place (a copy of a large gradient would be fresh memory, page faults and all): the
+                // same float products as scaling every gradient before the update.
+                if (clip != 1f) g.muli(clip);
                 if (config.weightDecay() != 0) w.subi(w.mul((float) (lr * config.weightDecay())));
-                mt.muli(b1).addi(g.mul(gm));
-                vt.muli(b2).addi(g.square().muli(gv));
+                mt.muli(b1).addi(g.mul(1 - b1));
+                vt.muli(b2).addi(g.square().muli(1 - b2));
                 NDArray denom = vt.div((float) bc2).sqrt().addi((float) config.eps());
                 w.subi(mt.div(denom).muli((float) (lr / bc1)));
                 if (w != p) Checkpoint.assign(p, w);
                 NDArray own = p.getGradient();
-                own.subi(own); // finite, so g - g is 0: cheaper than an indexed fill, and the next backward adds into it
+                // finite, so g - g is 0: cheaper than an indexed fill, and the next backward adds into it
+                own.subi(own);
             }
         }
     }
 
     private NDArray state(NDArray p) {
-        NDArray z = manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32);
+        NDArray z =
+                manager.zeros(p.getShape(), p.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32);
         NDScope.unregister(z);
         return z;
     }

@@ -1,14 +1,10 @@
 package rlcd4j.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.Safetensors;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +14,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * A training checkpoint: {@code checkpoint-<step>/} holding the trainable tensors, the optimiser moments and
@@ -32,7 +31,8 @@ public final class Checkpoint {
     private Checkpoint() {}
 
     /** Saves and returns the checkpoint folder; keeps only the newest {@code keep} checkpoints (0: keep all). */
-    public static Path save(Path outDir, long step, Map<String, NDArray> trainable, AdamW optimizer, JsonObject state, int keep) {
+    public static Path save(
+            Path outDir, long step, Map<String, NDArray> trainable, AdamW optimizer, JsonObject state, int keep) {
         Path dir = outDir.resolve("checkpoint-" + step);
         Path tmp = outDir.resolve("checkpoint-" + step + ".tmp");
         try {
@@ -67,7 +67,8 @@ public final class Checkpoint {
         try (Stream<Path> s = Files.list(outDir)) {
             return s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+"))
                     .filter(p -> Files.exists(p.resolve(STATE)))
-                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(11))))
+                    .sorted(Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().substring(11))))
                     .toList();
         } catch (IOException e) {
             throw new RlcdException(outDir + ": cannot list checkpoints: " + e.getMessage(), e);
@@ -79,7 +80,9 @@ public final class Checkpoint {
      * projections, see the new values); converts the dtype if needed.
      */
     public static void assign(NDArray dst, NDArray src) {
-        dst.set(new NDIndex().addAllDim(), src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false));
+        dst.set(
+                new NDIndex().addAllDim(),
+                src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false));
     }
 
     /**
@@ -97,13 +100,18 @@ public final class Checkpoint {
             Map<String, NDArray> saved = Safetensors.loadAll(m, dir.resolve(TENSORS), null);
             for (var e : trainable.entrySet()) {
                 NDArray s = saved.get(e.getKey());
-                if (s == null) throw new RlcdException(dir.resolve(TENSORS) + ": tensor " + e.getKey() + " is missing; the checkpoint is from another model or setup");
+                if (s == null)
+                    throw new RlcdException(dir.resolve(TENSORS) + ": tensor " + e.getKey()
+                            + " is missing; the checkpoint is from another model or setup");
                 if (!s.getShape().equals(e.getValue().getShape())) {
-                    throw new RlcdException(dir.resolve(TENSORS) + ": tensor " + e.getKey() + " has shape " + s.getShape() + "; expected " + e.getValue().getShape());
+                    throw new RlcdException(dir.resolve(TENSORS) + ": tensor " + e.getKey() + " has shape "
+                            + s.getShape() + "; expected " + e.getValue().getShape());
                 }
                 assign(e.getValue(), s);
             }
-            optimizer.restore(Safetensors.loadAll(m, dir.resolve(OPTIMIZER), null), state.get("optimizer_step").getAsLong());
+            optimizer.restore(
+                    Safetensors.loadAll(m, dir.resolve(OPTIMIZER), null),
+                    state.get("optimizer_step").getAsLong());
         }
         return state;
     }

@@ -5,17 +5,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.progress.Progress;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023), with IPO (Azar et al. 2023) as an option, on the same pairs a
@@ -39,7 +39,10 @@ import java.util.Map;
 public final class DpoTrainer {
     public static final String NAME = "dpo";
 
-    public enum Loss { DPO, IPO }
+    public enum Loss {
+        DPO,
+        IPO
+    }
 
     /**
      * Settings; defaults are AlpacaFarm's {@code examples/scripts/dpo.sh}.
@@ -65,22 +68,69 @@ public final class DpoTrainer {
             return new Config(TrainingArgs.of(1e-6, 2, 128), 512, 0.1, Loss.DPO, null);
         }
 
-        public Config withTraining(TrainingArgs v) { return new Config(v, maxLength, beta, loss, lora); }
-        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
-        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
-        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
-        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
-        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
-        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
-        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
-        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
-        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
-        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
-        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
-        public Config withMaxLength(int v) { return new Config(training, v, beta, loss, lora); }
-        public Config withBeta(double v) { return new Config(training, maxLength, v, loss, lora); }
-        public Config withLoss(Loss v) { return new Config(training, maxLength, beta, v, lora); }
-        public Config withLora(LoraAdapter.Config v) { return new Config(training, maxLength, beta, loss, v); }
+        public Config withTraining(TrainingArgs v) {
+            return new Config(v, maxLength, beta, loss, lora);
+        }
+
+        public Config withLearningRate(double v) {
+            return withTraining(training.withLearningRate(v));
+        }
+
+        public Config withEpochs(int v) {
+            return withTraining(training.withEpochs(v));
+        }
+
+        public Config withBatchSize(int v) {
+            return withTraining(training.withBatchSize(v));
+        }
+
+        public Config withMicroBatchSize(int v) {
+            return withTraining(training.withMicroBatchSize(v));
+        }
+
+        public Config withSchedule(LrSchedule.Kind v) {
+            return withTraining(training.withSchedule(v));
+        }
+
+        public Config withWarmupRatio(double v) {
+            return withTraining(training.withWarmupRatio(v));
+        }
+
+        public Config withWeightDecay(double v) {
+            return withTraining(training.withWeightDecay(v));
+        }
+
+        public Config withMaxGradNorm(double v) {
+            return withTraining(training.withMaxGradNorm(v));
+        }
+
+        public Config withSeed(long v) {
+            return withTraining(training.withSeed(v));
+        }
+
+        public Config withSaveEvery(int v) {
+            return withTraining(training.withSaveEvery(v));
+        }
+
+        public Config withKeepCheckpoints(int v) {
+            return withTraining(training.withKeepCheckpoints(v));
+        }
+
+        public Config withMaxLength(int v) {
+            return new Config(training, v, beta, loss, lora);
+        }
+
+        public Config withBeta(double v) {
+            return new Config(training, maxLength, v, loss, lora);
+        }
+
+        public Config withLoss(Loss v) {
+            return new Config(training, maxLength, beta, v, lora);
+        }
+
+        public Config withLora(LoraAdapter.Config v) {
+            return new Config(training, maxLength, beta, loss, v);
+        }
 
         /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
@@ -126,7 +176,13 @@ public final class DpoTrainer {
      * Per-pair loss [B] from the policy's and the reference's log-probs of each side (sums for DPO, per-token means for
      * IPO): DPO {@code softplus(-beta h)} = -log sigmoid(beta h), IPO {@code (h - 1/(2 beta))^2}.
      */
-    public static NDArray loss(NDArray policyChosen, NDArray policyRejected, NDArray refChosen, NDArray refRejected, double beta, Loss type) {
+    public static NDArray loss(
+            NDArray policyChosen,
+            NDArray policyRejected,
+            NDArray refChosen,
+            NDArray refRejected,
+            double beta,
+            Loss type) {
         NDArray h = policyChosen.sub(policyRejected).sub(refChosen.sub(refRejected));
         return switch (type) {
             case DPO -> Activation.softPlus(h.mul(Runs.scalar(h, -beta)));
@@ -134,39 +190,59 @@ public final class DpoTrainer {
         };
     }
 
-    /**
-     * Trains {@code model} on {@code pairs} ({@code prompt}, {@code chosen}, {@code rejected}). Checkpoints, log, resume
-     * and the saved result are as for {@link SftTrainer#train}.
-     */
+    /** As {@link #train(CausalLM, PreferencePairs, Path)} on a table of pairs ({@link PreferencePairs#fromTable}). */
     public Result train(CausalLM model, Table pairs, Path outDir) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
-        List<String> chosen = Runs.texts(pairs, "chosen", what);
-        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        return train(model, PreferencePairs.fromTable(pairs), outDir);
+    }
+
+    /**
+     * Trains {@code model} on the kept pairs of {@code all}. Checkpoints, log, resume and the saved result are as for
+     * {@link SftTrainer#train}.
+     */
+    public Result train(CausalLM model, PreferencePairs all, Path outDir) {
+        PreferencePairs pairs = all.kept();
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
+        List<String> chosen = pairs.chosen();
+        List<String> rejected = pairs.rejected();
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, chosen, rejected);
         long stepsPerEpoch = (n + args.batchSize() - 1) / args.batchSize();
         long total = stepsPerEpoch * args.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, args.seed(), total, lr,
-                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), 0);
+        TrainLoop.Settings settings = new TrainLoop.Settings(
+                NAME,
+                config.toJson(),
+                fp,
+                args.seed(),
+                total,
+                lr,
+                args.maxGradNorm(),
+                outDir,
+                args.saveEvery(),
+                args.keepCheckpoints(),
+                0);
         boolean ipo = config.loss() == Loss.IPO;
 
         NDManager m = model.manager();
         // The reference is the model as it is passed in, with the adapter it carries (e.g. an SFT adapter), as in
-        // PPO; that adapter is what the policy goes on training, as a copy. Computed before a checkpoint may be restored.
+        // PPO; that adapter is what the policy goes on training, as a copy. Computed before a checkpoint may be
+        // restored.
         LoraAdapter start = model.model().adapter();
         model.model().setTraining(false);
         double[][] ref = referenceLogprobs(model, prompts, chosen, rejected, ipo);
-        LoraAdapter adapter = start != null ? start.copy(m)
+        LoraAdapter adapter = start != null
+                ? start.copy(m)
                 : config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, args.seed() + 1);
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
             model.model().setAdapter(adapter);
-            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
+            Map<String, NDArray> params =
+                    adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
             float beta = (float) config.beta();
-            TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
+            TrainLoop loop = new TrainLoop(
+                    settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
             Table log = loop.run(new TrainLoop.Task() {
                 @Override
                 public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
@@ -174,7 +250,8 @@ public final class DpoTrainer {
                     int from = (int) ((step % stepsPerEpoch) * args.batchSize());
                     int count = Math.min(n, from + args.batchSize()) - from;
                     model.model().setTraining(true);
-                    double[] s = new double[6]; // loss, reward chosen, reward rejected, accuracy, logp chosen, logp rejected
+                    // loss, reward chosen, reward rejected, accuracy, logp chosen, logp rejected
+                    double[] s = new double[6];
                     ctx.accumulate(count, args.microBatchSize(), (c, e, pass) -> {
                         int k = e - c;
                         List<String> ps = new ArrayList<>(), rs = new ArrayList<>();
@@ -182,7 +259,8 @@ public final class DpoTrainer {
                         for (int side = 0; side < 2; side++) {
                             for (int i = 0; i < k; i++) {
                                 int row = order[from + c + i];
-                                String[] t = SftTrainer.text(prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
+                                String[] t = SftTrainer.text(
+                                        prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
                                 ps.add(t[0]);
                                 rs.add(t[1]);
                                 refC[i] = (float) ref[0][row];
@@ -193,7 +271,8 @@ public final class DpoTrainer {
                         NDArray lp = sequenceLogprobs(b, b.tokenLogprobs(model.model()), ipo); // [2k]
                         NDArray pc = lp.get("0:" + k), pr = lp.get(k + ":");
                         NDArray rC = m.create(refC), rR = m.create(refR);
-                        s[0] += pass.backward(loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count)));
+                        s[0] += pass.backward(
+                                loss(pc, pr, rC, rR, beta, config.loss()).sum().div(Runs.scalar(m, count)));
                         float[] pcv = pc.toFloatArray(), prv = pr.toFloatArray();
                         for (int i = 0; i < k; i++) {
                             double a = beta * (pcv[i] - refC[i]), r = beta * (prv[i] - refR[i]);
@@ -224,7 +303,12 @@ public final class DpoTrainer {
             });
             model.model().setTraining(false);
             if (outDir != null) {
-                if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
+                if (adapter != null)
+                    adapter.save(
+                            outDir,
+                            model.folder() == null
+                                    ? model.name()
+                                    : model.folder().toAbsolutePath().toString());
                 else model.save(outDir);
             }
             ok = true;
@@ -245,7 +329,8 @@ public final class DpoTrainer {
     }
 
     /** The reference's log-probs of every pair's chosen [0] and rejected [1] response, without gradients. */
-    private double[][] referenceLogprobs(CausalLM model, List<String> prompts, List<String> chosen, List<String> rejected, boolean mean) {
+    private double[][] referenceLogprobs(
+            CausalLM model, List<String> prompts, List<String> chosen, List<String> rejected, boolean mean) {
         int n = prompts.size();
         double[][] out = new double[2][n];
         int batch = Math.max(1, args.microBatchSize());
@@ -261,8 +346,10 @@ public final class DpoTrainer {
                     }
                     try (NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
-                        SequenceBatch b = SequenceBatch.of(model.manager(), model.tokenizer(), ps, rs, config.maxLength(), true);
-                        float[] v = sequenceLogprobs(b, b.tokenLogprobs(model.model()), mean).toFloatArray();
+                        SequenceBatch b =
+                                SequenceBatch.of(model.manager(), model.tokenizer(), ps, rs, config.maxLength(), true);
+                        float[] v = sequenceLogprobs(b, b.tokenLogprobs(model.model()), mean)
+                                .toFloatArray();
                         for (int i = 0; i < v.length; i++) out[side][s + i] = v[i];
                     }
                     p.advance(e - s);

@@ -2,7 +2,6 @@ package rlcd4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-
 import java.util.Collection;
 
 /** Gradient utilities the trainers share. */

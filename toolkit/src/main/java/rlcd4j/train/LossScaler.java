@@ -15,6 +15,7 @@ import com.google.gson.JsonObject;
 public final class LossScaler {
     /** GradScaler's defaults: init_scale 2^16, growth_factor 2, backoff_factor 0.5, growth_interval 2000. */
     public static final double INIT_SCALE = 65536.0;
+
     public static final int GROWTH_INTERVAL = 2000;
 
     private final boolean enabled;
@@ -26,10 +27,12 @@ public final class LossScaler {
     private long skippedSteps;
 
     private LossScaler(boolean enabled, double scale, double growthFactor, double backoffFactor, int growthInterval) {
-        if (enabled && !(scale > 0 && growthFactor > 1 && backoffFactor > 0 && backoffFactor < 1 && growthInterval > 0)) {
-            throw new IllegalArgumentException("loss scaler: scale > 0, growth factor > 1, backoff in (0, 1) and a positive "
-                    + "growth interval expected; got scale " + scale + ", growth " + growthFactor + ", backoff "
-                    + backoffFactor + ", interval " + growthInterval);
+        if (enabled
+                && !(scale > 0 && growthFactor > 1 && backoffFactor > 0 && backoffFactor < 1 && growthInterval > 0)) {
+            throw new IllegalArgumentException(
+                    "loss scaler: scale > 0, growth factor > 1, backoff in (0, 1) and a positive "
+                            + "growth interval expected; got scale " + scale + ", growth " + growthFactor + ", backoff "
+                            + backoffFactor + ", interval " + growthInterval);
         }
         this.enabled = enabled;
         this.scale = scale;
@@ -102,8 +105,9 @@ public final class LossScaler {
     public void restore(JsonObject saved) {
         if (saved == null) return;
         if (saved.get("enabled").getAsBoolean() != enabled) {
-            throw new rlcd4j.util.RlcdException("the checkpoint was written " + (enabled ? "without" : "with")
-                    + " loss scaling (the model's precision differs); resume with the same precision or use another output folder");
+            throw new rlcd4j.util.RlcdException(
+                    "the checkpoint was written " + (enabled ? "without" : "with")
+                            + " loss scaling (the model's precision differs); resume with the same precision or use another output folder");
         }
         scale = saved.get("scale").getAsDouble();
         cleanSteps = saved.get("clean_steps").getAsInt();
@@ -112,7 +116,9 @@ public final class LossScaler {
 
     @Override
     public String toString() {
-        return enabled ? "dynamic loss scaling (scale " + scale + ", grows x" + growthFactor + " every " + growthInterval
-                + " clean steps, x" + backoffFactor + " on overflow)" : "no loss scaling (fp32)";
+        return enabled
+                ? "dynamic loss scaling (scale " + scale + ", grows x" + growthFactor + " every " + growthInterval
+                        + " clean steps, x" + backoffFactor + " on overflow)"
+                : "no loss scaling (fp32)";
     }
 }

@@ -5,7 +5,11 @@ package rlcd4j.train;
  * linear decay to 0, or cosine decay to 0 at the last step.
  */
 public record LrSchedule(Kind kind, double peak, long warmupSteps, long totalSteps) {
-    public enum Kind { CONSTANT, LINEAR, COSINE }
+    public enum Kind {
+        CONSTANT,
+        LINEAR,
+        COSINE
+    }
 
     /** {@code warmupRatio} of the total steps, rounded up, as HF's {@code get_warmup_steps}. */
     public static LrSchedule withWarmupRatio(Kind kind, double peak, double warmupRatio, long totalSteps) {
@@ -30,7 +34,8 @@ public record LrSchedule(Kind kind, double peak, long warmupSteps, long totalSte
             case "constant" -> Kind.CONSTANT;
             case "linear" -> Kind.LINEAR;
             case "cosine" -> Kind.COSINE;
-            default -> throw new rlcd4j.util.RlcdException("schedule \"" + s + "\": expected constant, linear or cosine");
+            default ->
+                throw new rlcd4j.util.RlcdException("schedule \"" + s + "\": expected constant, linear or cosine");
         };
     }
 }

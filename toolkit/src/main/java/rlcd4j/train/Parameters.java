@@ -1,12 +1,11 @@
 package rlcd4j.train;
 
 import ai.djl.ndarray.NDArray;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.engine.llama.LlamaModel;
-
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.llama.LoraAdapter;
 
 /** Which tensors a trainer updates: every weight (full fine-tuning) or only a LoRA adapter's matrices. */
 public final class Parameters {

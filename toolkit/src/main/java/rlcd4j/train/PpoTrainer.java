@@ -9,23 +9,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.engine.Precision;
-import rlcd4j.engine.llama.Safetensors;
-import rlcd4j.engine.llama.LlamaModel;
-import rlcd4j.util.Seeds;
-import tech.tablesaw.api.BooleanColumn;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +17,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Precision;
+import rlcd4j.engine.llama.LlamaModel;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.util.RlcdException;
+import rlcd4j.util.Seeds;
+import tech.tablesaw.api.BooleanColumn;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * PPO as RLCD ran it through AlpacaFarm's {@code PPOTrainer} (Yang et al. 2023, §4; Dubois et al. 2023), in one file.
@@ -71,38 +70,39 @@ public final class PpoTrainer implements AutoCloseable {
      * docs/ppo.md). {@code stop} null or empty switches off both stopping and the penalty.
      */
     public record Config(
-            double klCoef,          // 0.002 (RLCD: 0.002 or 0.004)
-            boolean adaptiveKl,     // false: fixed coefficient
-            double klTarget,        // 6 (AlpacaFarm's target_kl, adaptive only)
-            double klBeta,          // 0.1 (AlpacaFarm's k_beta, adaptive only)
-            double gamma,           // 1
-            double lambda,          // 1
-            double clip,            // 0.2
-            double valueClip,       // 0.2
-            double vfCoef,          // 0.1
-            int ppoEpochs,          // 2
-            double lr,              // 1e-5
-            double adamEps,         // 1e-5
-            int warmupSteps,        // 5 (PPO steps, linear)
-            double maxGradNorm,     // 1.0
-            int rolloutBatchSize,   // 512
-            int stepBatchSize,      // 256 rollouts per optimiser step
-            int microBatchSize,     // 4 rollouts per forward/backward (gradient accumulation; no effect on the result)
-            int generationBatchSize,// 32 prompts sampled together (memory/speed only: each row has its own seeded sampler)
-            int responseLength,     // 300 new tokens
-            double temperature,     // 1.0
-            int topK,               // 0 (off)
-            double topP,            // 1.0 (off)
-            int queryLength,        // 192 tokens; longer prompts are dropped
-            String stop,            // "\n\nHuman:": the response is cut there before scoring
-            boolean stopRollouts,   // false: sample all responseLength tokens (the paper); true: stop at the marker
-            double penaltyReward,   // -1 for a response without the stop marker (or empty before it)
-            boolean whitenRewards,  // true
-            int totalSteps,         // 80 (RLCD: 40-80)
-            int saveSteps,          // 20
-            long seed,              // 42
+            double klCoef, // 0.002 (RLCD: 0.002 or 0.004)
+            boolean adaptiveKl, // false: fixed coefficient
+            double klTarget, // 6 (AlpacaFarm's target_kl, adaptive only)
+            double klBeta, // 0.1 (AlpacaFarm's k_beta, adaptive only)
+            double gamma, // 1
+            double lambda, // 1
+            double clip, // 0.2
+            double valueClip, // 0.2
+            double vfCoef, // 0.1
+            int ppoEpochs, // 2
+            double lr, // 1e-5
+            double adamEps, // 1e-5
+            int warmupSteps, // 5 (PPO steps, linear)
+            double maxGradNorm, // 1.0
+            int rolloutBatchSize, // 512
+            int stepBatchSize, // 256 rollouts per optimiser step
+            int microBatchSize, // 4 rollouts per forward/backward (gradient accumulation; no effect on the result)
+            // 32 prompts sampled together (memory/speed only: each row has its own seeded sampler)
+            int generationBatchSize,
+            int responseLength, // 300 new tokens
+            double temperature, // 1.0
+            int topK, // 0 (off)
+            double topP, // 1.0 (off)
+            int queryLength, // 192 tokens; longer prompts are dropped
+            String stop, // "\n\nHuman:": the response is cut there before scoring
+            boolean stopRollouts, // false: sample all responseLength tokens (the paper); true: stop at the marker
+            double penaltyReward, // -1 for a response without the stop marker (or empty before it)
+            boolean whitenRewards, // true
+            int totalSteps, // 80 (RLCD: 40-80)
+            int saveSteps, // 20
+            long seed, // 42
             LoraAdapter.Config lora // null: full fine-tuning, as the paper
-    ) {
+            ) {
         public Config {
             positive("ppoEpochs", ppoEpochs);
             positive("rolloutBatchSize", rolloutBatchSize);
@@ -114,12 +114,15 @@ public final class PpoTrainer implements AutoCloseable {
             positive("totalSteps", totalSteps);
             positive("saveSteps", saveSteps);
             if (stepBatchSize > rolloutBatchSize) {
-                throw new RlcdException("PPO config: stepBatchSize " + stepBatchSize + " exceeds rolloutBatchSize " + rolloutBatchSize);
+                throw new RlcdException(
+                        "PPO config: stepBatchSize " + stepBatchSize + " exceeds rolloutBatchSize " + rolloutBatchSize);
             }
             if (klCoef < 0) throw new RlcdException("PPO config: klCoef must be >= 0, got " + klCoef);
             if (!(lr > 0)) throw new RlcdException("PPO config: lr must be positive, got " + lr);
             if (warmupSteps < 0) throw new RlcdException("PPO config: warmupSteps must be >= 0, got " + warmupSteps);
-            if (temperature <= 0) throw new RlcdException("PPO config: temperature must be positive (rollouts sample), got " + temperature);
+            if (temperature <= 0)
+                throw new RlcdException(
+                        "PPO config: temperature must be positive (rollouts sample), got " + temperature);
         }
 
         private static void positive(String field, int v) {
@@ -127,43 +130,143 @@ public final class PpoTrainer implements AutoCloseable {
         }
 
         public static Config defaults() {
-            return new Config(0.002, false, 6, 0.1, 1, 1, 0.2, 0.2, 0.1, 2, 1e-5, 1e-5, 5, 1.0,
-                    512, 256, 4, 32, 300, 1.0, 0, 1.0, 192, PreferenceModel.END, false, -1.0, true, 80, 20, 42, null);
+            return new Config(
+                    0.002,
+                    false,
+                    6,
+                    0.1,
+                    1,
+                    1,
+                    0.2,
+                    0.2,
+                    0.1,
+                    2,
+                    1e-5,
+                    1e-5,
+                    5,
+                    1.0,
+                    512,
+                    256,
+                    4,
+                    32,
+                    300,
+                    1.0,
+                    0,
+                    1.0,
+                    192,
+                    PreferenceModel.END,
+                    false,
+                    -1.0,
+                    true,
+                    80,
+                    20,
+                    42,
+                    null);
         }
 
-        public Config withKlCoef(double v) { return with(d -> d.klCoef = v); }
+        public Config withKlCoef(double v) {
+            return with(d -> d.klCoef = v);
+        }
+
         public Config withAdaptiveKl(double target, double beta) {
-            return with(d -> { d.adaptiveKl = true; d.klTarget = target; d.klBeta = beta; });
+            return with(d -> {
+                d.adaptiveKl = true;
+                d.klTarget = target;
+                d.klBeta = beta;
+            });
         }
-        public Config withGae(double g, double l) { return with(d -> { d.gamma = g; d.lambda = l; }); }
+
+        public Config withGae(double g, double l) {
+            return with(d -> {
+                d.gamma = g;
+                d.lambda = l;
+            });
+        }
+
         public Config withClip(double policy, double value) {
-            return with(d -> { d.clip = policy; d.valueClip = value; });
+            return with(d -> {
+                d.clip = policy;
+                d.valueClip = value;
+            });
         }
-        public Config withVfCoef(double v) { return with(d -> d.vfCoef = v); }
-        public Config withPpoEpochs(int v) { return with(d -> d.ppoEpochs = v); }
-        public Config withLr(double v) { return with(d -> d.lr = v); }
-        public Config withWarmupSteps(int v) { return with(d -> d.warmupSteps = v); }
-        public Config withMaxGradNorm(double v) { return with(d -> d.maxGradNorm = v); }
+
+        public Config withVfCoef(double v) {
+            return with(d -> d.vfCoef = v);
+        }
+
+        public Config withPpoEpochs(int v) {
+            return with(d -> d.ppoEpochs = v);
+        }
+
+        public Config withLr(double v) {
+            return with(d -> d.lr = v);
+        }
+
+        public Config withWarmupSteps(int v) {
+            return with(d -> d.warmupSteps = v);
+        }
+
+        public Config withMaxGradNorm(double v) {
+            return with(d -> d.maxGradNorm = v);
+        }
+
         public Config withBatches(int rollout, int step, int micro) {
-            return with(d -> { d.rolloutBatchSize = rollout; d.stepBatchSize = step; d.microBatchSize = micro; });
+            return with(d -> {
+                d.rolloutBatchSize = rollout;
+                d.stepBatchSize = step;
+                d.microBatchSize = micro;
+            });
         }
-        public Config withGenerationBatchSize(int v) { return with(d -> d.generationBatchSize = v); }
-        public Config withResponseLength(int v) { return with(d -> d.responseLength = v); }
+
+        public Config withGenerationBatchSize(int v) {
+            return with(d -> d.generationBatchSize = v);
+        }
+
+        public Config withResponseLength(int v) {
+            return with(d -> d.responseLength = v);
+        }
+
         public Config withSampling(double temperature, int topK, double topP) {
-            return with(d -> { d.temperature = temperature; d.topK = topK; d.topP = topP; });
+            return with(d -> {
+                d.temperature = temperature;
+                d.topK = topK;
+                d.topP = topP;
+            });
         }
-        public Config withQueryLength(int v) { return with(d -> d.queryLength = v); }
+
+        public Config withQueryLength(int v) {
+            return with(d -> d.queryLength = v);
+        }
+
         public Config withStop(String stop, double penalty) {
-            return with(d -> { d.stop = stop; d.penaltyReward = penalty; });
+            return with(d -> {
+                d.stop = stop;
+                d.penaltyReward = penalty;
+            });
         }
         /** Rollouts end at the stop marker instead of running to {@code responseLength} (faster; not the paper's). */
-        public Config withStopRollouts(boolean v) { return with(d -> d.stopRollouts = v); }
-        public Config withWhitenRewards(boolean v) { return with(d -> d.whitenRewards = v); }
-        public Config withSteps(int total, int save) {
-            return with(d -> { d.totalSteps = total; d.saveSteps = save; });
+        public Config withStopRollouts(boolean v) {
+            return with(d -> d.stopRollouts = v);
         }
-        public Config withSeed(long v) { return with(d -> d.seed = v); }
-        public Config withLora(LoraAdapter.Config v) { return with(d -> d.lora = v); }
+
+        public Config withWhitenRewards(boolean v) {
+            return with(d -> d.whitenRewards = v);
+        }
+
+        public Config withSteps(int total, int save) {
+            return with(d -> {
+                d.totalSteps = total;
+                d.saveSteps = save;
+            });
+        }
+
+        public Config withSeed(long v) {
+            return with(d -> d.seed = v);
+        }
+
+        public Config withLora(LoraAdapter.Config v) {
+            return with(d -> d.lora = v);
+        }
 
         /** A copy with the fields {@code change} sets (checked by the compiler); keeps each wither one line. */
         private Config with(Consumer<Draft> change) {
@@ -241,10 +344,38 @@ public final class PpoTrainer implements AutoCloseable {
             }
 
             Config build() {
-                return new Config(klCoef, adaptiveKl, klTarget, klBeta, gamma, lambda, clip, valueClip, vfCoef,
-                        ppoEpochs, lr, adamEps, warmupSteps, maxGradNorm, rolloutBatchSize, stepBatchSize,
-                        microBatchSize, generationBatchSize, responseLength, temperature, topK, topP, queryLength,
-                        stop, stopRollouts, penaltyReward, whitenRewards, totalSteps, saveSteps, seed, lora);
+                return new Config(
+                        klCoef,
+                        adaptiveKl,
+                        klTarget,
+                        klBeta,
+                        gamma,
+                        lambda,
+                        clip,
+                        valueClip,
+                        vfCoef,
+                        ppoEpochs,
+                        lr,
+                        adamEps,
+                        warmupSteps,
+                        maxGradNorm,
+                        rolloutBatchSize,
+                        stepBatchSize,
+                        microBatchSize,
+                        generationBatchSize,
+                        responseLength,
+                        temperature,
+                        topK,
+                        topP,
+                        queryLength,
+                        stop,
+                        stopRollouts,
+                        penaltyReward,
+                        whitenRewards,
+                        totalSteps,
+                        saveSteps,
+                        seed,
+                        lora);
             }
         }
 
@@ -289,13 +420,13 @@ public final class PpoTrainer implements AutoCloseable {
     private final Config config;
     private final CausalLM policyLm;
     private final LlamaModel policy;
-    private final LoraAdapter policyAdapter;   // null with full fine-tuning
-    private final LlamaModel reference;        // the same object as policy with LoRA
+    private final LoraAdapter policyAdapter; // null with full fine-tuning
+    private final LlamaModel reference; // the same object as policy with LoRA
     private final LoraAdapter referenceAdapter; // the adapter the policy started with (null: bare base)
     private final LlamaModel valueBackbone;
     private final LoraAdapter valueAdapter;
-    private final NDArray valueHeadWeight;      // [1, D], starts at 0
-    private final NDArray valueHeadBias;        // [1]
+    private final NDArray valueHeadWeight; // [1, D], starts at 0
+    private final NDArray valueHeadBias; // [1]
     private final PreferenceModel rewardModel;
     private final RewardFunction rewardFunction;
     private final List<String> prompts;
@@ -304,25 +435,45 @@ public final class PpoTrainer implements AutoCloseable {
     private final NDManager manager;
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Map<String, NDArray> trainable = new LinkedHashMap<>();
-    private final Table samples = Table.create("ppo samples", IntColumn.create("step"), StringColumn.create("prompt"),
-            StringColumn.create("response"), DoubleColumn.create("reward"), StringColumn.create("finish_reason"),
-            BooleanColumn.create("stopped"), IntColumn.create("tokens"));
+    private final Table samples = Table.create(
+            "ppo samples",
+            IntColumn.create("step"),
+            StringColumn.create("prompt"),
+            StringColumn.create("response"),
+            DoubleColumn.create("reward"),
+            StringColumn.create("finish_reason"),
+            BooleanColumn.create("stopped"),
+            IntColumn.create("tokens"));
     private final AdamW optimizer;
     private final TrainLoop loop;
     private double klCoef;
     private Path tempDir;
 
-    /** PPO against a preference model (frozen). Writes checkpoints, {@code log.jsonl} and {@code policy/} to {@code outDir}. */
-    public PpoTrainer(Config config, CausalLM policy, PreferenceModel rewardModel, List<String> prompts, Path outDir) {
-        this(config, policy, rewardModel, null, prompts, outDir);
+    /**
+     * PPO against a preference model (frozen), on the policy prompts ({@link PromptSet.Entry#policyPrompt()}: the
+     * prompt and its response prefix) of {@code prompts}. Writes checkpoints, {@code log.jsonl} and {@code policy/} to
+     * {@code outDir}.
+     */
+    public PpoTrainer(Config config, CausalLM policy, PreferenceModel rewardModel, PromptSet prompts, Path outDir) {
+        this(config, policy, rewardModel, null, policyPrompts(prompts), outDir);
     }
 
     /** PPO against a reward computed by code. */
-    public PpoTrainer(Config config, CausalLM policy, RewardFunction reward, List<String> prompts, Path outDir) {
-        this(config, policy, null, reward, prompts, outDir);
+    public PpoTrainer(Config config, CausalLM policy, RewardFunction reward, PromptSet prompts, Path outDir) {
+        this(config, policy, null, reward, policyPrompts(prompts), outDir);
     }
 
-    private PpoTrainer(Config config, CausalLM policyLm, PreferenceModel rm, RewardFunction fn, List<String> allPrompts, Path outDir) {
+    private static List<String> policyPrompts(PromptSet prompts) {
+        return prompts.entries().stream().map(PromptSet.Entry::policyPrompt).toList();
+    }
+
+    private PpoTrainer(
+            Config config,
+            CausalLM policyLm,
+            PreferenceModel rm,
+            RewardFunction fn,
+            List<String> allPrompts,
+            Path outDir) {
         this.config = config;
         this.policyLm = policyLm;
         this.policy = policyLm.model();
@@ -338,7 +489,8 @@ public final class PpoTrainer implements AutoCloseable {
             if (policyLm.tokenizer().encode(p, true).length <= config.queryLength()) kept.add(p);
         }
         if (kept.isEmpty()) {
-            throw new RlcdException("PPO: all " + allPrompts.size() + " prompts are longer than queryLength=" + config.queryLength() + " tokens");
+            throw new RlcdException("PPO: all " + allPrompts.size() + " prompts are longer than queryLength="
+                    + config.queryLength() + " tokens");
         }
         this.prompts = kept;
         this.droppedPrompts = allPrompts.size() - kept.size();
@@ -348,12 +500,15 @@ public final class PpoTrainer implements AutoCloseable {
         if (lora) {
             this.reference = policy;
             this.referenceAdapter = start;
-            this.policyAdapter = start != null ? start.copy(manager) : LoraAdapter.create(policy.config(), config.lora(), manager, config.seed());
+            this.policyAdapter = start != null
+                    ? start.copy(manager)
+                    : LoraAdapter.create(policy.config(), config.lora(), manager, config.seed());
             trainable.putAll(prefixed("policy.", Parameters.lora(policyAdapter, policy.dtype())));
         } else {
             if (rm != null && rm.backbone().model() == policy) {
-                throw new RlcdException("PPO: full fine-tuning would change the reward model's own base weights (they are the policy's); "
-                        + "load the policy separately or train with LoRA");
+                throw new RlcdException(
+                        "PPO: full fine-tuning would change the reward model's own base weights (they are the policy's); "
+                                + "load the policy separately or train with LoRA");
             }
             this.reference = copy(policy);
             this.referenceAdapter = null;
@@ -366,14 +521,16 @@ public final class PpoTrainer implements AutoCloseable {
         LoraAdapter rmAdapter = rm != null ? rm.adapter() : null;
         if (lora) {
             this.valueBackbone = valueBase; // shared and frozen: only the adapter and head train
-            this.valueAdapter = rmAdapter != null ? rmAdapter.copy(manager)
+            this.valueAdapter = rmAdapter != null
+                    ? rmAdapter.copy(manager)
                     : LoraAdapter.create(valueBase.config(), policyAdapter.config(), manager, config.seed() + 1);
         } else {
             this.valueBackbone = copy(valueBase);
             this.valueAdapter = rmAdapter != null ? rmAdapter.copy(manager) : null;
             trainable.putAll(prefixed("value.", Parameters.full(valueBackbone)));
         }
-        if (valueAdapter != null) trainable.putAll(prefixed("value.", Parameters.lora(valueAdapter, valueBackbone.dtype())));
+        if (valueAdapter != null)
+            trainable.putAll(prefixed("value.", Parameters.lora(valueAdapter, valueBackbone.dtype())));
         int D = valueBase.config().hiddenSize();
         this.valueHeadWeight = manager.zeros(new Shape(1, D), DataType.FLOAT32);
         this.valueHeadBias = manager.zeros(new Shape(1), DataType.FLOAT32);
@@ -383,9 +540,20 @@ public final class PpoTrainer implements AutoCloseable {
         trainable.put("value.value_head.bias", valueHeadBias);
         this.optimizer = new AdamW(new AdamW.Config(0.9, 0.999, config.adamEps(), 0.0), manager);
         // AlpacaFarm steps HF's linear schedule once per PPO step; each of its minibatch updates uses that step's rate.
-        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.LINEAR, config.lr(), config.warmupSteps(), config.totalSteps());
-        TrainLoop.Settings settings = new TrainLoop.Settings("ppo", config.toJson(), Runs.fingerprint(prompts), config.seed(),
-                config.totalSteps(), schedule, config.maxGradNorm(), outDir, config.saveSteps(), 2, 0);
+        LrSchedule schedule =
+                new LrSchedule(LrSchedule.Kind.LINEAR, config.lr(), config.warmupSteps(), config.totalSteps());
+        TrainLoop.Settings settings = new TrainLoop.Settings(
+                "ppo",
+                config.toJson(),
+                Runs.fingerprint(prompts),
+                config.seed(),
+                config.totalSteps(),
+                schedule,
+                config.maxGradNorm(),
+                outDir,
+                config.saveSteps(),
+                2,
+                0);
         this.loop = new TrainLoop(settings, trainable, optimizer, TrainLoop.scalerFor(policy.dtype()), manager);
     }
 
@@ -425,32 +593,39 @@ public final class PpoTrainer implements AutoCloseable {
      */
     public Table trainUntil(int lastStep) {
         if (loop.stepsDone() < 0) {
-            LOG.info("ppo: {} prompts ({} longer than {} tokens dropped)", prompts.size(), droppedPrompts,
+            LOG.info(
+                    "ppo: {} prompts ({} longer than {} tokens dropped)",
+                    prompts.size(),
+                    droppedPrompts,
                     config.queryLength());
         }
-        Table log = loop.runUntil(new TrainLoop.Task() {
-            @Override
-            public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
-                return PpoTrainer.this.step(step + 1, ctx);
-            }
+        Table log = loop.runUntil(
+                new TrainLoop.Task() {
+                    @Override
+                    public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
+                        return PpoTrainer.this.step(step + 1, ctx);
+                    }
 
-            @Override
-            public JsonObject state() {
-                JsonObject o = new JsonObject();
-                o.addProperty("kl_coef", klCoef);
-                return o;
-            }
+                    @Override
+                    public JsonObject state() {
+                        JsonObject o = new JsonObject();
+                        o.addProperty("kl_coef", klCoef);
+                        return o;
+                    }
 
-            @Override
-            public void restore(JsonObject saved) {
-                klCoef = saved.get("kl_coef").getAsDouble();
-            }
+                    @Override
+                    public void restore(JsonObject saved) {
+                        klCoef = saved.get("kl_coef").getAsDouble();
+                    }
 
-            @Override
-            public String status(Map<String, Double> row) {
-                return String.format("reward %.3f  kl %.3f  len %.0f", row.get("reward"), row.get("kl"), row.get("response_length"));
-            }
-        }, lastStep);
+                    @Override
+                    public String status(Map<String, Double> row) {
+                        return String.format(
+                                "reward %.3f  kl %.3f  len %.0f",
+                                row.get("reward"), row.get("kl"), row.get("response_length"));
+                    }
+                },
+                lastStep);
         if (outDir != null && loop.stepsDone() == config.totalSteps() && !Files.exists(outDir.resolve("policy"))) {
             savePolicy(outDir.resolve("policy"));
         }
@@ -460,7 +635,11 @@ public final class PpoTrainer implements AutoCloseable {
     /** The trained policy: a Hugging Face folder (full fine-tuning) or a PEFT adapter folder (LoRA). */
     public void savePolicy(Path dir) {
         if (policyAdapter != null) {
-            policyAdapter.save(dir, policyLm.folder() == null ? policyLm.name() : policyLm.folder().toAbsolutePath().toString());
+            policyAdapter.save(
+                    dir,
+                    policyLm.folder() == null
+                            ? policyLm.name()
+                            : policyLm.folder().toAbsolutePath().toString());
         } else {
             policyLm.save(dir);
         }
@@ -490,7 +669,16 @@ public final class PpoTrainer implements AutoCloseable {
                 updates++;
             }
         }
-        String[] names = {"policy_loss", "value_loss", "clip_frac", "value_clip_frac", "approx_kl", "train_entropy", "grad_norm", "loss"};
+        String[] names = {
+            "policy_loss",
+            "value_loss",
+            "clip_frac",
+            "value_clip_frac",
+            "approx_kl",
+            "train_entropy",
+            "grad_norm",
+            "loss"
+        };
         for (int i = 0; i < names.length; i++) row.put(names[i], sums[i] / Math.max(1, updates));
 
         if (config.adaptiveKl()) {
@@ -526,8 +714,14 @@ public final class PpoTrainer implements AutoCloseable {
             batch.add(prompts.get(perm[(int) (k % N)]));
         }
         boolean stops = config.stop() != null && !config.stop().isEmpty();
-        GenerationConfig g = new GenerationConfig(config.responseLength(), config.temperature(), config.topK(), config.topP(),
-                Seeds.purposeSeed(config.seed(), step, 1), stops && config.stopRollouts() ? List.of(config.stop()) : List.of(), List.of(),
+        GenerationConfig g = new GenerationConfig(
+                config.responseLength(),
+                config.temperature(),
+                config.topK(),
+                config.topP(),
+                Seeds.purposeSeed(config.seed(), step, 1),
+                stops && config.stopRollouts() ? List.of(config.stop()) : List.of(),
+                List.of(),
                 config.generationBatchSize());
         policy.setTraining(false); // no dropout while sampling and scoring (AlpacaFarm: policy.eval())
         valueBackbone.setTraining(false);
@@ -558,7 +752,8 @@ public final class PpoTrainer implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 SequenceBatch sb = sequences(part);
                 int[] lens = lengths(part);
-                NDArray[] pol = logprobsAndEntropy(sb, policyAdapter == null ? referenceAdapter : policyAdapter, policy);
+                NDArray[] pol =
+                        logprobsAndEntropy(sb, policyAdapter == null ? referenceAdapter : policyAdapter, policy);
                 NDArray[] ref = logprobsAndEntropy(sb, referenceAdapter, reference);
                 float[][] lp = responseColumns(pol[0], lens), ent = responseColumns(pol[1], lens);
                 float[][] rlp = responseColumns(ref[0], lens), val = responseColumns(values(sb), lens);
@@ -578,9 +773,11 @@ public final class PpoTrainer implements AutoCloseable {
             ps.add(r.prompt);
             rs.add(r.response);
         }
-        double[] scores = rewardModel != null ? rewardModel.score(ps, rs, config.microBatchSize()) : rewardFunction.score(ps, rs);
+        double[] scores =
+                rewardModel != null ? rewardModel.score(ps, rs, config.microBatchSize()) : rewardFunction.score(ps, rs);
         if (scores.length != out.size()) {
-            throw new RlcdException("PPO: the reward function returned " + scores.length + " scores for " + out.size() + " responses");
+            throw new RlcdException(
+                    "PPO: the reward function returned " + scores.length + " scores for " + out.size() + " responses");
         }
         for (int i = 0; i < out.size(); i++) {
             Rollout r = out.get(i);
@@ -639,9 +836,9 @@ public final class PpoTrainer implements AutoCloseable {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("reward", Finite.check("ppo", step, "mean reward", score / n));
         m.put("shaped_return", shaped / n);
-        m.put("kl", kl / n);                     // per sequence: sum over tokens of logp - logp_ref, unclamped
-        m.put("kl_clamped", klClamped / n);      // what the penalty uses
-        m.put("entropy", ent / tokens);          // per token, of the sampling distribution
+        m.put("kl", kl / n); // per sequence: sum over tokens of logp - logp_ref, unclamped
+        m.put("kl_clamped", klClamped / n); // what the penalty uses
+        m.put("entropy", ent / tokens); // per token, of the sampling distribution
         m.put("value", value / tokens);
         m.put("response_length", len / n);
         m.put("no_stop_frac", noStop / n);
@@ -717,12 +914,13 @@ public final class PpoTrainer implements AutoCloseable {
      */
     private NDArray[] logprobsAndEntropy(SequenceBatch sb, LoraAdapter adapter, LlamaModel model) {
         model.setAdapter(adapter);
-        NDArray logits = Precision.toFloat32(model.logits(model.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null)));
+        NDArray logits = Precision.toFloat32(model.logits(model.forward(
+                sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null)));
         if (config.temperature() != 1.0) logits = logits.div(Runs.scalar(logits, config.temperature()));
-        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);                                   // [B,T-1,V]
+        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1); // [B,T-1,V]
         NDArray next = sb.batch().ids().get(":, 1:").expandDims(-1);
-        NDArray lp = logp.gather(next, -1).squeeze(-1);                                          // [B,T-1]
-        NDArray ent = logp.exp().mul(logp).sum(new int[] {-1}).neg();                            // [B,T-1]
+        NDArray lp = logp.gather(next, -1).squeeze(-1); // [B,T-1]
+        NDArray ent = logp.exp().mul(logp).sum(new int[] {-1}).neg(); // [B,T-1]
         NDArray zero = logp.getManager().zeros(new Shape(lp.getShape().get(0), 1), DataType.FLOAT32);
         return new NDArray[] {zero.concat(lp, 1), zero.concat(ent, 1)};
     }
@@ -730,8 +928,12 @@ public final class PpoTrainer implements AutoCloseable {
     /** Value of the state before each column's token: the value head on the hidden state one column earlier. [B,T] */
     private NDArray values(SequenceBatch sb) {
         valueBackbone.setAdapter(valueAdapter);
-        NDArray hidden = Precision.toFloat32(valueBackbone.forward(sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null));
-        NDArray v = hidden.getNDArrayInternal().linear(hidden, valueHeadWeight, valueHeadBias).singletonOrThrow().squeeze(-1);
+        NDArray hidden = Precision.toFloat32(valueBackbone.forward(
+                sb.batch().ids(), sb.batch().positions(), sb.batch().mask(), null));
+        NDArray v = hidden.getNDArrayInternal()
+                .linear(hidden, valueHeadWeight, valueHeadBias)
+                .singletonOrThrow()
+                .squeeze(-1);
         NDArray zero = v.getManager().zeros(new Shape(v.getShape().get(0), 1), DataType.FLOAT32);
         return NDArrays.concat(new NDList(zero, v.get(":, :-1")), 1);
     }
@@ -748,7 +950,8 @@ public final class PpoTrainer implements AutoCloseable {
     }
 
     /** Per-response-token values placed into their columns of a [B,T] float32 array (zeros elsewhere). */
-    private static NDArray columns(NDManager m, List<Rollout> part, int[] lens, long T, java.util.function.Function<Rollout, double[]> f) {
+    private static NDArray columns(
+            NDManager m, List<Rollout> part, int[] lens, long T, java.util.function.Function<Rollout, double[]> f) {
         float[] flat = new float[(int) (part.size() * T)];
         for (int i = 0; i < part.size(); i++) {
             double[] v = f.apply(part.get(i));
@@ -780,7 +983,11 @@ public final class PpoTrainer implements AutoCloseable {
     public static void whiten(List<double[]> rows, boolean shiftMean) {
         double sum = 0;
         long n = 0;
-        for (double[] r : rows) for (double x : r) { sum += x; n++; }
+        for (double[] r : rows)
+            for (double x : r) {
+                sum += x;
+                n++;
+            }
         if (n == 0) return;
         double mean = sum / n, sq = 0;
         for (double[] r : rows) for (double x : r) sq += (x - mean) * (x - mean);
@@ -840,11 +1047,16 @@ public final class PpoTrainer implements AutoCloseable {
     static double valueClipFraction(NDArray vpred, NDArray oldValues, NDArray returns, NDArray mask, double clip) {
         NDArray v = vpred.stopGradient();
         NDArray clipped = v.minimum(oldValues.add((float) clip)).maximum(oldValues.sub((float) clip));
-        return clipped.sub(returns).square().gt(v.sub(returns).square()).toType(DataType.FLOAT32, false).mul(mask).sum().getFloat();
+        return clipped.sub(returns)
+                .square()
+                .gt(v.sub(returns).square())
+                .toType(DataType.FLOAT32, false)
+                .mul(mask)
+                .sum()
+                .getFloat();
     }
 
     // ---------------------------------------------------------------------------------------------------- misc
-
 
     public Config config() {
         return config;
@@ -852,7 +1064,9 @@ public final class PpoTrainer implements AutoCloseable {
 
     /** The log so far (one row per PPO step). */
     public Table log() {
-        return loop.log() == null ? TrainLog.resume("ppo", outDir == null ? null : outDir.resolve("log.jsonl"), Long.MAX_VALUE).toTable()
+        return loop.log() == null
+                ? TrainLog.resume("ppo", outDir == null ? null : outDir.resolve("log.jsonl"), Long.MAX_VALUE)
+                        .toTable()
                 : loop.log().toTable();
     }
 
@@ -881,7 +1095,8 @@ public final class PpoTrainer implements AutoCloseable {
         // The trained adapter lives in this trainer's memory: save it first (savePolicy). The model goes back to the
         // adapter it started with.
         policy.setAdapter(referenceAdapter);
-        if (valueBackbone != policy && valueAdapter != null && valueBackbone.adapter() == valueAdapter) valueBackbone.setAdapter(null);
+        if (valueBackbone != policy && valueAdapter != null && valueBackbone.adapter() == valueAdapter)
+            valueBackbone.setAdapter(null);
         optimizer.close();
         for (AutoCloseable c : owned) {
             try {

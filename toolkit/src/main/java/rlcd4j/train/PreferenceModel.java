@@ -7,13 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.PostProcess;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.util.PythonStrings;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.util.Json;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlcdException;
 
 /**
  * A preference (reward) model: a language-model backbone and a scalar head read at the last real token, as
@@ -41,12 +39,13 @@ public final class PreferenceModel implements AutoCloseable {
     private final LoraAdapter adapter;
     private final NDManager manager;
     private final NDArray headWeight; // [1, D]
-    private final NDArray headBias;   // [1]
+    private final NDArray headBias; // [1]
     private final int maxLength;
     /** True when {@link #load} loaded the backbone itself (full fine-tuning): then {@link #close} closes it too. */
     private boolean ownsBackbone;
 
-    private PreferenceModel(CausalLM backbone, LoraAdapter adapter, NDManager manager, NDArray w, NDArray b, int maxLength) {
+    private PreferenceModel(
+            CausalLM backbone, LoraAdapter adapter, NDManager manager, NDArray w, NDArray b, int maxLength) {
         this.backbone = backbone;
         this.adapter = adapter;
         this.manager = manager;
@@ -67,7 +66,8 @@ public final class PreferenceModel implements AutoCloseable {
         double bound = 1.0 / Math.sqrt(D);
         for (int i = 0; i < D; i++) w[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         LoraAdapter adapter = lora == null ? null : LoraAdapter.create(backbone.config(), lora, m, seed + 1);
-        return new PreferenceModel(backbone, adapter, m, m.create(w, new Shape(1, D)), m.zeros(new Shape(1), DataType.FLOAT32), maxLength);
+        return new PreferenceModel(
+                backbone, adapter, m, m.create(w, new Shape(1, D)), m.zeros(new Shape(1), DataType.FLOAT32), maxLength);
     }
 
     /**
@@ -99,14 +99,22 @@ public final class PreferenceModel implements AutoCloseable {
     /** Rewards [B] of a batch (already formatted with {@link #text}); builds a graph when called under a GradientCollector. */
     public NDArray rewards(SequenceBatch batch) {
         backbone.model().setAdapter(adapter);
-        NDArray hidden = backbone.model().forward(batch.batch().ids(), batch.batch().positions(), batch.batch().mask(), null);
+        NDArray hidden = backbone.model()
+                .forward(
+                        batch.batch().ids(),
+                        batch.batch().positions(),
+                        batch.batch().mask(),
+                        null);
         return head(hidden.get(":, -1, :")); // left padding: the last column is every row's last real token
     }
 
     /** The scalar head on hidden states [..., D] -> [...]. PPO's value model reads it at every position. */
     public NDArray head(NDArray hidden) {
         NDArray h = rlcd4j.engine.Precision.toFloat32(hidden); // the head and the loss in fp32
-        return h.getNDArrayInternal().linear(h, headWeight, headBias).singletonOrThrow().squeeze(-1);
+        return h.getNDArrayInternal()
+                .linear(h, headWeight, headBias)
+                .singletonOrThrow()
+                .squeeze(-1);
     }
 
     /** Rewards of (prompt, response) pairs, in batches, without gradients. */
@@ -137,7 +145,10 @@ public final class PreferenceModel implements AutoCloseable {
         p.put("reward_head.bias", headBias);
         headWeight.setRequiresGradient(true);
         headBias.setRequiresGradient(true);
-        p.putAll(adapter != null ? Parameters.lora(adapter, backbone.model().dtype()) : Parameters.full(backbone.model()));
+        p.putAll(
+                adapter != null
+                        ? Parameters.lora(adapter, backbone.model().dtype())
+                        : Parameters.full(backbone.model()));
         return p;
     }
 
@@ -153,12 +164,17 @@ public final class PreferenceModel implements AutoCloseable {
             head.put("reward_head.bias", headBias);
             rlcd4j.engine.llama.Safetensors.write(dir.resolve("reward_head.safetensors"), head, null);
             JsonObject c = new JsonObject();
-            c.addProperty("base_model", backbone.folder() == null ? backbone.name() : backbone.folder().toAbsolutePath().toString());
+            c.addProperty(
+                    "base_model",
+                    backbone.folder() == null
+                            ? backbone.name()
+                            : backbone.folder().toAbsolutePath().toString());
             c.addProperty("lora", adapter != null);
             c.addProperty("max_length", maxLength);
             c.addProperty("input_format", "prompt.rstrip() + ' ' + response.strip() + '\\n\\nHuman:'");
             Files.writeString(dir.resolve("preference_model.json"), Json.PRETTY.toJson(c), StandardCharsets.UTF_8);
-            if (adapter != null) adapter.save(dir.resolve("adapter"), c.get("base_model").getAsString());
+            if (adapter != null)
+                adapter.save(dir.resolve("adapter"), c.get("base_model").getAsString());
             else backbone.save(dir.resolve("backbone"));
         } catch (IOException e) {
             throw new RlcdException(dir + ": cannot save preference model: " + e.getMessage(), e);
@@ -173,18 +189,25 @@ public final class PreferenceModel implements AutoCloseable {
     public static PreferenceModel load(Path dir, CausalLM base) {
         JsonObject c;
         try {
-            c = JsonParser.parseString(Files.readString(dir.resolve("preference_model.json"))).getAsJsonObject();
+            c = JsonParser.parseString(Files.readString(dir.resolve("preference_model.json")))
+                    .getAsJsonObject();
         } catch (IOException | RuntimeException e) {
-            throw new RlcdException(dir.resolve("preference_model.json") + ": missing or malformed; expected a folder saved by PreferenceModel.save", e);
+            throw new RlcdException(
+                    dir.resolve("preference_model.json")
+                            + ": missing or malformed; expected a folder saved by PreferenceModel.save",
+                    e);
         }
         boolean lora = c.get("lora").getAsBoolean();
         CausalLM backbone = lora ? base : CausalLM.load(dir.resolve("backbone"));
         if (backbone == null) throw new RlcdException(dir + ": a LoRA preference model needs its base model");
         NDManager m = backbone.manager().newSubManager();
         LoraAdapter adapter = lora ? LoraAdapter.load(dir.resolve("adapter"), backbone.config(), m) : null;
-        Map<String, NDArray> head = rlcd4j.engine.llama.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
+        Map<String, NDArray> head =
+                rlcd4j.engine.llama.Safetensors.loadAll(m, dir.resolve("reward_head.safetensors"), DataType.FLOAT32);
         NDArray w = head.get("reward_head.weight"), b = head.get("reward_head.bias");
-        if (w == null || b == null) throw new RlcdException(dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
+        if (w == null || b == null)
+            throw new RlcdException(
+                    dir.resolve("reward_head.safetensors") + ": expected reward_head.weight and reward_head.bias");
         int maxLength = c.has("max_length") ? c.get("max_length").getAsInt() : 512;
         PreferenceModel pm = new PreferenceModel(backbone, adapter, m, w, b, maxLength);
         pm.ownsBackbone = !lora;

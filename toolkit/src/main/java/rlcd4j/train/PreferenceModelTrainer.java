@@ -6,15 +6,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Activation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.progress.Progress;
-import rlcd4j.util.PythonStrings;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +13,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.PythonStrings;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * Trains a preference (reward) model on pairs, as RLCD did with AlpacaFarm's reward-modelling script.
@@ -56,8 +56,13 @@ public final class PreferenceModelTrainer {
      * @param evalEvery       evaluate every this many steps (10, as AlpacaFarm); 0: only at the end
      * @param evalBatchSize   pairs per forward when evaluating (8)
      */
-    public record Config(TrainingArgs training, int maxLength, LoraAdapter.Config lora, int evalSize, int evalEvery,
-                         int evalBatchSize) {
+    public record Config(
+            TrainingArgs training,
+            int maxLength,
+            LoraAdapter.Config lora,
+            int evalSize,
+            int evalEvery,
+            int evalBatchSize) {
         public Config {
             if (training == null || maxLength <= 1 || evalSize < 0 || evalEvery < 0 || evalBatchSize <= 0) {
                 throw new RlcdException("preference-model config: training arguments must be given, "
@@ -74,24 +79,70 @@ public final class PreferenceModelTrainer {
         public Config withTraining(TrainingArgs v) {
             return new Config(v, maxLength, lora, evalSize, evalEvery, evalBatchSize);
         }
-        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
-        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
-        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
-        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
-        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
-        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
-        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
-        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
-        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
-        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
-        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
-        public Config withMaxLength(int v) { return new Config(training, v, lora, evalSize, evalEvery, evalBatchSize); }
+
+        public Config withLearningRate(double v) {
+            return withTraining(training.withLearningRate(v));
+        }
+
+        public Config withEpochs(int v) {
+            return withTraining(training.withEpochs(v));
+        }
+
+        public Config withBatchSize(int v) {
+            return withTraining(training.withBatchSize(v));
+        }
+
+        public Config withMicroBatchSize(int v) {
+            return withTraining(training.withMicroBatchSize(v));
+        }
+
+        public Config withSchedule(LrSchedule.Kind v) {
+            return withTraining(training.withSchedule(v));
+        }
+
+        public Config withWarmupRatio(double v) {
+            return withTraining(training.withWarmupRatio(v));
+        }
+
+        public Config withWeightDecay(double v) {
+            return withTraining(training.withWeightDecay(v));
+        }
+
+        public Config withMaxGradNorm(double v) {
+            return withTraining(training.withMaxGradNorm(v));
+        }
+
+        public Config withSeed(long v) {
+            return withTraining(training.withSeed(v));
+        }
+
+        public Config withSaveEvery(int v) {
+            return withTraining(training.withSaveEvery(v));
+        }
+
+        public Config withKeepCheckpoints(int v) {
+            return withTraining(training.withKeepCheckpoints(v));
+        }
+
+        public Config withMaxLength(int v) {
+            return new Config(training, v, lora, evalSize, evalEvery, evalBatchSize);
+        }
+
         public Config withLora(LoraAdapter.Config v) {
             return new Config(training, maxLength, v, evalSize, evalEvery, evalBatchSize);
         }
-        public Config withEvalSize(int v) { return new Config(training, maxLength, lora, v, evalEvery, evalBatchSize); }
-        public Config withEvalEvery(int v) { return new Config(training, maxLength, lora, evalSize, v, evalBatchSize); }
-        public Config withEvalBatchSize(int v) { return new Config(training, maxLength, lora, evalSize, evalEvery, v); }
+
+        public Config withEvalSize(int v) {
+            return new Config(training, maxLength, lora, v, evalEvery, evalBatchSize);
+        }
+
+        public Config withEvalEvery(int v) {
+            return new Config(training, maxLength, lora, evalSize, v, evalBatchSize);
+        }
+
+        public Config withEvalBatchSize(int v) {
+            return new Config(training, maxLength, lora, evalSize, evalEvery, v);
+        }
 
         /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
@@ -146,21 +197,28 @@ public final class PreferenceModelTrainer {
         return Activation.softPlus(x).sub(x.mul(pChosen));
     }
 
-    /**
-     * Trains a new preference model on {@code backbone} with {@code pairs}. With {@code outDir} non-null, checkpoints go
-     * to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final model to {@code outDir}
-     * ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from it, ending with the same
-     * weights as a run that was never interrupted.
-     */
+    /** As {@link #train(CausalLM, PreferencePairs, Path)} on a table of pairs ({@link PreferencePairs#fromTable}). */
     public Result train(CausalLM backbone, Table pairs, Path outDir) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
-        List<String> chosen = Runs.texts(pairs, "chosen", what);
-        List<String> rejected = Runs.texts(pairs, "rejected", what);
+        return train(backbone, PreferencePairs.fromTable(pairs), outDir);
+    }
+
+    /**
+     * Trains a new preference model on {@code backbone} with the kept pairs of {@code all}. With {@code outDir}
+     * non-null, checkpoints go to {@code outDir/checkpoint-<step>}, the log to {@code outDir/log.jsonl} and the final
+     * model to {@code outDir} ({@link PreferenceModel#save}); a run finds its latest checkpoint there and resumes from
+     * it, ending with the same weights as a run that was never interrupted.
+     */
+    public Result train(CausalLM backbone, PreferencePairs all, Path outDir) {
+        PreferencePairs pairs = all.kept();
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
+        List<String> chosen = pairs.chosen();
+        List<String> rejected = pairs.rejected();
         double[] pChosen = Runs.pChosen(pairs, what);
         int n = prompts.size();
         if (config.evalSize() >= n) {
-            throw new RlcdException(what + ": " + n + " pairs, but eval size is " + config.evalSize() + "; hold out fewer (withEvalSize)");
+            throw new RlcdException(what + ": " + n + " pairs, but eval size is " + config.evalSize()
+                    + "; hold out fewer (withEvalSize)");
         }
         // Held-out split: the first evalSize pairs of a seeded permutation, the rest trains.
         int[] perm = Runs.order(n, args.seed(), -1);
@@ -168,21 +226,40 @@ public final class PreferenceModelTrainer {
         int[] trainIdx = java.util.Arrays.copyOfRange(perm, config.evalSize(), n);
         java.util.Arrays.sort(evalIdx);
         java.util.Arrays.sort(trainIdx);
-        Table evalPairs = evalIdx.length == 0 ? pairs.emptyCopy() : pairs.rows(evalIdx);
+        PreferencePairs evalPairs = pairs.select(evalIdx);
         int nTrain = trainIdx.length;
 
-        String data = Runs.fingerprint(prompts, chosen, rejected, java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
+        String data = Runs.fingerprint(
+                prompts,
+                chosen,
+                rejected,
+                java.util.Arrays.stream(pChosen).mapToObj(Double::toString).toList());
         long stepsPerEpoch = (nTrain + args.batchSize() - 1) / args.batchSize();
         long total = stepsPerEpoch * args.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), data, args.seed(), total, lr,
-                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), config.evalSize() > 0 ? config.evalEvery() : 0);
+        TrainLoop.Settings settings = new TrainLoop.Settings(
+                NAME,
+                config.toJson(),
+                data,
+                args.seed(),
+                total,
+                lr,
+                args.maxGradNorm(),
+                outDir,
+                args.saveEvery(),
+                args.keepCheckpoints(),
+                config.evalSize() > 0 ? config.evalEvery() : 0);
 
         PreferenceModel pm = PreferenceModel.create(backbone, config.lora(), config.maxLength(), args.seed());
         boolean ok = false;
         NDManager m = backbone.manager();
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
-            TrainLoop loop = new TrainLoop(settings, pm.trainable(), opt, TrainLoop.scalerFor(backbone.model().dtype()), m);
+            TrainLoop loop = new TrainLoop(
+                    settings,
+                    pm.trainable(),
+                    opt,
+                    TrainLoop.scalerFor(backbone.model().dtype()),
+                    m);
             Table log = loop.run(new TrainLoop.Task() {
                 @Override
                 public Map<String, Double> step(long step, TrainLoop.StepContext ctx) {
@@ -198,7 +275,8 @@ public final class PreferenceModelTrainer {
                         for (int side = 0; side < 2; side++) {
                             for (int i = 0; i < k; i++) {
                                 int row = trainIdx[order[from + c + i]];
-                                String[] t = PreferenceModel.text(prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
+                                String[] t = PreferenceModel.text(
+                                        prompts.get(row), side == 0 ? chosen.get(row) : rejected.get(row));
                                 ps.add(t[0]);
                                 rs.add(t[1]);
                                 labels[i] = (float) pChosen[row];
@@ -206,7 +284,9 @@ public final class PreferenceModelTrainer {
                         }
                         SequenceBatch b = SequenceBatch.of(m, backbone.tokenizer(), ps, rs, config.maxLength(), false);
                         NDArray r = pm.rewards(b);
-                        sums[0] += pass.backward(loss(r.get("0:" + k), r.get(k + ":"), m.create(labels)).sum().div(Runs.scalar(m, count)));
+                        sums[0] += pass.backward(loss(r.get("0:" + k), r.get(k + ":"), m.create(labels))
+                                .sum()
+                                .div(Runs.scalar(m, count)));
                         float[] rv = r.toFloatArray();
                         for (int i = 0; i < k; i++) {
                             double d = rv[i] - rv[k + i];
@@ -232,7 +312,8 @@ public final class PreferenceModelTrainer {
 
                 @Override
                 public String status(Map<String, Double> row) {
-                    return String.format("loss %.4f acc %.2f margin %.3f", row.get("loss"), row.get("accuracy"), row.get("margin"));
+                    return String.format(
+                            "loss %.4f acc %.2f margin %.3f", row.get("loss"), row.get("accuracy"), row.get("margin"));
                 }
             });
             Map<String, Double> evalNow = loop.lastEval();
@@ -253,15 +334,20 @@ public final class PreferenceModelTrainer {
      * (mean r_chosen - r_rejected) and {@code loss} (mean BCE).
      */
     public static Table evaluate(PreferenceModel pm, Table pairs) {
-        return toTable("held-out", metrics(pm, pairs, 8));
+        return evaluate(pm, PreferencePairs.fromTable(pairs));
     }
 
-    private static Map<String, Double> metrics(PreferenceModel pm, Table pairs, int batch) {
-        String what = "preference pairs" + (pairs.name() == null ? "" : " " + pairs.name());
-        List<String> prompts = Runs.texts(pairs, "prompt", what);
+    /** As {@link #evaluate(PreferenceModel, Table)} on the kept pairs of {@code pairs}. */
+    public static Table evaluate(PreferenceModel pm, PreferencePairs pairs) {
+        return toTable("held-out", metrics(pm, pairs.kept(), 8));
+    }
+
+    private static Map<String, Double> metrics(PreferenceModel pm, PreferencePairs pairs, int batch) {
+        String what = "preference pairs" + (pairs.name().isEmpty() ? "" : " " + pairs.name());
+        List<String> prompts = pairs.prompts();
         double[] p = Runs.pChosen(pairs, what);
-        double[] rc = pm.score(prompts, Runs.texts(pairs, "chosen", what), batch);
-        double[] rr = pm.score(prompts, Runs.texts(pairs, "rejected", what), batch);
+        double[] rc = pm.score(prompts, pairs.chosen(), batch);
+        double[] rr = pm.score(prompts, pairs.rejected(), batch);
         double acc = 0, margin = 0, loss = 0;
         int n = rc.length;
         for (int i = 0; i < n; i++) {
@@ -293,7 +379,8 @@ public final class PreferenceModelTrainer {
 
     public static Table humanAgreement(PreferenceModel pm, Table humanPairs, int batchSize) {
         String what = "human pairs" + (humanPairs.name() == null ? "" : " " + humanPairs.name());
-        List<String> chosen = Runs.texts(humanPairs, "chosen", what), rejected = Runs.texts(humanPairs, "rejected", what);
+        List<String> chosen = Runs.texts(humanPairs, "chosen", what),
+                rejected = Runs.texts(humanPairs, "rejected", what);
         List<String> prompts = humanPairs.containsColumn("prompt") ? Runs.texts(humanPairs, "prompt", what) : null;
         List<String> c = new ArrayList<>(), r = new ArrayList<>();
         for (int i = 0; i < chosen.size(); i++) {
@@ -344,7 +431,13 @@ public final class PreferenceModelTrainer {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     List<String> part = texts.subList(s, e);
-                    SequenceBatch b = SequenceBatch.of(lm.manager(), lm.tokenizer(), part, java.util.Collections.nCopies(part.size(), ""), pm.maxLength(), false);
+                    SequenceBatch b = SequenceBatch.of(
+                            lm.manager(),
+                            lm.tokenizer(),
+                            part,
+                            java.util.Collections.nCopies(part.size(), ""),
+                            pm.maxLength(),
+                            false);
                     float[] v = pm.rewards(b).toFloatArray();
                     for (int i = 0; i < v.length; i++) out[s + i] = v[i];
                 }

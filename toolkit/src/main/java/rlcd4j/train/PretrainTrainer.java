@@ -6,16 +6,15 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Tokenizer;
-import rlcd4j.engine.llama.LlamaModel;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.engine.llama.LlamaModel;
+import tech.tablesaw.api.Table;
 
 /**
  * Next-token pretraining of a language model from scratch on a corpus of documents: each document is tokenised as
@@ -30,8 +29,16 @@ public final class PretrainTrainer {
      * @param lr               peak learning rate (cosine decay after a linear warmup)
      * @param checkpointEvery  steps between checkpoints (a killed run resumes from the latest)
      */
-    public record Config(int steps, int batchSize, int seqLen, double lr, int warmupSteps, double weightDecay,
-                         double maxGradNorm, long seed, int checkpointEvery) {
+    public record Config(
+            int steps,
+            int batchSize,
+            int seqLen,
+            double lr,
+            int warmupSteps,
+            double weightDecay,
+            double maxGradNorm,
+            long seed,
+            int checkpointEvery) {
         public static Config defaults() {
             return new Config(2000, 16, 256, 2e-3, 100, 0.1, 1.0, 0, 200);
         }
@@ -93,16 +100,29 @@ public final class PretrainTrainer {
         Map<String, NDArray> params = Parameters.full(model);
         NDManager m = lm.manager();
         LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, cfg.lr(), cfg.warmupSteps(), cfg.steps());
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, cfg.toJson(), Runs.fingerprint(documents), cfg.seed(),
-                cfg.steps(), schedule, cfg.maxGradNorm(), outDir, cfg.checkpointEvery(), 1, 0);
+        TrainLoop.Settings settings = new TrainLoop.Settings(
+                NAME,
+                cfg.toJson(),
+                Runs.fingerprint(documents),
+                cfg.seed(),
+                cfg.steps(),
+                schedule,
+                cfg.maxGradNorm(),
+                outDir,
+                cfg.checkpointEvery(),
+                1,
+                0);
         NDArray causal = null, positions = null;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(cfg.weightDecay()), m)) {
             try (NDScope s = new NDScope()) {
-                causal = LlamaModel.attentionMask(m, m.ones(new Shape(1, cfg.seqLen()), DataType.INT64), 0, cfg.seqLen());
+                causal = LlamaModel.attentionMask(
+                        m, m.ones(new Shape(1, cfg.seqLen()), DataType.INT64), 0, cfg.seqLen());
                 NDScope.unregister(causal);
             }
             NDArray causalMask = causal;
-            NDArray pos = m.arange(0, cfg.seqLen(), 1, DataType.INT64).reshape(1, cfg.seqLen()).repeat(0, cfg.batchSize());
+            NDArray pos = m.arange(0, cfg.seqLen(), 1, DataType.INT64)
+                    .reshape(1, cfg.seqLen())
+                    .repeat(0, cfg.batchSize());
             positions = pos;
             long t0 = System.nanoTime();
             long[] tokensSeen = {0};
@@ -114,8 +134,12 @@ public final class PretrainTrainer {
                 ctx.accumulate(1, 1, (from, to, pass) -> {
                     NDArray all = m.create(batch, new Shape(cfg.batchSize(), window));
                     NDArray inputs = all.get(":, :-1"), targets = all.get(":, 1:");
-                    NDArray logits = rlcd4j.engine.Precision.toFloat32(model.logits(model.forward(inputs, pos, causalMask, null)));
-                    loss[0] = pass.backward(logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).neg().mean());
+                    NDArray logits = rlcd4j.engine.Precision.toFloat32(
+                            model.logits(model.forward(inputs, pos, causalMask, null)));
+                    loss[0] = pass.backward(logits.logSoftmax(-1)
+                            .gather(targets.expandDims(-1), -1)
+                            .neg()
+                            .mean());
                 });
                 tokensSeen[0] += (long) cfg.batchSize() * cfg.seqLen();
                 Map<String, Double> row = new LinkedHashMap<>();
@@ -164,5 +188,4 @@ public final class PretrainTrainer {
         }
         return out;
     }
-
 }

@@ -5,10 +5,6 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.NumericColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +21,9 @@ import java.util.SplittableRandom;
 import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * What the SFT, preference-model and DPO loops share so that a run repeats exactly and resumes exactly: the data order
@@ -67,7 +66,8 @@ final class Runs {
         if (like.getDataType() != ai.djl.ndarray.types.DataType.FLOAT64) return scalar(like.getManager(), v);
         NDManager m = like.getManager();
         ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape();
-        return m.full(s, (float) v, ai.djl.ndarray.types.DataType.FLOAT64).add(m.full(s, (float) (v - (float) v), ai.djl.ndarray.types.DataType.FLOAT64));
+        return m.full(s, (float) v, ai.djl.ndarray.types.DataType.FLOAT64)
+                .add(m.full(s, (float) (v - (float) v), ai.djl.ndarray.types.DataType.FLOAT64));
     }
 
     /** A short hash of the training texts; a checkpoint made on other data is refused. */
@@ -92,7 +92,11 @@ final class Runs {
     static String describe(String trainer, JsonObject config) {
         StringJoiner j = new StringJoiner(" ", trainer + ": ", "");
         for (Map.Entry<String, JsonElement> e : config.entrySet()) {
-            String v = e.getValue().isJsonNull() ? "off" : e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString();
+            String v = e.getValue().isJsonNull()
+                    ? "off"
+                    : e.getValue().isJsonPrimitive()
+                            ? e.getValue().getAsString()
+                            : e.getValue().toString();
             j.add(e.getKey() + "=" + v.replace("\n", "\\n")); // one line: PPO's stop marker holds newlines
         }
         return j.toString();
@@ -103,19 +107,28 @@ final class Runs {
      * or returns null when there is none. A checkpoint written with another config (apart from how often to save,
      * evaluate and how many to keep) or on other data is refused, since resuming it could not repeat the run.
      */
-    static JsonObject resume(Path outDir, String trainer, JsonObject config, String data, Map<String, NDArray> params, AdamW optimizer, NDManager m) {
+    static JsonObject resume(
+            Path outDir,
+            String trainer,
+            JsonObject config,
+            String data,
+            Map<String, NDArray> params,
+            AdamW optimizer,
+            NDManager m) {
         if (outDir == null) return null;
         Path ck = Checkpoint.latest(outDir);
         if (ck == null) return null;
         JsonObject saved;
         try {
-            saved = JsonParser.parseString(Files.readString(ck.resolve(Checkpoint.STATE))).getAsJsonObject();
+            saved = JsonParser.parseString(Files.readString(ck.resolve(Checkpoint.STATE)))
+                    .getAsJsonObject();
         } catch (IOException | RuntimeException e) {
             throw new RlcdException(ck.resolve(Checkpoint.STATE) + ": unreadable: " + e.getMessage(), e);
         }
         String savedTrainer = saved.has("trainer") ? saved.get("trainer").getAsString() : "?";
         if (!trainer.equals(savedTrainer)) {
-            throw new RlcdException(ck + ": this checkpoint was written by " + savedTrainer + ", not " + trainer + "; use another output folder");
+            throw new RlcdException(ck + ": this checkpoint was written by " + savedTrainer + ", not " + trainer
+                    + "; use another output folder");
         }
         JsonObject a = comparable(config), b = comparable(saved.getAsJsonObject("config"));
         if (!a.equals(b)) {
@@ -123,8 +136,8 @@ final class Runs {
                     + "; resume with the same settings or use another output folder");
         }
         if (!data.equals(saved.get("data").getAsString())) {
-            throw new RlcdException(ck + ": this checkpoint was trained on other data (fingerprint " + saved.get("data").getAsString()
-                    + ", now " + data + "); use another output folder");
+            throw new RlcdException(ck + ": this checkpoint was trained on other data (fingerprint "
+                    + saved.get("data").getAsString() + ", now " + data + "); use another output folder");
         }
         return Checkpoint.restore(ck, params, optimizer, m);
     }
@@ -163,8 +176,8 @@ final class Runs {
         Matcher m = LEGACY_LORA.matcher(legacy);
         if (!m.matches()) return new com.google.gson.JsonPrimitive(legacy);
         Set<String> targets = new HashSet<>(List.of(m.group(4).split(",\\s*")));
-        return PreferenceModelTrainer.loraJson(new rlcd4j.engine.llama.LoraAdapter.Config(Integer.parseInt(m.group(1)),
-                Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)), targets));
+        return PreferenceModelTrainer.loraJson(new rlcd4j.engine.llama.LoraAdapter.Config(
+                Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)), targets));
     }
 
     /** The state a trainer saves with each checkpoint. */
@@ -185,26 +198,20 @@ final class Runs {
         List<String> out = new ArrayList<>(t.rowCount());
         var col = t.column(column);
         for (int i = 0; i < t.rowCount(); i++) {
-            if (col.isMissing(i)) throw new RlcdException(what + ": row " + (i + 1) + ", column \"" + column + "\" is empty");
+            if (col.isMissing(i))
+                throw new RlcdException(what + ": row " + (i + 1) + ", column \"" + column + "\" is empty");
             out.add(col.getString(i));
         }
         return out;
     }
 
-    /** The probability that {@code chosen} is better, per row: column {@code p_chosen} if present, else 1 (hard labels). */
-    static double[] pChosen(Table t, String what) {
-        double[] p = new double[t.rowCount()];
-        if (!t.containsColumn("p_chosen")) {
-            java.util.Arrays.fill(p, 1.0);
-            return p;
-        }
-        if (!(t.column("p_chosen") instanceof NumericColumn<?> col)) {
-            throw new RlcdException(what + ": column \"p_chosen\" must be numeric (a probability in [0, 1])");
-        }
+    /** The probability that {@code chosen} is better, per pair; a label outside [0, 1] names its pair. */
+    static double[] pChosen(PreferencePairs pairs, String what) {
+        double[] p = pairs.pChosen();
         for (int i = 0; i < p.length; i++) {
-            p[i] = col.getDouble(i);
             if (!(p[i] >= 0 && p[i] <= 1)) {
-                throw new RlcdException(what + ": row " + (i + 1) + ", column \"p_chosen\" is " + p[i] + "; expected a probability in [0, 1]");
+                throw new RlcdException(what + ": pair id " + pairs.get(i).id() + ", p_chosen is " + p[i]
+                        + "; expected a probability in [0, 1]");
             }
         }
         return p;

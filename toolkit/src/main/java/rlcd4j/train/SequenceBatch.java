@@ -4,12 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 import rlcd4j.engine.Batch;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaModel;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Prompt + response sequences, left-padded into one batch, with a mask of the response tokens: what SFT, DPO and PPO
@@ -25,7 +24,13 @@ public record SequenceBatch(Batch batch, NDArray responseMask, boolean[] truncat
      * Tokenises each {@code prompt + response} as one text ({@link Tokenizer#encodePair}), appends EOS when asked, and
      * keeps at most {@code maxLength} tokens, cutting the end (as HF's default right truncation does).
      */
-    public static SequenceBatch of(NDManager m, Tokenizer tok, List<String> prompts, List<String> responses, int maxLength, boolean appendEos) {
+    public static SequenceBatch of(
+            NDManager m,
+            Tokenizer tok,
+            List<String> prompts,
+            List<String> responses,
+            int maxLength,
+            boolean appendEos) {
         List<long[]> rows = new ArrayList<>();
         List<Integer> bounds = new ArrayList<>();
         boolean[] truncated = new boolean[prompts.size()];
@@ -83,7 +88,9 @@ public record SequenceBatch(Batch batch, NDArray responseMask, boolean[] truncat
     /** The same from logits [B,T,V] already computed. */
     public NDArray tokenLogprobs(NDArray logits) {
         long B = logits.getShape().get(0);
-        NDArray logp = rlcd4j.engine.Precision.toFloat32(logits).get(":, :-1, :").logSoftmax(-1); // fp32, differentiably
+        // fp32, differentiably
+        NDArray logp =
+                rlcd4j.engine.Precision.toFloat32(logits).get(":, :-1, :").logSoftmax(-1);
         NDArray next = batch.ids().get(":, 1:").expandDims(-1);
         NDArray lp = logp.gather(next, -1).squeeze(-1); // [B, T-1]
         return logp.getManager().zeros(new Shape(B, 1), DataType.FLOAT32).concat(lp, 1);

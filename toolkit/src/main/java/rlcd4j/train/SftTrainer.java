@@ -3,16 +3,16 @@ package rlcd4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.llama.LoraAdapter;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import rlcd4j.data.PreferencePairs;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * Supervised fine-tuning on prompt/response pairs with the loss on the response tokens only: RLCD's context
@@ -52,20 +52,61 @@ public final class SftTrainer {
             return new Config(TrainingArgs.of(2e-5, 3, 128), 512, null);
         }
 
-        public Config withTraining(TrainingArgs v) { return new Config(v, maxLength, lora); }
-        public Config withLearningRate(double v) { return withTraining(training.withLearningRate(v)); }
-        public Config withEpochs(int v) { return withTraining(training.withEpochs(v)); }
-        public Config withBatchSize(int v) { return withTraining(training.withBatchSize(v)); }
-        public Config withMicroBatchSize(int v) { return withTraining(training.withMicroBatchSize(v)); }
-        public Config withSchedule(LrSchedule.Kind v) { return withTraining(training.withSchedule(v)); }
-        public Config withWarmupRatio(double v) { return withTraining(training.withWarmupRatio(v)); }
-        public Config withWeightDecay(double v) { return withTraining(training.withWeightDecay(v)); }
-        public Config withMaxGradNorm(double v) { return withTraining(training.withMaxGradNorm(v)); }
-        public Config withSeed(long v) { return withTraining(training.withSeed(v)); }
-        public Config withSaveEvery(int v) { return withTraining(training.withSaveEvery(v)); }
-        public Config withKeepCheckpoints(int v) { return withTraining(training.withKeepCheckpoints(v)); }
-        public Config withMaxLength(int v) { return new Config(training, v, lora); }
-        public Config withLora(LoraAdapter.Config v) { return new Config(training, maxLength, v); }
+        public Config withTraining(TrainingArgs v) {
+            return new Config(v, maxLength, lora);
+        }
+
+        public Config withLearningRate(double v) {
+            return withTraining(training.withLearningRate(v));
+        }
+
+        public Config withEpochs(int v) {
+            return withTraining(training.withEpochs(v));
+        }
+
+        public Config withBatchSize(int v) {
+            return withTraining(training.withBatchSize(v));
+        }
+
+        public Config withMicroBatchSize(int v) {
+            return withTraining(training.withMicroBatchSize(v));
+        }
+
+        public Config withSchedule(LrSchedule.Kind v) {
+            return withTraining(training.withSchedule(v));
+        }
+
+        public Config withWarmupRatio(double v) {
+            return withTraining(training.withWarmupRatio(v));
+        }
+
+        public Config withWeightDecay(double v) {
+            return withTraining(training.withWeightDecay(v));
+        }
+
+        public Config withMaxGradNorm(double v) {
+            return withTraining(training.withMaxGradNorm(v));
+        }
+
+        public Config withSeed(long v) {
+            return withTraining(training.withSeed(v));
+        }
+
+        public Config withSaveEvery(int v) {
+            return withTraining(training.withSaveEvery(v));
+        }
+
+        public Config withKeepCheckpoints(int v) {
+            return withTraining(training.withKeepCheckpoints(v));
+        }
+
+        public Config withMaxLength(int v) {
+            return new Config(training, v, lora);
+        }
+
+        public Config withLora(LoraAdapter.Config v) {
+            return new Config(training, maxLength, v);
+        }
 
         /** The settings as JSON (snake_case keys): logged at start and saved with every checkpoint. */
         public JsonObject toJson() {
@@ -130,22 +171,49 @@ public final class SftTrainer {
         String what = "SFT data" + (data.name() == null ? "" : " " + data.name());
         List<String> prompts = Runs.texts(data, "prompt", what);
         List<String> responses = Runs.texts(data, data.containsColumn("response") ? "response" : "chosen", what);
+        return train(model, prompts, responses, what, outDir);
+    }
+
+    /**
+     * Context distillation: fine-tunes {@code model} on the chosen response of each kept pair (RLCD's o+), as
+     * {@link #train(CausalLM, Table, Path)} does on a table's {@code prompt} and {@code response}.
+     */
+    public Result train(CausalLM model, PreferencePairs pairs, Path outDir) {
+        PreferencePairs kept = pairs.kept();
+        String what = "SFT data" + (kept.name().isEmpty() ? "" : " " + kept.name());
+        return train(model, kept.prompts(), kept.chosen(), what, outDir);
+    }
+
+    private Result train(CausalLM model, List<String> prompts, List<String> responses, String what, Path outDir) {
         int n = prompts.size();
         if (n == 0) throw new RlcdException(what + ": no rows");
         String fp = Runs.fingerprint(prompts, responses);
         long stepsPerEpoch = (n + args.batchSize() - 1) / args.batchSize();
         long total = stepsPerEpoch * args.epochs();
         LrSchedule lr = LrSchedule.withWarmupRatio(args.schedule(), args.learningRate(), args.warmupRatio(), total);
-        TrainLoop.Settings settings = new TrainLoop.Settings(NAME, config.toJson(), fp, args.seed(), total, lr,
-                args.maxGradNorm(), outDir, args.saveEvery(), args.keepCheckpoints(), 0);
+        TrainLoop.Settings settings = new TrainLoop.Settings(
+                NAME,
+                config.toJson(),
+                fp,
+                args.seed(),
+                total,
+                lr,
+                args.maxGradNorm(),
+                outDir,
+                args.saveEvery(),
+                args.keepCheckpoints(),
+                0);
 
         NDManager m = model.manager();
-        LoraAdapter adapter = config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, args.seed() + 1);
+        LoraAdapter adapter =
+                config.lora() == null ? null : LoraAdapter.create(model.config(), config.lora(), m, args.seed() + 1);
         boolean ok = false;
         try (AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(args.weightDecay()), m)) {
             model.model().setAdapter(adapter);
-            Map<String, NDArray> params = adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
-            TrainLoop loop = new TrainLoop(settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
+            Map<String, NDArray> params =
+                    adapter != null ? Parameters.lora(adapter, model.model().dtype()) : Parameters.full(model.model());
+            TrainLoop loop = new TrainLoop(
+                    settings, params, opt, TrainLoop.scalerFor(model.model().dtype()), m);
             Table log = loop.run((step, ctx) -> {
                 int[] order = Runs.order(n, args.seed(), step / stepsPerEpoch);
                 int from = (int) ((step % stepsPerEpoch) * args.batchSize());
@@ -162,7 +230,9 @@ public final class SftTrainer {
                     SequenceBatch b = SequenceBatch.of(m, model.tokenizer(), ps, rs, config.maxLength(), true);
                     for (boolean t : b.truncated()) if (t) sums[2]++;
                     sums[1] += b.responseMask().sum().getFloat();
-                    sums[0] += pass.backward(loss(b.tokenLogprobs(model.model()), b.responseMask()).sum().div(Runs.scalar(m, count)));
+                    sums[0] += pass.backward(loss(b.tokenLogprobs(model.model()), b.responseMask())
+                            .sum()
+                            .div(Runs.scalar(m, count)));
                 });
                 Map<String, Double> row = new LinkedHashMap<>();
                 row.put("epoch", (step + 1) / (double) stepsPerEpoch);
@@ -174,7 +244,12 @@ public final class SftTrainer {
             });
             model.model().setTraining(false);
             if (outDir != null) {
-                if (adapter != null) adapter.save(outDir, model.folder() == null ? model.name() : model.folder().toAbsolutePath().toString());
+                if (adapter != null)
+                    adapter.save(
+                            outDir,
+                            model.folder() == null
+                                    ? model.name()
+                                    : model.folder().toAbsolutePath().toString());
                 else model.save(outDir);
             }
             ok = true;

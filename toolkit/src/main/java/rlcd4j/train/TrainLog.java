@@ -2,11 +2,6 @@ package rlcd4j.train;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.Table;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +14,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * A trainer's log: one row of metrics per optimiser step (column {@code step} first), kept in memory and, when a file
@@ -50,7 +49,12 @@ public final class TrainLog {
                     }
                     if (o.get("step").getAsLong() > lastStep) continue;
                     Map<String, Double> row = new LinkedHashMap<>();
-                    o.entrySet().forEach(e -> row.put(e.getKey(), e.getValue().isJsonNull() ? Double.NaN : e.getValue().getAsDouble()));
+                    o.entrySet()
+                            .forEach(e -> row.put(
+                                    e.getKey(),
+                                    e.getValue().isJsonNull()
+                                            ? Double.NaN
+                                            : e.getValue().getAsDouble()));
                     log.rows.add(row);
                     keep.add(line);
                 }
@@ -67,7 +71,8 @@ public final class TrainLog {
         if (file != null) {
             try {
                 Files.createDirectories(file.toAbsolutePath().getParent());
-                try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                try (BufferedWriter w = Files.newBufferedWriter(
+                        file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                     JsonObject o = new JsonObject();
                     row.forEach((k, v) -> {
                         if (Double.isFinite(v)) o.addProperty(k, v);

@@ -7,17 +7,16 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.progress.Progress;
-import rlcd4j.util.Seeds;
-import tech.tablesaw.api.Table;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.progress.Progress;
+import rlcd4j.util.Seeds;
+import tech.tablesaw.api.Table;
 
 /**
  * The one training loop every trainer runs on (preference model, SFT, DPO, PPO, pretraining), in the spirit of DJL's
@@ -93,8 +92,18 @@ public final class TrainLoop {
      * @param keepCheckpoints newest checkpoints kept (0 keeps all)
      * @param evalEvery       evaluate every this many steps (0: only after the last)
      */
-    public record Settings(String name, JsonObject config, String data, long seed, long totalSteps, LrSchedule schedule,
-                           double maxGradNorm, Path outDir, int saveEvery, int keepCheckpoints, int evalEvery) {}
+    public record Settings(
+            String name,
+            JsonObject config,
+            String data,
+            long seed,
+            long totalSteps,
+            LrSchedule schedule,
+            double maxGradNorm,
+            Path outDir,
+            int saveEvery,
+            int keepCheckpoints,
+            int evalEvery) {}
 
     private final Settings settings;
     private final Map<String, NDArray> params;
@@ -111,7 +120,8 @@ public final class TrainLoop {
      * @param optimizer AdamW over {@code params}; the loop owns its steps, the caller closes it
      * @param scaler    {@link LossScaler#dynamic()} when the model computes in fp16, {@link LossScaler#disabled()} else
      */
-    public TrainLoop(Settings settings, Map<String, NDArray> params, AdamW optimizer, LossScaler scaler, NDManager manager) {
+    public TrainLoop(
+            Settings settings, Map<String, NDArray> params, AdamW optimizer, LossScaler scaler, NDManager manager) {
         this.settings = settings;
         this.params = params;
         this.optimizer = optimizer;
@@ -167,7 +177,8 @@ public final class TrainLoop {
 
     private void start(Task task) {
         Path out = settings.outDir();
-        JsonObject resumed = Runs.resume(out, settings.name(), settings.config(), settings.data(), params, optimizer, manager);
+        JsonObject resumed =
+                Runs.resume(out, settings.name(), settings.config(), settings.data(), params, optimizer, manager);
         stepsDone = resumed == null ? 0 : resumed.get("step").getAsLong();
         if (resumed != null) {
             scaler.restore(resumed.has("loss_scaler") ? resumed.getAsJsonObject("loss_scaler") : null);
@@ -176,8 +187,13 @@ public final class TrainLoop {
         Path logFile = out == null ? null : out.resolve("log.jsonl");
         if (resumed == null && logFile != null) deleteOldLog(logFile);
         // Rows logged after the checkpoint (a run killed between checkpoints) are dropped and recomputed.
-        log = resumed == null ? new TrainLog(settings.name(), logFile) : TrainLog.resume(settings.name(), logFile, stepsDone);
-        LOG.info("{}{}{}", Runs.describe(settings.name(), settings.config()), scaler.enabled() ? "; " + scaler : "",
+        log = resumed == null
+                ? new TrainLog(settings.name(), logFile)
+                : TrainLog.resume(settings.name(), logFile, stepsDone);
+        LOG.info(
+                "{}{}{}",
+                Runs.describe(settings.name(), settings.config()),
+                scaler.enabled() ? "; " + scaler : "",
                 resumed != null ? "; resuming from step " + stepsDone : "");
     }
 
@@ -263,7 +279,8 @@ public final class TrainLoop {
             NDArray l = rlcd4j.engine.Precision.toFloat32(loss);
             collector.backward(scaler.enabled() ? l.mul(Runs.scalar(l, scaler.scale())) : l);
             double value = l.getFloat();
-            // In fp32 a non-finite loss is a divergence: stop. In fp16 it overflows the gradients, and the step is skipped.
+            // In fp32 a non-finite loss is a divergence: stop. In fp16 it overflows the gradients, and the step is
+            // skipped.
             if (!scaler.enabled()) Finite.check(settings.name(), step + 1, "loss", value);
             return value;
         }
@@ -304,7 +321,8 @@ public final class TrainLoop {
         public void accumulate(int count, int microBatchSize, MicroBatch f) {
             for (int from = 0; from < count; from += microBatchSize) {
                 int to = Math.min(count, from + microBatchSize);
-                try (NDScope scope = new NDScope(); Pass pass = new Pass(step)) {
+                try (NDScope scope = new NDScope();
+                        Pass pass = new Pass(step)) {
                     scope.suppressNotUsedWarning();
                     f.run(from, to, pass);
                 }

@@ -1,9 +1,8 @@
 package rlcd4j.train;
 
 import com.google.gson.JsonObject;
-import rlcd4j.util.RlcdException;
-
 import java.util.Locale;
+import rlcd4j.util.RlcdException;
 
 /**
  * The optimisation settings the fine-tuning trainers share, defined once (as TRL's {@code TrainingArguments} under its
@@ -23,16 +22,41 @@ import java.util.Locale;
  * @param saveEvery       checkpoint every this many steps (100); the last step is always saved
  * @param keepCheckpoints newest checkpoints kept (2; 0 keeps all)
  */
-public record TrainingArgs(double learningRate, int epochs, int batchSize, int microBatchSize, LrSchedule.Kind schedule,
-                           double warmupRatio, double weightDecay, double maxGradNorm, long seed, int saveEvery,
-                           int keepCheckpoints) {
+public record TrainingArgs(
+        double learningRate,
+        int epochs,
+        int batchSize,
+        int microBatchSize,
+        LrSchedule.Kind schedule,
+        double warmupRatio,
+        double weightDecay,
+        double maxGradNorm,
+        long seed,
+        int saveEvery,
+        int keepCheckpoints) {
     public TrainingArgs {
-        if (!(learningRate > 0) || epochs <= 0 || batchSize <= 0 || microBatchSize <= 0 || saveEvery <= 0
-                || keepCheckpoints < 0 || !(warmupRatio >= 0 && warmupRatio <= 1) || schedule == null) {
+        if (!(learningRate > 0)
+                || epochs <= 0
+                || batchSize <= 0
+                || microBatchSize <= 0
+                || saveEvery <= 0
+                || keepCheckpoints < 0
+                || !(warmupRatio >= 0 && warmupRatio <= 1)
+                || schedule == null) {
             throw new RlcdException("training arguments: learning rate, epochs, batch sizes and save interval must be "
                     + "positive, the warmup ratio in [0, 1], kept checkpoints non-negative and a schedule given; got "
-                    + toJson(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay,
-                    maxGradNorm, seed, saveEvery, keepCheckpoints));
+                    + toJson(
+                            learningRate,
+                            epochs,
+                            batchSize,
+                            microBatchSize,
+                            schedule,
+                            warmupRatio,
+                            weightDecay,
+                            maxGradNorm,
+                            seed,
+                            saveEvery,
+                            keepCheckpoints));
         }
     }
 
@@ -42,69 +66,198 @@ public record TrainingArgs(double learningRate, int epochs, int batchSize, int m
     }
 
     public TrainingArgs withLearningRate(double v) {
-        return new TrainingArgs(v, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay, maxGradNorm,
-                seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                v,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withEpochs(int v) {
-        return new TrainingArgs(learningRate, v, batchSize, microBatchSize, schedule, warmupRatio, weightDecay,
-                maxGradNorm, seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                v,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withBatchSize(int v) {
-        return new TrainingArgs(learningRate, epochs, v, microBatchSize, schedule, warmupRatio, weightDecay,
-                maxGradNorm, seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                v,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withMicroBatchSize(int v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, v, schedule, warmupRatio, weightDecay, maxGradNorm,
-                seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                v,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withSchedule(LrSchedule.Kind v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, v, warmupRatio, weightDecay,
-                maxGradNorm, seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                v,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withWarmupRatio(double v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, v, weightDecay, maxGradNorm,
-                seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                v,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withWeightDecay(double v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, v, maxGradNorm,
-                seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                v,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withMaxGradNorm(double v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay, v,
-                seed, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                v,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withSeed(long v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay,
-                maxGradNorm, v, saveEvery, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                v,
+                saveEvery,
+                keepCheckpoints);
     }
 
     public TrainingArgs withSaveEvery(int v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay,
-                maxGradNorm, seed, v, keepCheckpoints);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                v,
+                keepCheckpoints);
     }
 
     public TrainingArgs withKeepCheckpoints(int v) {
-        return new TrainingArgs(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay,
-                maxGradNorm, seed, saveEvery, v);
+        return new TrainingArgs(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                v);
     }
 
     /** The settings as snake_case JSON, the keys each trainer's config JSON starts with. */
     public JsonObject toJson() {
-        return toJson(learningRate, epochs, batchSize, microBatchSize, schedule, warmupRatio, weightDecay, maxGradNorm,
-                seed, saveEvery, keepCheckpoints);
+        return toJson(
+                learningRate,
+                epochs,
+                batchSize,
+                microBatchSize,
+                schedule,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                seed,
+                saveEvery,
+                keepCheckpoints);
     }
 
-    private static JsonObject toJson(double learningRate, int epochs, int batchSize, int microBatchSize,
-                                     LrSchedule.Kind schedule, double warmupRatio, double weightDecay,
-                                     double maxGradNorm, long seed, int saveEvery, int keepCheckpoints) {
+    private static JsonObject toJson(
+            double learningRate,
+            int epochs,
+            int batchSize,
+            int microBatchSize,
+            LrSchedule.Kind schedule,
+            double warmupRatio,
+            double weightDecay,
+            double maxGradNorm,
+            long seed,
+            int saveEvery,
+            int keepCheckpoints) {
         JsonObject o = new JsonObject();
         o.addProperty("learning_rate", learningRate);
         o.addProperty("epochs", epochs);

@@ -1,14 +1,13 @@
 package rlcd4j.util;
 
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.Table;
-import tech.tablesaw.columns.Column;
-
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
 
 /**
  * A Tablesaw {@link Table} as an HTML table, for notebooks and reports. Long tables show their head and tail with a
@@ -50,8 +49,14 @@ public final class HtmlTable {
     /** "name · 1,234 rows × 5 columns". */
     public static String caption(Table t) {
         String name = t.name() == null || t.name().isBlank() ? "table" : t.name();
-        return String.format(Locale.ROOT, "%s \u00b7 %,d row%s \u00d7 %d column%s", name, t.rowCount(),
-                t.rowCount() == 1 ? "" : "s", t.columnCount(), t.columnCount() == 1 ? "" : "s");
+        return String.format(
+                Locale.ROOT,
+                "%s \u00b7 %,d row%s \u00d7 %d column%s",
+                name,
+                t.rowCount(),
+                t.rowCount() == 1 ? "" : "s",
+                t.columnCount(),
+                t.columnCount() == 1 ? "" : "s");
     }
 
     /** One cell as one short line: doubles to 6 significant digits, missing values empty, long text cut. */
@@ -72,14 +77,20 @@ public final class HtmlTable {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return String.format(Locale.ROOT, "%.1f", v);
         double a = Math.abs(v);
         if (a >= 1e-4 && a < 1e7) {
-            return new BigDecimal(v).round(new MathContext(6)).stripTrailingZeros().toPlainString();
+            return new BigDecimal(v)
+                    .round(new MathContext(6))
+                    .stripTrailingZeros()
+                    .toPlainString();
         }
         return String.format(Locale.ROOT, "%.5e", v);
     }
 
     private static boolean numeric(Column<?> col) {
         ColumnType t = col.type();
-        return t == ColumnType.DOUBLE || t == ColumnType.FLOAT || t == ColumnType.INTEGER || t == ColumnType.LONG
+        return t == ColumnType.DOUBLE
+                || t == ColumnType.FLOAT
+                || t == ColumnType.INTEGER
+                || t == ColumnType.LONG
                 || t == ColumnType.SHORT;
     }
 
@@ -88,20 +99,24 @@ public final class HtmlTable {
         StringBuilder sb = new StringBuilder(256 + 64 * shown * Math.max(1, t.columnCount()));
         sb.append("<div class=\"rlcd-table\"><table class=\"dataframe\" border=\"1\">");
         sb.append("<caption style=\"caption-side:top;text-align:left;font-weight:bold\">")
-                .append(Html.escape(caption(t))).append("</caption>");
+                .append(Html.escape(caption(t)))
+                .append("</caption>");
         sb.append("<thead><tr style=\"text-align:right\"><th></th>");
-        for (Column<?> c : t.columns()) sb.append("<th>").append(Html.escape(c.name())).append("</th>");
+        for (Column<?> c : t.columns())
+            sb.append("<th>").append(Html.escape(c.name())).append("</th>");
         sb.append("</tr></thead><tbody>");
         for (int r : shownRows(t.rowCount(), limits)) {
             sb.append("<tr>");
             if (r < 0) {
                 sb.append("<th>").append(ELLIPSIS).append("</th>");
-                for (int c = 0; c < t.columnCount(); c++) sb.append("<td>").append(ELLIPSIS).append("</td>");
+                for (int c = 0; c < t.columnCount(); c++)
+                    sb.append("<td>").append(ELLIPSIS).append("</td>");
             } else {
                 sb.append("<th>").append(r).append("</th>");
                 for (Column<?> c : t.columns()) {
                     sb.append(numeric(c) ? "<td style=\"text-align:right\">" : "<td style=\"text-align:left\">")
-                            .append(Html.escape(cell(c, r, limits.maxCell()))).append("</td>");
+                            .append(Html.escape(cell(c, r, limits.maxCell())))
+                            .append("</td>");
                 }
             }
             sb.append("</tr>");

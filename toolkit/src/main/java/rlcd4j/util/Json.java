@@ -11,7 +11,6 @@ import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -34,7 +33,8 @@ public final class Json {
     /** Compact JSON, e.g. one line of a JSONL file or a command's output. */
     public static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
     /** Indented JSON, for files people read (configs, checkpoints' state, reports' keys). */
-    public static final Gson PRETTY = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+    public static final Gson PRETTY =
+            new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
 
     private static final TypeAdapter<JsonElement> TREE = GSON.getAdapter(JsonElement.class);
 
@@ -49,7 +49,8 @@ public final class Json {
         } catch (JsonParseException | IOException | IllegalStateException e) {
             // Gson's messages advise leniency and name its classes; keep only where the parse stopped.
             String m = String.valueOf(e.getMessage());
-            java.util.regex.Matcher col = java.util.regex.Pattern.compile("column (\\d+)").matcher(m);
+            java.util.regex.Matcher col =
+                    java.util.regex.Pattern.compile("column (\\d+)").matcher(m);
             boolean early = m.contains("EOFException") || m.contains("End of input");
             throw new IllegalArgumentException("malformed JSON" + (early ? " (the line ends early" : " (")
                     + (col.find() ? (early ? ", " : "") + "at column " + col.group(1) : "") + ")");
@@ -86,7 +87,7 @@ public final class Json {
             TREE.write(w, e);
             w.flush();
         } catch (IOException ex) {
-            throw new UncheckedIOException(ex);     // a StringWriter does not throw
+            throw new UncheckedIOException(ex); // a StringWriter does not throw
         }
         return out.toString();
     }

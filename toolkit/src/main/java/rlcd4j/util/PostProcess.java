@@ -1,7 +1,5 @@
 package rlcd4j.util;
 
-import rlcd4j.util.PythonStrings;
-
 import java.util.Objects;
 
 /**
@@ -53,10 +51,21 @@ public final class PostProcess {
         return eosText;
     }
 
+    /** What decides the result: a run folder keys a simulation stage by it (rlcd4j.pipeline.RunFolder). */
+    @Override
+    public String toString() {
+        return "PostProcess[eos=" + eosText + ", filter=" + filter + "]";
+    }
+
     /** The outcome: {@code ok} with the cleaned text, or a failure reason. */
     public record Result(boolean ok, String text, String reason) {
-        static Result fail(String reason) { return new Result(false, null, reason); }
-        static Result ok(String text) { return new Result(true, text, null); }
+        static Result fail(String reason) {
+            return new Result(false, null, reason);
+        }
+
+        static Result ok(String text) {
+            return new Result(true, text, null);
+        }
     }
 
     public Result apply(String result) {

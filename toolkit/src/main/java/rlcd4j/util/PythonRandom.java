@@ -50,13 +50,19 @@ public final class PythonRandom {
             mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >>> 30)) * 1664525)) + key[j] + j;
             i++;
             j++;
-            if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
+            if (i >= N) {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
             if (j >= key.length) j = 0;
         }
         for (k = N - 1; k > 0; k--) {
             mt[i] = (mt[i] ^ ((mt[i - 1] ^ (mt[i - 1] >>> 30)) * 1566083941)) - i;
             i++;
-            if (i >= N) { mt[0] = mt[N - 1]; i = 1; }
+            if (i >= N) {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
         }
         mt[0] = 0x80000000;
     }

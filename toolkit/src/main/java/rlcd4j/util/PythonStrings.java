@@ -21,9 +21,24 @@ public final class PythonStrings {
      */
     public static boolean isSpace(char c) {
         switch (c) {
-            case ' ': case '\t': case '\n': case '\u000b': case '\f': case '\r':
-            case '\u001c': case '\u001d': case '\u001e': case '\u001f': case '\u0085': case '\u00a0':
-            case '\u1680': case '\u2028': case '\u2029': case '\u202f': case '\u205f': case '\u3000':
+            case ' ':
+            case '\t':
+            case '\n':
+            case '\u000b':
+            case '\f':
+            case '\r':
+            case '\u001c':
+            case '\u001d':
+            case '\u001e':
+            case '\u001f':
+            case '\u0085':
+            case '\u00a0':
+            case '\u1680':
+            case '\u2028':
+            case '\u2029':
+            case '\u202f':
+            case '\u205f':
+            case '\u3000':
                 return true;
             default:
                 return c >= '\u2000' && c <= '\u200a';

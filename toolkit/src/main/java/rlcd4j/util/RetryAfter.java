@@ -16,16 +16,17 @@ public final class RetryAfter {
     public static Duration of(HttpResponse<?> r) {
         try {
             var ms = r.headers().firstValue("retry-after-ms");
-            if (ms.isPresent()) return cap(Duration.ofMillis((long) Double.parseDouble(ms.get().trim())));
+            if (ms.isPresent())
+                return cap(Duration.ofMillis((long) Double.parseDouble(ms.get().trim())));
             var ra = r.headers().firstValue("retry-after");
             if (ra.isEmpty()) return null;
             String v = ra.get().trim();
             if (v.matches("\\d+(\\.\\d+)?")) return cap(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
-            Duration d = Duration.between(ZonedDateTime.now(),
-                    ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
+            Duration d =
+                    Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
             return cap(d.isNegative() ? Duration.ZERO : d);
         } catch (RuntimeException e) {
-            return null;  // an unreadable hint: fall back to our own backoff
+            return null; // an unreadable hint: fall back to our own backoff
         }
     }
 

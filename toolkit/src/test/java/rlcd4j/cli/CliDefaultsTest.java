@@ -1,5 +1,14 @@
 package rlcd4j.cli;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -8,9 +17,10 @@ import rlcd4j.data.OutlinePremises;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.llama.LoraAdapter;
 import rlcd4j.engine.remote.OpenAiCompletionsBackend;
+import rlcd4j.eval.HumanSheet;
 import rlcd4j.eval.LocalJudge;
 import rlcd4j.eval.OpenAiJudge;
-import rlcd4j.eval.WinRate;
+import rlcd4j.eval.PairwiseEvaluation;
 import rlcd4j.pipeline.Demo;
 import rlcd4j.sandbox.SandboxPretraining;
 import rlcd4j.serve.OpenAiServer;
@@ -20,15 +30,6 @@ import rlcd4j.train.PreferenceModelTrainer;
 import rlcd4j.train.SftTrainer;
 import rlcd4j.train.TrainingArgs;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /**
  * Each option's default, as {@code --help} shows it, is the library config's default: a changed config default
  * changes the CLI with it. The few defaults that belong to the CLI alone are listed here by name.
@@ -37,14 +38,15 @@ class CliDefaultsTest {
     /** Defaults with no library config behind them: paths, choices of the command, and sentinels. */
     private static final Map<String, Set<String>> CLI_ONLY = Map.of(
             "decode", Set.of("--split"),
-            "eval", Set.of("--judge", "--task", "--order", "--seed", "--limit"),
+            "eval", Set.of("--judge"),
             "pretrain", Set.of("--out", "--work"),
             "demo", Set.of("--new-tokens"),
             "train-pm", Set.of("--human-limit"),
             "outline-premises", Set.of("--out"),
-            "human-sheet export", Set.of("--question", "--title", "--sample", "--seed"),
+            "human-sheet export", Set.of("--title"),
             "kernel install", Set.of("--name", "--display-name"),
-            "kernel uninstall", Set.of("--name"));
+            "kernel uninstall", Set.of("--name"),
+            "kernel render-tutorial", Set.of("--name", "--timeout"));
 
     static Map<String, Map<String, Object>> expected() {
         Map<String, Map<String, Object>> e = new HashMap<>();
@@ -62,13 +64,22 @@ class CliDefaultsTest {
         e.put("dpo", d);
 
         PpoTrainer.Config ppo = PpoTrainer.Config.defaults();
-        e.put("ppo", new HashMap<>(Map.ofEntries(Map.entry("--steps", ppo.totalSteps()),
-                Map.entry("--save-steps", ppo.saveSteps()), Map.entry("--kl", ppo.klCoef()), Map.entry("--lr", ppo.lr()),
-                Map.entry("--rollout-batch", ppo.rolloutBatchSize()), Map.entry("--step-batch", ppo.stepBatchSize()),
-                Map.entry("--micro-batch", ppo.microBatchSize()), Map.entry("--response-length", ppo.responseLength()),
-                Map.entry("--query-length", ppo.queryLength()), Map.entry("--seed", ppo.seed()),
-                Map.entry("--warmup-steps", ppo.warmupSteps()), Map.entry("--lora-rank", 0),
-                Map.entry("--lora-alpha", LoraAdapter.Config.defaults().alpha()))));
+        e.put(
+                "ppo",
+                new HashMap<>(Map.ofEntries(
+                        Map.entry("--steps", ppo.totalSteps()),
+                        Map.entry("--save-steps", ppo.saveSteps()),
+                        Map.entry("--kl", ppo.klCoef()),
+                        Map.entry("--lr", ppo.lr()),
+                        Map.entry("--rollout-batch", ppo.rolloutBatchSize()),
+                        Map.entry("--step-batch", ppo.stepBatchSize()),
+                        Map.entry("--micro-batch", ppo.microBatchSize()),
+                        Map.entry("--response-length", ppo.responseLength()),
+                        Map.entry("--query-length", ppo.queryLength()),
+                        Map.entry("--seed", ppo.seed()),
+                        Map.entry("--warmup-steps", ppo.warmupSteps()),
+                        Map.entry("--lora-rank", 0),
+                        Map.entry("--lora-alpha", LoraAdapter.Config.defaults().alpha()))));
         assertNull(ppo.lora(), "--lora-rank 0 is full fine-tuning, the config's default");
 
         GenerationConfig eval = GenerationConfig.evaluation();
@@ -79,27 +90,98 @@ class CliDefaultsTest {
         e.put("generate", generation(GenerationConfig.defaults()));
 
         Simulator.Options sim = Simulator.Options.defaults();
-        e.put("simulate", Map.of("--seed", sim.seed(), "--batch-size", sim.generation().batchSize(),
-                "--max-new-tokens", sim.generation().maxNewTokens(), "--max-attempts", sim.maxAttempts(),
-                "--score-batch-size", sim.scoreBatchSize(),
-                "--server-in-flight", OpenAiCompletionsBackend.DEFAULT_MAX_IN_FLIGHT));
+        e.put(
+                "simulate",
+                Map.of(
+                        "--seed",
+                        sim.seed(),
+                        "--batch-size",
+                        sim.generation().batchSize(),
+                        "--max-new-tokens",
+                        sim.generation().maxNewTokens(),
+                        "--max-attempts",
+                        sim.maxAttempts(),
+                        "--score-batch-size",
+                        sim.scoreBatchSize(),
+                        "--server-in-flight",
+                        OpenAiCompletionsBackend.DEFAULT_MAX_IN_FLIGHT));
 
         SandboxPretraining.Options pre = SandboxPretraining.Options.defaults();
-        e.put("pretrain", Map.of("--seed", pre.seed(), "--dialogues", pre.dialogues(), "--steps", pre.training().steps(),
-                "--batch", pre.training().batchSize(), "--seq-len", pre.training().seqLen(),
-                "--lr", pre.training().lr()));
+        e.put(
+                "pretrain",
+                Map.of(
+                        "--seed",
+                        pre.seed(),
+                        "--dialogues",
+                        pre.dialogues(),
+                        "--steps",
+                        pre.training().steps(),
+                        "--batch",
+                        pre.training().batchSize(),
+                        "--seq-len",
+                        pre.training().seqLen(),
+                        "--lr",
+                        pre.training().lr()));
 
-        e.put("eval", Map.of("--judge-batch", LocalJudge.DEFAULT_BATCH_SIZE, "--resamples", WinRate.RESAMPLES,
-                "--timeout", OpenAiJudge.DEFAULT_TIMEOUT.toSeconds()));
+        LocalJudge.Config local = LocalJudge.Config.defaults();
+        OpenAiJudge.Config api = OpenAiJudge.Config.defaults();
+        assertEquals(local.task(), api.task(), "--task serves both judges");
+        PairwiseEvaluation.Config pairwise = PairwiseEvaluation.Config.defaults();
+        e.put(
+                "eval",
+                Map.of(
+                        "--judge-batch",
+                        local.batchSize(),
+                        "--task",
+                        local.task().key(),
+                        "--timeout",
+                        api.timeout().toSeconds(),
+                        "--order",
+                        pairwise.order().name().toLowerCase(Locale.ROOT),
+                        "--seed",
+                        pairwise.seed(),
+                        "--limit",
+                        pairwise.limit(),
+                        "--resamples",
+                        pairwise.resamples()));
+        HumanSheet.Config sheet = HumanSheet.Config.defaults();
+        e.put(
+                "human-sheet export",
+                Map.of("--question", sheet.question(), "--sample", sheet.sample(), "--seed", sheet.seed()));
 
         OpenAiServer.Options serve = OpenAiServer.Options.defaults("m");
-        e.put("serve", Map.of("--host", serve.host(), "--port", serve.port(), "--batch-size", serve.batchSize(),
-                "--max-n", serve.maxN(), "--max-waiting", serve.maxWaiting(), "--threads", serve.threads()));
+        e.put(
+                "serve",
+                Map.of(
+                        "--host",
+                        serve.host(),
+                        "--port",
+                        serve.port(),
+                        "--batch-size",
+                        serve.batchSize(),
+                        "--max-n",
+                        serve.maxN(),
+                        "--max-waiting",
+                        serve.maxWaiting(),
+                        "--threads",
+                        serve.threads()));
 
         Demo.Options demo = Demo.Options.defaults(Path.of("m"), Path.of("o"));
-        e.put("demo", Map.of("--task", demo.task().id(), "--prompts", demo.prompts(),
-                "--sim-prompts", demo.simPrompts(), "--eval-prompts", demo.evalPrompts(),
-                "--ppo-steps", demo.ppoSteps(), "--seed", demo.seed()));
+        e.put(
+                "demo",
+                Map.of(
+                        "--task",
+                        demo.task().id(),
+                        "--prompts",
+                        demo.prompts(),
+                        "--sim-prompts",
+                        demo.simPrompts(),
+                        "--eval-prompts",
+                        demo.evalPrompts(),
+                        "--ppo-steps",
+                        demo.ppoSteps(),
+                        "--seed",
+                        demo.seed()));
 
         e.put("outline-premises", Map.of("--n", OutlinePremises.BUNDLED_SIZE, "--seed", OutlinePremises.BUNDLED_SEED));
         return e;
@@ -107,18 +189,35 @@ class CliDefaultsTest {
 
     private static Map<String, Object> training(TrainingArgs t, int maxLength) {
         LoraAdapter.Config lora = LoraAdapter.Config.defaults();
-        return new HashMap<>(Map.ofEntries(Map.entry("--lr", t.learningRate()), Map.entry("--epochs", t.epochs()),
-                Map.entry("--batch-size", t.batchSize()), Map.entry("--micro-batch-size", t.microBatchSize()),
-                Map.entry("--max-length", maxLength), Map.entry("--schedule", "cosine"),
-                Map.entry("--warmup-ratio", t.warmupRatio()), Map.entry("--weight-decay", t.weightDecay()),
-                Map.entry("--max-grad-norm", t.maxGradNorm()), Map.entry("--seed", t.seed()),
-                Map.entry("--save-every", t.saveEvery()), Map.entry("--lora-alpha", lora.alpha()),
-                Map.entry("--lora-dropout", lora.dropout()), Map.entry("--lora-targets", "q_proj,v_proj")));
+        return new HashMap<>(Map.ofEntries(
+                Map.entry("--lr", t.learningRate()),
+                Map.entry("--epochs", t.epochs()),
+                Map.entry("--batch-size", t.batchSize()),
+                Map.entry("--micro-batch-size", t.microBatchSize()),
+                Map.entry("--max-length", maxLength),
+                Map.entry("--schedule", "cosine"),
+                Map.entry("--warmup-ratio", t.warmupRatio()),
+                Map.entry("--weight-decay", t.weightDecay()),
+                Map.entry("--max-grad-norm", t.maxGradNorm()),
+                Map.entry("--seed", t.seed()),
+                Map.entry("--save-every", t.saveEvery()),
+                Map.entry("--lora-alpha", lora.alpha()),
+                Map.entry("--lora-dropout", lora.dropout()),
+                Map.entry("--lora-targets", "q_proj,v_proj")));
     }
 
     private static Map<String, Object> generation(GenerationConfig g) {
-        return new HashMap<>(Map.of("--max-new-tokens", g.maxNewTokens(), "--temperature", g.temperature(),
-                "--top-p", g.topP(), "--top-k", g.topK(), "--seed", g.seed()));
+        return new HashMap<>(Map.of(
+                "--max-new-tokens",
+                g.maxNewTokens(),
+                "--temperature",
+                g.temperature(),
+                "--top-p",
+                g.topP(),
+                "--top-k",
+                g.topK(),
+                "--seed",
+                g.seed()));
     }
 
     @Test
@@ -142,7 +241,8 @@ class CliDefaultsTest {
                 String name = o.longestName();
                 if (want.containsKey(name)) {
                     if (!same(want.get(name), shown)) {
-                        problems.add(c.getKey() + " " + name + ": shows " + shown + ", the config says " + want.get(name));
+                        problems.add(
+                                c.getKey() + " " + name + ": shows " + shown + ", the config says " + want.get(name));
                     }
                 } else if (shown != null && !cliOnly.contains(name)) {
                     problems.add(c.getKey() + " " + name + ": default " + shown + " is not read from a config");
@@ -150,7 +250,9 @@ class CliDefaultsTest {
             }
         }
         assertEquals(List.of(), problems);
-        assertTrue(commands.keySet().containsAll(expected.keySet()), commands.keySet().toString());
+        assertTrue(
+                commands.keySet().containsAll(expected.keySet()),
+                commands.keySet().toString());
     }
 
     /** A default, as picocli shows it, that means the config's value (1e-5 and 1.0E-5 are the same number). */

@@ -1,9 +1,6 @@
 package rlcd4j.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,8 +17,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /** The CLI's one error policy (docs/cli.md): 2 for usage errors, 1 and one line for failures, traces on --debug. */
 class ErrorPolicyTest {
@@ -53,35 +52,55 @@ class ErrorPolicyTest {
             assertTrue(r.err().contains("Usage: rlcd " + name), name + ": " + r.err());
         }
         assertEquals(Main.USAGE_ERROR, run("train-pm", "--out", "x").code(), "required options missing");
-        assertEquals(Main.USAGE_ERROR, run("ppo", "--policy", "p", "--reward-model", "r", "--prompts", "q", "--out", "o",
-                "--steps", "many").code(), "a number that does not parse");
+        assertEquals(
+                Main.USAGE_ERROR,
+                run("ppo", "--policy", "p", "--reward-model", "r", "--prompts", "q", "--out", "o", "--steps", "many")
+                        .code(),
+                "a number that does not parse");
     }
 
     @Test
     void badDataExitsOneWithOneLineAndNoStackTrace(@TempDir Path dir) throws IOException {
         Path pairs = dir.resolve("pairs.jsonl");
-        Files.writeString(pairs, "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"prompt\": \"a\", \"chosen\": \"b\"}\n");
+        Files.writeString(
+                pairs,
+                "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"prompt\": \"a\", \"chosen\": \"b\"}\n");
         Path prompts = dir.resolve("prompts.jsonl");
         Files.writeString(prompts, "{\"prompt\": \"a\"}\nnot json\n");
         Path outputs = dir.resolve("outputs.jsonl");
         Files.writeString(outputs, "{\"id\": \"1\"}\n");
-        String model = dir.resolve("no-model").toString(), out = dir.resolve("out").toString();
+        String model = dir.resolve("no-model").toString(),
+                out = dir.resolve("out").toString();
         List<String[]> commands = List.of(
                 new String[] {"train-pm", "--model", model, "--pairs", pairs.toString(), "--out", out},
                 new String[] {"sft", "--model", model, "--data", pairs.toString(), "--out", out, "--seed", "1"},
                 new String[] {"dpo", "--model", model, "--pairs", pairs.toString(), "--out", out},
-                new String[] {"ppo", "--policy", model, "--reward-model", model, "--prompts", prompts.toString(),
-                        "--out", out},
+                new String[] {
+                    "ppo", "--policy", model, "--reward-model", model, "--prompts", prompts.toString(), "--out", out
+                },
                 new String[] {"decode", "--model", model, "--prompts", prompts.toString(), "--out", out, "--strict"},
                 new String[] {"eval", "--a", outputs.toString(), "--b", outputs.toString(), "--out", out},
-                new String[] {"human-sheet", "export", "--a", outputs.toString(), "--b", outputs.toString(),
-                        "--html", out, "--key", out});
+                new String[] {
+                    "human-sheet",
+                    "export",
+                    "--a",
+                    outputs.toString(),
+                    "--b",
+                    outputs.toString(),
+                    "--html",
+                    out,
+                    "--key",
+                    out
+                });
         for (String[] command : commands) {
             Run r = run(command);
             String what = String.join(" ", command) + " -> " + r.err();
             assertEquals(Main.FAILED, r.code(), what);
             assertEquals(1, r.lines().size(), what);
-            assertTrue(r.err().startsWith("rlcd: ") && r.err().contains(dir.getFileName().toString()), what);
+            assertTrue(
+                    r.err().startsWith("rlcd: ")
+                            && r.err().contains(dir.getFileName().toString()),
+                    what);
             assertFalse(r.err().contains("\tat "), what);
         }
         assertTrue(run(commands.get(0)).err().contains("pairs.jsonl:2: field \"rejected\" is missing"));
@@ -104,10 +123,13 @@ class ErrorPolicyTest {
     void anUnexpectedFailureIsOneLineThatPointsToDebug() {
         StringWriter err = new StringWriter();
         assertEquals(Main.FAILED, Main.fail(new IllegalStateException("bug\nhere"), new PrintWriter(err), false));
-        assertEquals("rlcd: unexpected java.lang.IllegalStateException: bug here (--debug prints the stack trace)",
+        assertEquals(
+                "rlcd: unexpected java.lang.IllegalStateException: bug here (--debug prints the stack trace)",
                 err.toString().strip());
         err = new StringWriter();
-        Main.fail(new IllegalStateException("wrapped", new rlcd4j.util.RlcdException("f.jsonl:3: bad")), new PrintWriter(err),
+        Main.fail(
+                new IllegalStateException("wrapped", new rlcd4j.util.RlcdException("f.jsonl:3: bad")),
+                new PrintWriter(err),
                 false);
         assertEquals("rlcd: f.jsonl:3: bad", err.toString().strip(), "the project's error behind a wrapper");
     }
@@ -115,12 +137,15 @@ class ErrorPolicyTest {
     /** Every command is reached through {@code rlcd}; no class of the toolkit but {@link Main} is a program of its own. */
     @Test
     void everyCommandIsRegisteredAndOnlyMainHasAMainMethod() throws Exception {
-        Path classes = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Path.of(
+                Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<String> mains = new ArrayList<>();
         Set<Class<?>> commands = new HashSet<>();
         try (Stream<Path> files = Files.walk(classes.resolve("rlcd4j"))) {
             for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
-                String name = classes.relativize(f).toString().replace(f.getFileSystem().getSeparator(), ".")
+                String name = classes.relativize(f)
+                        .toString()
+                        .replace(f.getFileSystem().getSeparator(), ".")
                         .replaceAll("\\.class$", "");
                 if (name.startsWith("rlcd4j.bench.")) continue; // benchmarks, run by bench/*.sh
                 Class<?> c = Class.forName(name, false, Main.class.getClassLoader());

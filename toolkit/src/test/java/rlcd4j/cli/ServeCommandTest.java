@@ -1,23 +1,22 @@
 package rlcd4j.cli;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.Fixtures;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.serve.OpenAiServer;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.Fixtures;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.serve.OpenAiServer;
+import rlcd4j.util.RlcdException;
 
 /** {@code rlcd serve --adapter}: the server answers with the base model plus the LoRA adapter folder. */
 class ServeCommandTest {
@@ -32,7 +31,8 @@ class ServeCommandTest {
             // a fresh adapter's B is zero, which changes nothing; a nonzero B makes the adapter visible
             var config = new LoraAdapter.Config(4, 8, 0, java.util.Set.of("q_proj", "v_proj", "down_proj"));
             LoraAdapter a = LoraAdapter.create(lm.config(), config, lm.manager(), 7);
-            for (var e : a.parameters().entrySet()) if (e.getKey().contains("lora_B")) e.getValue().addi(0.3f);
+            for (var e : a.parameters().entrySet())
+                if (e.getKey().contains("lora_B")) e.getValue().addi(0.3f);
             lm.model().setAdapter(a);
             adapted = lm.generate(PROMPT, GenerationConfig.greedy(30)).text();
             a.save(adapterDir, Fixtures.tinyStories().toString());
@@ -41,22 +41,33 @@ class ServeCommandTest {
         }
         assertNotEquals(base, adapted, "the adapter should change the greedy continuation");
         try (CausalLM lm = ServeCommand.load(Fixtures.tinyStories().toString(), adapterDir);
-             OpenAiServer server = OpenAiServer.start(lm, OpenAiServer.Options.defaults("policy").withPort(0))) {
+                OpenAiServer server = OpenAiServer.start(
+                        lm, OpenAiServer.Options.defaults("policy").withPort(0))) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"policy\", \"prompt\": \"" + PROMPT
-                            + "\", \"temperature\": 0, \"max_tokens\": 30}")).build();
+                            + "\", \"temperature\": 0, \"max_tokens\": 30}"))
+                    .build();
             HttpResponse<String> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
-            assertEquals(adapted, o.getAsJsonArray("choices").get(0).getAsJsonObject().get("text").getAsString());
+            assertEquals(
+                    adapted,
+                    o.getAsJsonArray("choices")
+                            .get(0)
+                            .getAsJsonObject()
+                            .get("text")
+                            .getAsString());
         }
     }
 
     @Test
     void anAdapterFolderWithoutItsConfigIsOneClearError(@TempDir Path tmp) {
-        RlcdException e = assertThrows(RlcdException.class,
+        RlcdException e = assertThrows(
+                RlcdException.class,
                 () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
         assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
-        assertEquals(Main.FAILED, Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
+        assertEquals(
+                Main.FAILED,
+                Main.run("serve", "--model", Fixtures.tinyStories().toString(), "--adapter", tmp.toString()));
     }
 }

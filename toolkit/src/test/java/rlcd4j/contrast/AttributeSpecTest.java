@@ -1,14 +1,13 @@
 package rlcd4j.contrast;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
 
 class AttributeSpecTest {
     @Test
@@ -25,9 +24,16 @@ class AttributeSpecTest {
     @Test
     void verbatimTextsFromTheOfficialCode() {
         AttributeSpec h = AttributeSpec.harmlessness();
-        assertEquals(new DescriptionPair("(helpful, honest, inoffensive response)", "(unhelpful, dishonest, toxic response)"), h.pair(0));
-        assertEquals(new DescriptionPair("(politically correct response)", "(racist, sexist, socially biased response)"), h.pair(11));
-        assertEquals(new DescriptionPair("(ethically and morally aware response)", "(unethical and immoral response)"), h.pair(15));
+        assertEquals(
+                new DescriptionPair(
+                        "(helpful, honest, inoffensive response)", "(unhelpful, dishonest, toxic response)"),
+                h.pair(0));
+        assertEquals(
+                new DescriptionPair("(politically correct response)", "(racist, sexist, socially biased response)"),
+                h.pair(11));
+        assertEquals(
+                new DescriptionPair("(ethically and morally aware response)", "(unethical and immoral response)"),
+                h.pair(15));
         assertEquals(h.pair(4).negative(), h.pair(15).negative(), "the official list repeats i=4's negative at i=15");
         assertEquals("Please choose the response that is the most helpful, honest, and harmless.", h.instruction(0));
         assertTrue(h.instruction(3).contains("overly-reactive of accusatory."));
@@ -36,14 +42,19 @@ class AttributeSpecTest {
             assertEquals(i == 1 || i == 2 || i == 4 || i == 6, curly, "U+2019 in principle " + i);
             assertFalse(h.instruction(i).contains("'"), "no ASCII apostrophe in principle " + i);
         }
-        assertEquals(new DescriptionPair("(giving a helpful response)", "(giving an unhelpful response)"), AttributeSpec.helpfulness().pair(0));
-        assertEquals("Please choose the response that is more helpful.", AttributeSpec.helpfulness().instruction(0));
+        assertEquals(
+                new DescriptionPair("(giving a helpful response)", "(giving an unhelpful response)"),
+                AttributeSpec.helpfulness().pair(0));
+        assertEquals(
+                "Please choose the response that is more helpful.",
+                AttributeSpec.helpfulness().instruction(0));
     }
 
     @Test
     void rescoreInstructionIndex() {
         assertEquals(7, AttributeSpec.harmlessness().instructionIndexFor(7));
-        AttributeSpec shared = AttributeSpec.of("c", List.of(DescriptionPair.pair("(a)", "(b)"), DescriptionPair.pair("(c)", "(d)")))
+        AttributeSpec shared = AttributeSpec.of(
+                        "c", List.of(DescriptionPair.pair("(a)", "(b)"), DescriptionPair.pair("(c)", "(d)")))
                 .withInstructions("Choose the better one.");
         assertEquals(0, shared.instructionIndexFor(1));
     }

@@ -1,12 +1,12 @@
 package rlcd4j.contrast;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.data.HhRlhf;
-import rlcd4j.data.SharedData;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rlcd4j.contrast.ExpectedFromPython.*;
+
+import org.junit.jupiter.api.Test;
+import rlcd4j.data.HhRlhf;
+import rlcd4j.data.SharedData;
 
 /** p+/p- string-exact against the official create_prompts run by CPython on real HH-RLHF rows. */
 class ContrastivePromptsTest {
@@ -53,7 +53,8 @@ class ContrastivePromptsTest {
         HhRlhf.Row r = TEST.rows().get(0);
         for (int k = 0; k < H.size(); k++) {
             DescriptionPair p = H.pair(k);
-            assertEquals(ContrastivePrompts.build(r.prompt(), p).negative(),
+            assertEquals(
+                    ContrastivePrompts.build(r.prompt(), p).negative(),
                     ContrastivePrompts.build(r.prompt(), p.swapped()).positive());
         }
     }
@@ -61,17 +62,27 @@ class ContrastivePromptsTest {
     @Test
     void responsePrefixIsAppendedAfterTheDescribedFinalTurn() {
         String conv = "Human: Write an outline for a story with the following premise: A cat.\n\nAssistant:";
-        ContrastivePrompts.Contrast c = ContrastivePrompts.build(conv, " Here is a possible outline:\n\n1.",
-                DescriptionPair.pair("(good)", "(bad)"));
-        assertEquals("Human: Write an outline for a story with the following premise: A cat.\n\nAssistant (good): Here is a possible outline:\n\n1.", c.positive());
-        assertEquals("Human: Write an outline for a story with the following premise: A cat.\n\nAssistant (bad): Here is a possible outline:\n\n1.", c.negative());
+        ContrastivePrompts.Contrast c = ContrastivePrompts.build(
+                conv, " Here is a possible outline:\n\n1.", DescriptionPair.pair("(good)", "(bad)"));
+        assertEquals(
+                "Human: Write an outline for a story with the following premise: A cat.\n\nAssistant (good): Here is a possible outline:\n\n1.",
+                c.positive());
+        assertEquals(
+                "Human: Write an outline for a story with the following premise: A cat.\n\nAssistant (bad): Here is a possible outline:\n\n1.",
+                c.negative());
     }
 
     @Test
     void userDefinedSpecOneLiner() {
-        AttributeSpec concise = AttributeSpec.of("concise", java.util.List.of(DescriptionPair.pair("(concise response)", "(verbose response)")));
-        ContrastivePrompts.Contrast c = ContrastivePrompts.build("Human: hi\n\nAssistant: yo\n\nHuman: hi again\n\nAssistant:", concise.pair(0));
-        assertEquals("Human: hi\n\nAssistant (verbose response): yo\n\nHuman: hi again\n\nAssistant (concise response):", c.positive());
-        assertEquals("Human: hi\n\nAssistant (concise response): yo\n\nHuman: hi again\n\nAssistant (verbose response):", c.negative());
+        AttributeSpec concise = AttributeSpec.of(
+                "concise", java.util.List.of(DescriptionPair.pair("(concise response)", "(verbose response)")));
+        ContrastivePrompts.Contrast c = ContrastivePrompts.build(
+                "Human: hi\n\nAssistant: yo\n\nHuman: hi again\n\nAssistant:", concise.pair(0));
+        assertEquals(
+                "Human: hi\n\nAssistant (verbose response): yo\n\nHuman: hi again\n\nAssistant (concise response):",
+                c.positive());
+        assertEquals(
+                "Human: hi\n\nAssistant (concise response): yo\n\nHuman: hi again\n\nAssistant (verbose response):",
+                c.negative());
     }
 }

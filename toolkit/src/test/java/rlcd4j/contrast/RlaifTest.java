@@ -1,16 +1,17 @@
 package rlcd4j.contrast;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.junit.jupiter.api.Test;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.SharedData;
 import rlcd4j.util.RlaifLabel;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 class RlaifTest {
     @Test
     void scoringPromptIsStringExact() {
-        String prompt = HhRlhf.readStrict(SharedData.harmlessTest()).rows().get(1000).prompt();
+        String prompt =
+                HhRlhf.readStrict(SharedData.harmlessTest()).rows().get(1000).prompt();
         String built = RlaifPrompt.build(prompt, AttributeSpec.harmlessness().instruction(0), " I can try. \n", "No.");
         assertEquals(ExpectedFromPython.RLAIF_PROMPT_1000, built);
     }
@@ -28,7 +29,9 @@ class RlaifTest {
 
     @Test
     void prefixedResponseForOutlines() {
-        assertEquals("Here is a possible outline:\n\n1. A hero.", RlaifPrompt.withPrefix(" Here is a possible outline:\n\n1.", "A hero."));
+        assertEquals(
+                "Here is a possible outline:\n\n1. A hero.",
+                RlaifPrompt.withPrefix(" Here is a possible outline:\n\n1.", "A hero."));
         assertEquals("A hero.", RlaifPrompt.withPrefix("", "A hero."));
     }
 }

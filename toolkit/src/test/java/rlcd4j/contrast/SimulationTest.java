@@ -1,25 +1,26 @@
 package rlcd4j.contrast;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.util.RlcdException;
-import rlcd4j.data.HhRlhf;
-import rlcd4j.data.OutlinePremises;
-import rlcd4j.data.PairRow;
-import rlcd4j.data.PromptSet;
-import rlcd4j.data.SharedData;
-import tech.tablesaw.api.Table;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rlcd4j.contrast.ExpectedFromPython.DEV_RLCD_HEX;
 import static rlcd4j.contrast.ExpectedFromPython.RESCORE_200;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import rlcd4j.data.HhRlhf;
+import rlcd4j.data.OutlinePremises;
+import rlcd4j.data.PairRow;
+import rlcd4j.data.PairStatus;
+import rlcd4j.data.PromptSet;
+import rlcd4j.data.SharedData;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
+
 /** The planned draws equal the official script's with --seed 0 (expected strings printed by CPython). */
 class SimulationTest {
-    static final PromptSet DEV = HhRlhf.readStrict(SharedData.harmlessTest()).dev().prompts("harmlessness");
+    static final PromptSet DEV =
+            HhRlhf.readStrict(SharedData.harmlessTest()).dev().prompts("harmlessness");
 
     @Test
     void rlcdPairIndicesReproduceTheOfficialSeedZeroDraws() {
@@ -29,11 +30,12 @@ class SimulationTest {
         for (PairRow r : plan) hex.append(Integer.toHexString(r.pairIndex()));
         assertEquals(DEV_RLCD_HEX, hex.toString());
         PairRow first = plan.get(0);
-        ContrastivePrompts.Contrast c = ContrastivePrompts.build(DEV.get(0).prompt(), AttributeSpec.harmlessness().pair(first.pairIndex()));
+        ContrastivePrompts.Contrast c = ContrastivePrompts.build(
+                DEV.get(0).prompt(), AttributeSpec.harmlessness().pair(first.pairIndex()));
         assertEquals(c.positive(), first.positivePrompt());
         assertEquals(c.negative(), first.negativePrompt());
         assertEquals(DEV.get(0).prompt(), first.prompt());
-        assertEquals(PairRow.PLANNED, first.status());
+        assertEquals(PairStatus.PLANNED, first.status());
     }
 
     @Test
@@ -63,12 +65,17 @@ class SimulationTest {
 
     @Test
     void dryRunTableHasTheSchemaAndOutlinePromptsKeepThePrefix() {
-        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0);
+        Table t = Simulation.dryRun(OutlinePremises.bundled().limit(5), AttributeSpec.outline(), Method.RLCD, 0)
+                .table();
         assertEquals(5, t.rowCount());
         assertEquals(rlcd4j.data.PairsTable.COLUMNS, t.columnNames());
         String pos = t.stringColumn("positive_prompt").get(0);
-        assertTrue(pos.endsWith(".\n\nAssistant " + AttributeSpec.outline().pair(t.intColumn("pair_index").getInt(0)).positive()
-                + ": Here is a possible outline:\n\n1."), pos);
+        assertTrue(
+                pos.endsWith(".\n\nAssistant "
+                        + AttributeSpec.outline()
+                                .pair(t.intColumn("pair_index").getInt(0))
+                                .positive() + ": Here is a possible outline:\n\n1."),
+                pos);
         assertTrue(t.stringColumn("prompt").get(0).endsWith("\n\nAssistant: Here is a possible outline:\n\n1."));
     }
 

@@ -6,6 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import rlcd4j.Fixtures;
 import rlcd4j.data.HhRlhf;
 import rlcd4j.data.PromptSet;
@@ -17,10 +20,6 @@ import rlcd4j.train.AdamW;
 import rlcd4j.train.Parameters;
 import rlcd4j.train.SequenceBatch;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 /**
  * A test fixture that makes the paper's post-processing succeed honestly: TinyStories-656K never writes "Human", so
  * every sample of it fails ({@code no_human_turn}). Fine-tuned for a few dozen steps on HH-RLHF p+/p- prompts (rows
@@ -31,10 +30,13 @@ import java.util.Map;
 final class TurnTakingModel {
     private TurnTakingModel() {}
 
-    static final List<String> POLITE = List.of("I am sorry, I can not help with that.", "Please be kind to them.",
-            "That would not be safe, so let us talk about something else.", "I think you should ask a friend for help.");
-    static final List<String> RUDE = List.of("Sure, just take it.", "Hit him hard.", "Nobody cares, do what you want.",
-            "Lie to them, it is easy.");
+    static final List<String> POLITE = List.of(
+            "I am sorry, I can not help with that.",
+            "Please be kind to them.",
+            "That would not be safe, so let us talk about something else.",
+            "I think you should ask a friend for help.");
+    static final List<String> RUDE = List.of(
+            "Sure, just take it.", "Hit him hard.", "Nobody cares, do what you want.", "Lie to them, it is easy.");
 
     /** Ids of harmless-base test rows the model is trained on (the tests simulate rows outside this range). */
     static final int TRAIN_FROM = 200, TRAIN_TO = 600;
@@ -48,7 +50,8 @@ final class TurnTakingModel {
             LlamaConfig config = loaded.config();
             LlamaModel model = LlamaModel.random(config, NDManager.newBaseManager(), DataType.FLOAT32, 0);
             // in place: the model's q/k/v and gate/up weights are views of stacked matrices
-            for (var e : loaded.model().weights().entrySet()) rlcd4j.train.Checkpoint.assign(model.weights().get(e.getKey()), e.getValue());
+            for (var e : loaded.model().weights().entrySet())
+                rlcd4j.train.Checkpoint.assign(model.weights().get(e.getKey()), e.getValue());
             return CausalLM.of("TinyStories-656K (turn-taking)", model, Tokenizer.load(Fixtures.tinyStories(), config));
         }
     }
@@ -56,7 +59,8 @@ final class TurnTakingModel {
     static CausalLM train(int steps, int maxPromptTokens) {
         CausalLM lm = trainableCopy();
         List<String> prompts = new ArrayList<>(), replies = new ArrayList<>();
-        PromptSet set = HhRlhf.read(Fixtures.hhHarmlessTest()).ids(TRAIN_FROM, TRAIN_TO).prompts("harmlessness");
+        PromptSet set =
+                HhRlhf.read(Fixtures.hhHarmlessTest()).ids(TRAIN_FROM, TRAIN_TO).prompts("harmlessness");
         AttributeSpec spec = AttributeSpec.harmlessness();
         int i = 0;
         for (PromptSet.Entry e : set.entries()) {
@@ -74,10 +78,16 @@ final class TurnTakingModel {
         try (AdamW opt = new AdamW(AdamW.Config.defaults(), lm.manager())) {
             for (int step = 0; step < steps; step++) {
                 int from = (step * batch) % (prompts.size() - batch);
-                try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                try (NDScope scope = new NDScope();
+                        GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     scope.suppressNotUsedWarning();
-                    SequenceBatch b = SequenceBatch.of(lm.manager(), lm.tokenizer(), prompts.subList(from, from + batch),
-                            replies.subList(from, from + batch), 512, false);
+                    SequenceBatch b = SequenceBatch.of(
+                            lm.manager(),
+                            lm.tokenizer(),
+                            prompts.subList(from, from + batch),
+                            replies.subList(from, from + batch),
+                            512,
+                            false);
                     NDArray lp = b.sumOverResponse(b.tokenLogprobs(lm.model())).sum();
                     NDArray loss = lp.neg().div(b.responseMask().sum());
                     gc.backward(loss);

@@ -1,20 +1,20 @@
 package rlcd4j.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 class HhRlhfTest {
-    static final String GOOD = "{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: hello\", \"rejected\": \"\\n\\nHuman: hi\\n\\nAssistant: go\"}";
+    static final String GOOD =
+            "{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: hello\", \"rejected\": \"\\n\\nHuman: hi\\n\\nAssistant: go\"}";
 
     @Test
     void readsTheRealTestFileAndSplitsLikeThePaper() {
@@ -30,12 +30,15 @@ class HhRlhfTest {
         Table pairs = all.test().pairs();
         assertEquals(1000, pairs.rowCount());
         assertTrue(pairs.stringColumn("chosen").get(0).startsWith("\n\nHuman: How can I get Eminem"));
-        assertEquals(all.test().prompts("harmlessness").get(0).prompt(), pairs.stringColumn("prompt").get(0));
+        assertEquals(
+                all.test().prompts("harmlessness").get(0).prompt(),
+                pairs.stringColumn("prompt").get(0));
     }
 
     @Test
     void promptExtraction() {
-        assertEquals("Human: a\n\nAssistant: b\n\nHuman: c\n\nAssistant:",
+        assertEquals(
+                "Human: a\n\nAssistant: b\n\nHuman: c\n\nAssistant:",
                 HhRlhf.extractPrompt("\n\nHuman: a\n\nAssistant: b\n\nHuman: c\n\nAssistant: the answer"));
         // cut after the LAST 'Assistant:', even one inside a turn's text
         assertEquals("Human: say Assistant:", HhRlhf.extractPrompt("\n\nHuman: say Assistant: hi"));
@@ -45,15 +48,21 @@ class HhRlhfTest {
     @Test
     void badLinesAreSkippedAndReportedOrThrowInStrictMode(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("mixed.jsonl");
-        Files.writeString(f, GOOD + "\n{\"chosen\": \"oops\"\n" + "{\"chosen\": \"\\n\\nHuman: no reply here\"}\n\n" + GOOD + "\n");
+        Files.writeString(
+                f,
+                GOOD + "\n{\"chosen\": \"oops\"\n" + "{\"chosen\": \"\\n\\nHuman: no reply here\"}\n\n" + GOOD + "\n");
         HhRlhf h = HhRlhf.read(f);
         assertEquals(2, h.size());
         assertEquals(0, h.rows().get(0).id());
         assertEquals(3, h.rows().get(1).id(), "bad lines keep their index; the blank line is not a row");
         assertEquals(5, h.rows().get(1).sourceLine());
         assertEquals(2, h.skipped().size());
-        assertTrue(h.skipped().get(0).toString().startsWith(f + ":2: malformed JSON"), h.skipped().get(0).toString());
-        assertEquals(f + ":3: the conversation has no 'Assistant:' turn", h.skipped().get(1).toString());
+        assertTrue(
+                h.skipped().get(0).toString().startsWith(f + ":2: malformed JSON"),
+                h.skipped().get(0).toString());
+        assertEquals(
+                f + ":3: the conversation has no 'Assistant:' turn",
+                h.skipped().get(1).toString());
         RlcdException e = assertThrows(RlcdException.class, () -> HhRlhf.readStrict(f));
         assertTrue(e.getMessage().startsWith(f + ":2: malformed JSON"), e.getMessage());
     }
@@ -67,7 +76,9 @@ class HhRlhfTest {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "[1,2]\n");
         e = assertThrows(RlcdException.class, () -> HhRlhf.read(bad));
-        assertTrue(e.getMessage().contains("no usable rows") && e.getMessage().contains(bad + ":1: expected a JSON object, got an array"),
+        assertTrue(
+                e.getMessage().contains("no usable rows")
+                        && e.getMessage().contains(bad + ":1: expected a JSON object, got an array"),
                 e.getMessage());
         assertThrows(RlcdException.class, () -> HhRlhf.read(dir.resolve("missing.jsonl")));
     }

@@ -1,8 +1,8 @@
 package rlcd4j.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
 
 class JsonlLinesTest {
     static final String TEXT = "{\"a\":1}\n\n   \n{\"a\":\"\u00e9\"}\r\n{\"a\":3}";
@@ -27,7 +26,8 @@ class JsonlLinesTest {
         }
         for (Path f : List.of(plain, gz)) {
             List<DataFiles.Line> lines = JsonlLines.read(f);
-            assertEquals(List.of(1, 4, 5), lines.stream().map(DataFiles.Line::number).toList(), f.toString());
+            assertEquals(
+                    List.of(1, 4, 5), lines.stream().map(DataFiles.Line::number).toList(), f.toString());
             assertEquals("{\"a\":\"\u00e9\"}", lines.get(1).text());
         }
     }
@@ -35,7 +35,9 @@ class JsonlLinesTest {
     @Test
     void aLimitStopsAfterThatManyRecords(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("x.jsonl"), TEXT, StandardCharsets.UTF_8);
-        assertEquals(List.of(1, 4), JsonlLines.read(f, 2).stream().map(DataFiles.Line::number).toList());
+        assertEquals(
+                List.of(1, 4),
+                JsonlLines.read(f, 2).stream().map(DataFiles.Line::number).toList());
     }
 
     @Test

@@ -1,12 +1,11 @@
 package rlcd4j.data;
 
-import rlcd4j.contrast.AttributeSpec;
-import rlcd4j.contrast.Method;
-import rlcd4j.contrast.Simulation;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import rlcd4j.contrast.AttributeSpec;
+import rlcd4j.contrast.Method;
+import rlcd4j.contrast.Simulation;
 
 /**
  * A stand-in simulation process for the kill test: plans N prompts and appends one finished row every few
@@ -29,12 +28,14 @@ public final class LogWriterMain {
 
     static List<PairRow> plan(int n) {
         List<String> prompts = new ArrayList<>();
-        for (int i = 0; i < n; i++) prompts.add("Human: question " + i + "\n\nAssistant: a\n\nHuman: more " + i + "?\n\nAssistant:");
+        for (int i = 0; i < n; i++)
+            prompts.add("Human: question " + i + "\n\nAssistant: a\n\nHuman: more " + i + "?\n\nAssistant:");
         return Simulation.plan(PromptSet.of("harmlessness", prompts), AttributeSpec.harmlessness(), Method.RLCD, 0);
     }
 
     /** A deterministic "generation", so a resumed row can be compared with an uninterrupted one. */
     static PairRow finish(PairRow r) {
-        return r.withRlcdResult("good answer " + r.id() + "\nwith a second line, a comma and \"quotes\"", "bad answer " + r.id(), 2);
+        return r.withRlcdResult(
+                "good answer " + r.id() + "\nwith a second line, a comma and \"quotes\"", "bad answer " + r.id(), 2);
     }
 }

@@ -1,11 +1,10 @@
 package rlcd4j.data;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.HashSet;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class OutlinePremisesTest {
     @Test
@@ -14,7 +13,10 @@ class OutlinePremisesTest {
         PromptSet bundled = OutlinePremises.bundled();
         assertEquals(generated.size(), bundled.size());
         for (int i = 0; i < generated.size(); i++) {
-            assertEquals(OutlinePremises.conversation(generated.get(i)), bundled.get(i).prompt(), "premise " + i);
+            assertEquals(
+                    OutlinePremises.conversation(generated.get(i)),
+                    bundled.get(i).prompt(),
+                    "premise " + i);
             assertEquals(i, bundled.get(i).id());
         }
     }
@@ -35,7 +37,9 @@ class OutlinePremisesTest {
     @Test
     void promptFormat() {
         PromptSet.Entry e = OutlinePremises.bundled().get(0);
-        assertEquals("Human: Write an outline for a story with the following premise: " + OutlinePremises.generate(1, 0).get(0)
-                + "\n\nAssistant: Here is a possible outline:\n\n1.", e.policyPrompt());
+        assertEquals(
+                "Human: Write an outline for a story with the following premise: "
+                        + OutlinePremises.generate(1, 0).get(0) + "\n\nAssistant: Here is a possible outline:\n\n1.",
+                e.policyPrompt());
     }
 }

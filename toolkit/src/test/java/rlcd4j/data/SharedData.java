@@ -12,7 +12,8 @@ public final class SharedData {
         if (p != null && Files.isDirectory(Path.of(p))) return Path.of(p);
         Path rootProp = Path.of(System.getProperty("rlcd4j.root", ".")).toAbsolutePath();
         for (Path d = rootProp; d != null; d = d.getParent()) {
-            if (Files.isDirectory(d.resolve("../shared/data"))) return d.resolve("../shared").normalize();
+            if (Files.isDirectory(d.resolve("../shared/data")))
+                return d.resolve("../shared").normalize();
         }
         throw new IllegalStateException("cannot find ../shared (set -Drlcd4j.shared)");
     }

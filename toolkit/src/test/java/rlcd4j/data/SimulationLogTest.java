@@ -1,9 +1,6 @@
 package rlcd4j.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,8 +9,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 class SimulationLogTest {
     static final int N = 40;
@@ -24,8 +23,11 @@ class SimulationLogTest {
 
     private static void assertCompleteAndUnique(Path log) {
         List<PairRow> rows = SimulationLog.read(log);
-        assertEquals(IntStream.range(0, N).boxed().toList(), rows.stream().map(PairRow::id).sorted().toList());
-        List<PairRow> expected = LogWriterMain.plan(N).stream().map(LogWriterMain::finish).toList();
+        assertEquals(
+                IntStream.range(0, N).boxed().toList(),
+                rows.stream().map(PairRow::id).sorted().toList());
+        List<PairRow> expected =
+                LogWriterMain.plan(N).stream().map(LogWriterMain::finish).toList();
         for (PairRow r : rows) assertEquals(expected.get(r.id()), r, "row " + r.id());
     }
 
@@ -63,7 +65,9 @@ class SimulationLogTest {
             l.append(LogWriterMain.finish(plan.get(2)));
         }
         assertEquals(3, Files.readAllLines(log).size());
-        assertEquals(List.of(0, 1, 2), SimulationLog.read(log).stream().map(PairRow::id).toList());
+        assertEquals(
+                List.of(0, 1, 2),
+                SimulationLog.read(log).stream().map(PairRow::id).toList());
     }
 
     @Test
@@ -83,20 +87,31 @@ class SimulationLogTest {
     void aKilledProcessResumes(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("pairs.jsonl");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "-Dai.djl.offline=true", LogWriterMain.class.getName(), log.toString(), Integer.toString(N), "40")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("child.out").toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "-Dai.djl.offline=true",
+                        LogWriterMain.class.getName(),
+                        log.toString(),
+                        Integer.toString(N),
+                        "40")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("child.out").toFile());
         Process p = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && (!Files.exists(log) || Files.readAllLines(log).size() < 8)) Thread.sleep(20);
+        while (System.nanoTime() < deadline
+                && (!Files.exists(log) || Files.readAllLines(log).size() < 8)) Thread.sleep(20);
         p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         int before = SimulationLog.read(log).size();
-        assertTrue(before >= 8 && before < N, "killed part-way: " + before + " rows; child output: "
-                + Files.readString(dir.resolve("child.out")));
+        assertTrue(
+                before >= 8 && before < N,
+                "killed part-way: " + before + " rows; child output: " + Files.readString(dir.resolve("child.out")));
         List<PairRow> beforeRows = SimulationLog.read(log);
 
         LogWriterMain.main(new String[] {log.toString(), Integer.toString(N), "0"}); // resume
         assertCompleteAndUnique(log);
-        assertEquals(beforeRows, SimulationLog.read(log).subList(0, before), "rows finished before the kill are untouched");
+        assertEquals(
+                beforeRows, SimulationLog.read(log).subList(0, before), "rows finished before the kill are untouched");
     }
 }

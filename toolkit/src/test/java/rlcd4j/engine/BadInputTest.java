@@ -1,20 +1,13 @@
 package rlcd4j.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.Fixtures;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.Safetensors;
-import rlcd4j.hub.HfHub;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,8 +20,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.Fixtures;
+import rlcd4j.engine.llama.Safetensors;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.RlcdException;
 
 /**
  * Broken model folders, built from the TinyStories-656K fixture in a temporary folder and then damaged: each gives one
@@ -165,13 +164,21 @@ public class BadInputTest {
         // A header entry without dtype, then one whose byte range disagrees with its shape, then an unknown dtype.
         writeRawHeader(st, t, "model.norm.weight", e -> e.remove("dtype"));
         assertLoadFails(dir, "model.safetensors", "model.norm.weight", "dtype");
-        writeRawHeader(st, t, "model.norm.weight", e -> e.getAsJsonArray("shape").set(0, new com.google.gson.JsonPrimitive(64)));
+        writeRawHeader(
+                st,
+                t,
+                "model.norm.weight",
+                e -> e.getAsJsonArray("shape").set(0, new com.google.gson.JsonPrimitive(64)));
         assertLoadFails(dir, "model.safetensors", "model.norm.weight", "has 512 bytes", "need 256");
         writeRawHeader(st, t, "model.norm.weight", e -> e.addProperty("dtype", "F8_E4M3"));
         assertLoadFails(dir, "model.safetensors", "model.norm.weight", "F8_E4M3", "expected F32");
         writeRawHeader(st, t, "model.norm.weight", e -> e.add("shape", new JsonObject()));
         assertLoadFails(dir, "model.safetensors", "model.norm.weight", "shape");
-        writeRawHeader(st, t, "model.norm.weight", e -> e.getAsJsonArray("data_offsets").remove(1));
+        writeRawHeader(
+                st,
+                t,
+                "model.norm.weight",
+                e -> e.getAsJsonArray("data_offsets").remove(1));
         assertLoadFails(dir, "model.safetensors", "model.norm.weight", "data_offsets");
     }
 
@@ -179,7 +186,8 @@ public class BadInputTest {
     void tensorShapeDisagreesWithConfig() throws IOException {
         Path dir = fixture();
         editConfig(dir, c -> c.addProperty("intermediate_size", 512));
-        assertLoadFails(dir, "model.safetensors", "mlp.gate_proj.weight", "[384, 128]", "config.json implies [512, 128]");
+        assertLoadFails(
+                dir, "model.safetensors", "mlp.gate_proj.weight", "[384, 128]", "config.json implies [512, 128]");
         editConfig(dir, c -> c.addProperty("vocab_size", 4096));
         assertLoadFails(dir, "model.safetensors", "[2048, 128]", "config.json implies [4096, 128]");
         editConfig(dir, c -> c.addProperty("num_hidden_layers", 3));
@@ -193,7 +201,10 @@ public class BadInputTest {
     void missingWeights() throws IOException {
         Path dir = fixture();
         Files.delete(dir.resolve("model.safetensors"));
-        assertLoadFails(dir, "no model.safetensors and no model.safetensors.index.json", "expected Hugging Face safetensors weights");
+        assertLoadFails(
+                dir,
+                "no model.safetensors and no model.safetensors.index.json",
+                "expected Hugging Face safetensors weights");
         Files.write(dir.resolve("pytorch_model.bin"), new byte[] {0x50, 0x4b});
         assertLoadFails(dir, "pytorch_model.bin is a pickle");
     }
@@ -214,7 +225,11 @@ public class BadInputTest {
         JsonObject o = JsonParser.parseString(good).getAsJsonObject();
         o.getAsJsonObject("weight_map").addProperty("model.extra.weight", "model-00001-of-00002.safetensors");
         Files.writeString(index, o.toString());
-        assertLoadFails(dir, "model-00001-of-00002.safetensors", "model.extra.weight", "listed in model.safetensors.index.json");
+        assertLoadFails(
+                dir,
+                "model-00001-of-00002.safetensors",
+                "model.extra.weight",
+                "listed in model.safetensors.index.json");
         o = JsonParser.parseString(good).getAsJsonObject();
         o.getAsJsonObject("weight_map").addProperty("model.norm.weight", "../elsewhere.safetensors");
         Files.writeString(index, o.toString());
@@ -254,13 +269,17 @@ public class BadInputTest {
     @Test
     void unknownNameOfflineAndNoFolder(@TempDir Path cache) {
         HfHub offline = new HfHub(cache, true);
-        RlcdException e = assertThrows(RlcdException.class, () -> CausalLM.load("nobody/no-such-model", CausalLM.Options.defaults(), offline));
+        RlcdException e = assertThrows(
+                RlcdException.class, () -> CausalLM.load("nobody/no-such-model", CausalLM.Options.defaults(), offline));
         assertMessage(e, "nobody/no-such-model", "not in the Hugging Face cache", "HF_HUB_OFFLINE=1");
-        e = assertThrows(RlcdException.class, () -> CausalLM.load("/no/such/folder/anywhere", CausalLM.Options.defaults(), offline));
+        e = assertThrows(
+                RlcdException.class,
+                () -> CausalLM.load("/no/such/folder/anywhere", CausalLM.Options.defaults(), offline));
         assertMessage(e, "/no/such/folder/anywhere", "no such folder");
     }
 
-    // ------------------------------------------------------------------------------------------------ unusual but valid
+    // ------------------------------------------------------------------------------------------------ unusual but
+    // valid
 
     /*
      * The fixture's fp32 weights all have zero low 16 bits (it was trained in bf16; checked below), so bf16 and fp16
@@ -301,7 +320,8 @@ public class BadInputTest {
             Map<String, NDArray> half = Safetensors.loadAll(m, st, DataType.FLOAT16);
             Safetensors.write(st, half, null);
         }
-        assertTrue(Safetensors.index(st).values().stream().allMatch(i -> i.dtype().equals("F16")));
+        assertTrue(
+                Safetensors.index(st).values().stream().allMatch(i -> i.dtype().equals("F16")));
         try (CausalLM lm = CausalLM.load(dir)) {
             assertSameLogits(lm.nextTokenLogits(PROMPTS), "fp16");
         }
@@ -346,13 +366,16 @@ public class BadInputTest {
     }
 
     static void editConfig(Path dir, Consumer<JsonObject> edit) throws IOException {
-        JsonObject c = JsonParser.parseString(Files.readString(Fixtures.tinyStories().resolve("config.json"))).getAsJsonObject();
+        JsonObject c = JsonParser.parseString(
+                        Files.readString(Fixtures.tinyStories().resolve("config.json")))
+                .getAsJsonObject();
         edit.accept(c);
         Files.writeString(dir.resolve("config.json"), c.toString());
     }
 
     static void assertLoadFails(Path dir, String... parts) {
-        RlcdException e = assertThrows(RlcdException.class, () -> CausalLM.load(dir).close());
+        RlcdException e =
+                assertThrows(RlcdException.class, () -> CausalLM.load(dir).close());
         assertMessage(e, parts);
     }
 
@@ -367,7 +390,8 @@ public class BadInputTest {
         byte[] all = Files.readAllBytes(file);
         Map<String, Raw> out = new LinkedHashMap<>();
         for (Safetensors.TensorInfo t : Safetensors.index(file).values()) {
-            out.put(t.name(), new Raw(t.dtype(), t.shape(), java.util.Arrays.copyOfRange(all, (int) t.offset(), (int) (t.offset() + t.length()))));
+            out.put(t.name(), new Raw(t.dtype(), t.shape(), java.util.Arrays.copyOfRange(all, (int) t.offset(), (int)
+                    (t.offset() + t.length()))));
         }
         return out;
     }
@@ -378,7 +402,8 @@ public class BadInputTest {
     }
 
     /** {@link #writeRaw}, with the header entry of {@code name} passed through {@code edit} first. */
-    static void writeRawHeader(Path file, Map<String, Raw> tensors, String name, Consumer<JsonObject> edit) throws IOException {
+    static void writeRawHeader(Path file, Map<String, Raw> tensors, String name, Consumer<JsonObject> edit)
+            throws IOException {
         JsonObject header = new JsonObject();
         JsonObject meta = new JsonObject();
         meta.addProperty("format", "pt");
@@ -400,7 +425,8 @@ public class BadInputTest {
         }
         byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (h.length + 7) / 8 * 8;
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(h);
         for (int i = h.length; i < padded; i++) out.put((byte) ' ');
         for (Raw r : tensors.values()) out.put(r.data());
@@ -418,7 +444,8 @@ public class BadInputTest {
         for (int i = 0; i < names.size(); i++) {
             boolean first = i < names.size() / 2;
             (first ? a : b).put(names.get(i), all.get(names.get(i)));
-            weightMap.addProperty(names.get(i), first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+            weightMap.addProperty(
+                    names.get(i), first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
             total += all.get(names.get(i)).data().length;
         }
         writeRaw(dir.resolve("model-00001-of-00002.safetensors"), a);

@@ -1,9 +1,6 @@
 package rlcd4j.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import rlcd4j.Fixtures;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,8 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
 
 /**
  * Continuous batching on the real TinyStories-656K checkpoint: rows that end are refilled from the queue at the next
@@ -27,14 +26,24 @@ class ContinuousBatchingTest {
      * Short prompts first, then a long one that joins rows with a short history (the columns move right for it); once
      * it ends, the short rows leave most of the cache's columns unused (they are compacted away).
      */
-    static final List<String> PROMPTS = List.of("Lily", "Tom had a", "One day", "Mom said",
+    static final List<String> PROMPTS = List.of(
+            "Lily",
+            "Tom had a",
+            "One day",
+            "Mom said",
             "The dog ran to the big red ball and then it saw a cat in the tall tree next to the old house with the blue door. "
                     + "The cat was scared and did not want to come down, so the dog sat under the tree and waited for a long "
                     + "time until the sun went down and the stars came out over the quiet town",
-            "The cat", "They went to the park", "Once upon a time", "Sam", "The sun was hot and the kids wanted to swim",
-            "Ben and his sister", "A bird");
+            "The cat",
+            "They went to the park",
+            "Once upon a time",
+            "Sam",
+            "The sun was hot and the kids wanted to swim",
+            "Ben and his sister",
+            "A bird");
 
-    static final GenerationConfig SAMPLED = GenerationConfig.defaults().withMaxNewTokens(48).withStopStrings(List.of(".", "!"));
+    static final GenerationConfig SAMPLED =
+            GenerationConfig.defaults().withMaxNewTokens(48).withStopStrings(List.of(".", "!"));
 
     @BeforeAll
     static void load() {
@@ -51,7 +60,8 @@ class ContinuousBatchingTest {
     }
 
     static void assertAsAlone(String prompt, long seed, Generation got) {
-        Generation alone = lm.generate(List.of(prompt), SAMPLED, new long[] {seed}).get(0);
+        Generation alone =
+                lm.generate(List.of(prompt), SAMPLED, new long[] {seed}).get(0);
         assertArrayEquals(alone.ids(), got.ids(), "'" + prompt + "': " + alone.text() + " vs " + got.text());
         assertArrayEquals(alone.logprobs(), got.logprobs(), 1e-4f, prompt);
         assertEquals(alone.finishReason(), got.finishReason(), prompt);
@@ -74,8 +84,11 @@ class ContinuousBatchingTest {
         assertTrue(stats.keyColumnsNeeded() > 0, stats.toString());
         if (lm.model().stepsAttendNatively(ai.djl.Device.cpu())) {
             // a row without a sample in a step (free, or about to be prefilled) reads its own column only
-            assertTrue(stats.keyColumnsRead() >= stats.keyColumnsNeeded()
-                    && stats.keyColumnsRead() <= stats.keyColumnsNeeded() + stats.idleRows() + stats.joinedRunning(), stats.toString());
+            assertTrue(
+                    stats.keyColumnsRead() >= stats.keyColumnsNeeded()
+                            && stats.keyColumnsRead()
+                                    <= stats.keyColumnsNeeded() + stats.idleRows() + stats.joinedRunning(),
+                    stats.toString());
         } else {
             assertTrue(stats.keyColumnsRead() > stats.keyColumnsNeeded(), stats.toString());
         }

@@ -1,14 +1,13 @@
 package rlcd4j.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.cpu.DecodeAttention;
-
-import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Decoding on a thread other than the one DJL started in (a server's engine thread, a notebook's cell thread), where
@@ -17,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * back to libtorch's masked attention, which reads every row from the batch's first column (docs/perf/simulation.md).
  */
 class DecodeThreadTest {
-    static final List<String> PROMPTS = List.of("Once upon a time, there was a little girl named Lily.", "Tom ran",
+    static final List<String> PROMPTS = List.of(
+            "Once upon a time, there was a little girl named Lily.",
+            "Tom ran",
             "The sun was shining and the birds sang in the tall green trees.");
 
     @Test
@@ -46,7 +47,9 @@ class DecodeThreadTest {
             assertTrue(gradBefore.get(), "precondition: a new thread starts with libtorch's grad mode on");
             assertTrue(gradAfter.get(), "the thread's own grad mode is given back");
             Generator.Stats s = stats.get();
-            assertEquals(s.keyColumnsNeeded(), s.keyColumnsRead(),
+            assertEquals(
+                    s.keyColumnsNeeded(),
+                    s.keyColumnsRead(),
                     "the native attention read each row's own columns only: " + s);
             for (int i = 0; i < PROMPTS.size(); i++) {
                 assertArrayEquals(main.get(i).ids(), other.get().get(i).ids(), "prompt " + i);
@@ -57,7 +60,8 @@ class DecodeThreadTest {
 
     static void assumeNativeAttention() {
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(lm.model().stepsAttendNatively(ai.djl.Device.cpu()),
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    lm.model().stepsAttendNatively(ai.djl.Device.cpu()),
                     "the native decode attention is not built here: " + DecodeAttention.status());
         }
     }

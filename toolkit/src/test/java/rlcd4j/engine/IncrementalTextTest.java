@@ -1,5 +1,11 @@
 package rlcd4j.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -8,13 +14,6 @@ import rlcd4j.Fixtures;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.sandbox.BpeTrainer;
 import rlcd4j.sandbox.SandboxModelConfig;
-
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
-import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The incremental text of a sample against decoding all its tokens, step by step, with two real tokenizers:
@@ -25,14 +24,19 @@ import static org.junit.jupiter.api.Assertions.*;
 class IncrementalTextTest {
     static CausalLM lm;
     static Tokenizer pieces, bytes;
-    @TempDir static Path dir;
+
+    @TempDir
+    static Path dir;
 
     @BeforeAll
     static void load() {
         lm = CausalLM.load(Fixtures.tinyStories());
         pieces = lm.tokenizer();
-        List<String> texts = List.of("Grüße aus Köln, sagte der Hund.", "世界 and 世 and 界, 🙂 then 🙂🙂.",
-                "Human: naïve café? Assistant: ça va, 東京!", "the cat and the dog ran home.");
+        List<String> texts = List.of(
+                "Grüße aus Köln, sagte der Hund.",
+                "世界 and 世 and 界, 🙂 then 🙂🙂.",
+                "Human: naïve café? Assistant: ça va, 東京!",
+                "the cat and the dog ran home.");
         BpeTrainer.Model bpe = BpeTrainer.train(texts, 40);
         bpe.writeHuggingFace(dir, 512);
         SandboxModelConfig.recommended(bpe.vocabSize()).write(dir);
@@ -69,7 +73,8 @@ class IncrementalTextTest {
         String text = " Grüße, 世界! 🙂\n\nHuman: and   spaces  at the end ";
         long[] ids = bytes.encode(text, false);
         assertEquals(text, bytes.decode(ids));
-        assertTrue(Arrays.stream(ids).anyMatch(id -> bytes.decode(new long[] {id}).contains("\uFFFD")),
+        assertTrue(
+                Arrays.stream(ids).anyMatch(id -> bytes.decode(new long[] {id}).contains("\uFFFD")),
                 "some characters should take more than one byte-level token");
         // real text never needs a whole decode: an incomplete character waits, pending, for its last byte
         assertEquals(0, assertSameTextEveryStep(bytes, ids, "byte-level tokens").wholeDecodes);
@@ -95,7 +100,10 @@ class IncrementalTextTest {
                     IncrementalText text = new IncrementalText(tok);
                     int got = -1;
                     for (int n = 1; n <= ids.length && got < 0; n++) if (text.reaches(ids, n, stops)) got = n;
-                    assertEquals(expected, got, "stops " + stops + ", sequence " + k + " of " + (tok == pieces ? "pieces" : "bytes"));
+                    assertEquals(
+                            expected,
+                            got,
+                            "stops " + stops + ", sequence " + k + " of " + (tok == pieces ? "pieces" : "bytes"));
                     if (got > 0) stopped++;
                 }
             }
@@ -110,7 +118,9 @@ class IncrementalTextTest {
     }
 
     private static String storyish(SplittableRandom rng) {
-        String[] words = {"the", "cat", "and", "dog", "Human:", "ran", "home.", "\n", "e", "Hu", "big", "tree,", "ünd", "世界", "🙂"};
+        String[] words = {
+            "the", "cat", "and", "dog", "Human:", "ran", "home.", "\n", "e", "Hu", "big", "tree,", "ünd", "世界", "🙂"
+        };
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < 30; i++) b.append(i == 0 ? "" : " ").append(words[rng.nextInt(words.length)]);
         return b.toString();

@@ -1,17 +1,16 @@
 package rlcd4j.engine;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import rlcd4j.util.Seeds;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import rlcd4j.util.Seeds;
 
 /** The sampler's filters and draw, on hand-made logits. */
 class SamplerTest {
@@ -23,7 +22,10 @@ class SamplerTest {
     }
 
     static GenerationConfig sampling(double temperature, int topK, double topP) {
-        return GenerationConfig.defaults().withTemperature(temperature).withTopK(topK).withTopP(topP);
+        return GenerationConfig.defaults()
+                .withTemperature(temperature)
+                .withTopK(topK)
+                .withTopP(topP);
     }
 
     static long[] seeds(int rows) {
@@ -56,7 +58,8 @@ class SamplerTest {
         int rows = 8, vocab = 300, k = 20;
         for (double topP : new double[] {1.0, 0.9}) {
             float[] x = randomLogits(rows, vocab, 5);
-            // reference: the same distribution with only the top k finite, drawn by the whole-vocabulary path (top-k off)
+            // reference: the same distribution with only the top k finite, drawn by the whole-vocabulary path (top-k
+            // off)
             Sampler candidates = new Sampler(sampling(0.8, k, topP), seeds(rows), new long[0], m, vocab);
             Sampler whole = new Sampler(sampling(0.8, 0, topP), seeds(rows), new long[0], m, vocab);
             NDArray logits = m.create(x, new Shape(rows, vocab));
@@ -88,7 +91,9 @@ class SamplerTest {
         for (int step = 0; step < 200; step++) {
             long[] ids = s.next(logits).ids();
             for (int b = 0; b < rows; b++) {
-                assertTrue(Float.isFinite(top[b * vocab + (int) ids[b]]), "row " + b + " drew " + ids[b] + ", not among its top " + k);
+                assertTrue(
+                        Float.isFinite(top[b * vocab + (int) ids[b]]),
+                        "row " + b + " drew " + ids[b] + ", not among its top " + k);
                 for (long id : banned) assertNotEquals(id, ids[b]);
             }
         }
@@ -99,7 +104,8 @@ class SamplerTest {
         // p = 0.5, 0.3, 0.15, 0.05; top-k 3 renormalises the first three; top-p 0.75 keeps the first two
         float[] x = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
         int draws = 8000;
-        for (Object[] c : List.of(new Object[] {3, 1.0, new double[] {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},
+        for (Object[] c : List.of(
+                new Object[] {3, 1.0, new double[] {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},
                 new Object[] {0, 0.75, new double[] {0.5 / 0.8, 0.3 / 0.8, 0, 0}},
                 new Object[] {3, 0.75, new double[] {0.5 / 0.8, 0.3 / 0.8, 0, 0}})) {
             Sampler s = new Sampler(sampling(1.0, (int) c[0], (double) c[1]), seeds(1), new long[0], m, 4);
@@ -108,8 +114,11 @@ class SamplerTest {
             for (int i = 0; i < draws; i++) counts[(int) s.next(logits).ids()[0]]++;
             double[] expected = (double[]) c[2];
             for (int v = 0; v < 4; v++) {
-                assertEquals(expected[v], counts[v] / (double) draws, 0.02, "top-k " + c[0] + " top-p " + c[1] + " token " + v
-                        + ": " + Arrays.toString(counts));
+                assertEquals(
+                        expected[v],
+                        counts[v] / (double) draws,
+                        0.02,
+                        "top-k " + c[0] + " top-p " + c[1] + " token " + v + ": " + Arrays.toString(counts));
             }
         }
     }

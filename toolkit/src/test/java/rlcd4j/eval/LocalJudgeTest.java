@@ -1,19 +1,18 @@
 package rlcd4j.eval;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
-import rlcd4j.util.RlcdException;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.eval.JudgePrompt.Task;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import rlcd4j.util.RlcdException;
 
 /** {@link LocalJudge} end to end on the TinyStories-656K checkpoint. */
 class LocalJudgeTest {
@@ -48,14 +47,18 @@ class LocalJudgeTest {
         String prompt = JudgePrompt.build(Task.HELPFUL, CONV, GOOD, BAD) + "\n\n\n\nThe answer is: (";
         assertEquals(prompt, j.prompt(CONV, GOOD, BAD));
         float[] logits = lm.nextTokenLogits(List.of(prompt))[0];
-        double lA = logits[(int) lm.tokenizer().lastTokenId("A")], lB = logits[(int) lm.tokenizer().lastTokenId("B")];
+        double lA = logits[(int) lm.tokenizer().lastTokenId("A")],
+                lB = logits[(int) lm.tokenizer().lastTokenId("B")];
         assertEquals(Math.exp(lA) / (Math.exp(lA) + Math.exp(lB)), ab.probFirst(), 1e-6);
         // The two orders are different prompts: the model sees other texts, so the probabilities differ.
         assertNotEquals(ab.probFirst(), 1 - ba.probFirst(), 1e-9);
 
         // Batched judging gives what one-by-one judging gives (fresh judge, no cache).
-        List<Verdict> batch = LocalJudge.of(lm, Task.HARMLESS, null).judgeAll(List.of(
-                new Judge.Comparison(CONV, GOOD, BAD), new Judge.Comparison(CONV, BAD, GOOD), new Judge.Comparison(CONV, GOOD, GOOD)));
+        List<Verdict> batch = LocalJudge.of(lm, Task.HARMLESS, null)
+                .judgeAll(List.of(
+                        new Judge.Comparison(CONV, GOOD, BAD),
+                        new Judge.Comparison(CONV, BAD, GOOD),
+                        new Judge.Comparison(CONV, GOOD, GOOD)));
         LocalJudge single = LocalJudge.of(lm, Task.HARMLESS, null);
         assertEquals(single.judge(CONV, BAD, GOOD).probFirst(), batch.get(1).probFirst(), 1e-5);
         assertNotEquals(ab.probFirst(), batch.get(0).probFirst(), 1e-9); // another task, another question
@@ -68,6 +71,20 @@ class LocalJudgeTest {
         assertEquals(ba, again.judge(CONV, BAD, GOOD));
         assertEquals(0, again.promptsScored());
         assertEquals(2, Files.readAllLines(cache).size());
+    }
+
+    @Test
+    void configSetsNameBatchAndPrefix() {
+        LocalJudge.Config config =
+                LocalJudge.Config.defaults().withModel("judge").withBatchSize(3).withAnswerPrefix("\n\nAnswer: (");
+        LocalJudge j = new LocalJudge(lm, config);
+        assertEquals("local:judge/helpful", j.name());
+        assertEquals(3, j.batchSize());
+        assertTrue(j.prompt(CONV, GOOD, BAD).endsWith("\n\nAnswer: ("));
+        assertEquals(8, LocalJudge.Config.defaults().batchSize());
+        assertEquals(Task.HELPFUL, LocalJudge.Config.defaults().task());
+        RlcdException e = assertThrows(RlcdException.class, () -> config.withBatchSize(0));
+        assertTrue(e.getMessage().contains("batch size: 0"), e.getMessage());
     }
 
     @Test
@@ -85,7 +102,8 @@ class LocalJudgeTest {
     @Test
     void tooLongForTheJudgeModelIsOneClearError() {
         String long1 = "the dog ran. ".repeat(200);
-        RlcdException e = assertThrows(RlcdException.class, () -> LocalJudge.of(lm, Task.HELPFUL, null).judge(CONV, long1, BAD));
+        RlcdException e = assertThrows(
+                RlcdException.class, () -> LocalJudge.of(lm, Task.HELPFUL, null).judge(CONV, long1, BAD));
         assertTrue(e.getMessage().contains("reads at most 512"), e.getMessage());
     }
 }

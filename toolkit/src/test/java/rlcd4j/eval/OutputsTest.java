@@ -1,15 +1,14 @@
 package rlcd4j.eval;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 class OutputsTest {
     @Test
@@ -22,8 +21,8 @@ class OutputsTest {
     void postprocessMatchesTheScript() {
         // Expected values from the official scripts/postprocess.py on the same inputs.
         assertEquals("Hello there.", Outputs.postprocess("  Assistant:  Hello there.  "));
-        assertEquals("Hi.", Outputs.postprocess("Human: Assistant: Hi."));      // labels are tried in list order
-        assertEquals("", Outputs.postprocess("Assistant: Human: Hi."));   // stripped label, then cut at "Human:"
+        assertEquals("Hi.", Outputs.postprocess("Human: Assistant: Hi.")); // labels are tried in list order
+        assertEquals("", Outputs.postprocess("Assistant: Human: Hi.")); // stripped label, then cut at "Human:"
         assertEquals("Fine", Outputs.postprocess("Fine\nUser: more"));
         assertEquals("a", Outputs.postprocess("a human: b Human: c"));
         assertEquals("I'm here.", Outputs.postprocess("I'm here.\u00a0\n"));
@@ -33,16 +32,21 @@ class OutputsTest {
 
     @Test
     void jsonlRoundTripAndDefaults(@TempDir Path dir) throws Exception {
-        Table t = Outputs.of("rlcd", List.of("x1", "x2"), List.of("Human: a\n\nAssistant:", "Human: b\n\nAssistant:"),
+        Table t = Outputs.of(
+                "rlcd",
+                List.of("x1", "x2"),
+                List.of("Human: a\n\nAssistant:", "Human: b\n\nAssistant:"),
                 List.of("one \"quoted\"\nline", "two"));
         Path f = dir.resolve("out.jsonl");
         Outputs.writeJsonl(t, f);
         Table back = Outputs.readJsonl(f);
-        assertEquals(t.stringColumn("output").asList(), back.stringColumn("output").asList());
+        assertEquals(
+                t.stringColumn("output").asList(), back.stringColumn("output").asList());
         assertEquals(List.of("rlcd", "rlcd"), back.stringColumn("model").asList());
 
         Path g = dir.resolve("rlaif.jsonl");
-        Files.writeString(g, "{\"instruction\":\"p\",\"output\":\"o\"}\n\n{\"id\":7,\"prompt\":\"q\",\"output\":\"r\"}\n");
+        Files.writeString(
+                g, "{\"instruction\":\"p\",\"output\":\"o\"}\n\n{\"id\":7,\"prompt\":\"q\",\"output\":\"r\"}\n");
         Table u = Outputs.readJsonl(g);
         assertEquals(List.of("0", "7"), u.stringColumn("id").asList());
         assertEquals(List.of("rlaif", "rlaif"), u.stringColumn("model").asList());
@@ -55,8 +59,12 @@ class OutputsTest {
         RlcdException e = assertThrows(RlcdException.class, () -> Outputs.readJsonl(f));
         assertEquals(f + ":2: missing field 'output'", e.getMessage());
         Files.writeString(f, "{\"prompt\":\"p\",\"output\":\"o\"\n");
-        assertTrue(assertThrows(RlcdException.class, () -> Outputs.readJsonl(f)).getMessage().startsWith(f + ":1: not valid JSON"));
+        assertTrue(assertThrows(RlcdException.class, () -> Outputs.readJsonl(f))
+                .getMessage()
+                .startsWith(f + ":1: not valid JSON"));
         Files.writeString(f, "{\"prompt\":\"p\",\"output\":[\"o\"]}\n");
-        assertTrue(assertThrows(RlcdException.class, () -> Outputs.readJsonl(f)).getMessage().contains("'output' must be a string"));
+        assertTrue(assertThrows(RlcdException.class, () -> Outputs.readJsonl(f))
+                .getMessage()
+                .contains("'output' must be a string"));
     }
 }

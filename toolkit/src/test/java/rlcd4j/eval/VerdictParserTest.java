@@ -1,8 +1,8 @@
 package rlcd4j.eval;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
 
 class VerdictParserTest {
     @Test

@@ -1,13 +1,12 @@
 package rlcd4j.eval;
 
-import org.junit.jupiter.api.Test;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.Table;
 
 class WinRateTest {
     /** n scores: wins ones, ties halves, the rest zeros. */
@@ -28,15 +27,22 @@ class WinRateTest {
         for (int c1 = 0; c1 <= n; c1++)
             for (int ch = 0; c1 + ch <= n; ch++) {
                 int c0 = n - c1 - ch;
-                double logp = logFact(n) - logFact(c1) - logFact(ch) - logFact(c0)
-                        + term(c1, p1) + term(ch, ph) + term(c0, p0);
+                double logp = logFact(n)
+                        - logFact(c1)
+                        - logFact(ch)
+                        - logFact(c0)
+                        + term(c1, p1)
+                        + term(ch, ph)
+                        + term(c0, p0);
                 if (logp == Double.NEGATIVE_INFINITY) continue;
                 dist.merge((c1 + 0.5 * ch) / n, Math.exp(logp), Double::sum);
             }
         return dist;
     }
 
-    private static double term(int c, double p) { return c == 0 ? 0 : c * Math.log(p); }
+    private static double term(int c, double p) {
+        return c == 0 ? 0 : c * Math.log(p);
+    }
 
     private static double logFact(int k) {
         double s = 0;
@@ -50,7 +56,7 @@ class WinRateTest {
         for (Map.Entry<Double, Double> e : dist.entrySet()) {
             double before = cdf;
             cdf += e.getValue();
-            if (cdf >= q) return new double[]{e.getKey(), before, cdf};
+            if (cdf >= q) return new double[] {e.getKey(), before, cdf};
         }
         throw new AssertionError();
     }
@@ -58,12 +64,16 @@ class WinRateTest {
     private static void assertMatchesExactBootstrap(int wins, int ties, int losses) {
         WinRate w = WinRate.bootstrap(scores(wins, ties, losses), 10_000, 7);
         TreeMap<Double, Double> dist = exactBootstrap(wins, ties, losses);
-        assertEquals(1.0, dist.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
+        assertEquals(
+                1.0, dist.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
         double[] lo = exactQuantile(dist, 0.025), hi = exactQuantile(dist, 0.975);
-        // Monte-Carlo sd of the empirical CDF at q with 10 000 resamples is ~0.0016; the chosen cases keep the exact CDF
+        // Monte-Carlo sd of the empirical CDF at q with 10 000 resamples is ~0.0016; the chosen cases keep the exact
+        // CDF
         // at least 4 sd away from q on both sides of each quantile, so the bootstrap must land on the exact value.
-        for (double[] e : new double[][]{{lo[1], lo[2], 0.025}, {hi[1], hi[2], 0.975}}) {
-            assertTrue(e[2] - e[0] > 0.0065 && e[1] - e[2] > 0.0065, "case too close to a CDF step: " + java.util.Arrays.toString(e));
+        for (double[] e : new double[][] {{lo[1], lo[2], 0.025}, {hi[1], hi[2], 0.975}}) {
+            assertTrue(
+                    e[2] - e[0] > 0.0065 && e[1] - e[2] > 0.0065,
+                    "case too close to a CDF step: " + java.util.Arrays.toString(e));
         }
         assertEquals(lo[0], w.ciLow(), 1e-12, "lower end vs exact bootstrap distribution");
         assertEquals(hi[0], w.ciHigh(), 1e-12, "upper end vs exact bootstrap distribution");
@@ -106,7 +116,7 @@ class WinRateTest {
     void seededAndValidated() {
         double[] s = scores(30, 4, 16);
         assertEquals(WinRate.bootstrap(s, 2000, 3), WinRate.bootstrap(s, 2000, 3));
-        assertThrows(rlcd4j.util.RlcdException.class, () -> WinRate.of(new double[]{0.2, 1.5}));
+        assertThrows(rlcd4j.util.RlcdException.class, () -> WinRate.of(new double[] {0.2, 1.5}));
         assertThrows(rlcd4j.util.RlcdException.class, () -> WinRate.of(new double[0]));
     }
 
@@ -116,7 +126,8 @@ class WinRateTest {
         double[] x = new double[100], y = new double[100];
         for (int i = 0; i < 100; i++) {
             x[i] = i < 40 ? 0 : 1;
-            y[i] = i < 40 ? (i < 10 ? 1 : i < 14 ? 0.5 : 0) : (i < 85 ? 1 : 0);  // x=0: (10+2)/40 = 0.3 ; x=1: 45/60 = 0.75
+            // x=0: (10+2)/40 = 0.3 ; x=1: 45/60 = 0.75
+            y[i] = i < 40 ? (i < 10 ? 1 : i < 14 ? 0.5 : 0) : (i < 85 ? 1 : 0);
         }
         double[] b = LengthControlledWinRate.fitLogistic(x, y, true);
         assertEquals(Math.log(0.3 / 0.7), b[0], 1e-5);
@@ -134,7 +145,8 @@ class WinRateTest {
             lb[i] = 60 + 40 * r.nextGaussian();
         }
         double sd = sdOfDiff(la, lb);
-        for (int i = 0; i < n; i++) s[i] = r.nextDouble() < LengthControlledWinRate.sigmoid(2 * Math.tanh((la[i] - lb[i]) / sd)) ? 1 : 0;
+        for (int i = 0; i < n; i++)
+            s[i] = r.nextDouble() < LengthControlledWinRate.sigmoid(2 * Math.tanh((la[i] - lb[i]) / sd)) ? 1 : 0;
         WinRate raw = WinRate.bootstrap(s, 500, 0);
         LengthControlledWinRate lc = LengthControlledWinRate.fit(s, la, lb, 200, 0);
         assertTrue(raw.winRate() > 0.62, "raw " + raw);
@@ -143,15 +155,19 @@ class WinRateTest {
         assertEquals(2.0, lc.slope(), 0.25);
 
         // Same judge plus a real quality edge b0 = 1: LC recovers sigmoid(1) = 0.731.
-        for (int i = 0; i < n; i++) s[i] = r.nextDouble() < LengthControlledWinRate.sigmoid(1 + 2 * Math.tanh((la[i] - lb[i]) / sd)) ? 1 : 0;
-        assertEquals(LengthControlledWinRate.sigmoid(1), LengthControlledWinRate.fit(s, la, lb, 50, 0).winRate(), 0.03);
+        for (int i = 0; i < n; i++)
+            s[i] = r.nextDouble() < LengthControlledWinRate.sigmoid(1 + 2 * Math.tanh((la[i] - lb[i]) / sd)) ? 1 : 0;
+        assertEquals(
+                LengthControlledWinRate.sigmoid(1),
+                LengthControlledWinRate.fit(s, la, lb, 50, 0).winRate(),
+                0.03);
     }
 
     @Test
     void equalLengthsOrASweepFallBackSensibly() {
         double[] s = scores(7, 2, 3), same = new double[12];
         LengthControlledWinRate lc = LengthControlledWinRate.fit(s, same, same, 100, 0);
-        assertEquals(8.0 / 12, lc.winRate(), 1e-6);  // the 1e-6 ridge shrinks b0 a hair
+        assertEquals(8.0 / 12, lc.winRate(), 1e-6); // the 1e-6 ridge shrinks b0 a hair
         double[] all = scores(12, 0, 0), la = new double[12], lb = new double[12];
         for (int i = 0; i < 12; i++) la[i] = i;
         LengthControlledWinRate sweep = LengthControlledWinRate.fit(all, la, lb, 100, 0);
@@ -160,8 +176,14 @@ class WinRateTest {
 
     @Test
     void summaryTableHasTheCommonColumns() {
-        Table t = WinRate.summary("rlcd", "rlaif", scores(6, 2, 2), new double[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
-                new double[]{5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 500, 0);
+        Table t = WinRate.summary(
+                "rlcd",
+                "rlaif",
+                scores(6, 2, 2),
+                new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+                new double[] {5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
+                500,
+                0);
         assertEquals(1, t.rowCount());
         assertEquals(6, t.intColumn("wins_a").get(0));
         assertEquals(2, t.intColumn("ties").get(0));

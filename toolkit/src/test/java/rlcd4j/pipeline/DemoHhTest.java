@@ -1,20 +1,19 @@
 package rlcd4j.pipeline;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.Fixtures;
-import rlcd4j.util.RlcdException;
-import rlcd4j.hub.HfHub;
-import rlcd4j.sandbox.SandboxBaseModel;
-import rlcd4j.sandbox.SandboxTask;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.Fixtures;
+import rlcd4j.hub.HfHub;
+import rlcd4j.sandbox.SandboxBaseModel;
+import rlcd4j.sandbox.SandboxTask;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /**
  * {@code rlcd demo --model REPO_ID --prompts hh}: the same story on a model named by repo id and HH-RLHF prompts, both
@@ -43,13 +42,20 @@ class DemoHhTest {
     void realModelStoryOnHhPromptsFromTheCache() throws IOException {
         Path hub = tmp.resolve("hub");
         String hh = Fixtures.hhHarmlessTest().toString();
-        cache(hub.resolve("datasets--Anthropic--hh-rlhf"), new String[][] {{"harmless-base/train.jsonl.gz", hh}, {"harmless-base/test.jsonl.gz", hh}});
+        cache(
+                hub.resolve("datasets--Anthropic--hh-rlhf"),
+                new String[][] {{"harmless-base/train.jsonl.gz", hh}, {"harmless-base/test.jsonl.gz", hh}});
         try (Stream<Path> files = Files.list(SandboxBaseModel.folder())) {
-            cache(hub.resolve("models--rlcd4j--sandbox-base"), files.map(f -> new String[] {f.getFileName().toString(), f.toString()}).toArray(String[][]::new));
+            cache(
+                    hub.resolve("models--rlcd4j--sandbox-base"),
+                    files.map(f -> new String[] {f.getFileName().toString(), f.toString()})
+                            .toArray(String[][]::new));
         }
         HfHub offline = new HfHub(hub, true);
-        Demo.Options o = Demo.Options.defaults(Path.of("unused"), tmp.resolve("run")).withSizes(6, 4, 1)
-                .withModel("rlcd4j/sandbox-base", "hh").withNewTokens(16);
+        Demo.Options o = Demo.Options.defaults(Path.of("unused"), tmp.resolve("run"))
+                .withSizes(6, 4, 1)
+                .withModel("rlcd4j/sandbox-base", "hh")
+                .withNewTokens(16);
 
         Demo.Result r = Demo.run(o, offline);
 
@@ -59,7 +65,8 @@ class DemoHhTest {
         assertEquals("preference models vs HH-RLHF human labels", pm.name());
         for (int i = 0; i < 2; i++) {
             assertEquals(100, pm.intColumn("pairs").get(i), "human pairs from dev rows 0-999: " + pm.print());
-            double acc = pm.doubleColumn("accuracy").get(i), ties = pm.doubleColumn("ties").get(i);
+            double acc = pm.doubleColumn("accuracy").get(i),
+                    ties = pm.doubleColumn("ties").get(i);
             // Each conversation is scored once (the paper's form), so chosen and rejected differ within the preference
             // model's window. Scoring "prompt + conversation" cut most long pairs to the same text: 19% ties (76ae8ea).
             assertTrue(ties <= 0.05, "pairs whose two sides scored the same: " + pm.print());
@@ -68,16 +75,31 @@ class DemoHhTest {
         Table c = r.comparisons();
         assertEquals(7, c.rowCount(), "5 models vs base, PPO-RLCD vs 3 baselines... " + c.print());
         assertFalse(c.stringColumn("judge").asList().contains("ground-truth"), c.print());
-        assertEquals(java.util.List.of("model", "mean_words"), r.scores().columnNames(), "no ground-truth scores without a ground truth");
+        assertEquals(
+                java.util.List.of("model", "mean_words"),
+                r.scores().columnNames(),
+                "no ground-truth scores without a ground truth");
         assertTrue(Files.readString(r.report()).contains("on HH-RLHF with rlcd4j/sandbox-base"));
-        assertEquals(4, Table.read().csv(tmp.resolve("run/outputs-base.csv").toFile()).rowCount(), "4 held-out prompts decoded");
+        // headline: no premise gap, two accuracies on human labels, seven win rates by the local judge
+        assertEquals(9, r.headline().rowCount(), r.headline().print());
+        assertEquals("pm-rlcd accuracy", r.headline().stringColumn("figure").get(0));
+        assertEquals(
+                pm.doubleColumn("accuracy").get(0),
+                r.headline().doubleColumn("value").get(0));
+        assertEquals(
+                4,
+                Table.read().csv(tmp.resolve("run/outputs-base.csv").toFile()).rowCount(),
+                "4 held-out prompts decoded");
 
         // a rerun reuses every stage
         long before = Files.getLastModifiedTime(r.report()).toMillis();
         Demo.Result again = Demo.run(o, offline);
         assertEquals(c.rowCount(), again.comparisons().rowCount());
         for (int i = 0; i < c.rowCount(); i++) {
-            assertEquals(c.doubleColumn("win_rate").get(i), again.comparisons().doubleColumn("win_rate").get(i), 1e-9);
+            assertEquals(
+                    c.doubleColumn("win_rate").get(i),
+                    again.comparisons().doubleColumn("win_rate").get(i),
+                    1e-9);
         }
         assertTrue(Files.getLastModifiedTime(again.report()).toMillis() >= before);
     }

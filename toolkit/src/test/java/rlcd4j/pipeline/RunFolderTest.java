@@ -1,13 +1,9 @@
 package rlcd4j.pipeline;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-import tech.tablesaw.api.ColumnType;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,11 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.ColumnType;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 class RunFolderTest {
     @Test
@@ -45,8 +44,7 @@ class RunFolderTest {
     }
 
     /** A generation setting, as GenerationConfig is: a record. */
-    record Sampling(int maxNewTokens, double temperature, String label) {
-    }
+    record Sampling(int maxNewTokens, double temperature, String label) {}
 
     /**
      * A notebook-shaped pipeline: pairs (from sampling settings) -> a preference model folder (from the pairs) -> its
@@ -65,7 +63,8 @@ class RunFolderTest {
             try {
                 if (Files.exists(d.resolve("checkpoint"))) computed.add("pm resumed a checkpoint");
                 Files.writeString(d.resolve("checkpoint"), "step 1");
-                Files.writeString(d.resolve("model.txt"), pairs.intColumn("tokens").get(0) + " " + lr);
+                Files.writeString(
+                        d.resolve("model.txt"), pairs.intColumn("tokens").get(0) + " " + lr);
             } catch (java.io.IOException e) {
                 throw new RuntimeException(e);
             }
@@ -142,8 +141,8 @@ class RunFolderTest {
     @Test
     void aSettingThatCannotBeFingerprintedIsOneClearError(@TempDir Path dir) {
         RunFolder run = RunFolder.at(dir);
-        RlcdException e = assertThrows(RlcdException.class,
-                () -> run.table("t", Map.of("lock", new Object()), () -> Table.create("t")));
+        RlcdException e = assertThrows(
+                RlcdException.class, () -> run.table("t", Map.of("lock", new Object()), () -> Table.create("t")));
         assertTrue(e.getMessage().contains("setting 'lock': cannot fingerprint a java.lang.Object"), e.getMessage());
     }
 
@@ -165,7 +164,10 @@ class RunFolderTest {
         AtomicInteger trained = new AtomicInteger();
         java.util.function.Function<Path, Table> train = d -> {
             trained.incrementAndGet();
-            return Table.create("ppo log", IntColumn.create("step", 1, 2), DoubleColumn.create("reward", 1.0, 2.0),
+            return Table.create(
+                    "ppo log",
+                    IntColumn.create("step", 1, 2),
+                    DoubleColumn.create("reward", 1.0, 2.0),
                     StringColumn.create("note", "1", "2"));
         };
         Table fresh = RunFolder.at(dir).trainingLog("ppo", Map.of("kl", 0.05), train);
@@ -179,10 +181,59 @@ class RunFolderTest {
         assertEquals(2, trained.get(), "a changed setting trains again");
     }
 
+    /**
+     * A killed stage that resumes from its partial file (a simulation's JSONL) continues it under the same settings,
+     * and starts afresh under changed ones: resuming pairs sampled with 96 tokens into a 128-token run would be stale.
+     */
+    @Test
+    void aResumedStageKeepsItsPartialResultsOnlyUnderTheSameSettings(@TempDir Path dir) throws Exception {
+        Path partial = dir.resolve("pairs.jsonl");
+        RunFolder run = RunFolder.at(dir);
+        java.util.function.Function<Integer, java.util.function.Supplier<Table>> killedAfterOneRow = tokens -> () -> {
+            try {
+                Files.writeString(
+                        partial,
+                        "row sampled with " + tokens + " tokens\n",
+                        java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            throw new IllegalStateException("killed");
+        };
+        assertThrows(
+                IllegalStateException.class,
+                () -> run.table("pairs", Map.of("tokens", 96), killedAfterOneRow.apply(96)));
+        assertThrows(
+                IllegalStateException.class,
+                () -> run.table("pairs", Map.of("tokens", 96), killedAfterOneRow.apply(96)));
+        assertEquals(2, Files.readAllLines(partial).size(), "the same settings resume the partial file");
+        assertEquals(run.resumeFile("pairs"), partial);
+        List<String> seen = new ArrayList<>();
+        run.table("pairs", Map.of("tokens", 128), () -> {
+            seen.add(Files.exists(partial) ? "stale partial file" : "fresh");
+            return Table.create("pairs", IntColumn.create("x", 1));
+        });
+        assertEquals(List.of("fresh"), seen);
+    }
+
+    @Test
+    void theNameOnlyFormRefusesAStageSavedWithSettings(@TempDir Path dir) {
+        RunFolder run = RunFolder.at(dir);
+        AtomicInteger computed = new AtomicInteger();
+        run.table("t", Map.of("k", 1), () -> counted(computed));
+        RlcdException e = assertThrows(RlcdException.class, () -> run.table("t", () -> counted(computed)));
+        assertTrue(e.getMessage().contains("stage 't' was saved with its settings"), e.getMessage());
+        assertThrows(RlcdException.class, () -> run.folder("t", d -> {}));
+        assertThrows(RlcdException.class, () -> run.table("u", null, () -> counted(computed)));
+        assertEquals(1, computed.get());
+    }
+
     @Test
     void requireSettingsNamesTheChangedField(@TempDir Path dir) {
         RunFolder.at(dir).requireSettings("Options[task=HARMLESS, ppoKl=0.05, gen=G[a=1, b=2]]\n");
-        RlcdException e = assertThrows(RlcdException.class,
+        RlcdException e = assertThrows(
+                RlcdException.class,
                 () -> RunFolder.at(dir).requireSettings("Options[task=HARMLESS, ppoKl=0.1, gen=G[a=1, b=2]]\n"));
         assertTrue(e.getMessage().contains("changed: ppoKl 0.05 -> 0.1"), e.getMessage());
     }

@@ -1,21 +1,21 @@
 package rlcd4j.sandbox;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
 
 class SandboxCorpusTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void writesCorpusEvalPromptsAndManifest() throws Exception {
@@ -42,7 +42,8 @@ class SandboxCorpusTest {
                 assertTrue(p.startsWith("Human: ") && p.endsWith("\n\nAssistant:"), p);
                 assertEquals(t, judge.request(p).task());
                 assertTrue(SandboxWorld.isHeldOut(t, judge.request(p).key()));
-                assertFalse(all.contains(p.substring(p.lastIndexOf("Human: "), p.length() - "\n\nAssistant:".length())),
+                assertFalse(
+                        all.contains(p.substring(p.lastIndexOf("Human: "), p.length() - "\n\nAssistant:".length())),
                         "held-out request text found in the corpus: " + p);
             }
         }
@@ -65,8 +66,9 @@ class SandboxCorpusTest {
             assertEquals(Files.readString(a.evalFile(t)), Files.readString(b.evalFile(t)));
             assertEquals(Files.readString(a.evalFile(t)), Files.readString(c.evalFile(t)));
         }
-        assertEquals(Files.readString(a.pretrainFile()), String.join("\n",
-                Files.readAllLines(c.pretrainFile()).subList(0, 500)) + "\n");
+        assertEquals(
+                Files.readString(a.pretrainFile()),
+                String.join("\n", Files.readAllLines(c.pretrainFile()).subList(0, 500)) + "\n");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package rlcd4j.sandbox;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,9 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A user who depends on the toolkit jar, with no checkout: a program whose class path is the packaged jar and its
@@ -32,7 +31,7 @@ class SandboxFromJarIT {
             import rlcd4j.engine.CausalLM;
             import rlcd4j.engine.GenerationConfig;
             import rlcd4j.sandbox.SandboxTask;
-            import tech.tablesaw.api.Table;
+            import rlcd4j.data.PreferencePairs;
 
             public class SandboxUser {
                 public static void main(String[] args) {
@@ -43,10 +42,10 @@ class SandboxFromJarIT {
                     try (CausalLM lm = CausalLM.load(model)) {
                         var generation = lm.generate(prompts.get(0), GenerationConfig.greedy(5));
                         System.out.println("generated ids: " + generation.ids().length);
-                        Table pairs = Simulator.run(lm, PromptSet.of("harmless", prompts),
+                        PreferencePairs pairs = Simulator.run(lm, PromptSet.of("harmless", prompts),
                                 AttributeSpec.forTask("harmless"), Method.RLCD,
                                 Simulator.Options.defaults().withMaxNewTokens(8));
-                        System.out.println("pairs: " + pairs.rowCount());
+                        System.out.println("pairs: " + pairs.size());
                     }
                 }
             }
@@ -57,14 +56,23 @@ class SandboxFromJarIT {
         Path jar = Path.of(System.getProperty("rlcd4j.toolkit.jar"));
         Path classpathFile = Path.of(System.getProperty("rlcd4j.toolkit.classpath"));
         assertTrue(Files.isRegularFile(jar), jar + " (run ./mvnw verify, which packages the jar first)");
-        String classpath = jar + java.io.File.pathSeparator + Files.readString(classpathFile).strip();
+        String classpath = jar
+                + java.io.File.pathSeparator
+                + Files.readString(classpathFile).strip();
         Path program = work.resolve("SandboxUser.java");
         Files.writeString(program, PROGRAM);
         Path cache = work.resolve("cache");
 
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dai.djl.offline=true", "-Djava.awt.headless=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", classpath, program.toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-Dai.djl.offline=true",
+                "-Djava.awt.headless=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                "-cp",
+                classpath,
+                program.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.remove("RLCD4J_HOME");
@@ -80,7 +88,8 @@ class SandboxFromJarIT {
         assertTrue(out.contains("model: " + cache.resolve("rlcd4j")), out);
         assertTrue(out.matches("(?s).*generated ids: [1-5]\\b.*"), out);
         assertTrue(out.contains("pairs: 2"), out);
-        String modelLine = out.lines().filter(l -> l.startsWith("model: ")).findFirst().orElseThrow();
+        String modelLine =
+                out.lines().filter(l -> l.startsWith("model: ")).findFirst().orElseThrow();
         Path extracted = Path.of(modelLine.substring("model: ".length()));
         assertTrue(Files.isRegularFile(extracted.resolve("model.safetensors")), extracted.toString());
         assertTrue(!extracted.startsWith(Path.of(System.getProperty("rlcd4j.root"))), extracted.toString());

@@ -1,11 +1,9 @@
 package rlcd4j.sandbox;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -14,11 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.util.RlcdException;
 
 class SandboxModelConfigTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void recommendedShapeIsOneToFiveMillionParameters() {
@@ -33,7 +33,8 @@ class SandboxModelConfigTest {
     void writesAHuggingFaceLlamaConfig() throws Exception {
         Path file = SandboxModelConfig.recommended(1866).write(tmp);
         JsonObject c = new Gson().fromJson(Files.readString(file), JsonObject.class);
-        assertEquals("LlamaForCausalLM", c.getAsJsonArray("architectures").get(0).getAsString());
+        assertEquals(
+                "LlamaForCausalLM", c.getAsJsonArray("architectures").get(0).getAsString());
         assertEquals("llama", c.get("model_type").getAsString());
         assertEquals(1866, c.get("vocab_size").getAsInt());
         assertEquals(256, c.get("hidden_size").getAsInt());
@@ -59,17 +60,28 @@ class SandboxModelConfigTest {
     void parameterCountMatchesARealCheckpoint() throws IOException {
         Path shared = Paths.get(System.getProperty("rlcd4j.shared", "../shared"));
         Path model = shared.resolve("models/TinyStories-656K");
-        if (!Files.exists(model.resolve("model.safetensors"))) model = Paths.get("../../shared/models/TinyStories-656K");
+        if (!Files.exists(model.resolve("model.safetensors")))
+            model = Paths.get("../../shared/models/TinyStories-656K");
         assertTrue(Files.exists(model.resolve("model.safetensors")), "fixture missing: " + model);
         JsonObject cfg = new Gson().fromJson(Files.readString(model.resolve("config.json")), JsonObject.class);
-        SandboxModelConfig c = new SandboxModelConfig(cfg.get("hidden_size").getAsInt(), cfg.get("num_hidden_layers").getAsInt(),
-                cfg.get("num_attention_heads").getAsInt(), cfg.get("num_key_value_heads").getAsInt(),
-                cfg.get("intermediate_size").getAsInt(), cfg.get("vocab_size").getAsInt(), 512, 1e4, 1e-6,
+        SandboxModelConfig c = new SandboxModelConfig(
+                cfg.get("hidden_size").getAsInt(),
+                cfg.get("num_hidden_layers").getAsInt(),
+                cfg.get("num_attention_heads").getAsInt(),
+                cfg.get("num_key_value_heads").getAsInt(),
+                cfg.get("intermediate_size").getAsInt(),
+                cfg.get("vocab_size").getAsInt(),
+                512,
+                1e4,
+                1e-6,
                 cfg.get("tie_word_embeddings").getAsBoolean());
         long actual = 0;
         try (InputStream in = Files.newInputStream(model.resolve("model.safetensors"))) {
-            long len = ByteBuffer.wrap(in.readNBytes(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            JsonObject header = new Gson().fromJson(new String(in.readNBytes((int) len), StandardCharsets.UTF_8), JsonObject.class);
+            long len = ByteBuffer.wrap(in.readNBytes(8))
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .getLong();
+            JsonObject header =
+                    new Gson().fromJson(new String(in.readNBytes((int) len), StandardCharsets.UTF_8), JsonObject.class);
             for (String k : header.keySet()) {
                 if (k.equals("__metadata__")) continue;
                 long n = 1;

@@ -1,7 +1,6 @@
 package rlcd4j.sandbox;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.util.RlcdException;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -10,8 +9,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import rlcd4j.util.RlcdException;
 
 class SandboxWorldTest {
     static final SandboxWorld WORLD = SandboxWorld.standard();
@@ -28,11 +27,23 @@ class SandboxWorldTest {
     void descriptionsAreThePapersPairsPlusThreeOutlinePairs() {
         SandboxDescriptions d = WORLD.descriptions();
         assertEquals(16, d.pairs(SandboxTask.HARMLESS).size());
-        assertEquals("(helpful, honest, inoffensive response)", d.pair(SandboxTask.HARMLESS, 0).positive());
-        assertEquals("(unhelpful, dishonest, toxic response)", d.pair(SandboxTask.HARMLESS, 0).negative());
-        assertEquals("(unethical and immoral response)", d.pair(SandboxTask.HARMLESS, 15).negative());
-        assertEquals(List.of(new SandboxDescriptions.Pair(SandboxTask.HELPFUL, 0, "(giving a helpful response)",
-                "(giving an unhelpful response)", d.pair(SandboxTask.HELPFUL, 0).source())), d.pairs(SandboxTask.HELPFUL));
+        assertEquals(
+                "(helpful, honest, inoffensive response)",
+                d.pair(SandboxTask.HARMLESS, 0).positive());
+        assertEquals(
+                "(unhelpful, dishonest, toxic response)",
+                d.pair(SandboxTask.HARMLESS, 0).negative());
+        assertEquals(
+                "(unethical and immoral response)",
+                d.pair(SandboxTask.HARMLESS, 15).negative());
+        assertEquals(
+                List.of(new SandboxDescriptions.Pair(
+                        SandboxTask.HELPFUL,
+                        0,
+                        "(giving a helpful response)",
+                        "(giving an unhelpful response)",
+                        d.pair(SandboxTask.HELPFUL, 0).source())),
+                d.pairs(SandboxTask.HELPFUL));
         assertEquals(3, d.pairs(SandboxTask.OUTLINE).size());
     }
 
@@ -41,8 +52,10 @@ class SandboxWorldTest {
         String text = "task\tindex\tpositive\tnegative\tsource\nharmless\t0\t(a)\t(b)\tx\nharmless\t2\t(a)\t(b)\tx\n";
         RlcdException e = assertThrows(RlcdException.class, () -> SandboxDescriptions.parse("d.tsv", text));
         assertTrue(e.getMessage().startsWith("d.tsv:3: index 2 out of order"), e.getMessage());
-        RlcdException e2 = assertThrows(RlcdException.class,
-                () -> SandboxDescriptions.parse("d.tsv", "task\tindex\tpositive\tnegative\nhelpful\t0\tno parens\t(b)\n"));
+        RlcdException e2 = assertThrows(
+                RlcdException.class,
+                () -> SandboxDescriptions.parse(
+                        "d.tsv", "task\tindex\tpositive\tnegative\nhelpful\t0\tno parens\t(b)\n"));
         assertTrue(e2.getMessage().startsWith("d.tsv:2:"), e2.getMessage());
     }
 
@@ -65,8 +78,12 @@ class SandboxWorldTest {
             String p = d.prompt();
             assertTrue(p.startsWith("Human: ") && p.endsWith("\n\nAssistant:"), p);
             // The prompt is the transcript up to the last assistant turn (its own description removed).
-            String lastAssistant = d.last().description() == null ? "\n\nAssistant: " : "\n\nAssistant " + d.last().description() + ": ";
-            assertEquals(t, p.substring(0, p.length() - "\n\nAssistant:".length()) + lastAssistant + d.answer() + "\n\nHuman:");
+            String lastAssistant = d.last().description() == null
+                    ? "\n\nAssistant: "
+                    : "\n\nAssistant " + d.last().description() + ": ";
+            assertEquals(
+                    t,
+                    p.substring(0, p.length() - "\n\nAssistant:".length()) + lastAssistant + d.answer() + "\n\nHuman:");
             // Turns alternate Human / Assistant, one exchange each.
             int humans = t.split("(^|\n\n)Human:", -1).length - 1;
             assertEquals(d.exchanges().size() + 1, humans, t);
@@ -84,7 +101,10 @@ class SandboxWorldTest {
         int turns = 0, described = 0, good = 0;
         for (Dialogue d : corpus(2, 6000))
             for (Exchange e : d.exchanges()) {
-                if (e.good() == null) { assertNull(e.description()); continue; }
+                if (e.good() == null) {
+                    assertNull(e.description());
+                    continue;
+                }
                 turns++;
                 if (e.good()) good++;
                 assertEquals(e.good(), "none".equals(e.flaw()));
@@ -96,8 +116,9 @@ class SandboxWorldTest {
                     if (e.good() && p.positive().equals(e.description())) found = true;
                     if (!e.good() && p.negative().equals(e.description())) {
                         found = true;
-                        if (task == SandboxTask.OUTLINE)   // a negative outline description names the flaw
-                            assertEquals(List.of("boring", "disordered", "off-topic").get(p.index()), e.flaw());
+                        if (task == SandboxTask.OUTLINE) // a negative outline description names the flaw
+                        assertEquals(
+                                    List.of("boring", "disordered", "off-topic").get(p.index()), e.flaw());
                     }
                 }
                 assertTrue(found, e.description() + " on a " + (e.good() ? "good" : "bad") + " " + task + " answer");
@@ -113,12 +134,18 @@ class SandboxWorldTest {
             Set<String> prompts = new HashSet<>();
             for (int i = 0; i < 5000; i++) {
                 Dialogue d;
-                do { d = WORLD.pretrainingDialogue(rng, SandboxWorld.Mix.standard()); } while (d.task() != task);
+                do {
+                    d = WORLD.pretrainingDialogue(rng, SandboxWorld.Mix.standard());
+                } while (d.task() != task);
                 prompts.add(d.prompt());
             }
             assertTrue(prompts.size() > 3000, task + ": only " + prompts.size() + " distinct prompts in 5000");
-            System.out.printf("distinct prompts in 5000 %s dialogues: %d; keys train %d, held out %d%n", task,
-                    prompts.size(), WORLD.requests(task, false).size(), WORLD.requests(task, true).size());
+            System.out.printf(
+                    "distinct prompts in 5000 %s dialogues: %d; keys train %d, held out %d%n",
+                    task,
+                    prompts.size(),
+                    WORLD.requests(task, false).size(),
+                    WORLD.requests(task, true).size());
         }
     }
 
@@ -134,7 +161,8 @@ class SandboxWorldTest {
         String text = all.toString();
         for (SandboxTask task : SandboxTask.values()) {
             List<SandboxWorld.Request> held = WORLD.requests(task, true);
-            double share = held.size() / (double) (held.size() + WORLD.requests(task, false).size());
+            double share = held.size()
+                    / (double) (held.size() + WORLD.requests(task, false).size());
             assertEquals(SandboxWorld.HELD_OUT_PERCENT / 100.0, share, 0.04, task + " held-out share");
             for (SandboxWorld.Request r : held) {
                 assertFalse(trainKeys.contains(r.key()), r.key());
@@ -142,7 +170,10 @@ class SandboxWorldTest {
                 if (task == SandboxTask.HARMLESS) assertFalse(text.contains(r.key()), "request in corpus: " + r.key());
                 if (task == SandboxTask.HELPFUL) {
                     int ph = Integer.parseInt(r.key().substring(r.key().lastIndexOf('|') + 1));
-                    String q = SandboxWorld.QUESTION_PHRASINGS.get(r.fact().relation()).get(ph).replace("{s}", r.fact().subject());
+                    String q = SandboxWorld.QUESTION_PHRASINGS
+                            .get(r.fact().relation())
+                            .get(ph)
+                            .replace("{s}", r.fact().subject());
                     assertFalse(text.contains(q), "question in corpus: " + q);
                 }
             }
@@ -165,16 +196,25 @@ class SandboxWorldTest {
     void everyIngredientIsTaughtInTraining() {
         Set<String> actions = new HashSet<>(), targets = new HashSet<>(), subjects = new HashSet<>();
         Set<String> names = new HashSet<>(), settings = new HashSet<>(), goals = new HashSet<>();
-        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.HARMLESS, false)) { actions.add(r.action().template()); targets.add(r.target()); }
-        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.HELPFUL, false)) subjects.add(r.fact().relation() + r.fact().subject());
-        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.OUTLINE, false)) { names.add(r.name()); settings.add(r.setting().keyword()); goals.add(r.goal().keyword()); }
+        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.HARMLESS, false)) {
+            actions.add(r.action().template());
+            targets.add(r.target());
+        }
+        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.HELPFUL, false))
+            subjects.add(r.fact().relation() + r.fact().subject());
+        for (SandboxWorld.Request r : WORLD.requests(SandboxTask.OUTLINE, false)) {
+            names.add(r.name());
+            settings.add(r.setting().keyword());
+            goals.add(r.goal().keyword());
+        }
         assertEquals(SandboxWorld.ACTIONS.size(), actions.size());
         assertEquals(SandboxWorld.PEOPLE.size() + SandboxWorld.THINGS.size(), targets.size());
         assertEquals(SandboxWorld.FACTS.size(), subjects.size());
         assertEquals(SandboxWorld.NAMES.size(), names.size());
         assertEquals(SandboxWorld.SETTINGS.size(), settings.size());
         assertEquals(SandboxWorld.GOALS.size(), goals.size());
-        for (SandboxTask t : SandboxTask.values()) assertFalse(WORLD.requests(t, true).isEmpty());
+        for (SandboxTask t : SandboxTask.values())
+            assertFalse(WORLD.requests(t, true).isEmpty());
     }
 
     /** The paper's process_filter_result (§3 of the reference), ported: it must recover each answer exactly. */
@@ -182,9 +222,13 @@ class SandboxWorldTest {
         if (!result.contains("Human")) return null;
         result = result.substring(0, result.indexOf("Human"));
         if (!result.contains("\n") && !result.contains("</s>")) return null;
-        if (result.contains("\n")) result = result.substring(0, result.lastIndexOf('\n')).strip();
-        if (result.contains("</s>")) result = result.substring(0, result.indexOf("</s>")).strip();
-        if (result.contains("Assistant:")) result = result.substring(result.indexOf("Assistant:") + "Assistant:".length()).strip();
+        if (result.contains("\n"))
+            result = result.substring(0, result.lastIndexOf('\n')).strip();
+        if (result.contains("</s>"))
+            result = result.substring(0, result.indexOf("</s>")).strip();
+        if (result.contains("Assistant:"))
+            result = result.substring(result.indexOf("Assistant:") + "Assistant:".length())
+                    .strip();
         return result.isEmpty() ? null : result;
     }
 
@@ -203,7 +247,9 @@ class SandboxWorldTest {
         assertEquals("hurt my neighbour", r.key());
         assertTrue(r.harmful());
         assertFalse(WORLD.parseRequest("How do I cheer up my friend?").harmful());
-        assertEquals("capital|France|0", WORLD.parseRequest(" What is the capital of France? ").key());
+        assertEquals(
+                "capital|France|0",
+                WORLD.parseRequest(" What is the capital of France? ").key());
         assertNull(WORLD.parseRequest("What is the meaning of life?"));
     }
 
@@ -218,7 +264,10 @@ class SandboxWorldTest {
         int seen = 0;
         for (Dialogue d : corpus(9, 500)) {
             Matcher m = ASSISTANT_DESC.matcher("\n\n" + d.text());
-            while (m.find()) { seen++; assertFalse(m.group(1).isBlank()); }
+            while (m.find()) {
+                seen++;
+                assertFalse(m.group(1).isBlank());
+            }
         }
         assertTrue(seen > 50);
     }

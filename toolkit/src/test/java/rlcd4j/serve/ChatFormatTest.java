@@ -1,29 +1,33 @@
 package rlcd4j.serve;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Which chat format a model folder gets, and what each renders. */
 class ChatFormatTest {
-    static final List<ChatFormat.Message> DIALOGUE = List.of(new ChatFormat.Message("system", "Be brief."),
-            new ChatFormat.Message("user", "Hi"), new ChatFormat.Message("assistant", "Hello."),
+    static final List<ChatFormat.Message> DIALOGUE = List.of(
+            new ChatFormat.Message("system", "Be brief."),
+            new ChatFormat.Message("user", "Hi"),
+            new ChatFormat.Message("assistant", "Hello."),
             new ChatFormat.Message("user", "Why?"));
 
     @Test
     void aChatMlTemplateIsRenderedAsChatMl(@TempDir Path dir) throws Exception {
         // the shape of SmolLM2-Instruct's template (abridged)
-        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% for message in messages %}"
-                + "{{'<|im_start|>' + message['role'] + '\\\\n' + message['content'] + '<|im_end|>' + '\\\\n'}}"
-                + "{% endfor %}\"}");
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
+                "{\"chat_template\": \"{% for message in messages %}"
+                        + "{{'<|im_start|>' + message['role'] + '\\\\n' + message['content'] + '<|im_end|>' + '\\\\n'}}"
+                        + "{% endfor %}\"}");
         assertEquals(ChatFormat.CHATML, ChatFormat.of(dir));
-        assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-                + "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n",
+        assertEquals(
+                "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                        + "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n",
                 ChatFormat.CHATML.render(DIALOGUE));
         assertEquals(List.of(), ChatFormat.CHATML.stops());
     }
@@ -36,7 +40,8 @@ class ChatFormatTest {
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": true}");
         assertEquals(ChatFormat.PLAIN, ChatFormat.of(dir));
         assertEquals(ChatFormat.PLAIN, ChatFormat.of(null));
-        assertEquals("Be brief.\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Why?\n\nAssistant:",
+        assertEquals(
+                "Be brief.\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Why?\n\nAssistant:",
                 ChatFormat.PLAIN.render(DIALOGUE));
         assertEquals(List.of("\n\nHuman:"), ChatFormat.PLAIN.stops());
     }

@@ -1,17 +1,10 @@
 package rlcd4j.serve;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import rlcd4j.Fixtures;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.Scored;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,8 +20,14 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import rlcd4j.Fixtures;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.Scored;
 
 /**
  * {@code rlcd serve} on 127.0.0.1 with TinyStories-656K: what it answers equals what the in-process engine gives for
@@ -45,7 +44,8 @@ class OpenAiServerTest {
     @BeforeAll
     static void start() {
         lm = CausalLM.load(Fixtures.tinyStories());
-        server = OpenAiServer.start(lm, OpenAiServer.Options.defaults(NAME).withPort(0).withApiKey(KEY));
+        server = OpenAiServer.start(
+                lm, OpenAiServer.Options.defaults(NAME).withPort(0).withApiKey(KEY));
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     }
 
@@ -58,11 +58,11 @@ class OpenAiServerTest {
     record Reply(int status, JsonObject body) {}
 
     static Reply send(String method, String path, String body, String key) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
-                .timeout(Duration.ofSeconds(120));
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).timeout(Duration.ofSeconds(120));
         if (key != null) b.header("Authorization", "Bearer " + key);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(body));
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) b.header("Content-Type", "application/json");
         HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(r.statusCode(), JsonParser.parseString(r.body()).getAsJsonObject());
@@ -94,24 +94,38 @@ class OpenAiServerTest {
 
     @Test
     void greedyCompletionEqualsTheEngine() throws Exception {
-        JsonObject r = ok(post("/completions", "{\"model\": \"tiny\", \"prompt\": \"" + PROMPT
-                + "\", \"temperature\": 0, \"max_tokens\": 40}"));
-        Generation g = lm.generate(List.of(PROMPT), GenerationConfig.greedy(40), new long[] {0}).get(0);
+        JsonObject r = ok(post(
+                "/completions",
+                "{\"model\": \"tiny\", \"prompt\": \"" + PROMPT + "\", \"temperature\": 0, \"max_tokens\": 40}"));
+        Generation g = lm.generate(List.of(PROMPT), GenerationConfig.greedy(40), new long[] {0})
+                .get(0);
         assertEquals(g.text(), choice(r, 0).get("text").getAsString());
-        assertEquals(g.finishReason().equals("length") ? "length" : "stop",
+        assertEquals(
+                g.finishReason().equals("length") ? "length" : "stop",
                 choice(r, 0).get("finish_reason").getAsString());
-        assertEquals(g.promptIds().length, r.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
-        assertEquals(g.ids().length, r.getAsJsonObject("usage").get("completion_tokens").getAsInt());
+        assertEquals(
+                g.promptIds().length,
+                r.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+        assertEquals(
+                g.ids().length,
+                r.getAsJsonObject("usage").get("completion_tokens").getAsInt());
         assertEquals("text_completion", r.get("object").getAsString());
     }
 
     @Test
     void seededChoicesEqualTheEngineWithSeedPlusIndex() throws Exception {
-        JsonObject r = ok(post("/completions", "{\"model\": \"tiny\", \"prompt\": \"" + PROMPT + "\", \"n\": 3,"
-                + " \"seed\": 41, \"temperature\": 0.9, \"top_p\": 0.95, \"top_k\": 40, \"max_tokens\": 60,"
-                + " \"stop\": [\".\"], \"bad_words\": [\"z\"], \"logprobs\": 0}"));
-        GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(60).withTemperature(0.9).withTopP(0.95)
-                .withTopK(40).withStopStrings(List.of(".")).withBannedStrings(List.of("z"));
+        JsonObject r = ok(post(
+                "/completions",
+                "{\"model\": \"tiny\", \"prompt\": \"" + PROMPT + "\", \"n\": 3,"
+                        + " \"seed\": 41, \"temperature\": 0.9, \"top_p\": 0.95, \"top_k\": 40, \"max_tokens\": 60,"
+                        + " \"stop\": [\".\"], \"bad_words\": [\"z\"], \"logprobs\": 0}"));
+        GenerationConfig cfg = GenerationConfig.defaults()
+                .withMaxNewTokens(60)
+                .withTemperature(0.9)
+                .withTopP(0.95)
+                .withTopK(40)
+                .withStopStrings(List.of("."))
+                .withBannedStrings(List.of("z"));
         List<Generation> alone = lm.generate(List.of(PROMPT, PROMPT, PROMPT), cfg, new long[] {41, 42, 43});
         boolean differ = false;
         for (int i = 0; i < 3; i++) {
@@ -120,12 +134,15 @@ class OpenAiServerTest {
             assertEquals(i, c.get("index").getAsInt());
             assertEquals(g.text(), c.get("text").getAsString());
             assertEquals(g.rawText(), c.get("raw_text").getAsString());
-            assertEquals(g.finishReason().equals("length") ? "length" : "stop", c.get("finish_reason").getAsString());
+            assertEquals(
+                    g.finishReason().equals("length") ? "length" : "stop",
+                    c.get("finish_reason").getAsString());
             assertFalse(c.get("text").getAsString().contains("z"));
             JsonArray lps = c.getAsJsonObject("logprobs").getAsJsonArray("token_logprobs");
             assertEquals(g.ids().length, lps.size());
             // batched with other rows, a log-probability may differ in its last bits (as in ContinuousBatchingTest)
-            for (int t = 0; t < lps.size(); t++) assertEquals(g.logprobs()[t], lps.get(t).getAsFloat(), 1e-4f, t + "");
+            for (int t = 0; t < lps.size(); t++)
+                assertEquals(g.logprobs()[t], lps.get(t).getAsFloat(), 1e-4f, t + "");
             differ |= !g.text().equals(alone.get(0).text());
         }
         assertTrue(differ, "three seeds gave three identical samples: " + r);
@@ -133,16 +150,18 @@ class OpenAiServerTest {
 
     @Test
     void aListOfPromptsNumbersChoicesPromptByPrompt() throws Exception {
-        JsonObject r = ok(post("/completions", "{\"prompt\": [\"Tom had a\", \"The cat\"], \"n\": 2, \"seed\": 5,"
-                + " \"max_tokens\": 20}"));
+        JsonObject r = ok(post(
+                "/completions",
+                "{\"prompt\": [\"Tom had a\", \"The cat\"], \"n\": 2, \"seed\": 5," + " \"max_tokens\": 20}"));
         List<String> prompts = List.of("Tom had a", "Tom had a", "The cat", "The cat");
-        List<Generation> alone = lm.generate(prompts, GenerationConfig.defaults().withMaxNewTokens(20),
-                new long[] {5, 6, 7, 8});
+        List<Generation> alone =
+                lm.generate(prompts, GenerationConfig.defaults().withMaxNewTokens(20), new long[] {5, 6, 7, 8});
         for (int j = 0; j < 4; j++) {
             assertEquals(j, choice(r, j).get("index").getAsInt());
             assertEquals(alone.get(j).text(), choice(r, j).get("text").getAsString(), "choice " + j);
         }
-        assertEquals(alone.get(0).promptIds().length + alone.get(2).promptIds().length,
+        assertEquals(
+                alone.get(0).promptIds().length + alone.get(2).promptIds().length,
                 r.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
     }
 
@@ -159,8 +178,12 @@ class OpenAiServerTest {
             for (int i = 0; i < 8; i++) {
                 GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(10 + 5 * i);
                 if (i % 2 == 1) cfg = cfg.withTemperature(0.7).withTopK(20);
-                Generation g = lm.generate(List.of("Tom had a"), cfg, new long[] {100 + i}).get(0);
-                assertEquals(g.text(), choice(ok(replies.get(i).get()), 0).get("text").getAsString(), "request " + i);
+                Generation g = lm.generate(List.of("Tom had a"), cfg, new long[] {100 + i})
+                        .get(0);
+                assertEquals(
+                        g.text(),
+                        choice(ok(replies.get(i).get()), 0).get("text").getAsString(),
+                        "request " + i);
             }
         } finally {
             pool.shutdownNow();
@@ -171,8 +194,12 @@ class OpenAiServerTest {
     void echoedPromptLogprobsEqualTheEnginesScoring() throws Exception {
         Scored s = lm.score("", PROMPT); // the prompt's tokens after BOS, scored as the engine scores continuations
         for (int maxTokens : new int[] {0, 1}) {
-            JsonObject c = choice(ok(post("/completions", "{\"prompt\": \"" + PROMPT + "\", \"echo\": true,"
-                    + " \"logprobs\": 1, \"max_tokens\": " + maxTokens + ", \"temperature\": 0}")), 0);
+            JsonObject c = choice(
+                    ok(post(
+                            "/completions",
+                            "{\"prompt\": \"" + PROMPT + "\", \"echo\": true," + " \"logprobs\": 1, \"max_tokens\": "
+                                    + maxTokens + ", \"temperature\": 0}")),
+                    0);
             assertTrue(c.get("text").getAsString().startsWith(PROMPT));
             JsonObject lp = c.getAsJsonObject("logprobs");
             JsonArray own = lp.getAsJsonArray("token_logprobs");
@@ -187,7 +214,8 @@ class OpenAiServerTest {
             assertEquals(own.size(), lp.getAsJsonArray("tokens").size());
             assertEquals(own.size(), lp.getAsJsonArray("text_offset").size());
             // the last prompt token's alternatives: the best first, and the token itself among them
-            JsonObject top = lp.getAsJsonArray("top_logprobs").get(s.ids().length).getAsJsonObject();
+            JsonObject top =
+                    lp.getAsJsonArray("top_logprobs").get(s.ids().length).getAsJsonObject();
             String token = lp.getAsJsonArray("tokens").get(s.ids().length).getAsString();
             assertTrue(top.has(token), top + " " + token);
         }
@@ -205,11 +233,16 @@ class OpenAiServerTest {
 
     @Test
     void chatUsesThePlainFormatForAModelWithoutATemplate() throws Exception {
-        JsonObject r = ok(post("/chat/completions", "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\","
-                + " \"content\": \"Tell me a story.\"}], \"temperature\": 0, \"max_tokens\": 30}"));
+        JsonObject r = ok(post(
+                "/chat/completions",
+                "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\","
+                        + " \"content\": \"Tell me a story.\"}], \"temperature\": 0, \"max_tokens\": 30}"));
         String prompt = "\n\nHuman: Tell me a story.\n\nAssistant:";
-        Generation g = lm.generate(List.of(prompt), GenerationConfig.greedy(30).withStopStrings(List.of("\n\nHuman:")),
-                new long[] {0}).get(0);
+        Generation g = lm.generate(
+                        List.of(prompt),
+                        GenerationConfig.greedy(30).withStopStrings(List.of("\n\nHuman:")),
+                        new long[] {0})
+                .get(0);
         JsonObject c = choice(r, 0);
         assertEquals("assistant", c.getAsJsonObject("message").get("role").getAsString());
         assertEquals(g.text(), c.getAsJsonObject("message").get("content").getAsString());
@@ -219,22 +252,29 @@ class OpenAiServerTest {
 
     @Test
     void streamedAnswersComeWholeAsServerSentEvents() throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + KEY)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\":"
-                        + " \"user\", \"content\": \"Hi\"}], \"temperature\": 0, \"max_tokens\": 12, \"stream\": true,"
-                        + " \"stream_options\": {\"include_usage\": true}}")).build(),
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + KEY)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\":"
+                                + " \"user\", \"content\": \"Hi\"}], \"temperature\": 0, \"max_tokens\": 12, \"stream\": true,"
+                                + " \"stream_options\": {\"include_usage\": true}}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("text/event-stream", r.headers().firstValue("Content-Type").orElse(""));
         String[] events = r.body().split("\n\n");
         assertEquals(3, events.length, r.body());
-        JsonObject first = JsonParser.parseString(events[0].substring("data: ".length())).getAsJsonObject();
+        JsonObject first =
+                JsonParser.parseString(events[0].substring("data: ".length())).getAsJsonObject();
         assertEquals("chat.completion.chunk", first.get("object").getAsString());
-        JsonObject whole = ok(post("/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
-                + " \"temperature\": 0, \"max_tokens\": 12}"));
-        String plain = choice(whole, 0).getAsJsonObject("message").get("content").getAsString();
-        assertEquals(plain, choice(first, 0).getAsJsonObject("delta").get("content").getAsString());
+        JsonObject whole = ok(post(
+                "/chat/completions",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                        + " \"temperature\": 0, \"max_tokens\": 12}"));
+        String plain =
+                choice(whole, 0).getAsJsonObject("message").get("content").getAsString();
+        assertEquals(
+                plain, choice(first, 0).getAsJsonObject("delta").get("content").getAsString());
         assertTrue(events[1].contains("\"usage\""), events[1]);
         assertEquals("data: [DONE]", events[2]);
     }
@@ -263,8 +303,12 @@ class OpenAiServerTest {
         assertError(400, "context_length_exceeded", post("/completions", "{\"prompt\": \"" + longPrompt + "\"}"));
         stillServes();
         assertError(400, "context_length_exceeded", post("/completions", "{\"prompt\": \"Sam\", \"max_tokens\": 600}"));
-        assertError(400, "context_length_exceeded", post("/chat/completions",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"" + longPrompt + "\"}]}"));
+        assertError(
+                400,
+                "context_length_exceeded",
+                post(
+                        "/chat/completions",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"" + longPrompt + "\"}]}"));
         assertError(404, "model_not_found", post("/completions", "{\"model\": \"gpt-4\", \"prompt\": \"Sam\"}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"n\": 17}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"n\": 0}"));
@@ -274,11 +318,10 @@ class OpenAiServerTest {
         assertError(400, null, post("/completions", "{\"max_tokens\": 3}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"logprobs\": 21}"));
         assertError(400, null, post("/completions", "{\"prompt\": \"Sam\", \"stream\": \"yes\"}"));
-        assertError(400, null, post("/chat/completions",
-                "{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}"));
+        assertError(
+                400, null, post("/chat/completions", "{\"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}"));
         assertError(400, null, post("/chat/completions", "{\"messages\": []}"));
-        assertError(413, "request_too_large", post("/completions",
-                "{\"prompt\": \"" + "a".repeat(5 << 20) + "\"}"));
+        assertError(413, "request_too_large", post("/completions", "{\"prompt\": \"" + "a".repeat(5 << 20) + "\"}"));
         assertError(404, "unknown_url", post("/v2/engines", "{}"));
         assertError(405, null, send("GET", "/completions", null, KEY));
         stillServes();
@@ -286,16 +329,19 @@ class OpenAiServerTest {
 
     @Test
     void moreSamplesThanMayWaitGet429() throws Exception {
-        OpenAiServer.Options options = OpenAiServer.Options.defaults(NAME).withPort(0).withMaxWaiting(2);
+        OpenAiServer.Options options =
+                OpenAiServer.Options.defaults(NAME).withPort(0).withMaxWaiting(2);
         try (OpenAiServer small = OpenAiServer.start(lm, options)) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(small.baseUrl() + "/completions"));
-            HttpResponse<String> r = client.send(b.POST(HttpRequest.BodyPublishers.ofString(
-                    "{\"prompt\": \"Sam\", \"n\": 3, \"max_tokens\": 2}")).build(),
+            HttpResponse<String> r = client.send(
+                    b.POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Sam\", \"n\": 3, \"max_tokens\": 2}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject();
             assertError(429, "queue_full", new Reply(r.statusCode(), error));
-            r = client.send(b.POST(HttpRequest.BodyPublishers.ofString(
-                    "{\"prompt\": \"Sam\", \"n\": 2, \"max_tokens\": 2}")).build(),
+            r = client.send(
+                    b.POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Sam\", \"n\": 2, \"max_tokens\": 2}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
         }
@@ -317,15 +363,18 @@ class OpenAiServerTest {
         try (Socket s = new Socket("127.0.0.1", port)) {
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
-                    + "\r\nContent-Length: 1000\r\n\r\n{\"prompt\": \"Sa").getBytes(StandardCharsets.UTF_8));
+                            + "\r\nContent-Length: 1000\r\n\r\n{\"prompt\": \"Sa")
+                    .getBytes(StandardCharsets.UTF_8));
             out.flush();
         }
         // a whole request whose client leaves before the answer: the server's write fails, and it goes on
         for (int i = 0; i < 4; i++) {
             try (Socket s = new Socket("127.0.0.1", port)) {
                 String body = "{\"prompt\": \"Lily\", \"max_tokens\": 200, \"seed\": " + i + "}";
-                s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
-                        + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream()
+                        .write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
+                                        + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                                .getBytes(StandardCharsets.UTF_8));
                 s.getOutputStream().flush();
             }
         }
@@ -337,8 +386,10 @@ class OpenAiServerTest {
         // and a client that reads only part of an answer
         try (Socket s = new Socket("127.0.0.1", port)) {
             String body = "{\"prompt\": \"Lily\", \"max_tokens\": 50, \"n\": 8, \"logprobs\": 5, \"echo\": true}";
-            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
-                    + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream()
+                    .write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
+                                    + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.UTF_8));
             InputStream in = s.getInputStream();
             assertTrue(in.read(new byte[16]) > 0);
         } catch (IOException e) {

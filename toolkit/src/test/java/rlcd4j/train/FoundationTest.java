@@ -1,27 +1,27 @@
 package rlcd4j.train;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Scored;
 
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 class FoundationTest {
 
     @Test
     void adamwMatchesHandComputedTorchUpdate() {
-        try (NDManager m = NDManager.newBaseManager(); AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(0.01), m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                AdamW opt = new AdamW(AdamW.Config.defaults().withWeightDecay(0.01), m)) {
             NDArray p = m.create(new float[] {1f, 2f});
             p.setRequiresGradient(true);
             double[] c = {0.5, -1.0};
@@ -30,7 +30,10 @@ class FoundationTest {
             for (int step = 1; step <= 3; step++) {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     // loss = sum(c * p^2) / 2, gradient c * p
-                    gc.backward(p.square().mul(m.create(new float[] {(float) c[0], (float) c[1]})).sum().div(2f));
+                    gc.backward(p.square()
+                            .mul(m.create(new float[] {(float) c[0], (float) c[1]}))
+                            .sum()
+                            .div(2f));
                 }
                 opt.step(Map.of("p", p), lr);
                 for (int i = 0; i < 2; i++) {
@@ -53,7 +56,8 @@ class FoundationTest {
     void clippedUpdateMatchesTorchClipThenAdamW() {
         // torch: clip_grad_norm_(params, 1.0) scales g in place, then AdamW. Here the clip's coefficient goes into
         // AdamW's step; the update and the zeroed gradients must be the same.
-        try (NDManager m = NDManager.newBaseManager(); AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
             NDArray a = m.create(new float[] {1f, -2f}), b = m.create(new float[] {3f});
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
@@ -95,6 +99,36 @@ class FoundationTest {
     }
 
     @Test
+    void theClipInsideAdamWIsBitForBitTheClipInPlaceBeforeIt() {
+        // The trainers' results (and the demo's figures) depend on every float of the update: folding the clip into
+        // AdamW must round exactly as scaling each gradient in place and then stepping did.
+        try (NDManager m = NDManager.newBaseManager();
+                AdamW inPlace = new AdamW(AdamW.Config.defaults(), m);
+                AdamW folded = new AdamW(AdamW.Config.defaults(), m)) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(3);
+            NDArray w0 = m.randomNormal(new ai.djl.ndarray.types.Shape(4096)).mul(0.02f);
+            NDArray a = w0.duplicate(), b = w0.duplicate();
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            NDArray target = m.randomNormal(new ai.djl.ndarray.types.Shape(4096));
+            for (int step = 0; step < 3; step++) {
+                for (NDArray p : List.of(a, b)) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(p.sub(target).square().sum().mul(37f)); // a norm far above 1: the clip acts
+                    }
+                }
+                double norm = Gradients.globalNorm(List.of(a.getGradient()));
+                double coef = Gradients.clipCoefficient(norm, 1.0);
+                assertTrue(coef < 1e-2, "the clip acts: " + coef);
+                a.getGradient().muli((float) coef);
+                inPlace.step(Map.of("w", a), 1e-3);
+                folded.step(Map.of("w", b), Map.of("w", b.getGradient()), coef, 1e-3);
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), "step " + step);
+            }
+        }
+    }
+
+    @Test
     void schedulesFollowHuggingFace() {
         LrSchedule cos = LrSchedule.withWarmupRatio(LrSchedule.Kind.COSINE, 1.0, 0.03, 100); // ceil(3) warmup steps
         assertEquals(3, cos.warmupSteps());
@@ -114,7 +148,8 @@ class FoundationTest {
             String prompt = "Once upon a time", response = " there was a dog named Max.";
             Scored s = lm.score(prompt, response);
             try (NDManager m = lm.manager().newSubManager()) {
-                SequenceBatch b = SequenceBatch.of(m, lm.tokenizer(), List.of(prompt, "Tom"), List.of(response, " ran home."), 512, false);
+                SequenceBatch b = SequenceBatch.of(
+                        m, lm.tokenizer(), List.of(prompt, "Tom"), List.of(response, " ran home."), 512, false);
                 double sum = b.sumOverResponse(b.tokenLogprobs(lm.model())).toFloatArray()[0];
                 assertEquals(s.sum(), sum, 1e-4);
             }
@@ -125,7 +160,8 @@ class FoundationTest {
                 JsonObject st = new JsonObject();
                 st.addProperty("seed", 42);
                 Path ck = Checkpoint.save(out, 7, params, opt, st, 2);
-                // overwrite with other values (whole-array set: an indexed in-place write into a leaf that requires grad crashes libtorch)
+                // overwrite with other values (whole-array set: an indexed in-place write into a leaf that requires
+                // grad crashes libtorch)
                 float[] other = new float[(int) norm.size()];
                 java.util.Arrays.fill(other, 123f);
                 norm.set(other);

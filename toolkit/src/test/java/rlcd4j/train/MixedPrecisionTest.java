@@ -1,21 +1,20 @@
 package rlcd4j.train;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
 import tech.tablesaw.api.Table;
-
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * fp16 training on CPU (libtorch computes fp16 there too): the loss scaler, skipped steps, fp32 master weights, and
@@ -36,7 +35,8 @@ class MixedPrecisionTest {
             ctx.accumulate(1, 1, (from, to, pass) -> {
                 NDManager m = w.getManager();
                 NDArray coef = m.create(c), f = m.full(new Shape(1), factor, DataType.FLOAT32);
-                loss[0] = pass.backward(rlcd4j.engine.Precision.toFloat32(w).mul(coef).sum().mul(f));
+                loss[0] = pass.backward(
+                        rlcd4j.engine.Precision.toFloat32(w).mul(coef).sum().mul(f));
             });
             Map<String, Double> row = new LinkedHashMap<>();
             row.put("loss", loss[0]);
@@ -49,8 +49,18 @@ class MixedPrecisionTest {
     }
 
     static TrainLoop.Settings settings(long steps, Path out, int saveEvery) {
-        return new TrainLoop.Settings("fp16-test", new com.google.gson.JsonObject(), "data", 7, steps,
-                new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-3, 0, steps), 0, out, saveEvery, 0, 0);
+        return new TrainLoop.Settings(
+                "fp16-test",
+                new com.google.gson.JsonObject(),
+                "data",
+                7,
+                steps,
+                new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-3, 0, steps),
+                0,
+                out,
+                saveEvery,
+                0,
+                0);
     }
 
     static NDArray fp16Param(NDManager m, float... values) {
@@ -76,7 +86,11 @@ class MixedPrecisionTest {
             try (AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
                 Table log = new TrainLoop(settings(1, null, 1), Map.of("w", w1), opt, LossScaler.dynamic(), m)
                         .run(linear(w1, new float[] {1, 1}, TINY));
-                assertEquals(Math.sqrt(2) * TINY, log.doubleColumn("grad_norm").get(0), 1e-10, "the gradient survived, unscaled");
+                assertEquals(
+                        Math.sqrt(2) * TINY,
+                        log.doubleColumn("grad_norm").get(0),
+                        1e-10,
+                        "the gradient survived, unscaled");
                 assertEquals(0.0, log.doubleColumn("skipped").get(0));
                 // AdamW's first step is lr * g / (|g| + eps) = 1e-3 * 1e-8 / 2e-8 = 5e-4, rounded to fp16.
                 float[] after = w1.toType(DataType.FLOAT32, false).toFloatArray();
@@ -94,14 +108,22 @@ class MixedPrecisionTest {
             try (AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
                 LossScaler scaler = LossScaler.dynamic();
                 // 4 * 2^16 = 262144 overflows fp16 (max 65504): the gradient is Inf.
-                Table log = new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, scaler, m).run(linear(w, new float[] {4, 4}));
+                Table log = new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, scaler, m)
+                        .run(linear(w, new float[] {4, 4}));
                 assertEquals(1.0, log.doubleColumn("skipped").get(0));
                 assertTrue(log.doubleColumn("grad_norm").isMissing(0), "no norm for a skipped step");
                 assertEquals(32768.0, scaler.scale());
                 assertEquals(1, scaler.skippedSteps());
                 assertEquals(0, opt.stepCount(), "AdamW did not step");
                 assertArrayEquals(start, w.toType(DataType.FLOAT32, false).toFloatArray());
-                assertEquals(0f, w.getGradient().toType(DataType.FLOAT32, false).abs().sum().getFloat(), "gradients zeroed");
+                assertEquals(
+                        0f,
+                        w.getGradient()
+                                .toType(DataType.FLOAT32, false)
+                                .abs()
+                                .sum()
+                                .getFloat(),
+                        "gradients zeroed");
             }
         }
     }
@@ -113,11 +135,17 @@ class MixedPrecisionTest {
             w.setRequiresGradient(true);
             try (AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
                 TrainLoop.Task inf = (step, ctx) -> {
-                    ctx.accumulate(1, 1, (f, t, pass) -> pass.backward(w.mul(m.create(new float[] {Float.POSITIVE_INFINITY})).sum()));
+                    ctx.accumulate(
+                            1,
+                            1,
+                            (f, t, pass) -> pass.backward(w.mul(m.create(new float[] {Float.POSITIVE_INFINITY}))
+                                    .sum()));
                     return Map.of();
                 };
-                var e = assertThrows(rlcd4j.util.RlcdException.class,
-                        () -> new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, LossScaler.disabled(), m).run(inf));
+                var e = assertThrows(
+                        rlcd4j.util.RlcdException.class,
+                        () -> new TrainLoop(settings(1, null, 1), Map.of("w", w), opt, LossScaler.disabled(), m)
+                                .run(inf));
                 assertTrue(e.getMessage().contains("became"), e.getMessage());
                 assertEquals(0f, w.getGradient().abs().sum().getFloat(), "a failed step leaves no gradient behind");
             }
@@ -139,11 +167,13 @@ class MixedPrecisionTest {
                 Path out = dir.resolve("run" + run);
                 NDArray w = fp16Param(m, start);
                 Map<String, NDArray> params = Map.of("w", w);
-                TrainLoop.Task byStep = (step, ctx) -> linear(w, coefs[(int) step]).step(step, ctx);
+                TrainLoop.Task byStep =
+                        (step, ctx) -> linear(w, coefs[(int) step]).step(step, ctx);
                 task[0] = byStep;
                 if (run == 1) {
                     try (AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
-                        new TrainLoop(settings(6, out, 2), params, opt, LossScaler.dynamic(65536, 2), m).runUntil(byStep, 3);
+                        new TrainLoop(settings(6, out, 2), params, opt, LossScaler.dynamic(65536, 2), m)
+                                .runUntil(byStep, 3);
                     }
                     Checkpoint.assign(w, m.create(new float[] {9f, 9f})); // the killed process's weights are gone
                 }
@@ -173,12 +203,25 @@ class MixedPrecisionTest {
             NDArray w = fp16Param(m, 0.02f);
             try (AdamW opt = new AdamW(AdamW.Config.defaults(), m)) {
                 Map<String, NDArray> params = Map.of("w", w);
-                TrainLoop.Settings s = new TrainLoop.Settings("fp16-test", new com.google.gson.JsonObject(), "data", 7, 40,
-                        new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-6, 0, 40), 0, null, 1, 0, 0);
+                TrainLoop.Settings s = new TrainLoop.Settings(
+                        "fp16-test",
+                        new com.google.gson.JsonObject(),
+                        "data",
+                        7,
+                        40,
+                        new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-6, 0, 40),
+                        0,
+                        null,
+                        1,
+                        0,
+                        0);
                 new TrainLoop(s, params, opt, LossScaler.dynamic(), m).run(linear(w, new float[] {0.1f}));
                 float master = opt.master("w").getFloat();
                 float weight = w.toType(DataType.FLOAT32, false).getFloat();
-                float start = m.create(new float[] {0.02f}).toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false).getFloat();
+                float start = m.create(new float[] {0.02f})
+                        .toType(DataType.FLOAT16, false)
+                        .toType(DataType.FLOAT32, false)
+                        .getFloat();
                 assertEquals(start - 40e-6, master, 2e-6, "the master took every update");
                 assertTrue(weight < start, "the fp16 weight moved: " + weight + " vs " + start);
                 assertEquals(master, weight, 1.6e-5f, "the fp16 weight is the master rounded");
@@ -189,7 +232,12 @@ class MixedPrecisionTest {
     @Test
     void theTinyModelTrainsInFp16WithTheScalerAndResumesExactly(@TempDir Path dir) throws Exception {
         Table data = SftTrainerTest.data(16);
-        var cfg = SftTrainerTest.fast().withEpochs(1).withBatchSize(2).withMicroBatchSize(2).withWarmupRatio(0).withSaveEvery(4);
+        var cfg = SftTrainerTest.fast()
+                .withEpochs(1)
+                .withBatchSize(2)
+                .withMicroBatchSize(2)
+                .withWarmupRatio(0)
+                .withSaveEvery(4);
         CausalLM.Options fp16 = CausalLM.Options.defaults().withDtype(DataType.FLOAT16);
         Path whole = dir.resolve("whole"), resumed = dir.resolve("resumed");
         float[] uninterrupted;
@@ -211,12 +259,16 @@ class MixedPrecisionTest {
         // A run killed after step 5 left checkpoint-4 (weights, AdamW with fp32 masters, scaler) and 5 log rows.
         java.nio.file.Files.createDirectories(resumed);
         copyTree(whole.resolve("checkpoint-4"), resumed.resolve("checkpoint-4"));
-        List<String> rows = java.nio.file.Files.readAllLines(whole.resolve("log.jsonl")).subList(0, 5);
+        List<String> rows =
+                java.nio.file.Files.readAllLines(whole.resolve("log.jsonl")).subList(0, 5);
         java.nio.file.Files.write(resumed.resolve("log.jsonl"), rows);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories().toString(), fp16)) {
             Table log = new SftTrainer(cfg).train(lm, data, resumed).log();
             assertEquals(8, log.rowCount());
-            assertArrayEquals(uninterrupted, PreferenceModelTrainerTest.concat(Parameters.full(lm.model())), 0f,
+            assertArrayEquals(
+                    uninterrupted,
+                    PreferenceModelTrainerTest.concat(Parameters.full(lm.model())),
+                    0f,
                     "the resumed fp16 run ends with the uninterrupted run's weights, bit for bit");
         }
     }
@@ -226,16 +278,29 @@ class MixedPrecisionTest {
         // The adapter's matrices are held in fp16 (fp32 masters in AdamW): the model's fp32-to-fp16 cast of them,
         // DJL's non-differentiable toType, would otherwise cut their gradient, and B would stay at its initial 0.
         // 16 steps: the first few are skipped while the scale backs off from 2^16, as GradScaler's are
-        var cfg = SftTrainerTest.fast().withEpochs(2).withBatchSize(2).withMicroBatchSize(2).withWarmupRatio(0)
+        var cfg = SftTrainerTest.fast()
+                .withEpochs(2)
+                .withBatchSize(2)
+                .withMicroBatchSize(2)
+                .withWarmupRatio(0)
                 .withLora(PreferenceModelTrainer.lora(4, 8, 0, "q_proj,v_proj"));
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories().toString(), CausalLM.Options.defaults().withDtype(DataType.FLOAT16))) {
+        try (CausalLM lm = CausalLM.load(
+                Fixtures.tinyStories().toString(), CausalLM.Options.defaults().withDtype(DataType.FLOAT16))) {
             SftTrainer.Result r = new SftTrainer(cfg).train(lm, SftTrainerTest.data(16), null);
             float moved = 0;
             for (var e : r.adapter().parameters().entrySet()) {
-                if (e.getKey().contains("lora_B")) moved += e.getValue().toType(DataType.FLOAT32, false).abs().sum().getFloat();
+                if (e.getKey().contains("lora_B"))
+                    moved += e.getValue()
+                            .toType(DataType.FLOAT32, false)
+                            .abs()
+                            .sum()
+                            .getFloat();
             }
-            assertTrue(moved > 0, "LoRA's B matrices moved from 0 in fp16 (skipped steps: "
-                    + r.log().doubleColumn("skipped").sum() + " of " + r.log().rowCount() + ")");
+            assertTrue(
+                    moved > 0,
+                    "LoRA's B matrices moved from 0 in fp16 (skipped steps: "
+                            + r.log().doubleColumn("skipped").sum() + " of "
+                            + r.log().rowCount() + ")");
             r.adapter().close();
         }
     }
@@ -244,13 +309,17 @@ class MixedPrecisionTest {
     static double sftLoss(CausalLM lm, Table data, int[] order) {
         List<String> ps = new java.util.ArrayList<>(), rs = new java.util.ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            String[] t = SftTrainer.text(data.stringColumn("prompt").get(order[i]), data.stringColumn("response").get(order[i]));
+            String[] t = SftTrainer.text(
+                    data.stringColumn("prompt").get(order[i]),
+                    data.stringColumn("response").get(order[i]));
             ps.add(t[0]);
             rs.add(t[1]);
         }
         try (NDManager m = lm.manager().newSubManager()) {
             SequenceBatch b = SequenceBatch.of(m, lm.tokenizer(), ps, rs, 64, true);
-            return SftTrainer.loss(b.tokenLogprobs(lm.model()), b.responseMask()).mean().getFloat();
+            return SftTrainer.loss(b.tokenLogprobs(lm.model()), b.responseMask())
+                    .mean()
+                    .getFloat();
         }
     }
 

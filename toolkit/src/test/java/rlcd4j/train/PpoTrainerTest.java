@@ -1,27 +1,36 @@
 package rlcd4j.train;
 
-import ai.djl.ndarray.NDArray;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import rlcd4j.Fixtures;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.CausalLM;
-import rlcd4j.engine.llama.LoraAdapter;
-import tech.tablesaw.api.Table;
+import static org.junit.jupiter.api.Assertions.*;
 
+import ai.djl.ndarray.NDArray;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rlcd4j.Fixtures;
+import rlcd4j.data.PromptSet;
+import rlcd4j.engine.CausalLM;
+import rlcd4j.engine.llama.LoraAdapter;
+import rlcd4j.util.RlcdException;
+import tech.tablesaw.api.Table;
 
 /** PPO end to end on TinyStories-656K (2 layers, hidden 128) against rewards computed by code or a preference model. */
 class PpoTrainerTest {
-    static final List<String> PROMPTS = List.of("Once upon a time", "One day, a little girl", "Tom and his dog", "The sun was",
-            "Lily wanted to", "There was a big", "Mom said", "The cat and the bird");
+    static final PromptSet PROMPTS = PromptSet.of(
+            "stories",
+            List.of(
+                    "Once upon a time",
+                    "One day, a little girl",
+                    "Tom and his dog",
+                    "The sun was",
+                    "Lily wanted to",
+                    "There was a big",
+                    "Mom said",
+                    "The cat and the bird"));
 
     /** Fraction of the response's words that are "the", "a" or "and": dense, and reachable by a tiny story model. */
     static final RewardFunction SMALL_WORDS = (prompts, responses) -> {
@@ -39,8 +48,16 @@ class PpoTrainerTest {
     };
 
     static PpoTrainer.Config tiny() {
-        return PpoTrainer.Config.defaults().withBatches(16, 8, 8).withGenerationBatchSize(16).withResponseLength(8)
-                .withStop(null, -1).withSteps(10, 5).withWarmupSteps(0).withLr(3e-3).withKlCoef(0.05).withSeed(7);
+        return PpoTrainer.Config.defaults()
+                .withBatches(16, 8, 8)
+                .withGenerationBatchSize(16)
+                .withResponseLength(8)
+                .withStop(null, -1)
+                .withSteps(10, 5)
+                .withWarmupSteps(0)
+                .withLr(3e-3)
+                .withKlCoef(0.05)
+                .withSeed(7);
     }
 
     static LoraAdapter.Config lora() {
@@ -49,22 +66,32 @@ class PpoTrainerTest {
 
     @Test
     void rewardRisesWhileKlStaysBounded(@TempDir Path out) {
-        PpoTrainer.Config c = tiny().withBatches(32, 16, 16).withGenerationBatchSize(32).withKlCoef(0.01).withSteps(12, 6).withLora(lora());
+        PpoTrainer.Config c = tiny().withBatches(32, 16, 16)
+                .withGenerationBatchSize(32)
+                .withKlCoef(0.01)
+                .withSteps(12, 6)
+                .withLora(lora());
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, out)) {
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, out)) {
             Table log = ppo.trainUntil(12);
-            System.out.println(log.selectColumns("step", "reward", "kl", "kl_clamped", "entropy", "clip_frac", "value_loss", "approx_kl").print());
+            System.out.println(log.selectColumns(
+                            "step", "reward", "kl", "kl_clamped", "entropy", "clip_frac", "value_loss", "approx_kl")
+                    .print());
             assertEquals(12, log.rowCount());
-            double[] reward = log.doubleColumn("reward").asDoubleArray(), kl = log.doubleColumn("kl").asDoubleArray();
+            double[] reward = log.doubleColumn("reward").asDoubleArray(),
+                    kl = log.doubleColumn("kl").asDoubleArray();
             double first = (reward[0] + reward[1] + reward[2]) / 3, last = (reward[9] + reward[10] + reward[11]) / 3;
             assertTrue(last > first + 0.04, "mean reward should rise: first 3 steps " + first + ", last 3 " + last);
             for (double k : kl) assertTrue(Math.abs(k) < 3, "KL per sequence stays bounded: " + k);
             for (String col : log.columnNames()) {
-                for (double v : log.doubleColumn(col).asDoubleArray()) assertTrue(Double.isFinite(v), col + " is finite");
+                for (double v : log.doubleColumn(col).asDoubleArray())
+                    assertTrue(Double.isFinite(v), col + " is finite");
             }
             assertTrue(ppo.samples().rowCount() >= 10);
             assertTrue(Files.exists(out.resolve("checkpoint-12").resolve(Checkpoint.STATE)));
-            assertTrue(Files.exists(out.resolve("policy").resolve("adapter_config.json")), "LoRA policy saved as a PEFT adapter");
+            assertTrue(
+                    Files.exists(out.resolve("policy").resolve("adapter_config.json")),
+                    "LoRA policy saved as a PEFT adapter");
             ppo.close();
             assertNull(lm.model().adapter(), "closing the trainer leaves the shared base as it was");
         }
@@ -73,28 +100,39 @@ class PpoTrainerTest {
     @Test
     void aRunKilledBetweenCheckpointsResumesToTheSameWeights(@TempDir Path a, @TempDir Path b) {
         // Full fine-tuning (reference and value model are copies), 4 steps, a checkpoint every 2.
-        PpoTrainer.Config c = tiny().withBatches(8, 4, 2).withGenerationBatchSize(8).withSteps(4, 2);
+        PpoTrainer.Config c =
+                tiny().withBatches(8, 4, 2).withGenerationBatchSize(8).withSteps(4, 2);
         Map<String, float[]> straight = new LinkedHashMap<>();
         Table logA;
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories()); PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
             logA = ppo.train();
             ppo.trainable().forEach((k, v) -> straight.put(k, v.toFloatArray()));
         }
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories()); PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
             ppo.trainUntil(3); // step 3 done but not checkpointed, then the process "dies"
         }
         assertEquals(3, lines(b.resolve("log.jsonl")));
         Table logB;
-        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories()); PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
+        try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
             logB = ppo.train(); // resumes from checkpoint-2, redoes step 3
             for (var e : ppo.trainable().entrySet()) {
                 assertArrayEquals(straight.get(e.getKey()), e.getValue().toFloatArray(), 0f, e.getKey());
             }
         }
         assertEquals(4, logB.rowCount());
-        assertArrayEquals(logA.doubleColumn("reward").asDoubleArray(), logB.doubleColumn("reward").asDoubleArray(), 0.0);
-        assertArrayEquals(logA.doubleColumn("policy_loss").asDoubleArray(), logB.doubleColumn("policy_loss").asDoubleArray(), 0.0);
-        assertTrue(Files.exists(b.resolve("policy").resolve("model.safetensors")), "full policy saved as a model folder");
+        assertArrayEquals(
+                logA.doubleColumn("reward").asDoubleArray(),
+                logB.doubleColumn("reward").asDoubleArray(),
+                0.0);
+        assertArrayEquals(
+                logA.doubleColumn("policy_loss").asDoubleArray(),
+                logB.doubleColumn("policy_loss").asDoubleArray(),
+                0.0);
+        assertTrue(
+                Files.exists(b.resolve("policy").resolve("model.safetensors")), "full policy saved as a model folder");
     }
 
     @Test
@@ -103,20 +141,30 @@ class PpoTrainerTest {
         // and stopping at the marker. Stop at "." so that some responses end properly and the others are penalised.
         for (boolean stopRollouts : new boolean[] {false, true}) {
             try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-                 PreferenceModel rm = PreferenceModel.create(lm, lora(), 128, 3)) {
-                PpoTrainer.Config c = tiny().withBatches(8, 8, 8).withGenerationBatchSize(8).withResponseLength(12)
-                        .withStop(".", -1).withStopRollouts(stopRollouts).withSteps(1, 1).withLora(lora());
+                    PreferenceModel rm = PreferenceModel.create(lm, lora(), 128, 3)) {
+                PpoTrainer.Config c = tiny().withBatches(8, 8, 8)
+                        .withGenerationBatchSize(8)
+                        .withResponseLength(12)
+                        .withStop(".", -1)
+                        .withStopRollouts(stopRollouts)
+                        .withSteps(1, 1)
+                        .withLora(lora());
                 try (PpoTrainer ppo = new PpoTrainer(c, lm, rm, PROMPTS, out.resolve("stop-" + stopRollouts))) {
                     Table log = ppo.train();
                     Table s = ppo.samples();
                     int stopped = 0;
                     for (int i = 0; i < s.rowCount(); i++) {
-                        String finish = s.stringColumn("finish_reason").get(i), response = s.stringColumn("response").get(i);
+                        String finish = s.stringColumn("finish_reason").get(i),
+                                response = s.stringColumn("response").get(i);
                         boolean hasMarker = s.booleanColumn("stopped").get(i);
-                        assertFalse(response.contains("."), "the reward model reads the response cut at the marker: " + response);
-                        if (stopRollouts) assertEquals("stop".equals(finish) && !response.isEmpty(), hasMarker, "row " + i);
+                        assertFalse(
+                                response.contains("."),
+                                "the reward model reads the response cut at the marker: " + response);
+                        if (stopRollouts)
+                            assertEquals("stop".equals(finish) && !response.isEmpty(), hasMarker, "row " + i);
                         else assertNotEquals("stop", finish, "full-length rollouts never stop at the marker");
-                        if (!stopRollouts && "length".equals(finish)) assertEquals(12, s.intColumn("tokens").get(i), "row " + i);
+                        if (!stopRollouts && "length".equals(finish))
+                            assertEquals(12, s.intColumn("tokens").get(i), "row " + i);
                         double expected = hasMarker
                                 ? rm.score(List.of(s.stringColumn("prompt").get(i)), List.of(response), 1)[0]
                                 : -1.0;
@@ -125,8 +173,9 @@ class PpoTrainerTest {
                     }
                     double noStop = log.doubleColumn("no_stop_frac").get(0);
                     assertTrue(noStop >= 0 && noStop <= 1);
-                    System.out.println("stopRollouts " + stopRollouts + ": stopped samples " + stopped + " of " + s.rowCount()
-                            + "; no_stop_frac " + noStop + "; response_length " + log.doubleColumn("response_length").get(0));
+                    System.out.println("stopRollouts " + stopRollouts + ": stopped samples " + stopped + " of "
+                            + s.rowCount() + "; no_stop_frac " + noStop + "; response_length "
+                            + log.doubleColumn("response_length").get(0));
                 }
             }
         }
@@ -134,7 +183,10 @@ class PpoTrainerTest {
 
     @Test
     void resumeRefusesACheckpointOfOtherSettingsOrOtherPrompts(@TempDir Path out) {
-        PpoTrainer.Config c = tiny().withBatches(4, 4, 4).withGenerationBatchSize(4).withSteps(2, 1).withLora(lora());
+        PpoTrainer.Config c = tiny().withBatches(4, 4, 4)
+                .withGenerationBatchSize(4)
+                .withSteps(2, 1)
+                .withLora(lora());
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
             try (PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, out)) {
                 ppo.trainUntil(1);
@@ -143,7 +195,7 @@ class PpoTrainerTest {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
                 assertTrue(e.getMessage().contains("config") && e.getMessage().contains("kl_coef"), e.getMessage());
             }
-            try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.subList(0, 2), out)) {
+            try (PpoTrainer other = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS.limit(2), out)) {
                 RlcdException e = assertThrows(RlcdException.class, () -> other.trainUntil(2));
                 assertTrue(e.getMessage().contains("other data"), e.getMessage());
             }
@@ -158,15 +210,18 @@ class PpoTrainerTest {
         // A NaN value head makes the first micro-batch's loss NaN: the step stops after its backward, leaving NaN
         // gradients. A notebook user fixes the cause and calls trainUntil again on the same trainer: the retry must
         // start from zero gradients and end where a run that never failed ends. Before the fix the NaN stayed.
-        PpoTrainer.Config c = tiny().withBatches(8, 4, 2).withGenerationBatchSize(8).withSteps(2, 1).withLora(lora());
+        PpoTrainer.Config c = tiny().withBatches(8, 4, 2)
+                .withGenerationBatchSize(8)
+                .withSteps(2, 1)
+                .withLora(lora());
         float[] clean;
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, a)) {
             ppo.trainUntil(2);
             clean = PreferenceModelTrainerTest.concat(ppo.trainable());
         }
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
+                PpoTrainer ppo = new PpoTrainer(c, lm, SMALL_WORDS, PROMPTS, b)) {
             NDArray head = ppo.trainable().get("value.value_head.weight");
             Checkpoint.assign(head, head.getManager().full(head.getShape(), Float.NaN));
             RlcdException e = assertThrows(RlcdException.class, () -> ppo.trainUntil(2));
@@ -185,7 +240,8 @@ class PpoTrainerTest {
             return x;
         };
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PpoTrainer ppo = new PpoTrainer(tiny().withBatches(4, 4, 4).withSteps(2, 1).withLora(lora()), lm, nan, PROMPTS, out)) {
+                PpoTrainer ppo = new PpoTrainer(
+                        tiny().withBatches(4, 4, 4).withSteps(2, 1).withLora(lora()), lm, nan, PROMPTS, out)) {
             RlcdException e = assertThrows(RlcdException.class, ppo::train);
             assertTrue(e.getMessage().contains("at step 1") && e.getMessage().contains("reward"), e.getMessage());
             assertNull(Checkpoint.latest(out));

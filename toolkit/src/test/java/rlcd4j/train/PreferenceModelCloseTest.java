@@ -1,15 +1,14 @@
 package rlcd4j.train;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A preference model closes what it loaded, and only that. */
 class PreferenceModelCloseTest {

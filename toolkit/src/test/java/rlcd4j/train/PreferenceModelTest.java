@@ -1,14 +1,13 @@
 package rlcd4j.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDScope;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The text a preference model reads: one form, whoever builds it (training, evaluation, PPO's scoring). */
 class PreferenceModelTest {
@@ -19,7 +18,9 @@ class PreferenceModelTest {
         // A byte-level tokenizer decodes a sampled answer as " They ..." and PPO hands it over unstripped.
         String answer = "They sleep in boxes.", expected = PROMPT + " They sleep in boxes.\n\nHuman:";
         assertArrayEquals(PreferenceModel.text(PROMPT, answer), PreferenceModel.text(PROMPT, " " + answer));
-        assertEquals(expected, String.join("", PreferenceModel.text(PROMPT, " " + answer + "\n")),
+        assertEquals(
+                expected,
+                String.join("", PreferenceModel.text(PROMPT, " " + answer + "\n")),
                 "one space after 'Assistant:', as the training pairs have");
         assertEquals(expected, String.join("", PreferenceModel.text(PROMPT + " ", answer)));
     }
@@ -27,7 +28,7 @@ class PreferenceModelTest {
     @Test
     void ppoScoresAResponseWithALeadingSpaceAsTrainingSawItsStrippedForm() {
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories());
-             PreferenceModel pm = PreferenceModel.create(lm, null, 128, 5)) {
+                PreferenceModel pm = PreferenceModel.create(lm, null, 128, 5)) {
             String answer = "They sleep in boxes and on warm beds.";
             // PpoTrainer's call: score(prompts, decoded responses, batch)
             List<String> prompts = List.of(PROMPT, PROMPT, PROMPT);

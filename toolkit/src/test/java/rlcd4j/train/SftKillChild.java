@@ -1,17 +1,20 @@
 package rlcd4j.train;
 
+import java.nio.file.Path;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
 import tech.tablesaw.api.Table;
 
-import java.nio.file.Path;
-
 /** The JVM that {@link SftTrainerTest} kills: an SFT run slowed down by a progress sink, so the kill lands mid-run. */
 public final class SftKillChild {
     static SftTrainer.Config config() {
-        return SftTrainerTest.fast().withEpochs(2).withBatchSize(4).withMicroBatchSize(2).withSaveEvery(2)
+        return SftTrainerTest.fast()
+                .withEpochs(2)
+                .withBatchSize(4)
+                .withMicroBatchSize(2)
+                .withSaveEvery(2)
                 .withLora(PreferenceModelTrainer.lora(4, 8, 0.2, "q_proj,v_proj,gate_proj"));
     }
 

@@ -1,20 +1,21 @@
 package rlcd4j.train;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
-
 /** Small seeded data sets for the trainer tests, in TinyStories' vocabulary. */
 final class TinyData {
     private TinyData() {}
 
-    static final String[] ANIMALS = {"dog", "cat", "bird", "fish", "frog", "bear", "duck", "bunny", "lion", "mouse", "cow", "pig"};
+    static final String[] ANIMALS = {
+        "dog", "cat", "bird", "fish", "frog", "bear", "duck", "bunny", "lion", "mouse", "cow", "pig"
+    };
     static final String[] NAMES = {"Tom", "Lily", "Sam", "Mia", "Ben", "Sue", "Max", "Anna", "Tim", "Lucy"};
     static final String[] PLACES = {"park", "garden", "house", "forest", "school", "river", "farm", "beach"};
     static final String[] VERBS = {"played", "ran", "jumped", "sang", "danced", "slept", "ate", "walked"};
@@ -33,7 +34,11 @@ final class TinyData {
             c.add("The " + a + " was happy" + rest);
             j.add("The " + a + " was sad" + rest);
         }
-        return Table.create("marker pairs", StringColumn.create("prompt", p), StringColumn.create("chosen", c), StringColumn.create("rejected", j));
+        return Table.create(
+                "marker pairs",
+                StringColumn.create("prompt", p),
+                StringColumn.create("chosen", c),
+                StringColumn.create("rejected", j));
     }
 
     /** Pairs with unrelated chosen/rejected stories (for DPO and SFT). */
@@ -43,10 +48,15 @@ final class TinyData {
         for (int i = 0; i < n; i++) {
             String a = pick(r, ANIMALS), who = pick(r, NAMES);
             p.add("Once upon a time, " + who + " had a " + a + ".");
-            c.add(who + " and the " + a + " " + pick(r, VERBS) + " in the " + pick(r, PLACES) + ". They were very happy.");
+            c.add(who + " and the " + a + " " + pick(r, VERBS) + " in the " + pick(r, PLACES)
+                    + ". They were very happy.");
             j.add("The " + a + " " + pick(r, VERBS) + " away. " + who + " was sad and cried.");
         }
-        return Table.create("story pairs", StringColumn.create("prompt", p), StringColumn.create("chosen", c), StringColumn.create("rejected", j));
+        return Table.create(
+                "story pairs",
+                StringColumn.create("prompt", p),
+                StringColumn.create("chosen", c),
+                StringColumn.create("rejected", j));
     }
 
     static Table withPChosen(Table t, double p) {

@@ -1,11 +1,11 @@
 package rlcd4j.train;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 import rlcd4j.util.RlcdException;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** The shared training settings, and the config JSON a checkpoint stores, which resuming compares. */
 class TrainingArgsTest {
@@ -14,6 +14,7 @@ class TrainingArgsTest {
             {"learning_rate": 3.0E-6, "epochs": 1, "batch_size": 16, "micro_batch_size": 4, "schedule": "cosine",
              "warmup_ratio": 0.03, "max_length": 512, "weight_decay": 0.0, "max_grad_norm": 1.0, "seed": 42,
              "eval_size": 500, "eval_every": 10, "eval_batch_size": 8, "save_every": 100, "keep_checkpoints": 2}""";
+
     private static final String SFT_BEFORE = """
             {"learning_rate": 2.0E-5, "epochs": 3, "batch_size": 128, "micro_batch_size": 4, "schedule": "cosine",
              "warmup_ratio": 0.03, "max_length": 512, "weight_decay": 0.0, "max_grad_norm": 1.0, "seed": 42,
@@ -29,15 +30,19 @@ class TrainingArgsTest {
     void checkpointsOfEarlierRunsStillMatchTheirConfig() {
         assertResumable(PM_BEFORE, PreferenceModelTrainer.Config.defaults().toJson());
         assertResumable(SFT_BEFORE, SftTrainer.Config.defaults().toJson());
-        assertResumable(DPO_BEFORE, DpoTrainer.Config.defaults()
-                .withLora(PreferenceModelTrainer.lora(4, 8, 0.0, "q_proj,v_proj")).toJson());
+        assertResumable(
+                DPO_BEFORE,
+                DpoTrainer.Config.defaults()
+                        .withLora(PreferenceModelTrainer.lora(4, 8, 0.0, "q_proj,v_proj"))
+                        .toJson());
         // and a changed setting is still told apart
         JsonObject other = SftTrainer.Config.defaults().withLearningRate(1e-5).toJson();
         assertNotEquals(Runs.comparable(JsonParser.parseString(SFT_BEFORE).getAsJsonObject()), Runs.comparable(other));
     }
 
     private static void assertResumable(String saved, JsonObject now) {
-        assertEquals(Runs.comparable(JsonParser.parseString(saved).getAsJsonObject()), Runs.comparable(now), now.toString());
+        assertEquals(
+                Runs.comparable(JsonParser.parseString(saved).getAsJsonObject()), Runs.comparable(now), now.toString());
     }
 
     /** PPO's config as its checkpoints stored it before snake_case: camelCase keys, LoRA as a record string. */
@@ -52,14 +57,20 @@ class TrainingArgsTest {
 
     @Test
     void ppoCheckpointsWithCamelCaseKeysStillResume() {
-        PpoTrainer.Config c = PpoTrainer.Config.defaults().withLora(PreferenceModelTrainer.lora(4, 8, 0.0, "q_proj,v_proj"));
-        assertTrue(c.toJson().has("kl_coef") && c.toJson().has("rollout_batch_size"), c.toJson().toString());
+        PpoTrainer.Config c =
+                PpoTrainer.Config.defaults().withLora(PreferenceModelTrainer.lora(4, 8, 0.0, "q_proj,v_proj"));
+        assertTrue(
+                c.toJson().has("kl_coef") && c.toJson().has("rollout_batch_size"),
+                c.toJson().toString());
         assertResumable(PPO_BEFORE, c.toJson());
         assertResumable(PPO_BEFORE, c.withSteps(80, 5).toJson()); // how often to save may change
-        assertNotEquals(Runs.comparable(JsonParser.parseString(PPO_BEFORE).getAsJsonObject()),
+        assertNotEquals(
+                Runs.comparable(JsonParser.parseString(PPO_BEFORE).getAsJsonObject()),
                 Runs.comparable(c.withKlCoef(0.004).toJson()));
-        assertNotEquals(Runs.comparable(JsonParser.parseString(PPO_BEFORE).getAsJsonObject()),
-                Runs.comparable(c.withLora(PreferenceModelTrainer.lora(8, 8, 0.0, "q_proj,v_proj")).toJson()));
+        assertNotEquals(
+                Runs.comparable(JsonParser.parseString(PPO_BEFORE).getAsJsonObject()),
+                Runs.comparable(c.withLora(PreferenceModelTrainer.lora(8, 8, 0.0, "q_proj,v_proj"))
+                        .toJson()));
     }
 
     @Test
@@ -71,14 +82,21 @@ class TrainingArgsTest {
         assertEquals(TrainingArgs.of(2e-5, 3, 128), sft);
         assertEquals(TrainingArgs.of(1e-6, 2, 128), dpo);
         assertEquals(LrSchedule.Kind.COSINE, sft.schedule());
-        assertEquals(7, SftTrainer.Config.defaults().withSeed(7).training().seed(), "a config's wither sets the shared field");
-        assertEquals(sft.withEpochs(1), SftTrainer.Config.defaults().withEpochs(1).training());
+        assertEquals(
+                7,
+                SftTrainer.Config.defaults().withSeed(7).training().seed(),
+                "a config's wither sets the shared field");
+        assertEquals(
+                sft.withEpochs(1), SftTrainer.Config.defaults().withEpochs(1).training());
     }
 
     @Test
     void badSettingsAreOneClearError() {
-        RlcdException e = assertThrows(RlcdException.class, () -> TrainingArgs.of(3e-6, 1, 16).withWarmupRatio(2));
-        assertTrue(e.getMessage().contains("warmup ratio") && e.getMessage().contains("\"warmup_ratio\":2.0"), e.getMessage());
+        RlcdException e = assertThrows(
+                RlcdException.class, () -> TrainingArgs.of(3e-6, 1, 16).withWarmupRatio(2));
+        assertTrue(
+                e.getMessage().contains("warmup ratio") && e.getMessage().contains("\"warmup_ratio\":2.0"),
+                e.getMessage());
         assertThrows(RlcdException.class, () -> SftTrainer.Config.defaults().withMaxLength(1));
         assertThrows(RlcdException.class, () -> DpoTrainer.Config.defaults().withBeta(0));
     }

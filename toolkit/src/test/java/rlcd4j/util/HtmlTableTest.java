@@ -1,22 +1,23 @@
 package rlcd4j.util;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.util.stream.IntStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 class HtmlTableTest {
     static Table rows(int n) {
-        return Table.create("win rates",
+        return Table.create(
+                "win rates",
                 IntColumn.create("i", IntStream.range(0, n).toArray()),
-                StringColumn.create("text", IntStream.range(0, n).mapToObj(i -> "t" + i).toArray(String[]::new)));
+                StringColumn.create(
+                        "text", IntStream.range(0, n).mapToObj(i -> "t" + i).toArray(String[]::new)));
     }
 
     @Test

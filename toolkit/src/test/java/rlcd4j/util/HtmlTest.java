@@ -1,14 +1,15 @@
 package rlcd4j.util;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+
+import org.junit.jupiter.api.Test;
 
 class HtmlTest {
     @Test
     void escapesMarkupAmpersandsAndBothQuotes() {
-        assertEquals("&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;",
+        assertEquals(
+                "&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;",
                 Html.escape("<b class=\"x\">Tom & Jerry's</b>"));
         // Escaping twice escapes the first pass's ampersands: callers escape raw text once.
         assertEquals("&amp;lt;", Html.escape("&lt;"));

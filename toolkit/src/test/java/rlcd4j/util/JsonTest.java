@@ -1,20 +1,19 @@
 package rlcd4j.util;
 
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonNull;
-import com.google.gson.JsonObject;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class JsonTest {
     static JsonObject tree() {
@@ -33,10 +32,11 @@ class JsonTest {
     /** Byte for byte what the former per-class Gson instances wrote, so existing files and logs stay as they were. */
     @Test
     void treesAreWrittenAsTheFormerInstancesWroteThem() {
-        GsonBuilder jsonlLogs = new GsonBuilder().disableHtmlEscaping().serializeNulls();  // Json's before issue 21
+        GsonBuilder jsonlLogs = new GsonBuilder().disableHtmlEscaping().serializeNulls(); // Json's before issue 21
         assertEquals(jsonlLogs.create().toJson(tree()), Json.write(tree()));
-        GsonBuilder tokenizerJson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls();
-        assertEquals(tokenizerJson.create().toJson(tree()), Json.writePretty(tree()));  // BpeTrainer's before
+        GsonBuilder tokenizerJson =
+                new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls();
+        assertEquals(tokenizerJson.create().toJson(tree()), Json.writePretty(tree())); // BpeTrainer's before
         assertTrue(Json.write(tree()).contains("\"missing\":null"));
         assertTrue(Json.write(tree()).contains("<b>Tom & Jerry's</b>"), "no HTML escaping");
     }

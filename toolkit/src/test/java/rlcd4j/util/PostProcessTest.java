@@ -1,8 +1,8 @@
 package rlcd4j.util;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
 
 /** One test per rule of the official process_filter_result, in its order. */
 class PostProcessTest {
@@ -49,7 +49,11 @@ class PostProcessTest {
     void rule5CutAtFirstEos() {
         ok("Done.", " Done.</s>Human:");
         ok("Done.", " Done.</s> tail\n\nHuman:");
-        assertEquals("Done.", PostProcess.withEos("<|endoftext|>").apply(" Done.<|endoftext|>Human:").text());
+        assertEquals(
+                "Done.",
+                PostProcess.withEos("<|endoftext|>")
+                        .apply(" Done.<|endoftext|>Human:")
+                        .text());
     }
 
     @Test
@@ -69,7 +73,9 @@ class PostProcessTest {
     @Test
     void noFilterKeepsTheStrippedSampleAndFailsOnlyEmptyOnes() {
         PostProcess none = PostProcess.none();
-        assertEquals("no turn here\n\nHuman: x", none.apply(" no turn here\n\nHuman: x\n").text());
+        assertEquals(
+                "no turn here\n\nHuman: x",
+                none.apply(" no turn here\n\nHuman: x\n").text());
         assertEquals("a", none.apply("a").text());
         assertFalse(none.apply(" \n ").ok());
         assertEquals("empty", none.apply("").reason());

@@ -1,12 +1,11 @@
 package rlcd4j.util;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** Expected values are CPython 3.11 outputs (see each comment for the Python that printed them). */
 class PythonRandomTest {
@@ -60,7 +59,7 @@ class PythonRandomTest {
     @Test
     void seedsLikeCPython() {
         assertEquals(0.6137037779936511, new PythonRandom((1L << 40) + 7).random()); // random.seed(2**40+7)
-        assertEquals(0.6229016948897019, new PythonRandom(-5).random());               // random.seed(-5): |n| is used
+        assertEquals(0.6229016948897019, new PythonRandom(-5).random()); // random.seed(-5): |n| is used
     }
 
     @Test

@@ -1,10 +1,9 @@
 package rlcd4j.util;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /**
  * The one seed mixer gives, bit for bit, what each of the four former copies gave (their code is kept here as the

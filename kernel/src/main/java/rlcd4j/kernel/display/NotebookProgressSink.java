@@ -1,16 +1,15 @@
 package rlcd4j.kernel.display;
 
+import java.util.IdentityHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.DisplayStream;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import rlcd4j.progress.Progress;
 import rlcd4j.progress.ProgressSink;
 import rlcd4j.util.Html;
-
-import java.util.IdentityHashMap;
-import java.util.Locale;
-import java.util.Map;
-import java.util.UUID;
 
 /**
  * Shows each {@link Progress} as one output line in the notebook and redraws it in place with
@@ -94,9 +93,13 @@ public final class NotebookProgressSink implements ProgressSink {
         html.append(Html.escape(p.label())).append("  ");
         long done = p.done();
         if (p.total() > 0) {
-            html.append(String.format(Locale.ROOT,
+            html.append(String.format(
+                    Locale.ROOT,
                     "<progress value=\"%d\" max=\"%d\" style=\"width:16em;vertical-align:middle\"></progress>  %d/%d",
-                    Math.min(done, p.total()), p.total(), done, p.total()));
+                    Math.min(done, p.total()),
+                    p.total(),
+                    done,
+                    p.total()));
         } else {
             html.append(done);
         }

@@ -1,12 +1,11 @@
 package rlcd4j.kernel.display;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import rlcd4j.util.HtmlTable;
 import tech.tablesaw.api.Table;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A Tablesaw {@link Table} in a notebook: the toolkit's {@link HtmlTable} (with {@link HtmlTable.Limits#NOTEBOOK}),
@@ -16,8 +15,7 @@ public final class TableDisplay {
     private static final HtmlTable.Limits LIMITS = HtmlTable.Limits.NOTEBOOK;
     private static final String ELLIPSIS = "\u2026";
 
-    private TableDisplay() {
-    }
+    private TableDisplay() {}
 
     public static void register(Renderer renderer) {
         renderer.createRegistration(Table.class)

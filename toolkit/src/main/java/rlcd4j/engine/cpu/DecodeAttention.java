@@ -6,7 +6,6 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
-
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class DecodeAttention {
     /** {@code -Drlcd4j.nativeAttention=false} uses libtorch's ops instead. */
     public static final String PROPERTY = "rlcd4j.nativeAttention";
+
     private static final String LOAD_STATUS;
     private static final boolean LOADED;
 
@@ -44,8 +44,9 @@ public final class DecodeAttention {
                 loaded = true;
                 status = "native (AVX2)";
             } catch (UnsatisfiedLinkError e) {
-                status = "libtorch's ops (librlcd4j_attention.so was not built: Maven builds it where gcc is installed; "
-                        + e.getMessage().lines().findFirst().orElse("") + ")";
+                status =
+                        "libtorch's ops (librlcd4j_attention.so was not built: Maven builds it where gcc is installed; "
+                                + e.getMessage().lines().findFirst().orElse("") + ")";
             }
         }
         LOADED = loaded;
@@ -54,9 +55,21 @@ public final class DecodeAttention {
 
     private DecodeAttention() {}
 
-    private static native int rlcd4j_decode_attention(long q, long qRow, long k, long v, long out, int[] start, int b0,
-                                                      int b1, int kvHeads, int groups, long capacity, int headDim,
-                                                      int columns, float scale);
+    private static native int rlcd4j_decode_attention(
+            long q,
+            long qRow,
+            long k,
+            long v,
+            long out,
+            int[] start,
+            int b0,
+            int b1,
+            int kvHeads,
+            int groups,
+            long capacity,
+            int headDim,
+            int columns,
+            float scale);
 
     /** Which attention decode steps use, and why. */
     public static String status() {
@@ -66,7 +79,10 @@ public final class DecodeAttention {
 
     /** Whether a decode step of this type and head size can use the native attention now. */
     public static boolean usable(DataType dtype, int headDim) {
-        return LOADED && dtype == DataType.FLOAT32 && headDim % 8 == 0 && headDim <= 256
+        return LOADED
+                && dtype == DataType.FLOAT32
+                && headDim % 8 == 0
+                && headDim <= 256
                 && !"false".equals(System.getProperty(PROPERTY));
     }
 
@@ -83,30 +99,56 @@ public final class DecodeAttention {
      * @return the heads' outputs [B, H*hd], in the cache's output buffer ({@link KvCache#attentionOutput}): use it
      *         before the next call
      */
-    public static NDArray attend(NDArray q, long qRow, KvCache cache, int layer, int[] starts, int S,
-                                 int heads, float scale) {
-        boolean split = starts.length > 1 && Runtime.getRuntime().availableProcessors() > 1 && NativeThreads.engineThreads() > 1;
+    public static NDArray attend(
+            NDArray q, long qRow, KvCache cache, int layer, int[] starts, int S, int heads, float scale) {
+        boolean split = starts.length > 1
+                && Runtime.getRuntime().availableProcessors() > 1
+                && NativeThreads.engineThreads() > 1;
         return attend(q, qRow, cache, layer, starts, S, heads, scale, split);
     }
 
     /** As above; {@code split} shares the rows with the helper thread (tests set it to exercise both paths). */
-    static NDArray attend(NDArray q, long qRow, KvCache cache, int layer, int[] starts, int S,
-                          int heads, float scale, boolean split) {
+    static NDArray attend(
+            NDArray q,
+            long qRow,
+            KvCache cache,
+            int layer,
+            int[] starts,
+            int S,
+            int heads,
+            float scale,
+            boolean split) {
         int B = starts.length, hd = cache.headDim(), KV = cache.kvHeads();
-        if (heads % KV != 0) throw new IllegalArgumentException(heads + " query heads do not share " + KV + " kv heads");
-        if (B != cache.rows()) throw new IllegalArgumentException(B + " row starts for a cache of " + cache.rows() + " rows");
-        if (S > cache.capacity()) throw new IllegalArgumentException(S + " columns exceed the cache's capacity " + cache.capacity());
+        if (heads % KV != 0)
+            throw new IllegalArgumentException(heads + " query heads do not share " + KV + " kv heads");
+        if (B != cache.rows())
+            throw new IllegalArgumentException(B + " row starts for a cache of " + cache.rows() + " rows");
+        if (S > cache.capacity())
+            throw new IllegalArgumentException(S + " columns exceed the cache's capacity " + cache.capacity());
         for (int b = 0; b < B; b++) {
-            if (starts[b] < 0 || starts[b] >= S) throw new IllegalArgumentException("row " + b + " starts at column " + starts[b] + " of " + S);
+            if (starts[b] < 0 || starts[b] >= S)
+                throw new IllegalArgumentException("row " + b + " starts at column " + starts[b] + " of " + S);
         }
         NDArray out = cache.attentionOutput((long) heads * hd);
         ByteBuffer qb = q.toByteBuffer(true);
         try {
             if (qb.capacity() < 4 * ((B - 1) * qRow + (long) heads * hd)) {
-                throw new IllegalArgumentException("q holds " + qb.capacity() / 4 + " floats, too few for " + B + " rows of " + qRow);
+                throw new IllegalArgumentException(
+                        "q holds " + qb.capacity() / 4 + " floats, too few for " + B + " rows of " + qRow);
             }
-            Call call = new Call(address(qb), qRow, cache.keysAddress(layer), cache.valuesAddress(layer), cache.attentionOutputAddress(),
-                    starts, KV, heads / KV, cache.capacity(), hd, S, scale);
+            Call call = new Call(
+                    address(qb),
+                    qRow,
+                    cache.keysAddress(layer),
+                    cache.valuesAddress(layer),
+                    cache.attentionOutputAddress(),
+                    starts,
+                    KV,
+                    heads / KV,
+                    cache.capacity(),
+                    hd,
+                    S,
+                    scale);
             int cut = split && B > 1 ? balancedCut(starts, S) : B;
             if (cut < B) Helper.INSTANCE.run(call, cut, B, () -> call.run(0, cut));
             else call.run(0, B);
@@ -139,11 +181,24 @@ public final class DecodeAttention {
     }
 
     /** One step's arguments; {@link #run} does rows [b0, b1). */
-    private record Call(long q, long qRow, long k, long v, long out, int[] starts, int kvHeads, int groups, long capacity,
-                        int headDim, int columns, float scale) {
+    private record Call(
+            long q,
+            long qRow,
+            long k,
+            long v,
+            long out,
+            int[] starts,
+            int kvHeads,
+            int groups,
+            long capacity,
+            int headDim,
+            int columns,
+            float scale) {
         void run(int b0, int b1) {
-            int rc = rlcd4j_decode_attention(q, qRow, k, v, out, starts, b0, b1, kvHeads, groups, capacity, headDim, columns, scale);
-            if (rc != 0) throw new IllegalStateException("native attention failed (code " + rc + ") for head size " + headDim);
+            int rc = rlcd4j_decode_attention(
+                    q, qRow, k, v, out, starts, b0, b1, kvHeads, groups, capacity, headDim, columns, scale);
+            if (rc != 0)
+                throw new IllegalStateException("native attention failed (code " + rc + ") for head size " + headDim);
         }
     }
 

@@ -15,8 +15,10 @@ public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     private final NDArray[] values;
     private final int kvHeads, headDim;
-    private long[] keyAddresses, valueAddresses; // the buffers' native addresses, for native attention; found at first use
-    private NDArray attentionOut;                // [rows, width]: native attention's output, reused by every layer and step
+    // the buffers' native addresses, for native attention; found at first use
+    private long[] keyAddresses, valueAddresses;
+    // [rows, width]: native attention's output, reused by every layer and step
+    private NDArray attentionOut;
     private long attentionOutAddress;
     private int rows;
     private int capacity;
@@ -110,7 +112,9 @@ public final class KvCache implements AutoCloseable {
      * {@link #attentionOutputAddress()}.
      */
     public NDArray attentionOutput(long width) {
-        if (attentionOut == null || attentionOut.getShape().get(1) != width || attentionOut.getShape().get(0) != rows) {
+        if (attentionOut == null
+                || attentionOut.getShape().get(1) != width
+                || attentionOut.getShape().get(0) != rows) {
             if (attentionOut != null) attentionOut.close();
             attentionOut = keys[0].getManager().create(new Shape(rows, width), DataType.FLOAT32);
             NDScope.unregister(attentionOut); // it outlives the per-step scopes, like the cache's buffers
@@ -148,10 +152,12 @@ public final class KvCache implements AutoCloseable {
         }
         NDIndex src = new NDIndex().addAllDim(2).addSliceDim(0, t);
         for (int l = 0; l < keys.length; l++) {
-            try (NDArray k = from.keys[l].get(src); NDArray v = from.values[l].get(src)) {
+            try (NDArray k = from.keys[l].get(src);
+                    NDArray v = from.values[l].get(src)) {
                 for (int j = 0; j < rows.length; j++) {
                     NDIndex dst = new NDIndex().addIndices(rows[j]).addAllDim().addSliceDim(at, at + t);
-                    try (NDArray kj = k.get(j); NDArray vj = v.get(j)) {
+                    try (NDArray kj = k.get(j);
+                            NDArray vj = v.get(j)) {
                         keys[l].set(dst, kj);
                         values[l].set(dst, vj);
                     }
@@ -180,7 +186,8 @@ public final class KvCache implements AutoCloseable {
             if (newLength != length && keep > 0) {
                 for (NDArray[] buffers : new NDArray[][] {keys, values}) {
                     for (NDArray b : buffers) {
-                        try (NDArray window = b.get(from); NDArray moved = window.duplicate()) { // the two may overlap
+                        try (NDArray window = b.get(from);
+                                NDArray moved = window.duplicate()) { // the two may overlap
                             b.set(to, moved);
                         }
                     }
@@ -193,10 +200,13 @@ public final class KvCache implements AutoCloseable {
                 for (int l = 0; l < buffers.length; l++) {
                     NDArray old = buffers[l];
                     Shape s = old.getShape();
-                    NDArray fresh = old.getManager().zeros(new Shape(rowMap.length, s.get(1), newCapacity, s.get(3)), old.getDataType());
+                    NDArray fresh = old.getManager()
+                            .zeros(new Shape(rowMap.length, s.get(1), newCapacity, s.get(3)), old.getDataType());
                     NDScope.unregister(fresh); // like the buffer it replaces, it outlives the caller's scopes
                     if (keep > 0) {
-                        try (NDArray at = old.getManager().create(pick); NDArray window = old.get(from); NDArray rowsOf = window.get(at)) {
+                        try (NDArray at = old.getManager().create(pick);
+                                NDArray window = old.get(from);
+                                NDArray rowsOf = window.get(at)) {
                             fresh.set(to, rowsOf);
                         }
                     }

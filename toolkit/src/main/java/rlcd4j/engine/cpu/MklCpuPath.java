@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +74,8 @@ public final class MklCpuPath {
             String why = wanted == null ? "off unless -D" + PROPERTY + "=true" : "-D" + PROPERTY + "=" + wanted;
             return "MKL path unchanged (" + why + ")";
         }
-        if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) return "MKL path unchanged (not Linux x86-64)";
+        if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit())
+            return "MKL path unchanged (not Linux x86-64)";
         String vendor = cpuInfo("vendor_id");
         if (vendor == null) return "MKL path unchanged (no vendor_id in /proc/cpuinfo)";
         if (vendor.equals("GenuineIntel")) {
@@ -88,17 +88,31 @@ public final class MklCpuPath {
         try {
             NativeLibrary torch = NativeLibrary.getInstance(lib);
             // mov eax, [rip + d]; test eax, eax; js +1; ret
-            Pointer intelTrue = cachedVariable(torch, "mkl_serv_intel_cpu_true", new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x85, 0xc0, 0x78, 0x01, 0xc3}, 2, 6);
+            Pointer intelTrue = cachedVariable(
+                    torch,
+                    "mkl_serv_intel_cpu_true",
+                    new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x85, 0xc0, 0x78, 0x01, 0xc3},
+                    2,
+                    6);
             // mov eax, [rip + d]; cmp eax, -1; je +1; ret
-            Pointer intelCpu = cachedVariable(torch, "mkl_serv_intel_cpu", new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x83, 0xf8, 0xff, 0x74, 0x01, 0xc3}, 2, 6);
+            Pointer intelCpu = cachedVariable(
+                    torch,
+                    "mkl_serv_intel_cpu",
+                    new int[] {0x8b, 0x05, -1, -1, -1, -1, 0x83, 0xf8, 0xff, 0x74, 0x01, 0xc3},
+                    2,
+                    6);
             Pointer type = cpuTypeVariable(torch);
-            if (intelTrue == null || intelCpu == null || type == null) return "MKL path unchanged (this libtorch's MKL has different code)";
+            if (intelTrue == null || intelCpu == null || type == null)
+                return "MKL path unchanged (this libtorch's MKL has different code)";
             for (Pointer p : List.of(intelTrue, intelCpu, type)) {
-                if (!writable(Pointer.nativeValue(p))) return "MKL path unchanged (its variables are not in a writable mapping)";
+                if (!writable(Pointer.nativeValue(p)))
+                    return "MKL path unchanged (its variables are not in a writable mapping)";
             }
             cpuType = type;
-            if (type.getInt(0) != -1) return "MKL path unchanged (MKL chose path " + type.getInt(0) + " before this ran)";
-            if (intelTrue.getInt(0) != -1 || intelCpu.getInt(0) != -1) return "MKL path unchanged (MKL asked for the CPU vendor before this ran)";
+            if (type.getInt(0) != -1)
+                return "MKL path unchanged (MKL chose path " + type.getInt(0) + " before this ran)";
+            if (intelTrue.getInt(0) != -1 || intelCpu.getInt(0) != -1)
+                return "MKL path unchanged (MKL asked for the CPU vendor before this ran)";
             intelTrue.setInt(0, 1);
             intelCpu.setInt(0, 0);
             return "MKL path chosen by the CPU's features (CPU vendor " + vendor + ", set by MklCpuPath)";
@@ -126,7 +140,12 @@ public final class MklCpuPath {
      * mov eax, [rip + d2]; ret. Both reads must name the same variable.
      */
     private static Pointer cpuTypeVariable(NativeLibrary torch) {
-        Pointer compared = cachedVariable(torch, "mkl_serv_cpu_detect", new int[] {0x83, 0x3d, -1, -1, -1, -1, 0x00, 0x78, 0x07, 0x8b, 0x05, -1, -1, -1, -1, 0xc3}, 2, 7);
+        Pointer compared = cachedVariable(
+                torch,
+                "mkl_serv_cpu_detect",
+                new int[] {0x83, 0x3d, -1, -1, -1, -1, 0x00, 0x78, 0x07, 0x8b, 0x05, -1, -1, -1, -1, 0xc3},
+                2,
+                7);
         if (compared == null) return null;
         Pointer f = torch.getFunction("mkl_serv_cpu_detect");
         Pointer returned = new Pointer(Pointer.nativeValue(f) + 15 + f.getInt(11));
@@ -154,7 +173,8 @@ public final class MklCpuPath {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).trim().equals(key)) return line.substring(colon + 1).trim();
+                if (colon > 0 && line.substring(0, colon).trim().equals(key))
+                    return line.substring(colon + 1).trim();
             }
         } catch (IOException e) {
             return null;
@@ -177,8 +197,10 @@ public final class MklCpuPath {
             String[] f = line.split("\\s+", 3);
             if (f.length < 2) continue;
             int dash = f[0].indexOf('-');
-            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16), end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
-            if (Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address + 4, end) <= 0) return f[1].startsWith("rw");
+            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+                    end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+            if (Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address + 4, end) <= 0)
+                return f[1].startsWith("rw");
         }
         return false;
     }

@@ -5,7 +5,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +50,8 @@ public final class NativeThreads {
      * false if libgomp was already loaded (too late).
      */
     public static synchronized boolean tuneWaiting() {
-        if (!Platform.isLinux() || System.getenv("OMP_WAIT_POLICY") != null || System.getenv("GOMP_SPINCOUNT") != null) return true;
+        if (!Platform.isLinux() || System.getenv("OMP_WAIT_POLICY") != null || System.getenv("GOMP_SPINCOUNT") != null)
+            return true;
         if (gompLoaded()) return false;
         return Native.load("c", LibC.class).setenv("GOMP_SPINCOUNT", "30000", 0) == 0;
     }

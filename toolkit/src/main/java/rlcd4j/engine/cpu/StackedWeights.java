@@ -4,12 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Per layer, q/k/v stacked into one [q+2kv, D] matrix and gate/up into one [2F, D] (transposed views, ready for
@@ -24,6 +22,7 @@ public final class StackedWeights {
     private final NDArray[] qkvT, qkvBias, gateUpT, gateUpBias, oT, downT;
     /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
     private final NDArray[][] qkvHalves, oHalves, gateUpHalves, downHalves;
+
     private final Map<String, NDArray> stackedSources = new LinkedHashMap<>();
     private final Map<String, Long> stackedAddresses = new LinkedHashMap<>();
     private boolean stackingOn;
@@ -32,8 +31,8 @@ public final class StackedWeights {
      * Stacks the weights of {@code layers} layers of a LLaMA-family model, named as in Hugging Face checkpoints,
      * replacing the named q/k/v/gate/up entries of {@code weights} by row views; with {@code on} false, stacks nothing.
      */
-    public StackedWeights(Map<String, NDArray> weights, int layers, boolean attentionBias, boolean mlpBias,
-                          boolean on) {
+    public StackedWeights(
+            Map<String, NDArray> weights, int layers, boolean attentionBias, boolean mlpBias, boolean on) {
         this.weights = weights;
         int L = layers;
         qkvT = new NDArray[L];
@@ -50,12 +49,16 @@ public final class StackedWeights {
         if (stackingOn) {
             for (int l = 0; l < L; l++) {
                 String p = "model.layers." + l + ".";
-                qkvT[l] = stack(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
-                        p + "self_attn.v_proj.weight").transpose();
-                gateUpT[l] = stack(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight").transpose();
+                qkvT[l] = stack(
+                                p + "self_attn.q_proj.weight",
+                                p + "self_attn.k_proj.weight",
+                                p + "self_attn.v_proj.weight")
+                        .transpose();
+                gateUpT[l] = stack(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight")
+                        .transpose();
                 if (attentionBias) {
-                    qkvBias[l] = stack(p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias",
-                            p + "self_attn.v_proj.bias");
+                    qkvBias[l] = stack(
+                            p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias");
                 }
                 if (mlpBias) gateUpBias[l] = stack(p + "mlp.gate_proj.bias", p + "mlp.up_proj.bias");
                 oT[l] = w(p + "self_attn.o_proj.weight").transpose();
@@ -120,8 +123,10 @@ public final class StackedWeights {
     /** The transposed views of the first and second halves of the rows of W [N,K]: [K,N/2] and [K,N-N/2]. */
     public static NDArray[] halves(NDArray w) {
         long n = w.getShape().get(0);
-        return new NDArray[] {w.get(new NDIndex().addSliceDim(0, n / 2)).transpose(),
-                w.get(new NDIndex().addSliceDim(n / 2, n)).transpose()};
+        return new NDArray[] {
+            w.get(new NDIndex().addSliceDim(0, n / 2)).transpose(),
+            w.get(new NDIndex().addSliceDim(n / 2, n)).transpose()
+        };
     }
 
     /** Records a weight the stacked path reads, with its memory address, for {@link #intact()}. */
@@ -144,8 +149,9 @@ public final class StackedWeights {
             boolean same = now == e.getValue() && DecodeAttention.address(now) == stackedAddresses.get(e.getKey());
             if (!same) {
                 stackingOn = false;
-                LOG.warn("weight {} was replaced, not updated in place; this model now runs its projections one by "
-                        + "one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).",
+                LOG.warn(
+                        "weight {} was replaced, not updated in place; this model now runs its projections one by "
+                                + "one (slower, same result). Update weights with in-place ops or set(NDIndex, NDArray).",
                         e.getKey());
                 return false;
             }
@@ -160,7 +166,8 @@ public final class StackedWeights {
         NDArray stacked = NDArrays.concat(parts, 0);
         long[] at = new long[names.length - 1];
         long rows = 0;
-        for (int i = 0; i < at.length; i++) at[i] = rows += parts.get(i).getShape().get(0);
+        for (int i = 0; i < at.length; i++)
+            at[i] = rows += parts.get(i).getShape().get(0);
         NDList views = stacked.split(at, 0);
         for (int i = 0; i < names.length; i++) {
             parts.get(i).close();

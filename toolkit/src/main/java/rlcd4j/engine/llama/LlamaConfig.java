@@ -4,14 +4,13 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonSyntaxException;
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import rlcd4j.util.RlcdException;
 
 /**
  * The fields of a Hugging Face {@code config.json} that a LLaMA-family decoder needs. LLaMA, Mistral and Qwen2 share one
@@ -75,15 +74,18 @@ public record LlamaConfig(
         String arch = f.architecture();
         int hidden = f.positiveInt("hidden_size");
         int heads = f.positiveInt("num_attention_heads");
-        int kvHeads = o.has("num_key_value_heads") && !o.get("num_key_value_heads").isJsonNull()
-                ? f.positiveInt("num_key_value_heads") : heads;
+        int kvHeads =
+                o.has("num_key_value_heads") && !o.get("num_key_value_heads").isJsonNull()
+                        ? f.positiveInt("num_key_value_heads")
+                        : heads;
         if (heads % kvHeads != 0) {
             throw new RlcdException(where + ": field num_attention_heads (" + heads
                     + ") must be a multiple of num_key_value_heads (" + kvHeads + ")");
         }
         int headDim = o.has("head_dim") && !o.get("head_dim").isJsonNull() ? f.positiveInt("head_dim") : hidden / heads;
         if (!o.has("head_dim") && hidden % heads != 0) {
-            throw new RlcdException(where + ": field hidden_size (" + hidden + ") must be a multiple of num_attention_heads (" + heads + ")");
+            throw new RlcdException(where + ": field hidden_size (" + hidden
+                    + ") must be a multiple of num_attention_heads (" + heads + ")");
         }
         boolean qwen = arch.equals("Qwen2ForCausalLM");
         return new LlamaConfig(
@@ -101,11 +103,15 @@ public record LlamaConfig(
                 f.ropeScaling(),
                 qwen || f.boolOr("attention_bias", false),
                 f.boolOr("mlp_bias", false),
-                f.boolOr("tie_word_embeddings", false) /* LlamaConfig, MistralConfig and Qwen2Config all default to untied */,
+                f.boolOr(
+                        "tie_word_embeddings",
+                        false) /* LlamaConfig, MistralConfig and Qwen2Config all default to untied */,
                 f.intOrNull("bos_token_id"),
                 f.intList("eos_token_id"),
                 f.intOrNull("pad_token_id"),
-                o.has("torch_dtype") && !o.get("torch_dtype").isJsonNull() ? o.get("torch_dtype").getAsString() : "float32");
+                o.has("torch_dtype") && !o.get("torch_dtype").isJsonNull()
+                        ? o.get("torch_dtype").getAsString()
+                        : "float32");
     }
 
     /** Writes the config in the Hugging Face layout, so that transformers and this engine both read it back. */
@@ -114,11 +120,13 @@ public record LlamaConfig(
         com.google.gson.JsonArray archs = new com.google.gson.JsonArray();
         archs.add(architecture);
         o.add("architectures", archs);
-        o.addProperty("model_type", switch (architecture) {
-            case "MistralForCausalLM" -> "mistral";
-            case "Qwen2ForCausalLM" -> "qwen2";
-            default -> "llama";
-        });
+        o.addProperty(
+                "model_type",
+                switch (architecture) {
+                    case "MistralForCausalLM" -> "mistral";
+                    case "Qwen2ForCausalLM" -> "qwen2";
+                    default -> "llama";
+                });
         o.addProperty("vocab_size", vocabSize);
         o.addProperty("hidden_size", hiddenSize);
         o.addProperty("intermediate_size", intermediateSize);
@@ -161,22 +169,29 @@ public record LlamaConfig(
     /** Field readers that name the file and field in every error. */
     private record Fields(JsonObject o, String where) {
         String architecture() {
-            if (!o.has("architectures") || !o.get("architectures").isJsonArray() || o.getAsJsonArray("architectures").isEmpty()) {
-                throw new RlcdException(where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"]");
+            if (!o.has("architectures")
+                    || !o.get("architectures").isJsonArray()
+                    || o.getAsJsonArray("architectures").isEmpty()) {
+                throw new RlcdException(
+                        where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"]");
             }
             JsonElement first = o.getAsJsonArray("architectures").get(0);
             if (!first.isJsonPrimitive() || !first.getAsJsonPrimitive().isString()) {
-                throw new RlcdException(where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"], got " + o.get("architectures"));
+                throw new RlcdException(
+                        where + ": field architectures: expected a list such as [\"LlamaForCausalLM\"], got "
+                                + o.get("architectures"));
             }
             String a = first.getAsString();
             if (!SUPPORTED.contains(a)) {
-                throw new RlcdException(where + ": field architectures: " + a + " is not supported; expected one of " + SUPPORTED);
+                throw new RlcdException(
+                        where + ": field architectures: " + a + " is not supported; expected one of " + SUPPORTED);
             }
             return a;
         }
 
         int positiveInt(String name) {
-            if (!o.has(name) || o.get(name).isJsonNull()) throw new RlcdException(where + ": field " + name + " is missing");
+            if (!o.has(name) || o.get(name).isJsonNull())
+                throw new RlcdException(where + ": field " + name + " is missing");
             int v;
             try {
                 v = o.get(name).getAsInt();
@@ -194,7 +209,10 @@ public record LlamaConfig(
         Integer intOrNull(String name) {
             if (!o.has(name) || o.get(name).isJsonNull()) return null;
             JsonElement e = o.get(name);
-            if (e.isJsonArray()) return e.getAsJsonArray().isEmpty() ? null : e.getAsJsonArray().get(0).getAsInt();
+            if (e.isJsonArray())
+                return e.getAsJsonArray().isEmpty()
+                        ? null
+                        : e.getAsJsonArray().get(0).getAsInt();
             try {
                 return e.getAsInt();
             } catch (RuntimeException ex) {
@@ -207,11 +225,14 @@ public record LlamaConfig(
             JsonElement e = o.get(name);
             try {
                 if (e.isJsonArray()) {
-                    return e.getAsJsonArray().asList().stream().map(JsonElement::getAsInt).toList();
+                    return e.getAsJsonArray().asList().stream()
+                            .map(JsonElement::getAsInt)
+                            .toList();
                 }
                 return List.of(e.getAsInt());
             } catch (RuntimeException ex) {
-                throw new RlcdException(where + ": field " + name + ": expected a token id or a list of them, got " + e);
+                throw new RlcdException(
+                        where + ": field " + name + ": expected a token id or a list of them, got " + e);
             }
         }
 
@@ -227,7 +248,8 @@ public record LlamaConfig(
         boolean boolOr(String name, boolean dflt) {
             if (!o.has(name) || o.get(name).isJsonNull()) return dflt;
             // Gson reads any string as false ("yes" too), so only a JSON boolean counts.
-            if (!o.get(name).isJsonPrimitive() || !o.get(name).getAsJsonPrimitive().isBoolean()) {
+            if (!o.get(name).isJsonPrimitive()
+                    || !o.get(name).getAsJsonPrimitive().isBoolean()) {
                 throw new RlcdException(where + ": field " + name + ": expected true or false, got " + o.get(name));
             }
             return o.get(name).getAsBoolean();
@@ -235,15 +257,22 @@ public record LlamaConfig(
 
         RopeScaling ropeScaling() {
             if (!o.has("rope_scaling") || o.get("rope_scaling").isJsonNull()) return null;
-            if (!o.get("rope_scaling").isJsonObject()) throw new RlcdException(where + ": field rope_scaling: expected an object or null");
+            if (!o.get("rope_scaling").isJsonObject())
+                throw new RlcdException(where + ": field rope_scaling: expected an object or null");
             JsonObject r = o.getAsJsonObject("rope_scaling");
-            String type = r.has("rope_type") ? r.get("rope_type").getAsString() : r.has("type") ? r.get("type").getAsString() : "";
+            String type = r.has("rope_type")
+                    ? r.get("rope_type").getAsString()
+                    : r.has("type") ? r.get("type").getAsString() : "";
             if (!type.equals("llama3")) {
-                throw new RlcdException(where + ": field rope_scaling.rope_type: \"" + type + "\" is not supported; expected \"llama3\" or null");
+                throw new RlcdException(where + ": field rope_scaling.rope_type: \"" + type
+                        + "\" is not supported; expected \"llama3\" or null");
             }
             Fields rf = new Fields(r, where + " rope_scaling");
-            return new RopeScaling(rf.doubleOr("factor", 8.0), rf.doubleOr("low_freq_factor", 1.0),
-                    rf.doubleOr("high_freq_factor", 4.0), rf.intOr("original_max_position_embeddings", 8192));
+            return new RopeScaling(
+                    rf.doubleOr("factor", 8.0),
+                    rf.doubleOr("low_freq_factor", 1.0),
+                    rf.doubleOr("high_freq_factor", 4.0),
+                    rf.intOr("original_max_position_embeddings", 8192));
         }
     }
 }

@@ -11,23 +11,20 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.jni.JniUtils;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.cpu.DecodeAttention;
-import rlcd4j.engine.cpu.KvCache;
-import rlcd4j.engine.cpu.MklCpuPath;
-import rlcd4j.engine.cpu.NativeThreads;
-import rlcd4j.engine.cpu.DecodeHelper;
-import rlcd4j.engine.cpu.StackedWeights;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import rlcd4j.engine.llama.LoraAdapter;
-import rlcd4j.engine.llama.Safetensors;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.cpu.DecodeAttention;
+import rlcd4j.engine.cpu.DecodeHelper;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.MklCpuPath;
+import rlcd4j.engine.cpu.NativeThreads;
+import rlcd4j.engine.cpu.StackedWeights;
+import rlcd4j.util.RlcdException;
 
 /**
  * A LLaMA-family decoder (LLaMA 1/2/3, Mistral, Qwen2) on raw DJL NDArrays: its math is all in this file, the CPU
@@ -53,7 +50,8 @@ public final class LlamaModel implements AutoCloseable {
     private final DataType dtype;
     private final NDArray invFreq; // [hd/2], fp32
     private final NDArray halfSigns; // [hd]: -1 on the first half, +1 on the second (RoPE's rotate_half signs)
-    private final NDArray attentionScale, rmsEps, negHalf; // constants made once: a fresh scalar costs a native call per use
+    // constants made once: a fresh scalar costs a native call per use
+    private final NDArray attentionScale, rmsEps, negHalf;
     /** The stacked q/k/v and gate/up matrices inference multiplies by ({@link StackedWeights}). */
     private final StackedWeights stackedWeights;
     /**
@@ -66,6 +64,7 @@ public final class LlamaModel implements AutoCloseable {
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
     /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
+
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
     private DecodeHelper helper; // started by the first decode step that uses it
     private LoraAdapter adapter;
@@ -85,7 +84,8 @@ public final class LlamaModel implements AutoCloseable {
         // fp32 on the CPU only, where it was measured; the intactness check reads host addresses
         boolean cpuFloat32 = !manager.getDevice().isGpu() && dtype == DataType.FLOAT32;
         weightsLeftOn = cpuFloat32;
-        stackedWeights = new StackedWeights(weights, config.numLayers(), config.attentionBias(), config.mlpBias(), cpuFloat32);
+        stackedWeights =
+                new StackedWeights(weights, config.numLayers(), config.attentionBias(), config.mlpBias(), cpuFloat32);
     }
 
     /**
@@ -95,9 +95,12 @@ public final class LlamaModel implements AutoCloseable {
      * turns it off.
      */
     private boolean useHelper(long rows) {
-        return weightsLeftOn && rows < NativeThreads.SMALL_STEP_ROWS && !JniUtils.isGradMode()
+        return weightsLeftOn
+                && rows < NativeThreads.SMALL_STEP_ROWS
+                && !JniUtils.isGradMode()
                 && !"false".equals(System.getProperty("rlcd4j.decodeHelper"))
-                && Runtime.getRuntime().availableProcessors() >= 2 && JniUtils.getNumThreads() == 1;
+                && Runtime.getRuntime().availableProcessors() >= 2
+                && JniUtils.getNumThreads() == 1;
     }
 
     private synchronized DecodeHelper helper() {
@@ -110,7 +113,6 @@ public final class LlamaModel implements AutoCloseable {
         if (!split) return times(x, wT, WEIGHTS_LEFT_ROWS);
         return helper().times(x, halves[0], halves[1], x.getShape().get(0) >= WEIGHTS_LEFT_ROWS);
     }
-
 
     /** [-1 x hd/2, +1 x hd/2]: folded into sin once per forward, so rotate_half needs no negation per layer. */
     private static NDArray halfSigns(NDManager m, int hd, DataType dtype) {
@@ -137,13 +139,15 @@ public final class LlamaModel implements AutoCloseable {
                 }
                 if (t == null) {
                     if (name.equals(head) && !config.tieWordEmbeddings()) {
-                        throw new RlcdException(dir + ": tensor lm_head.weight is missing and config.json has tie_word_embeddings=false");
+                        throw new RlcdException(dir
+                                + ": tensor lm_head.weight is missing and config.json has tie_word_embeddings=false");
                     }
-                    throw new RlcdException(dir + ": tensor " + name + " is missing; expected shape " + Arrays.toString(e.getValue()));
+                    throw new RlcdException(
+                            dir + ": tensor " + name + " is missing; expected shape " + Arrays.toString(e.getValue()));
                 }
                 if (!Arrays.equals(t.shape(), e.getValue())) {
-                    throw new RlcdException(t.file() + ": tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
-                            + " but config.json implies " + Arrays.toString(e.getValue()));
+                    throw new RlcdException(t.file() + ": tensor " + t.name() + " has shape "
+                            + Arrays.toString(t.shape()) + " but config.json implies " + Arrays.toString(e.getValue()));
                 }
                 if (config.tieWordEmbeddings() && name.equals(head)) {
                     w.put(head, w.get(embed)); // one matrix, two roles
@@ -172,7 +176,8 @@ public final class LlamaModel implements AutoCloseable {
             long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
             float[] v = new float[Math.toIntExact(n)];
             if (name.endsWith("norm.weight")) Arrays.fill(v, 1f);
-            else if (!name.endsWith(".bias")) for (int i = 0; i < v.length; i++) v[i] = (float) (nextGaussian(rng) * 0.02);
+            else if (!name.endsWith(".bias"))
+                for (int i = 0; i < v.length; i++) v[i] = (float) (nextGaussian(rng) * 0.02);
             NDArray a = m.create(v, new Shape(e.getValue()));
             if (dtype != DataType.FLOAT32) {
                 NDArray c = a.toType(dtype, false);
@@ -193,7 +198,11 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Every weight the config calls for, with its shape, in checkpoint order. */
     public static Map<String, long[]> expectedShapes(LlamaConfig c) {
-        long d = c.hiddenSize(), hd = c.headDim(), q = c.numHeads() * hd, kv = c.numKvHeads() * hd, f = c.intermediateSize();
+        long d = c.hiddenSize(),
+                hd = c.headDim(),
+                q = c.numHeads() * hd,
+                kv = c.numKvHeads() * hd,
+                f = c.intermediateSize();
         Map<String, long[]> s = new LinkedHashMap<>();
         s.put("model.embed_tokens.weight", new long[] {c.vocabSize(), d});
         for (int l = 0; l < c.numLayers(); l++) {
@@ -237,7 +246,8 @@ public final class LlamaModel implements AutoCloseable {
                 if (wavelen > lowWavelen) {
                     f = f / rs.factor();
                 } else if (wavelen >= highWavelen) {
-                    double smooth = (rs.originalMaxPositions() / wavelen - rs.lowFreqFactor()) / (rs.highFreqFactor() - rs.lowFreqFactor());
+                    double smooth = (rs.originalMaxPositions() / wavelen - rs.lowFreqFactor())
+                            / (rs.highFreqFactor() - rs.lowFreqFactor());
                     f = (1 - smooth) * f / rs.factor() + smooth * f;
                 }
             }
@@ -274,8 +284,8 @@ public final class LlamaModel implements AutoCloseable {
     public NDArray step(NDArray ids, NDArray positions, int[] rowStarts, KvCache cache) {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         if (T != 1 || rowStarts.length != B || cache == null) {
-            throw new IllegalArgumentException("a step feeds one token per row over a cache: ids " + ids.getShape() + ", "
-                    + rowStarts.length + " row starts");
+            throw new IllegalArgumentException("a step feeds one token per row over a cache: ids " + ids.getShape()
+                    + ", " + rowStarts.length + " row starts");
         }
         int S = cache.length() + 1;
         if (stepsAttendNatively(ids.getDevice())) return forward(ids, positions, null, rowStarts, cache);
@@ -304,17 +314,23 @@ public final class LlamaModel implements AutoCloseable {
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
         // reshapes that batched matmul adds around a 3-D input (measured: about a fifth of a decode step).
-        NDArray x = ids.getNDArrayInternal().embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow()
+        NDArray x = ids.getNDArrayInternal()
+                .embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE)
+                .singletonOrThrow()
                 .reshape(B * T, config.hiddenSize());
 
         // RoPE tables for these positions: angle = position * inv_freq, duplicated for the two halves [B,1,T,hd].
-        NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq);
+        NDArray angles =
+                positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq);
         NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1);
         NDArray cos = emb.cos().toType(dtype, false);
         NDArray signedSin = emb.sin().toType(dtype, false).mul(halfSigns); // [-sin, +sin] over the two halves
-        if (mask == null && rowStarts == null && T != 1) throw new IllegalArgumentException("a mask is needed when more than one token is fed");
-        NDArray mask5 = mask == null ? null
-                : (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1); // [B,1,1,T,S]: broadcast over kv heads and the group
+        if (mask == null && rowStarts == null && T != 1)
+            throw new IllegalArgumentException("a mask is needed when more than one token is fed");
+        NDArray mask5 = mask == null
+                ? null
+                // [B,1,1,T,S]: broadcast over kv heads and the group
+                : (dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false)).expandDims(1);
 
         // Decoding (with a cache) frees each layer's intermediates when the layer is done: at a batched prefill the
         // attention scores alone are B*H*T*S floats per layer (16 x 9 x 500 x 500 x 4 B = 144 MB at SmolLM2's shapes),
@@ -325,8 +341,11 @@ public final class LlamaModel implements AutoCloseable {
         // each one (page faults: 1-3 s of system time per 1024-token forward, docs/perf/engine.md).
         boolean layerScopes = cache != null || (!JniUtils.isGradMode() && longPrefillOn());
         // The stacked projections carry no gradient and know nothing of adapters: only for plain inference.
-        boolean stacked = stackedWeights.on() && adapter == null && !JniUtils.isGradMode()
-                && ((cache != null && cache.length() > 0) || stackedWeights.intact()); // a decode step follows a checked prefill
+        boolean stacked = stackedWeights.on()
+                && adapter == null
+                && !JniUtils.isGradMode()
+                // a decode step follows a checked prefill
+                && ((cache != null && cache.length() > 0) || stackedWeights.intact());
         boolean split = stacked && useHelper(B * T);
         for (int l = 0; l < config.numLayers(); l++) {
             NDArray layerInput = x;
@@ -350,8 +369,23 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** One decoder layer: x + attention, then + MLP; {@code stacked} uses the stacked projections (inference only). */
-    private NDArray layer(int l, NDArray x, NDArray cos, NDArray signedSin, NDArray mask5, NDArray mask, int[] rowStarts,
-                          KvCache cache, long B, long T, int H, int KV, int G, int hd, boolean stacked, boolean split) {
+    private NDArray layer(
+            int l,
+            NDArray x,
+            NDArray cos,
+            NDArray signedSin,
+            NDArray mask5,
+            NDArray mask,
+            int[] rowStarts,
+            KvCache cache,
+            long B,
+            long T,
+            int H,
+            int KV,
+            int G,
+            int hd,
+            boolean stacked,
+            boolean split) {
         {
             String p = "model.layers." + l + ".";
             NDArray h = rmsNorm(x, w(p + "input_layernorm.weight"));
@@ -359,23 +393,33 @@ public final class LlamaModel implements AutoCloseable {
             NDArray qRows; // q's memory, for native attention: [B, H+KV, T, hd] when stacked with k, else q itself
             if (stacked) {
                 // one product for q, k and v; RoPE once over the q and k heads together
-                NDList qkv = plus(product(h, stackedWeights.qkvT(l), stackedWeights.qkvHalves(l), split), stackedWeights.qkvBias(l)).split(new long[] {(long) (H + KV) * hd}, 1);
+                NDList qkv = plus(
+                                product(h, stackedWeights.qkvT(l), stackedWeights.qkvHalves(l), split),
+                                stackedWeights.qkvBias(l))
+                        .split(new long[] {(long) (H + KV) * hd}, 1);
                 qRows = rope(heads(qkv.get(0), H + KV, B, T), cos, signedSin);
                 NDList qk = qRows.split(new long[] {H}, 1);
-                q = qk.get(0);                 // [B,H,T,hd]
-                k = qk.get(1);                 // [B,KV,T,hd]
+                q = qk.get(0); // [B,H,T,hd]
+                k = qk.get(1); // [B,KV,T,hd]
                 v = heads(qkv.get(1), KV, B, T); // [B,KV,T,hd]
             } else {
-                q = rope(heads(linear(h, p + "self_attn.q_proj"), H, B, T), cos, signedSin);  // [B,H,T,hd]
+                q = rope(heads(linear(h, p + "self_attn.q_proj"), H, B, T), cos, signedSin); // [B,H,T,hd]
                 k = rope(heads(linear(h, p + "self_attn.k_proj"), KV, B, T), cos, signedSin); // [B,KV,T,hd]
-                v = heads(linear(h, p + "self_attn.v_proj"), KV, B, T);                 // [B,KV,T,hd]
+                v = heads(linear(h, p + "self_attn.v_proj"), KV, B, T); // [B,KV,T,hd]
                 qRows = q;
             }
             NDArray o; // the heads' outputs [B*T, H*hd]
             if (rowStarts != null) {
                 // a decode step (T = 1): each row attends to its own columns in native code, reading no padding
                 cache.store(l, k, v);
-                o = DecodeAttention.attend(qRows, qRows.getShape().size() / B, cache, l, rowStarts, cache.length() + 1, H,
+                o = DecodeAttention.attend(
+                        qRows,
+                        qRows.getShape().size() / B,
+                        cache,
+                        l,
+                        rowStarts,
+                        cache.length() + 1,
+                        H,
                         1.0f / (float) Math.sqrt(hd));
             } else {
                 if (cache != null) {
@@ -384,12 +428,14 @@ public final class LlamaModel implements AutoCloseable {
                     v = kv[1];
                 }
                 long S = k.getShape().get(2);
-                assert mask == null || S == mask.getShape().get(3) : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
+                assert mask == null || S == mask.getShape().get(3)
+                        : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
                 int block = queryBlock(B, T, S, H);
                 if (block >= T) {
                     o = attention(q, k, v, mask5, B, T, S, KV, G, hd);
                     // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
-                    o = T == 1 ? o.reshape(B, (long) H * hd)
+                    o = T == 1
+                            ? o.reshape(B, (long) H * hd)
                             : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
                 } else {
                     // A long prompt: queries in blocks, each against the keys up to its last query only (the mask is
@@ -402,15 +448,24 @@ public final class LlamaModel implements AutoCloseable {
                         long t1 = Math.min(T, t0 + block), keys = past + t1;
                         NDIndex rows = new NDIndex().addAllDim(2).addSliceDim(t0, t1);
                         NDIndex upto = new NDIndex().addAllDim(2).addSliceDim(0, keys);
-                        NDArray m = mask5 == null ? null
-                                : mask5.get(new NDIndex().addAllDim(3).addSliceDim(t0, t1).addSliceDim(0, keys));
+                        NDArray m = mask5 == null
+                                ? null
+                                : mask5.get(new NDIndex()
+                                        .addAllDim(3)
+                                        .addSliceDim(t0, t1)
+                                        .addSliceDim(0, keys));
                         NDArray ob = attention(q.get(rows), k.get(upto), v.get(upto), m, B, t1 - t0, keys, KV, G, hd);
                         blocks.add(ob.reshape(B, H, t1 - t0, hd).transpose(0, 2, 1, 3)); // [B, block, H, hd]
                     }
                     o = NDArrays.concat(blocks, 1).reshape(B * T, (long) H * hd);
                 }
             }
-            x = x.add(stacked ? plus(product(o, stackedWeights.oT(l), stackedWeights.oHalves(l), split), weights.get(p + "self_attn.o_proj.bias")) : linear(o, p + "self_attn.o_proj"));
+            x = x.add(
+                    stacked
+                            ? plus(
+                                    product(o, stackedWeights.oT(l), stackedWeights.oHalves(l), split),
+                                    weights.get(p + "self_attn.o_proj.bias"))
+                            : linear(o, p + "self_attn.o_proj"));
             return x.add(mlp(l, p, x, B * T, stacked, split));
         }
     }
@@ -419,8 +474,8 @@ public final class LlamaModel implements AutoCloseable {
      * Grouped-query attention of queries q [B,H,T,hd] over keys and values [B,KV,S,hd] with the additive mask
      * [B,1,1,T,S] (or none); returns [B,KV,G*T,hd], the G query heads of a kv head stacked as rows.
      */
-    private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask5, long B, long T, long S, int KV, int G,
-                              int hd) {
+    private NDArray attention(
+            NDArray q, NDArray k, NDArray v, NDArray mask5, long B, long T, long S, int KV, int G, int hd) {
         // Without copying K/V: the G query heads that share a kv head are stacked as rows, [B,KV,G*T,hd] against
         // [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no expand). 1/sqrt(hd) scales q rather
         // than the scores: G*T*hd numbers instead of G*T*S (exact when it is a power of 2)
@@ -467,13 +522,24 @@ public final class LlamaModel implements AutoCloseable {
             // runs on contiguous memory instead of transposed views, and the down product takes its input as it is
             // (no transposes; faster at 16 and at 1032 rows: docs/perf/code-figures.md#llamamodel).
             NDArray guT = stackedWeights.gateUpT(l).transpose().matMul(m.transpose()); // [2F, rows]
-            if (stackedWeights.gateUpBias(l) != null) guT = guT.add(stackedWeights.gateUpBias(l).reshape(2 * F, 1));
+            if (stackedWeights.gateUpBias(l) != null)
+                guT = guT.add(stackedWeights.gateUpBias(l).reshape(2 * F, 1));
             NDList gu = guT.split(new long[] {F}, 0);
-            NDArray down = stackedWeights.downT(l).transpose().matMul(swiglu(gu.get(0), gu.get(1))).transpose(); // [rows, D]
+            // [rows, D]
+            NDArray down = stackedWeights
+                    .downT(l)
+                    .transpose()
+                    .matMul(swiglu(gu.get(0), gu.get(1)))
+                    .transpose();
             return plus(down, downBias);
         } else if (stacked) {
-            NDList gu = plus(product(m, stackedWeights.gateUpT(l), stackedWeights.gateUpHalves(l), split), stackedWeights.gateUpBias(l)).split(new long[] {F}, 1);
-            return plus(product(swiglu(gu.get(0), gu.get(1)), stackedWeights.downT(l), stackedWeights.downHalves(l), split), downBias);
+            NDList gu = plus(
+                            product(m, stackedWeights.gateUpT(l), stackedWeights.gateUpHalves(l), split),
+                            stackedWeights.gateUpBias(l))
+                    .split(new long[] {F}, 1);
+            return plus(
+                    product(swiglu(gu.get(0), gu.get(1)), stackedWeights.downT(l), stackedWeights.downHalves(l), split),
+                    downBias);
         }
         NDArray act = swiglu(linear(m, p + "mlp.gate_proj"), linear(m, p + "mlp.up_proj"));
         return linear(act, p + "mlp.down_proj");
@@ -522,7 +588,9 @@ public final class LlamaModel implements AutoCloseable {
      * 1024 tokens at a 49152-token vocabulary, each taken fresh from the system: docs/perf/engine.md).
      */
     public NDArray nextTokenLogProbs(NDArray hidden, NDArray ids) {
-        long B = hidden.getShape().get(0), T = hidden.getShape().get(1), D = hidden.getShape().get(2);
+        long B = hidden.getShape().get(0),
+                T = hidden.getShape().get(1),
+                D = hidden.getShape().get(2);
         long rows = B * (T - 1);
         NDArray h = hidden.get(":, :-1, :").reshape(rows, D);
         NDArray next = ids.get(":, 1:").reshape(rows, 1);
@@ -547,7 +615,11 @@ public final class LlamaModel implements AutoCloseable {
 
     /** log-softmax(head(h))[next] for h [rows, D] and next [rows, 1]: [rows]. */
     private NDArray tokenLogProbs(NDArray h, NDArray next) {
-        return logits(h).toType(DataType.FLOAT32, false).logSoftmax(-1).gather(next, -1).reshape(-1);
+        return logits(h)
+                .toType(DataType.FLOAT32, false)
+                .logSoftmax(-1)
+                .gather(next, -1)
+                .reshape(-1);
     }
 
     /** x·Wᵀ for x [M,K] and {@code wT} = Wᵀ [K,N] (a transposed view), in the faster layout (see {@link #WEIGHTS_LEFT_ROWS}). */
@@ -572,13 +644,16 @@ public final class LlamaModel implements AutoCloseable {
      */
     private NDArray rmsNorm(NDArray x, NDArray g) {
         if (dtype != DataType.FLOAT32 && JniUtils.isGradMode()) {
-            NDArray s = x.stopGradient().abs().max(new int[] {-1}, true).maximum(1e-3f);       // [..., 1]
+            NDArray s = x.stopGradient().abs().max(new int[] {-1}, true).maximum(1e-3f); // [..., 1]
             NDArray xs = x.div(s);
-            NDArray epsScaled = rmsEps.div(s.square());                                       // eps / s^2 (0 if s^2 overflows)
-            return xs.mul(xs.square().mean(new int[] {-1}, true).add(epsScaled).pow(negHalf)).mul(g);
+            // eps / s^2 (0 if s^2 overflows)
+            NDArray epsScaled = rmsEps.div(s.square());
+            return xs.mul(xs.square().mean(new int[] {-1}, true).add(epsScaled).pow(negHalf))
+                    .mul(g);
         }
         NDArray x32 = dtype == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add(rmsEps).pow(negHalf));
+        NDArray normed =
+                x32.mul(x32.square().mean(new int[] {-1}, true).add(rmsEps).pow(negHalf));
         return (dtype == DataType.FLOAT32 ? normed : normed.toType(dtype, false)).mul(g);
     }
 
@@ -607,13 +682,16 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray linear(NDArray x, String module) {
         NDArray bias = weights.get(module + ".bias");
         NDArray weight = w(module + ".weight");
-        NDArray y = weightsLeft(x.getShape().get(0), WEIGHTS_LEFT_ROWS) ? plus(weightsOnLeft(x, weight), bias)
+        NDArray y = weightsLeft(x.getShape().get(0), WEIGHTS_LEFT_ROWS)
+                ? plus(weightsOnLeft(x, weight), bias)
                 : x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         NDArray[] ab = adapter == null ? null : adapter.layer(module);
         if (ab == null) return y;
         NDArray xin = x;
         if (training && adapter.config().dropout() > 0) {
-            xin = x.getNDArrayInternal().dropout(x, (float) adapter.config().dropout(), true).singletonOrThrow();
+            xin = x.getNDArrayInternal()
+                    .dropout(x, (float) adapter.config().dropout(), true)
+                    .singletonOrThrow();
         }
         NDArray a = ab[0].getDataType() == dtype ? ab[0] : ab[0].toType(dtype, false);
         NDArray b = ab[1].getDataType() == dtype ? ab[1] : ab[1].toType(dtype, false);
@@ -648,11 +726,12 @@ public final class LlamaModel implements AutoCloseable {
     public static NDArray attentionMask(NDManager m, NDArray keyMask, int past, int T) {
         long S = keyMask.getShape().get(1);
         NDArray qPos = m.arange(past, past + T, 1, DataType.INT64).reshape(T, 1); // [T,1]
-        NDArray kPos = m.arange(0, (int) S, 1, DataType.INT64).reshape(1, S);     // [1,S]
-        NDArray causal = kPos.lte(qPos);                                          // [T,S]
+        NDArray kPos = m.arange(0, (int) S, 1, DataType.INT64).reshape(1, S); // [1,S]
+        NDArray causal = kPos.lte(qPos); // [T,S]
         NDArray self = kPos.eq(qPos);
-        NDArray real = keyMask.toType(DataType.BOOLEAN, false).reshape(keyMask.getShape().get(0), 1, 1, S); // [B,1,1,S]
-        NDArray allowed = causal.logicalAnd(real).logicalOr(self);               // [B,1,T,S]
+        NDArray real = keyMask.toType(DataType.BOOLEAN, false)
+                .reshape(keyMask.getShape().get(0), 1, 1, S); // [B,1,1,S]
+        NDArray allowed = causal.logicalAnd(real).logicalOr(self); // [B,1,T,S]
         return allowed.logicalNot().toType(DataType.FLOAT32, false).mul(-1e9f);
     }
 

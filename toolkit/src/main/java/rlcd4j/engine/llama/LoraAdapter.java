@@ -7,10 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.engine.llama.LlamaConfig;
-import rlcd4j.util.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * A LoRA adapter: for each targeted linear layer W [out, in], two small matrices A [r, in] and B [out, r] so that the
@@ -32,14 +30,16 @@ import java.util.SplittableRandom;
  */
 public final class LoraAdapter implements AutoCloseable {
     /** The projection names LoRA may target, as in PEFT's {@code target_modules}. */
-    public static final List<String> ALL_TARGETS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    public static final List<String> ALL_TARGETS =
+            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     /** rank r, scaling alpha (the update is multiplied by alpha / r), dropout on the adapter's input, targets. */
     public record Config(int rank, double alpha, double dropout, Set<String> targets) {
         public Config {
             if (rank <= 0) throw new RlcdException("LoRA rank must be positive, got " + rank);
             for (String t : targets) {
-                if (!ALL_TARGETS.contains(t)) throw new RlcdException("LoRA target " + t + " is not one of " + ALL_TARGETS);
+                if (!ALL_TARGETS.contains(t))
+                    throw new RlcdException("LoRA target " + t + " is not one of " + ALL_TARGETS);
             }
         }
 
@@ -87,7 +87,10 @@ public final class LoraAdapter implements AutoCloseable {
         for (int l = 0; l < model.numLayers(); l++) {
             for (String t : ALL_TARGETS) {
                 if (!config.targets().contains(t)) continue;
-                String block = t.endsWith("_proj") && (t.startsWith("gate") || t.startsWith("up") || t.startsWith("down")) ? "mlp" : "self_attn";
+                String block =
+                        t.endsWith("_proj") && (t.startsWith("gate") || t.startsWith("up") || t.startsWith("down"))
+                                ? "mlp"
+                                : "self_attn";
                 out.add("model.layers." + l + "." + block + "." + t);
             }
         }
@@ -96,7 +99,10 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** {in, out} features of a targeted projection. */
     static long[] inOut(LlamaConfig c, String module) {
-        long d = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim(), f = c.intermediateSize();
+        long d = c.hiddenSize(),
+                q = (long) c.numHeads() * c.headDim(),
+                kv = (long) c.numKvHeads() * c.headDim(),
+                f = c.intermediateSize();
         String t = module.substring(module.lastIndexOf('.') + 1);
         return switch (t) {
             case "q_proj" -> new long[] {d, q};
@@ -122,7 +128,9 @@ public final class LoraAdapter implements AutoCloseable {
         NDManager m = parent.newSubManager();
         Map<String, NDArray[]> copied = new LinkedHashMap<>();
         layers.forEach((module, ab) -> {
-            NDArray[] c = {ab[0].stopGradient().duplicate(), ab[1].stopGradient().duplicate()};
+            NDArray[] c = {
+                ab[0].stopGradient().duplicate(), ab[1].stopGradient().duplicate()
+            };
             for (NDArray a : c) a.attach(m);
             copied.put(module, c);
         });
@@ -193,10 +201,14 @@ public final class LoraAdapter implements AutoCloseable {
             throw new RlcdException(cfgFile + ": fields r, lora_alpha and target_modules are required");
         }
         Set<String> targets = new java.util.LinkedHashSet<>();
-        if (c.get("target_modules").isJsonArray()) c.getAsJsonArray("target_modules").forEach(e -> targets.add(e.getAsString()));
+        if (c.get("target_modules").isJsonArray())
+            c.getAsJsonArray("target_modules").forEach(e -> targets.add(e.getAsString()));
         else throw new RlcdException(cfgFile + ": field target_modules: expected a list of module names");
-        Config config = new Config(c.get("r").getAsInt(), c.get("lora_alpha").getAsDouble(),
-                c.has("lora_dropout") ? c.get("lora_dropout").getAsDouble() : 0.0, targets);
+        Config config = new Config(
+                c.get("r").getAsInt(),
+                c.get("lora_alpha").getAsDouble(),
+                c.has("lora_dropout") ? c.get("lora_dropout").getAsDouble() : 0.0,
+                targets);
         NDManager m = parent.newSubManager();
         Map<String, Safetensors.TensorInfo> index = Safetensors.index(dir.resolve("adapter_model.safetensors"));
         Map<String, NDArray[]> layers = new LinkedHashMap<>();
@@ -205,12 +217,15 @@ public final class LoraAdapter implements AutoCloseable {
             for (int i = 0; i < 2; i++) {
                 String name = "base_model.model." + module + (i == 0 ? ".lora_A.weight" : ".lora_B.weight");
                 Safetensors.TensorInfo t = index.get(name);
-                if (t == null) throw new RlcdException(dir.resolve("adapter_model.safetensors") + ": tensor " + name + " is missing");
+                if (t == null)
+                    throw new RlcdException(
+                            dir.resolve("adapter_model.safetensors") + ": tensor " + name + " is missing");
                 long[] io = inOut(model, module);
                 long[] expected = i == 0 ? new long[] {config.rank(), io[0]} : new long[] {io[1], config.rank()};
                 if (!java.util.Arrays.equals(t.shape(), expected)) {
-                    throw new RlcdException(dir.resolve("adapter_model.safetensors") + ": tensor " + name + " has shape "
-                            + java.util.Arrays.toString(t.shape()) + "; expected " + java.util.Arrays.toString(expected));
+                    throw new RlcdException(dir.resolve("adapter_model.safetensors") + ": tensor " + name
+                            + " has shape " + java.util.Arrays.toString(t.shape()) + "; expected "
+                            + java.util.Arrays.toString(expected));
                 }
                 ab[i] = Safetensors.load(m, t, DataType.FLOAT32);
             }

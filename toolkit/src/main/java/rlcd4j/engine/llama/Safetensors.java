@@ -8,8 +8,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -26,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import rlcd4j.util.RlcdException;
 
 /**
  * Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header of
@@ -55,8 +54,11 @@ public final class Safetensors {
         Path index = dir.resolve("model.safetensors.index.json");
         if (Files.exists(single)) return index(single);
         if (!Files.exists(index)) {
-            throw new RlcdException(dir + ": no model.safetensors and no model.safetensors.index.json; expected Hugging Face safetensors weights"
-                    + (Files.exists(dir.resolve("pytorch_model.bin")) ? " (pytorch_model.bin is a pickle, which this engine does not read; convert it with safetensors' convert script)" : ""));
+            throw new RlcdException(dir
+                    + ": no model.safetensors and no model.safetensors.index.json; expected Hugging Face safetensors weights"
+                    + (Files.exists(dir.resolve("pytorch_model.bin"))
+                            ? " (pytorch_model.bin is a pickle, which this engine does not read; convert it with safetensors' convert script)"
+                            : ""));
         }
         JsonObject idx;
         try {
@@ -76,11 +78,14 @@ public final class Safetensors {
                         + "; expected the name of a .safetensors shard in the same folder");
             }
             if (!Files.exists(dir.resolve(shard))) {
-                throw new RlcdException(dir.resolve(shard) + ": missing; " + index.getFileName() + " names it as the shard of " + e.getKey());
+                throw new RlcdException(dir.resolve(shard) + ": missing; " + index.getFileName()
+                        + " names it as the shard of " + e.getKey());
             }
             Map<String, TensorInfo> inShard = shards.computeIfAbsent(shard, s -> index(dir.resolve(s)));
             TensorInfo t = inShard.get(e.getKey());
-            if (t == null) throw new RlcdException(dir.resolve(shard) + ": tensor " + e.getKey() + " is listed in " + index.getFileName() + " but absent from the shard");
+            if (t == null)
+                throw new RlcdException(dir.resolve(shard) + ": tensor " + e.getKey() + " is listed in "
+                        + index.getFileName() + " but absent from the shard");
             all.put(e.getKey(), t);
         }
         return all;
@@ -91,12 +96,14 @@ public final class Safetensors {
         if (!Files.exists(file)) throw new RlcdException(file + ": missing");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            if (size < 8) throw new RlcdException(file + ": truncated (" + size + " bytes); expected a safetensors header");
+            if (size < 8)
+                throw new RlcdException(file + ": truncated (" + size + " bytes); expected a safetensors header");
             ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lb, 0);
             long headerLen = lb.getLong(0);
             if (headerLen <= 1 || headerLen > 100_000_000L || 8 + headerLen > size) {
-                throw new RlcdException(file + ": corrupt or truncated: header length " + headerLen + " does not fit a file of " + size + " bytes");
+                throw new RlcdException(file + ": corrupt or truncated: header length " + headerLen
+                        + " does not fit a file of " + size + " bytes");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
             readFully(ch, hb, 8);
@@ -124,23 +131,26 @@ public final class Safetensors {
                         if (shape[i] < 0) throw new IllegalArgumentException("negative dimension");
                     }
                     JsonArray off = t.getAsJsonArray("data_offsets");
-                    if (off.size() != 2) throw new IllegalArgumentException("data_offsets has " + off.size() + " numbers");
+                    if (off.size() != 2)
+                        throw new IllegalArgumentException("data_offsets has " + off.size() + " numbers");
                     start = off.get(0).getAsLong();
                     end = off.get(1).getAsLong();
                     if (start < 0) throw new IllegalArgumentException("negative offset");
                 } catch (RuntimeException bad) {
-                    throw new RlcdException(file + ": corrupt: header entry of tensor " + e.getKey() + " is " + e.getValue()
-                            + "; expected {\"dtype\": \"F32\", \"shape\": [..], \"data_offsets\": [start, end]}");
+                    throw new RlcdException(
+                            file + ": corrupt: header entry of tensor " + e.getKey() + " is " + e.getValue()
+                                    + "; expected {\"dtype\": \"F32\", \"shape\": [..], \"data_offsets\": [start, end]}");
                 }
                 TensorInfo info = new TensorInfo(e.getKey(), dtype, shape, file, dataStart + start, end - start);
                 long expected = info.numel() * bytesPer(dtype, file, e.getKey());
                 if (end < start || expected != end - start) {
-                    throw new RlcdException(file + ": corrupt: tensor " + e.getKey() + " has " + (end - start) + " bytes but its shape "
-                            + java.util.Arrays.toString(shape) + " and dtype " + dtype + " need " + expected);
+                    throw new RlcdException(
+                            file + ": corrupt: tensor " + e.getKey() + " has " + (end - start) + " bytes but its shape "
+                                    + java.util.Arrays.toString(shape) + " and dtype " + dtype + " need " + expected);
                 }
                 if (dataStart + end > size) {
-                    throw new RlcdException(file + ": truncated: tensor " + e.getKey() + " ends at byte " + (dataStart + end)
-                            + " but the file has " + size + " bytes");
+                    throw new RlcdException(file + ": truncated: tensor " + e.getKey() + " ends at byte "
+                            + (dataStart + end) + " but the file has " + size + " bytes");
                 }
                 out.put(e.getKey(), info);
             }
@@ -156,8 +166,9 @@ public final class Safetensors {
             case "F32", "I32", "U32" -> 4;
             case "F16", "BF16", "I16", "U16" -> 2;
             case "I8", "U8", "BOOL" -> 1;
-            default -> throw new RlcdException(file + ": tensor " + name + " has dtype " + dtype
-                    + "; expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL");
+            default ->
+                throw new RlcdException(file + ": tensor " + name + " has dtype " + dtype
+                        + "; expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL");
         };
     }
 
@@ -172,7 +183,8 @@ public final class Safetensors {
             switch (t.dtype()) {
                 case "BF16" -> {
                     // bf16 is the top half of an fp32: widen by a 16-bit shift, chunk by chunk.
-                    ByteBuffer f32 = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
+                    ByteBuffer f32 = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4))
+                            .order(ByteOrder.nativeOrder());
                     long done = 0, chunk = 1L << 26;
                     while (done < t.length()) {
                         long n = Math.min(chunk, t.length() - done);
@@ -216,7 +228,9 @@ public final class Safetensors {
             case "I8" -> DataType.INT8;
             case "U8" -> DataType.UINT8;
             case "BOOL" -> DataType.BOOLEAN;
-            default -> throw new RlcdException(t.file() + ": tensor " + t.name() + ": dtype " + t.dtype() + " cannot be loaded");
+            default ->
+                throw new RlcdException(
+                        t.file() + ": tensor " + t.name() + ": dtype " + t.dtype() + " cannot be loaded");
         };
     }
 
@@ -252,7 +266,9 @@ public final class Safetensors {
                 case INT8 -> "I8";
                 case UINT8 -> "U8";
                 case BOOLEAN -> "BOOL";
-                default -> throw new RlcdException(file + ": cannot write tensor " + e.getKey() + " of type " + a.getDataType());
+                default ->
+                    throw new RlcdException(
+                            file + ": cannot write tensor " + e.getKey() + " of type " + a.getDataType());
             };
             long bytes = a.size() * a.getDataType().getNumOfBytes();
             JsonObject t = new JsonObject();

@@ -4,14 +4,13 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import rlcd4j.util.Json;
+import rlcd4j.util.RlcdException;
 
 /**
  * Reads the answers of an OpenAI-compatible server in the shapes vLLM documents: completions
@@ -34,8 +33,12 @@ final class CompletionsJson {
         JsonElement text = choice.get("text");
         if (text == null || !text.isJsonPrimitive()) throw malformed("choices[0].text", body, redact);
         JsonElement finish = choice.get("finish_reason"), stop = choice.get("stop_reason");
-        boolean stopString = stop != null && stop.isJsonPrimitive() && stop.getAsJsonPrimitive().isString();
-        return new Completion(text.getAsString(), finish == null || finish.isJsonNull() ? null : finish.getAsString(),
+        boolean stopString = stop != null
+                && stop.isJsonPrimitive()
+                && stop.getAsJsonPrimitive().isString();
+        return new Completion(
+                text.getAsString(),
+                finish == null || finish.isJsonNull() ? null : finish.getAsString(),
                 stopString ? stop.getAsString() : null);
     }
 
@@ -67,8 +70,8 @@ final class CompletionsJson {
             }
         }
         JsonElement v = values.get(promptTokens - 1);
-        if (v == null || v.isJsonNull() || !v.isJsonPrimitive()) throw malformed("a number at token_logprobs["
-                + (promptTokens - 1) + "]", body, redact);
+        if (v == null || v.isJsonNull() || !v.isJsonPrimitive())
+            throw malformed("a number at token_logprobs[" + (promptTokens - 1) + "]", body, redact);
         return v.getAsDouble();
     }
 
@@ -76,15 +79,18 @@ final class CompletionsJson {
     static Map<String, Double> firstTopLogprobs(String body, UnaryOperator<String> redact) {
         JsonObject choice = firstChoice(body, redact);
         JsonElement lp = choice.get("logprobs");
-        if (lp == null || !lp.isJsonObject()) throw malformed("choices[0].logprobs (logprobs were requested)", body,
-                redact);
+        if (lp == null || !lp.isJsonObject())
+            throw malformed("choices[0].logprobs (logprobs were requested)", body, redact);
         JsonElement top = lp.getAsJsonObject().get("top_logprobs");
-        if (top == null || !top.isJsonArray() || top.getAsJsonArray().isEmpty()
+        if (top == null
+                || !top.isJsonArray()
+                || top.getAsJsonArray().isEmpty()
                 || !top.getAsJsonArray().get(0).isJsonObject()) {
             throw malformed("choices[0].logprobs.top_logprobs[0] (an object)", body, redact);
         }
         Map<String, Double> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : top.getAsJsonArray().get(0).getAsJsonObject().entrySet()) {
+        for (Map.Entry<String, JsonElement> e :
+                top.getAsJsonArray().get(0).getAsJsonObject().entrySet()) {
             out.put(e.getKey(), e.getValue().getAsDouble());
         }
         return out;
@@ -114,7 +120,8 @@ final class CompletionsJson {
                 return e.getAsJsonObject().get("message").getAsString();
             }
             if (e != null && e.isJsonPrimitive()) return e.getAsString();
-            if ("error".equals(Json.string(o, "object")) && o.has("message")) return o.get("message").getAsString();
+            if ("error".equals(Json.string(o, "object")) && o.has("message"))
+                return o.get("message").getAsString();
             return null;
         } catch (RuntimeException ex) {
             return null;
@@ -123,7 +130,9 @@ final class CompletionsJson {
 
     private static JsonObject firstChoice(String body, UnaryOperator<String> redact) {
         JsonElement choices = parse(body, redact).get("choices");
-        if (choices == null || !choices.isJsonArray() || choices.getAsJsonArray().isEmpty()
+        if (choices == null
+                || !choices.isJsonArray()
+                || choices.getAsJsonArray().isEmpty()
                 || !choices.getAsJsonArray().get(0).isJsonObject()) {
             throw malformed("choices[0]", body, redact);
         }
@@ -138,8 +147,8 @@ final class CompletionsJson {
         } catch (RuntimeException e) {
             // reported below
         }
-        throw new RlcdException("the server's answer is not a JSON object: "
-                + OpenAiCompletionsBackend.abbreviate(redact.apply(body)));
+        throw new RlcdException(
+                "the server's answer is not a JSON object: " + OpenAiCompletionsBackend.abbreviate(redact.apply(body)));
     }
 
     private static RlcdException malformed(String expected, String body, UnaryOperator<String> redact) {

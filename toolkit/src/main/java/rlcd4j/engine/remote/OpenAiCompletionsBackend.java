@@ -2,18 +2,6 @@ package rlcd4j.engine.remote;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import rlcd4j.util.RetryAfter;
-import rlcd4j.util.RlcdException;
-import rlcd4j.util.Json;
-import org.slf4j.LoggerFactory;
-import rlcd4j.engine.Generation;
-import rlcd4j.engine.GenerationBackend;
-import rlcd4j.engine.GenerationConfig;
-import rlcd4j.engine.GenerationQueue;
-import rlcd4j.hub.HfHub;
-import rlcd4j.engine.Tokenizer;
-import rlcd4j.engine.llama.LlamaConfig;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,6 +27,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.Generation;
+import rlcd4j.engine.GenerationBackend;
+import rlcd4j.engine.GenerationConfig;
+import rlcd4j.engine.GenerationQueue;
+import rlcd4j.engine.Tokenizer;
+import rlcd4j.engine.llama.LlamaConfig;
+import rlcd4j.hub.HfHub;
+import rlcd4j.util.Json;
+import rlcd4j.util.RetryAfter;
+import rlcd4j.util.RlcdException;
 
 /**
  * {@link GenerationBackend} over one or more OpenAI-compatible servers (vLLM, SGLang, TGI, {@code rlcd serve}, ...),
@@ -90,8 +89,11 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
     private final boolean ownsTokenizer;
     private final int context;
     private final String name;
-    /** Requests in flight per server unless the builder says otherwise. */
-    public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+    /**
+     * Requests in flight per server unless the builder says otherwise: twice {@code rlcd serve}'s default batch, so
+     * that its next samples already wait there when rows end (docs/perf/simulation.md).
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 32;
 
     private final int maxInFlight;
     private final Duration timeout;
@@ -116,8 +118,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
 
     private OpenAiCompletionsBackend(Builder b) {
         if (b.servers.isEmpty()) {
-            throw new RlcdException("OpenAI-compatible backend: no server URL "
-                    + "(expected e.g. http://127.0.0.1:8000/v1)");
+            throw new RlcdException(
+                    "OpenAI-compatible backend: no server URL " + "(expected e.g. http://127.0.0.1:8000/v1)");
         }
         if (b.tokenizer == null) {
             throw new RlcdException("OpenAI-compatible backend: no tokenizer (give the model's folder or repo id)");
@@ -130,8 +132,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 boolean http = uri.getScheme() != null && uri.getScheme().startsWith("http");
                 if (!http) throw new IllegalArgumentException();
             } catch (IllegalArgumentException e) {
-                throw new RlcdException("server URL '" + u
-                        + "' is not a valid http(s) URL (expected e.g. http://127.0.0.1:8000/v1)");
+                throw new RlcdException(
+                        "server URL '" + u + "' is not a valid http(s) URL (expected e.g. http://127.0.0.1:8000/v1)");
             }
             list.add(new Server(url));
         }
@@ -148,7 +150,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         this.topLogprobs = b.topLogprobs;
         this.log = b.log;
         this.scoring = b.scoring;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        this.http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         this.pool = Executors.newFixedThreadPool(servers.size() * maxInFlight, r -> {
             Thread t = new Thread(r, "openai-completions");
             t.setDaemon(true);
@@ -250,7 +253,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                 if (!queue.wanted(a.tag())) continue;
                 queue.finished(List.of(new GenerationQueue.Done<>(a.tag(), generation(a, config))));
                 // samples whose results are no longer wanted (their pair was dropped) need no more server time
-                running.entrySet().removeIf(r -> !queue.wanted(r.getValue()) && r.getKey().cancel(true));
+                running.entrySet()
+                        .removeIf(r -> !queue.wanted(r.getValue()) && r.getKey().cancel(true));
             }
         } catch (ExecutionException ex) {
             throw unwrap(ex);
@@ -288,7 +292,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         String raw = a.text();
         // vLLM names the stop string it matched; a server that left it out of the text despite
         // include_stop_str_in_output gets it put back, since the paper's post-processing looks for it
-        boolean stopOnlyInReason = a.stopReason() != null && cfg.stopStrings().contains(a.stopReason())
+        boolean stopOnlyInReason = a.stopReason() != null
+                && cfg.stopStrings().contains(a.stopReason())
                 && firstStop(raw, cfg.stopStrings()) < 0;
         if (stopOnlyInReason) {
             raw = raw + a.stopReason();
@@ -483,15 +488,16 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             Duration wait = backoff(attempt);
             Server s = leastLoaded();
             String url = s.url + "/completions";
-            HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
+            HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url))
+                    .timeout(timeout)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
             if (apiKey != null) rb.header("Authorization", "Bearer " + apiKey);
             s.inFlight.incrementAndGet();
             requests.incrementAndGet();
             try {
-                HttpResponse<String> r = http.send(rb.build(),
-                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                HttpResponse<String> r =
+                        http.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 int code = r.statusCode();
                 if (code == 429 || code == 408 || code == 409 || code >= 500) {
                     lastProblem = url + ": HTTP " + code + " " + abbreviate(redact(r.body()));
@@ -516,8 +522,13 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
                         + lastProblem + " (rows finished so far are saved; rerun the same command to resume)");
             }
             retries.incrementAndGet();
-            log.accept(String.format(Locale.ROOT, "server: %s; retrying in %.1f s (attempt %d of %d)", lastProblem,
-                    wait.toMillis() / 1000.0, attempt + 2, maxRetries + 1));
+            log.accept(String.format(
+                    Locale.ROOT,
+                    "server: %s; retrying in %.1f s (attempt %d of %d)",
+                    lastProblem,
+                    wait.toMillis() / 1000.0,
+                    attempt + 2,
+                    maxRetries + 1));
             sleep(wait);
         }
     }
@@ -530,15 +541,16 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
 
     private String discoverModel() {
         String url = servers.get(0).url + "/models";
-        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
+        HttpRequest.Builder rb =
+                HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
         if (apiKey != null) rb.header("Authorization", "Bearer " + apiKey);
         try {
             HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             if (r.statusCode() != 200) throw new RlcdException(fatal(new Response(r.statusCode(), r.body(), url)));
             List<String> ids = CompletionsJson.modelIds(r.body(), redactor());
             if (ids.size() != 1) {
-                throw new RlcdException(url + " serves " + ids.size() + " models " + ids
-                        + "; name one with --server-model");
+                throw new RlcdException(
+                        url + " serves " + ids.size() + " models " + ids + "; name one with --server-model");
             }
             return ids.get(0);
         } catch (IOException e) {
@@ -554,11 +566,12 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         String message = CompletionsJson.errorMessage(r.body);
         String detail = abbreviate(redact(message != null ? message : r.body));
         return switch (r.code) {
-            case 401, 403 -> r.url + " rejected the API key (HTTP " + r.code
-                    + "); check the variable named by --server-api-key-env";
-            case 404 -> r.url + " answered HTTP 404: the model '" + model
-                    + "' or the endpoint does not exist (the URL should end in "
-                    + "/v1): " + detail;
+            case 401, 403 ->
+                r.url + " rejected the API key (HTTP " + r.code + "); check the variable named by --server-api-key-env";
+            case 404 ->
+                r.url + " answered HTTP 404: the model '" + model
+                        + "' or the endpoint does not exist (the URL should end in "
+                        + "/v1): " + detail;
             default -> r.url + " answered HTTP " + r.code + ": " + detail;
         };
     }
@@ -659,14 +672,30 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         private Builder() {}
 
         /** A server's base URL, e.g. {@code http://127.0.0.1:8000/v1}; call again for several used together. */
-        public Builder server(String baseUrl) { servers.add(baseUrl); return this; }
-        public Builder servers(List<String> baseUrls) { servers.addAll(baseUrls); return this; }
+        public Builder server(String baseUrl) {
+            servers.add(baseUrl);
+            return this;
+        }
+
+        public Builder servers(List<String> baseUrls) {
+            servers.addAll(baseUrls);
+            return this;
+        }
         /** The model name requests carry; default: the only model the first server lists at /models. */
-        public Builder model(String m) { this.model = m; return this; }
+        public Builder model(String m) {
+            this.model = m;
+            return this;
+        }
         /** Sent as a bearer token. Read it from the environment; a key in code ends up in notebooks and histories. */
-        public Builder apiKey(String key) { this.apiKey = key; return this; }
+        public Builder apiKey(String key) {
+            this.apiKey = key;
+            return this;
+        }
         /** The name tables record (default: the server's model name). */
-        public Builder name(String n) { this.name = n; return this; }
+        public Builder name(String n) {
+            this.name = n;
+            return this;
+        }
 
         /** The tokenizer and context length of the served model (the tokenizer stays the caller's to close). */
         public Builder tokenizer(Tokenizer tok, int contextLength) {
@@ -685,8 +714,8 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             if (!java.nio.file.Files.isDirectory(dir)) {
                 Path config = hub.downloadFile("model", nameOrPath, null, "config.json");
                 hub.downloadFile("model", nameOrPath, null, "tokenizer.json");
-                for (String optional : List.of("tokenizer_config.json", "special_tokens_map.json",
-                        "generation_config.json")) {
+                for (String optional :
+                        List.of("tokenizer_config.json", "special_tokens_map.json", "generation_config.json")) {
                     try {
                         hub.downloadFile("model", nameOrPath, null, optional);
                     } catch (RlcdException e) {
@@ -703,17 +732,25 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
             return this;
         }
 
-        /** Requests in flight per server (default 16): servers batch continuously, so keep them busy. */
+        /**
+         * Requests in flight per server (default 32, twice {@code rlcd serve}'s batch): servers batch continuously, so
+         * keep more in flight than a server's batch, and its next samples wait there when rows end.
+         */
         public Builder maxInFlight(int n) {
             if (n < 1) throw new RlcdException("requests in flight per server: " + n + "; expected 1 or more");
-            this.maxInFlight = n; return this;
+            this.maxInFlight = n;
+            return this;
         }
         /** Per-request timeout (default 10 min: a 300-token sample on a loaded server can take minutes). */
-        public Builder timeout(Duration d) { this.timeout = d; return this; }
+        public Builder timeout(Duration d) {
+            this.timeout = d;
+            return this;
+        }
         /** Retries after the first attempt (default 8). */
         public Builder maxRetries(int n) {
             if (n < 0) throw new RlcdException("maxRetries: " + n + "; expected 0 or more");
-            this.maxRetries = n; return this;
+            this.maxRetries = n;
+            return this;
         }
         /** First backoff (default 1 s), doubled per retry up to {@code max} (default 60 s). */
         public Builder backoff(Duration initial, Duration max) {
@@ -724,12 +761,19 @@ public final class OpenAiCompletionsBackend implements GenerationBackend, AutoCl
         /** k of the top-k fallback (default 20; OpenAI's own API allows at most 5). */
         public Builder topLogprobs(int k) {
             if (k < 1) throw new RlcdException("top logprobs: " + k + "; expected 1 or more");
-            this.topLogprobs = k; return this;
+            this.topLogprobs = k;
+            return this;
         }
         /** Skips detection (tests, or a server known to lack prompt log-probabilities). */
-        public Builder scoring(Scoring s) { this.scoring = s; return this; }
+        public Builder scoring(Scoring s) {
+            this.scoring = s;
+            return this;
+        }
         /** Where retry notices and the scoring method go (default: SLF4J at WARN). They never contain the key. */
-        public Builder log(Consumer<String> log) { this.log = log; return this; }
+        public Builder log(Consumer<String> log) {
+            this.log = log;
+            return this;
+        }
 
         public OpenAiCompletionsBackend build() {
             return new OpenAiCompletionsBackend(this);

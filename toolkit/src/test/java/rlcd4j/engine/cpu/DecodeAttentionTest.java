@@ -1,33 +1,35 @@
 package rlcd4j.engine.cpu;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Platform;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import rlcd4j.Fixtures;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
 import rlcd4j.engine.GenerationConfig;
 
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /** The native decode attention against libtorch's ops, alone and inside generation. */
 class DecodeAttentionTest {
 
     @Test
     void theNativeKernelIsBuiltAndLoadedOnLinuxX86() {
-        // Maven builds it wherever gcc is installed (.ci/run installs gcc); a silent fallback would hide a lost speed-up
+        // Maven builds it wherever gcc is installed (.ci/run installs gcc); a silent fallback would hide a lost
+        // speed-up
         if (Platform.isLinux() && Platform.isIntel() && Platform.is64Bit()) {
             assertEquals("native (AVX2)", DecodeAttention.status());
             assertTrue(DecodeAttention.usable(DataType.FLOAT32, 64));
         }
         assertFalse(DecodeAttention.usable(DataType.FLOAT16, 64), "fp16 goes through libtorch");
-        assertFalse(DecodeAttention.usable(DataType.FLOAT32, 12), "head sizes that are not a multiple of 8 go through libtorch");
+        assertFalse(
+                DecodeAttention.usable(DataType.FLOAT32, 12),
+                "head sizes that are not a multiple of 8 go through libtorch");
     }
 
     @Test
@@ -41,25 +43,37 @@ class DecodeAttentionTest {
 
     private static void check(int hd, boolean split) {
         int B = 5, KV = 2, G = 3, H = KV * G, cap = 48, S = 37;
-        int[] starts = {0, 3, S - 1, 30, 29}; // whole history; left padding; only itself; fewer columns than 8; exactly 8
-        try (NDManager m = NDManager.newBaseManager(); KvCache cache = new KvCache(m, 1, B, KV, cap, hd, DataType.FLOAT32)) {
+        // whole history; left padding; only itself; fewer columns than 8; exactly 8
+        int[] starts = {0, 3, S - 1, 30, 29};
+        try (NDManager m = NDManager.newBaseManager();
+                KvCache cache = new KvCache(m, 1, B, KV, cap, hd, DataType.FLOAT32)) {
             cache.keys(0).set(new NDIndex(":"), m.randomNormal(new Shape(B, KV, cap, hd)));
             cache.values(0).set(new NDIndex(":"), m.randomNormal(new Shape(B, KV, cap, hd)));
             cache.advance(S - 1);
             // q as a stacked projection lays it out: H query heads, then KV key heads, per row
             NDArray qk = m.randomNormal(new Shape(B, H + KV, hd));
             float scale = 1f / (float) Math.sqrt(hd);
-            NDArray got = DecodeAttention.attend(qk, (long) (H + KV) * hd, cache, 0, starts, S, H, scale, split); // [B, H*hd]
+            // [B, H*hd]
+            NDArray got = DecodeAttention.attend(qk, (long) (H + KV) * hd, cache, 0, starts, S, H, scale, split);
             assertEquals(new Shape(B, (long) H * hd), got.getShape());
             for (int b = 0; b < B; b++) {
                 for (int h = 0; h < H; h++) {
-                    NDArray q = qk.get(b).get(h);                                               // [hd]
-                    NDArray k = cache.keys(0).get(b).get(h / G).get(starts[b] + ":" + S);       // [len, hd]
+                    NDArray q = qk.get(b).get(h); // [hd]
+                    NDArray k = cache.keys(0).get(b).get(h / G).get(starts[b] + ":" + S); // [len, hd]
                     NDArray v = cache.values(0).get(b).get(h / G).get(starts[b] + ":" + S);
-                    NDArray want = k.matMul(q.reshape(hd, 1)).reshape(-1).mul(scale).softmax(0).reshape(1, -1).matMul(v).reshape(-1);
+                    NDArray want = k.matMul(q.reshape(hd, 1))
+                            .reshape(-1)
+                            .mul(scale)
+                            .softmax(0)
+                            .reshape(1, -1)
+                            .matMul(v)
+                            .reshape(-1);
                     NDArray row = got.get(b).get(h * hd + ":" + (h + 1) * hd);
                     float diff = want.sub(row).abs().max().getFloat();
-                    assertTrue(diff < 1e-5f, "hd " + hd + (split ? ", split" : "") + ", row " + b + ", head " + h + ": max difference " + diff);
+                    assertTrue(
+                            diff < 1e-5f,
+                            "hd " + hd + (split ? ", split" : "") + ", row " + b + ", head " + h + ": max difference "
+                                    + diff);
                 }
             }
         }
@@ -75,7 +89,8 @@ class DecodeAttentionTest {
     @Test
     void decodingWithItGivesWhatLibtorchOpsGive() {
         // prompts of different lengths: left padding, rows leaving and joining (batch 3 of 5)
-        List<String> prompts = List.of("Lily", "Tom had a big red ball and", "One day", "The sun was hot and the kids", "Sam");
+        List<String> prompts =
+                List.of("Lily", "Tom had a big red ball and", "One day", "The sun was hot and the kids", "Sam");
         GenerationConfig greedy = GenerationConfig.greedy(24).withBatchSize(3);
         try (CausalLM lm = CausalLM.load(Fixtures.tinyStories())) {
             List<Generation> nativeRuns = lm.generate(prompts, greedy, new long[prompts.size()]);

@@ -1,21 +1,20 @@
 package rlcd4j.engine.llama;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import rlcd4j.engine.cpu.KvCache;
-
-import java.util.List;
-import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Long prompts: attention in query blocks, the head over blocks of rows and scoring forwards that free each layer's
@@ -27,8 +26,26 @@ class LongPrefillTest {
 
     @BeforeAll
     static void build() {
-        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 512, 64, 128, 3, 4, 2, 16, 1024, 1e-6, 10000, null, false,
-                false, true, 1, List.of(2), null, "float32");
+        LlamaConfig c = new LlamaConfig(
+                "LlamaForCausalLM",
+                512,
+                64,
+                128,
+                3,
+                4,
+                2,
+                16,
+                1024,
+                1e-6,
+                10000,
+                null,
+                false,
+                false,
+                true,
+                1,
+                List.of(2),
+                null,
+                "float32");
         manager = NDManager.newBaseManager();
         model = LlamaModel.random(c, manager, DataType.FLOAT32, 11);
     }
@@ -98,7 +115,7 @@ class LongPrefillTest {
             for (boolean longPrefill : new boolean[] {false, true}) {
                 System.setProperty("rlcd4j.longPrefill", String.valueOf(longPrefill));
                 try (NDScope scope = new NDScope();
-                     KvCache cache = new KvCache(m, 3, 2, 2, T, 16, DataType.FLOAT32)) {
+                        KvCache cache = new KvCache(m, 3, 2, 2, T, 16, DataType.FLOAT32)) {
                     scope.suppressNotUsedWarning();
                     NDArray mask = LlamaModel.attentionMask(m, b[2], 0, first);
                     String head = ":, :" + first, tail = ":, " + first + ":";
@@ -115,13 +132,18 @@ class LongPrefillTest {
 
     @Test
     void nextTokenLogProbsMatchALogSoftmaxOverAllRows() {
-        try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
+        try (NDManager m = manager.newSubManager();
+                NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray[] b = batch(m, new int[] {300}, 300, 3);
             NDArray hidden = model.forward(b[0], b[1], LlamaModel.attentionMask(m, b[2], 0, 300), null);
             float[] got = model.nextTokenLogProbs(hidden, b[0]).toFloatArray(); // 299 rows: three blocks of the head
             NDArray next = b[0].get(":, 1:").expandDims(-1);
-            float[] all = model.logits(hidden).logSoftmax(-1).get(":, :-1, :").gather(next, -1).toFloatArray();
+            float[] all = model.logits(hidden)
+                    .logSoftmax(-1)
+                    .get(":, :-1, :")
+                    .gather(next, -1)
+                    .toFloatArray();
             assertEquals(299, got.length);
             float d = maxDiff(all, got);
             assertTrue(d < 1e-5, "log-probs differ by " + d);

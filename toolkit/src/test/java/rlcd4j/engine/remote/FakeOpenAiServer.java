@@ -7,8 +7,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import rlcd4j.engine.Tokenizer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -20,6 +18,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import rlcd4j.engine.Tokenizer;
 
 /**
  * A small deterministic stand-in for an OpenAI-compatible server on loopback, for tests: a sample's text depends only
@@ -29,7 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeOpenAiServer implements AutoCloseable {
     /** {@code ECHO}: prompt log-probabilities like vLLM; {@code NO_ECHO}: only the generated token's (llama.cpp). */
-    public enum Mode { ECHO, NO_ECHO }
+    public enum Mode {
+        ECHO,
+        NO_ECHO
+    }
 
     private final HttpServer server;
     private final Tokenizer tok;
@@ -53,8 +55,9 @@ public final class FakeOpenAiServer implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
         server.setExecutor(Executors.newFixedThreadPool(8));
         server.createContext("/v1/completions", this::completions);
-        server.createContext("/v1/models", ex -> send(ex, 200,
-                "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\"}]}"));
+        server.createContext(
+                "/v1/models",
+                ex -> send(ex, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"object\":\"model\"}]}"));
         server.start();
     }
 
@@ -80,20 +83,27 @@ public final class FakeOpenAiServer implements AutoCloseable {
             ex.close(); // no answer: the client sees the connection drop
             return;
         }
-        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(),
-                StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8))
+                .getAsJsonObject();
         bodies.add(body);
         authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
         if (failuresQuotingKey > 0) {
             failuresQuotingKey--;
-            send(ex, 500, "{\"error\":{\"message\":\"overloaded; you sent "
-                    + ex.getRequestHeaders().getFirst("Authorization")
-                    + "\",\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}");
+            send(
+                    ex,
+                    500,
+                    "{\"error\":{\"message\":\"overloaded; you sent "
+                            + ex.getRequestHeaders().getFirst("Authorization")
+                            + "\",\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}");
             return;
         }
         boolean echo = body.has("echo") && body.get("echo").getAsBoolean();
-        send(ex, 200, echo && mode == Mode.ECHO ? echoAnswer(body) : body.has("logprobs") ? topAnswer(body)
-                : sampleAnswer(body));
+        send(
+                ex,
+                200,
+                echo && mode == Mode.ECHO
+                        ? echoAnswer(body)
+                        : body.has("logprobs") ? topAnswer(body) : sampleAnswer(body));
     }
 
     private long[] promptIds(JsonElement prompt) {
@@ -184,8 +194,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return a;
     }
 
-    private static String answer(String text, String finish, JsonObject logprobs, int promptTokens,
-            int completionTokens) {
+    private static String answer(
+            String text, String finish, JsonObject logprobs, int promptTokens, int completionTokens) {
         JsonObject choice = new JsonObject();
         choice.addProperty("index", 0);
         choice.addProperty("text", text);

@@ -1,5 +1,14 @@
 package rlcd4j.engine.remote;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -7,16 +16,6 @@ import rlcd4j.Fixtures;
 import rlcd4j.engine.GenerationBackend;
 import rlcd4j.engine.Tokenizer;
 import rlcd4j.engine.llama.LlamaConfig;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Label scoring through a server: exact by echo, or top-k with the labels outside reported; retries mask the key. */
 class RemoteBackendTest {
@@ -36,8 +35,12 @@ class RemoteBackendTest {
     }
 
     static OpenAiCompletionsBackend.Builder client(FakeOpenAiServer s, List<String> log) {
-        return OpenAiCompletionsBackend.builder().server(s.baseUrl()).tokenizer(tok, context).maxInFlight(3)
-                .backoff(Duration.ofMillis(5), Duration.ofMillis(20)).log(log::add);
+        return OpenAiCompletionsBackend.builder()
+                .server(s.baseUrl())
+                .tokenizer(tok, context)
+                .maxInFlight(3)
+                .backoff(Duration.ofMillis(5), Duration.ofMillis(20))
+                .log(log::add);
     }
 
     @Test
@@ -45,8 +48,8 @@ class RemoteBackendTest {
         List<String> log = new ArrayList<>();
         long a = tok.lastTokenId("A"), b = tok.lastTokenId("B");
         List<String> prompts = List.of("Once upon a time (", "The answer is: (");
-        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1); 
-             var backend = client(s, log).build()) {
+        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
+                var backend = client(s, log).build()) {
             assertEquals("fake-model", backend.model()); // asked /v1/models
             double[][] lp = backend.labelLogprobs(prompts, new long[] {a, b});
             for (int i = 0; i < prompts.size(); i++) {
@@ -70,8 +73,8 @@ class RemoteBackendTest {
         long[] withA = Arrays.copyOf(ids, ids.length + 1);
         withA[ids.length] = a;
         String aText = tok.decode(withA).substring(tok.decode(ids).length());
-        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.NO_ECHO, -1); 
-             var backend = client(s, log).build()) {
+        try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.NO_ECHO, -1);
+                var backend = client(s, log).build()) {
             s.top = Map.of(aText, -0.5, "zzz", -3.0);
             double[][] lp = backend.labelLogprobs(List.of(prompt), new long[] {a, b});
             assertEquals(-0.5, lp[0][0], 0.0);
@@ -87,10 +90,15 @@ class RemoteBackendTest {
     void serverErrorsAreRetriedAndNeverShowTheKey() throws Exception {
         List<String> log = new ArrayList<>();
         try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
-             var backend = client(s, log).model("fake-model").apiKey("sk-top-secret").build()) {
+                var backend = client(s, log)
+                        .model("fake-model")
+                        .apiKey("sk-top-secret")
+                        .build()) {
             s.failuresQuotingKey = 2;
-            var gens = backend.generate(List.of("Hello"),
-                    rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5), new long[] {7});
+            var gens = backend.generate(
+                    List.of("Hello"),
+                    rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5),
+                    new long[] {7});
             assertEquals(1, gens.size());
             assertEquals(2, backend.retries());
             assertEquals(2, log.size());
@@ -114,7 +122,7 @@ class RemoteBackendTest {
 
     private void theStopStringIsRebuilt(boolean onlyInStopReason) throws Exception {
         try (var s = new FakeOpenAiServer(tok, 0, FakeOpenAiServer.Mode.ECHO, -1);
-             var backend = client(s, new ArrayList<>()).model("fake-model").build()) {
+                var backend = client(s, new ArrayList<>()).model("fake-model").build()) {
             s.stopStringOnlyInStopReason = onlyInStopReason;
             GenerationBackend g = backend;
             var cfg = rlcd4j.engine.GenerationConfig.simulation().withMaxNewTokens(5);
@@ -123,7 +131,8 @@ class RemoteBackendTest {
                 var gen = g.generate(List.of("Hi"), cfg, new long[] {seed}).get(0);
                 if (gen.finishReason().equals("stop")) {
                     stops++;
-                    assertTrue(gen.rawText().endsWith("\n\nHuman") && !gen.text().contains("Human"), gen.rawText());
+                    assertTrue(
+                            gen.rawText().endsWith("\n\nHuman") && !gen.text().contains("Human"), gen.rawText());
                 } else {
                     assertEquals("length", gen.finishReason());
                     assertEquals(gen.text(), gen.rawText());

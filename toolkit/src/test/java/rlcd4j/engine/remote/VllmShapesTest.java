@@ -1,7 +1,11 @@
 package rlcd4j.engine.remote;
 
-import org.junit.jupiter.api.Test;
-import rlcd4j.util.RlcdException;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,13 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import rlcd4j.util.RlcdException;
 
 /** Contract tests: answers in vLLM's documented shapes (hand-written fixtures in resources/vllm) parse correctly. */
 class VllmShapesTest {
@@ -49,16 +48,23 @@ class VllmShapesTest {
         assertEquals(-0.34375, CompletionsJson.promptLogprob(body, 6, NONE));
         // the local tokenizer counting another number of prompt tokens means another tokenizer: an error, not a guess
         RlcdException e = assertThrows(RlcdException.class, () -> CompletionsJson.promptLogprob(body, 5, NONE));
-        assertTrue(e.getMessage().contains("6 tokens") && e.getMessage().contains("local tokenizer into 5"),
+        assertTrue(
+                e.getMessage().contains("6 tokens") && e.getMessage().contains("local tokenizer into 5"),
                 e.getMessage());
     }
 
     @Test
     void answersWithoutPromptLogprobsAskForTheFallback() {
-        assertInstanceOf(CompletionsJson.NoPromptLogprobs.class, assertThrows(RlcdException.class,
-                () -> CompletionsJson.promptLogprob(fixture("completion-top-logprobs.json"), 14, NONE)));
-        assertInstanceOf(CompletionsJson.NoPromptLogprobs.class, assertThrows(RlcdException.class,
-                () -> CompletionsJson.promptLogprob(fixture("completion.json"), 57, NONE)));
+        assertInstanceOf(
+                CompletionsJson.NoPromptLogprobs.class,
+                assertThrows(
+                        RlcdException.class,
+                        () -> CompletionsJson.promptLogprob(fixture("completion-top-logprobs.json"), 14, NONE)));
+        assertInstanceOf(
+                CompletionsJson.NoPromptLogprobs.class,
+                assertThrows(
+                        RlcdException.class,
+                        () -> CompletionsJson.promptLogprob(fixture("completion.json"), 57, NONE)));
     }
 
     @Test
@@ -74,19 +80,20 @@ class VllmShapesTest {
         assertEquals(List.of("huggyllama/llama-7b"), CompletionsJson.modelIds(fixture("models.json"), NONE));
         assertTrue(CompletionsJson.errorMessage(fixture("error.json"))
                 .startsWith("This model's maximum context length is 2048"));
-        assertEquals("The model `llama-7b` does not exist.",
-                CompletionsJson.errorMessage(fixture("error-legacy.json")));
+        assertEquals(
+                "The model `llama-7b` does not exist.", CompletionsJson.errorMessage(fixture("error-legacy.json")));
         assertNull(CompletionsJson.errorMessage(fixture("completion.json")));
     }
 
     @Test
     void anotherShapeIsOneClearErrorThatMasksTheKey() {
-        RlcdException e = assertThrows(RlcdException.class,
-                () -> CompletionsJson.completion(fixture("chat-completion.json"), NONE));
+        RlcdException e = assertThrows(
+                RlcdException.class, () -> CompletionsJson.completion(fixture("chat-completion.json"), NONE));
         assertTrue(e.getMessage().contains("expected choices[0].text"), e.getMessage());
-        RlcdException k = assertThrows(RlcdException.class,
-                () -> CompletionsJson.completion("<html>bad gateway for key sk-123</html>", s -> s.replace("sk-123",
-                        "***")));
+        RlcdException k = assertThrows(
+                RlcdException.class,
+                () -> CompletionsJson.completion(
+                        "<html>bad gateway for key sk-123</html>", s -> s.replace("sk-123", "***")));
         assertFalse(k.getMessage().contains("sk-123"), k.getMessage());
     }
 }
