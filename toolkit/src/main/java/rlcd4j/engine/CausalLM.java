@@ -217,13 +217,10 @@ public final class CausalLM implements AutoCloseable {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 Batch b = Batch.leftPadded(manager, full, tokenizer.padId());
-                NDArray logp = model.logits(model.forward(b.ids(), b.positions(), b.mask(), null))
-                        .toType(DataType.FLOAT32, false)
-                        .logSoftmax(-1); // [B,T,V]
-                // log P(token t+1 | ..t): shift by one and gather the next ids.
+                // log P(token t+1 | ..t) [B, T-1]
+                NDArray hidden = model.forward(b.ids(), b.positions(), b.mask(), null);
+                float[] lp = model.nextTokenLogProbs(hidden, b.ids()).toFloatArray();
                 long T = b.ids().getShape().get(1);
-                NDArray next = b.ids().get(":, 1:").expandDims(-1);
-                float[] lp = logp.get(":, :-1, :").gather(next, -1).squeeze(-1).toFloatArray(); // [B, T-1]
                 for (int i = 0; i < full.size(); i++) {
                     long[] f = full.get(i);
                     int pad = (int) T - f.length;

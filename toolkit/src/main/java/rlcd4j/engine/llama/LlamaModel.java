@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -262,7 +263,9 @@ public final class LlamaModel implements AutoCloseable {
      * @param positions position of each token [B, T], int64 (with left padding, counted from the first real token)
      * @param mask      additive attention mask [B, 1, T, S], 0 where allowed and a large negative number elsewhere,
      *                  S = cached positions + T; null lets every query see every key, which is right only for a
-     *                  single-token step over a cache without padding (the common decode step, spared the mask ops)
+     *                  single-token step over a cache without padding (the common decode step, spared the mask ops);
+     *                  causal, as {@link #attentionMask} builds it: a long forward skips the keys after each block of
+     *                  queries
      * @param cache     keys and values of earlier positions, updated in place; null for a plain full forward
      * @return hidden states after the final norm [B, T, D]
      */
@@ -332,8 +335,11 @@ public final class LlamaModel implements AutoCloseable {
         // Decoding (with a cache) frees each layer's intermediates when the layer is done: at a batched prefill the
         // attention scores alone are B*H*T*S floats per layer (16 x 9 x 500 x 500 x 4 B = 144 MB at SmolLM2's shapes),
         // and kept for all 30 layers until the caller's scope closes they exhausted memory. Training forwards (no
-        // cache) keep them, as before.
-        boolean layerScopes = cache != null;
+        // cache) keep them.
+        // Inference without a cache (scoring) does the same: nothing after a layer needs its intermediates unless
+        // autograd records them, and a forward that keeps every layer's arrays takes fresh memory from the system for
+        // each one (page faults: 1-3 s of system time per 1024-token forward, docs/perf/engine.md).
+        boolean layerScopes = cache != null || (!JniUtils.isGradMode() && longPrefillOn());
         // The stacked projections carry no gradient and know nothing of adapters: only for plain inference.
         boolean stacked = stackedWeights.on()
                 && adapter == null
@@ -424,19 +430,35 @@ public final class LlamaModel implements AutoCloseable {
                 long S = k.getShape().get(2);
                 assert mask == null || S == mask.getShape().get(3)
                         : "mask covers " + mask.getShape() + " but attention sees " + S + " positions";
-                // Grouped-query attention without copying K/V: the G query heads that share a kv head are stacked as
-                // rows, [B,KV,G*T,hd] against [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no
-                // expand). 1/sqrt(hd) scales q rather than the scores: G*T*hd numbers instead of G*T*S (exact when it
-                // is a power of 2)
-                NDArray q4 = q.reshape(B, KV, (long) G * T, hd).mul(attentionScale);
-                NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [B,KV,G*T,S]
-                if (mask5 != null) scores = scores.reshape(B, KV, G, T, S).add(mask5);
-                NDArray probs = scores.softmax(-1).reshape(B, KV, (long) G * T, S);
-                o = probs.matMul(v); // [B,KV,G*T,hd]
-                // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
-                o = T == 1
-                        ? o.reshape(B, (long) H * hd)
-                        : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
+                int block = queryBlock(B, T, S, H);
+                if (block >= T) {
+                    o = attention(q, k, v, mask5, B, T, S, KV, G, hd);
+                    // back to [B*T,H*hd]; with one token the head axis is already next to hd, so no transpose is needed
+                    o = T == 1
+                            ? o.reshape(B, (long) H * hd)
+                            : o.reshape(B, H, T, hd).transpose(0, 2, 1, 3).reshape(B * T, (long) H * hd);
+                } else {
+                    // A long prompt: queries in blocks, each against the keys up to its last query only (the mask is
+                    // causal, so later keys get exactly zero weight). This skips about half of the products, and the
+                    // scores of a block stay small enough for the allocator to reuse their memory
+                    // (docs/perf/engine.md, "Long-prompt prefill").
+                    long past = S - T;
+                    NDList blocks = new NDList();
+                    for (long t0 = 0; t0 < T; t0 += block) {
+                        long t1 = Math.min(T, t0 + block), keys = past + t1;
+                        NDIndex rows = new NDIndex().addAllDim(2).addSliceDim(t0, t1);
+                        NDIndex upto = new NDIndex().addAllDim(2).addSliceDim(0, keys);
+                        NDArray m = mask5 == null
+                                ? null
+                                : mask5.get(new NDIndex()
+                                        .addAllDim(3)
+                                        .addSliceDim(t0, t1)
+                                        .addSliceDim(0, keys));
+                        NDArray ob = attention(q.get(rows), k.get(upto), v.get(upto), m, B, t1 - t0, keys, KV, G, hd);
+                        blocks.add(ob.reshape(B, H, t1 - t0, hd).transpose(0, 2, 1, 3)); // [B, block, H, hd]
+                    }
+                    o = NDArrays.concat(blocks, 1).reshape(B * T, (long) H * hd);
+                }
             }
             x = x.add(
                     stacked
@@ -447,6 +469,48 @@ public final class LlamaModel implements AutoCloseable {
             return x.add(mlp(l, p, x, B * T, stacked, split));
         }
     }
+
+    /**
+     * Grouped-query attention of queries q [B,H,T,hd] over keys and values [B,KV,S,hd] with the additive mask
+     * [B,1,1,T,S] (or none); returns [B,KV,G*T,hd], the G query heads of a kv head stacked as rows.
+     */
+    private NDArray attention(
+            NDArray q, NDArray k, NDArray v, NDArray mask5, long B, long T, long S, int KV, int G, int hd) {
+        // Without copying K/V: the G query heads that share a kv head are stacked as rows, [B,KV,G*T,hd] against
+        // [B,KV,S,hd], so the product is a plain batched matmul (no broadcast, no expand). 1/sqrt(hd) scales q rather
+        // than the scores: G*T*hd numbers instead of G*T*S (exact when it is a power of 2)
+        NDArray q4 = q.reshape(B, KV, (long) G * T, hd).mul(attentionScale);
+        NDArray scores = q4.matMul(k.transpose(0, 1, 3, 2)); // [B,KV,G*T,S]
+        if (mask5 != null) scores = scores.reshape(B, KV, G, T, S).add(mask5);
+        NDArray probs = scores.softmax(-1).reshape(B, KV, (long) G * T, S);
+        return probs.matMul(v); // [B,KV,G*T,hd]
+    }
+
+    /**
+     * Queries per block of {@link #attention} for a forward of T tokens over S keys (T, the whole forward in one block,
+     * unless it is long). A block's scores are kept to about {@link #BLOCK_SCORES} floats and its queries to at most
+     * {@link #MAX_QUERY_BLOCK}, but never fewer than {@link #MIN_QUERY_BLOCK}; a forward whose queries fit one block,
+     * and training (autograd on), run in one.
+     */
+    static int queryBlock(long B, long T, long S, int H) {
+        if (T <= MIN_QUERY_BLOCK || JniUtils.isGradMode() || !longPrefillOn()) {
+            return (int) T;
+        }
+        long fit = BLOCK_SCORES / (B * H * S);
+        return (int) Math.min(T, Math.max(MIN_QUERY_BLOCK, Math.min(MAX_QUERY_BLOCK, fit / 32 * 32)));
+    }
+
+    /**
+     * {@code -Drlcd4j.longPrefill=false} goes back to the forward before the long-prompt changes (attention in one
+     * block, the head over all rows at once, scoring forwards keeping every layer's arrays), for A/B measurements
+     * ({@code PrefillBench}); read at each forward.
+     */
+    static boolean longPrefillOn() {
+        return !"false".equals(System.getProperty("rlcd4j.longPrefill"));
+    }
+
+    static final int MIN_QUERY_BLOCK = 32, MAX_QUERY_BLOCK = 128;
+    static final long BLOCK_SCORES = 2L << 20;
 
     /** The MLP block's output for the residual stream x [rows, D]: down(SwiGLU(gate(m), up(m))) of m = RMSNorm(x). */
     private NDArray mlp(int l, String p, NDArray x, long rows, boolean stacked, boolean split) {
@@ -515,6 +579,47 @@ public final class LlamaModel implements AutoCloseable {
             return logits.reshape(new Shape(out));
         }
         return hidden.getNDArrayInternal().linear(hidden, head, null).singletonOrThrow();
+    }
+
+    /**
+     * The log-probability of every next token, log P(ids[b, t+1] | ids[b, ..t]) for t < T-1, as [B, T-1] fp32, from
+     * hidden states [B, T, D] ({@link #forward}) and the ids [B, T] fed to it; what scoring reads. Without autograd
+     * the head runs over {@link #HEAD_BLOCK_ROWS} rows at a time, so no [B*T, V] array is made (201 MB per array for
+     * 1024 tokens at a 49152-token vocabulary, each taken fresh from the system: docs/perf/engine.md).
+     */
+    public NDArray nextTokenLogProbs(NDArray hidden, NDArray ids) {
+        long B = hidden.getShape().get(0),
+                T = hidden.getShape().get(1),
+                D = hidden.getShape().get(2);
+        long rows = B * (T - 1);
+        NDArray h = hidden.get(":, :-1, :").reshape(rows, D);
+        NDArray next = ids.get(":, 1:").reshape(rows, 1);
+        if (JniUtils.isGradMode() || rows <= HEAD_BLOCK_ROWS || !longPrefillOn()) {
+            return tokenLogProbs(h, next).reshape(B, T - 1);
+        }
+        NDList parts = new NDList();
+        for (long r0 = 0; r0 < rows; r0 += HEAD_BLOCK_ROWS) {
+            long r1 = Math.min(rows, r0 + HEAD_BLOCK_ROWS);
+            try (NDScope scope = new NDScope()) {
+                NDArray part = tokenLogProbs(h.get(r0 + ":" + r1), next.get(r0 + ":" + r1));
+                NDScope.unregister(part);
+                parts.add(part);
+            }
+        }
+        NDArray out = NDArrays.concat(parts).reshape(B, T - 1);
+        parts.close();
+        return out;
+    }
+
+    static final int HEAD_BLOCK_ROWS = 128;
+
+    /** log-softmax(head(h))[next] for h [rows, D] and next [rows, 1]: [rows]. */
+    private NDArray tokenLogProbs(NDArray h, NDArray next) {
+        return logits(h)
+                .toType(DataType.FLOAT32, false)
+                .logSoftmax(-1)
+                .gather(next, -1)
+                .reshape(-1);
     }
 
     /** x·Wᵀ for x [M,K] and {@code wT} = Wᵀ [K,N] (a transposed view), in the faster layout (see {@link #WEIGHTS_LEFT_ROWS}). */
