@@ -33,6 +33,11 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--dialogues", description = "Pretraining dialogues in the corpus (default: ${DEFAULT-VALUE}).")
     int dialogues = DEFAULTS.dialogues();
 
+    @Option(
+            names = "--described",
+            description = "Share of judged assistant turns that carry a description (default: ${DEFAULT-VALUE}).")
+    double described = DEFAULTS.mix().described();
+
     @Option(names = "--steps", description = "Default: ${DEFAULT-VALUE}.")
     int steps = DEFAULTS.training().steps();
 
@@ -48,14 +53,15 @@ public final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String command = "./rlcd pretrain --out " + out + " --work " + work + " --seed " + seed + " --dialogues "
-                + dialogues + " --steps " + steps + " --batch " + batch + " --seq-len " + seqLen + " --lr " + lr;
+                + dialogues + " --described " + described + " --steps " + steps + " --batch " + batch + " --seq-len "
+                + seqLen + " --lr " + lr;
         SandboxPretraining.Options o = DEFAULTS.withDialogues(dialogues)
                 .withTraining(DEFAULTS.training()
                         .withSteps(steps)
                         .withBatch(batch, seqLen)
                         .withLr(lr, Math.max(1, steps / 20))
                         .withCheckpointEvery(100));
-        o = new SandboxPretraining.Options(seed, o.dialogues(), o.merges(), o.training());
+        o = o.withSeed(seed).withDescribed(described);
         Table log = SandboxPretraining.run(work, out, o, command);
         System.out.println(log.last(Math.min(5, log.rowCount())).print());
         System.out.println("model written to " + out.toAbsolutePath());

@@ -27,13 +27,15 @@ import tech.tablesaw.api.Table;
 public final class SandboxPretraining {
     /**
      * @param dialogues pretraining dialogues in the corpus
+     * @param mix       how often assistant turns are described and good ({@link SandboxWorld.Mix#standard()})
      * @param merges    BPE merges to learn (the sandbox language runs out of frequent pairs near 1600)
      */
-    public record Options(long seed, int dialogues, int merges, PretrainTrainer.Config training) {
+    public record Options(long seed, int dialogues, SandboxWorld.Mix mix, int merges, PretrainTrainer.Config training) {
         public static Options defaults() {
             return new Options(
                     0,
                     30000,
+                    SandboxWorld.Mix.standard(),
                     2000,
                     PretrainTrainer.Config.defaults()
                             .withBatch(32, 128)
@@ -42,11 +44,25 @@ public final class SandboxPretraining {
         }
 
         public Options withTraining(PretrainTrainer.Config t) {
-            return new Options(seed, dialogues, merges, t);
+            return new Options(seed, dialogues, mix, merges, t);
         }
 
         public Options withDialogues(int n) {
-            return new Options(seed, n, merges, training);
+            return new Options(seed, n, mix, merges, training);
+        }
+
+        public Options withSeed(long s) {
+            return new Options(s, dialogues, mix, merges, training);
+        }
+
+        /** The share of judged assistant turns that carry a description (the rest of the mix unchanged). */
+        public Options withDescribed(double share) {
+            return new Options(
+                    seed,
+                    dialogues,
+                    new SandboxWorld.Mix(share, mix.good(), mix.smallTalk(), mix.earlierExchange()),
+                    merges,
+                    training);
         }
     }
 
@@ -58,7 +74,8 @@ public final class SandboxPretraining {
      */
     public static Table run(Path workDir, Path modelDir, Options o, String command) {
         Instant start = Instant.now();
-        SandboxCorpus corpus = SandboxCorpus.write(workDir.resolve("corpus"), o.seed(), o.dialogues());
+        SandboxCorpus corpus = SandboxCorpus.write(
+                workDir.resolve("corpus"), o.seed(), o.dialogues(), o.mix(), SandboxCorpus.DEFAULT_EVAL_PER_TASK);
         List<String> texts = SandboxCorpus.readTexts(corpus.pretrainFile());
         BpeTrainer.Model bpe = BpeTrainer.train(texts, o.merges());
         bpe.writeHuggingFace(modelDir, 512);
@@ -75,6 +92,12 @@ public final class SandboxPretraining {
         made.addProperty("command", command);
         made.addProperty("seed", o.seed());
         made.addProperty("dialogues", o.dialogues());
+        JsonObject mix = new JsonObject();
+        mix.addProperty("described", o.mix().described());
+        mix.addProperty("good", o.mix().good());
+        mix.addProperty("small_talk", o.mix().smallTalk());
+        mix.addProperty("earlier_exchange", o.mix().earlierExchange());
+        made.add("mix", mix);
         made.addProperty("bpe_merges_requested", o.merges());
         made.addProperty("vocab_size", bpe.vocabSize());
         made.addProperty(
