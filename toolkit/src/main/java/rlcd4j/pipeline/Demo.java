@@ -325,7 +325,7 @@ public final class Demo {
                 ? null
                 : run.table("ground-truth-pairs", () -> {
                     try (CausalLM base = base()) {
-                        return groundTruthPairs(base, truth, o.task(), TRUTH_PAIRS, o.newTokens(), o.seed());
+                        return groundTruthPairs(base, truth, o.task(), o.evalPrompts(), o.newTokens(), o.seed());
                     }
                 });
         List<Table> agreement = new ArrayList<>();
@@ -500,24 +500,23 @@ public final class Demo {
         };
     }
 
-    /** Held-out pairs labelled by the ground truth that each preference model's accuracy is measured on, at least. */
-    public static final int TRUTH_PAIRS = 200;
-
     /**
-     * At least {@code minPairs} held-out pairs labelled by the ground truth ({@link #groundTruthPairs(CausalLM,
-     * GroundTruth, List, int, long)}), drawn in rounds of 200 fresh held-out prompts until that many are decided (at
-     * most 10 rounds: a model whose samples nearly always tie gives fewer, and the table says how many). The prompts
-     * are drawn apart from the evaluation prompts, so the accuracy does not depend on which prompts were decoded.
+     * {@code n} held-out pairs labelled by the ground truth ({@link #groundTruthPairs(CausalLM, GroundTruth, List, int,
+     * long)}), what each preference model's accuracy is measured on; the demo asks for as many as it has held-out
+     * prompts (200 by default). Two samples of one prompt often tie, so fresh held-out prompts are drawn in rounds
+     * until {@code n} pairs are decided (at most 10 rounds: a model whose samples nearly always tie gives fewer, and
+     * the table's row count says how many). The prompts are drawn apart from the evaluation prompts.
      */
     public static Table groundTruthPairs(
-            CausalLM base, GroundTruth truth, SandboxTask task, int minPairs, int newTokens, long seed) {
+            CausalLM base, GroundTruth truth, SandboxTask task, int n, int newTokens, long seed) {
+        if (n < 1) throw new RlcdException("ground-truth pairs: " + n + "; expected at least 1");
         Table all = null;
-        for (int round = 0; round < 10 && (all == null || all.rowCount() < minPairs); round++) {
-            List<String> prompts = Rlcd.sandboxPrompts(task, 200, true, 1_000_003L + 131L * seed + round);
+        for (int round = 0; round < 10 && (all == null || all.rowCount() < n); round++) {
+            List<String> prompts = Rlcd.sandboxPrompts(task, Math.max(n, 32), true, 1_000_003L + 131L * seed + round);
             Table t = groundTruthPairs(base, truth, prompts, newTokens, seed + round);
             all = all == null ? t : all.append(t);
         }
-        return all.first(Math.max(minPairs, 0));
+        return all.first(n);
     }
 
     /**
