@@ -34,13 +34,13 @@ public final class SandboxPretraining {
         public static Options defaults() {
             return new Options(
                     0,
-                    30000,
+                    60000,
                     SandboxWorld.Mix.standard(),
                     2000,
                     PretrainTrainer.Config.defaults()
                             .withBatch(32, 128)
-                            .withSteps(1200)
-                            .withLr(2e-3, 60));
+                            .withSteps(4500)
+                            .withLr(2e-3, 225));
         }
 
         public Options withTraining(PretrainTrainer.Config t) {

@@ -661,9 +661,13 @@ public final class SandboxWorld {
 
     /** How pretraining dialogues mix: the share of assistant turns with a description, of good turns, of multi-turn openings. */
     public record Mix(double described, double good, double smallTalk, double earlierExchange) {
-        /** 25% described, 50% good, 20% open with small talk, 25% (harmless/helpful) with an earlier exchange of the task. */
+        /**
+         * 50% described, 50% good, 20% open with small talk, 25% (harmless/helpful) with an earlier exchange of the
+         * task. The base model's mix: with 25% described and one epoch, the descriptions barely steered it
+         * (docs/sandbox.md).
+         */
         public static Mix standard() {
-            return new Mix(0.25, 0.5, 0.2, 0.25);
+            return new Mix(0.5, 0.5, 0.2, 0.25);
         }
 
         public Mix {

@@ -114,6 +114,8 @@ class CliDefaultsTest {
                         pre.seed(),
                         "--dialogues",
                         pre.dialogues(),
+                        "--described",
+                        pre.mix().described(),
                         "--steps",
                         pre.training().steps(),
                         "--batch",

@@ -51,7 +51,7 @@ class SandboxCorpusTest {
         assertEquals(42, m.get("seed").getAsLong());
         assertEquals(3000, m.get("dialogues").getAsInt());
         int turns = m.get("judged_assistant_turns").getAsInt();
-        assertEquals(0.25, m.get("described_turns").getAsDouble() / turns, 0.03);
+        assertEquals(0.5, m.get("described_turns").getAsDouble() / turns, 0.03);
         assertEquals(0.5, m.get("good_turns").getAsDouble() / turns, 0.03);
         assertNotNull(world);
     }

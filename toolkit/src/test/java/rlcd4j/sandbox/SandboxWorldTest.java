@@ -123,7 +123,7 @@ class SandboxWorldTest {
                 }
                 assertTrue(found, e.description() + " on a " + (e.good() ? "good" : "bad") + " " + task + " answer");
             }
-        assertEquals(0.25, described / (double) turns, 0.02);
+        assertEquals(0.5, described / (double) turns, 0.02);
         assertEquals(0.5, good / (double) turns, 0.02);
     }
 
