@@ -17,8 +17,9 @@ import rlcd4j.util.RlcdException;
 import tech.tablesaw.api.Table;
 
 /**
- * {@code rlcd demo --seeds 2} on the sandbox at the smallest sizes (6 simulated prompts, 4 held out, 1 PPO step, 16
- * tokens): a plumbing check, not a result. A run stopped after its first seed continues with the second; the mean and
+ * {@code rlcd demo --seeds 2} on the sandbox at the smallest sizes (6 simulated prompts, 4 held out, 1 PPO step, 48
+ * tokens: the base model's refusals run to about 40 tokens, and a sample cut before its next {@code Human} turn fails
+ * the paper's post-processing): a plumbing check, not a result. A run stopped after its first seed continues with the second; the mean and
  * spread equal those of the seeds' own figures; each seed's report opens with the headline, then the paper, then the
  * raw tables, with every number rounded.
  */
@@ -32,7 +33,7 @@ class DemoSeedsTest {
         Path out = tmp.resolve("run");
         Demo.Options o = Demo.Options.defaults(SandboxBaseModel.folder(), out)
                 .withSizes(6, 4, 1)
-                .withNewTokens(16);
+                .withNewTokens(48);
 
         // a run stopped after its first seed: seed 0 done, seed 1 not started
         DemoSeeds.run(o, 1, offline);
