@@ -582,7 +582,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * The log-probability of every next token, log P(ids[b, t+1] | ids[b, ..t]) for t < T-1, as [B, T-1] fp32, from
+     * The log-probability of every next token, {@code log P(ids[b, t+1] | ids[b, ..t])} for {@code t < T-1}, as [B, T-1] fp32, from
      * hidden states [B, T, D] ({@link #forward}) and the ids [B, T] fed to it; what scoring reads. Without autograd
      * the head runs over {@link #HEAD_BLOCK_ROWS} rows at a time, so no [B*T, V] array is made (201 MB per array for
      * 1024 tokens at a 49152-token vocabulary, each taken fresh from the system: docs/perf/engine.md).
