@@ -13,16 +13,22 @@ public final class TinyModels {
     private TinyModels() {}
 
     public static LlamaConfig config(int hidden, int layers, int heads, int kvHeads) {
+        return config(2048, hidden, hidden * 3, layers, heads, kvHeads, 512);
+    }
+
+    /** A LLaMA shape with tied embeddings, RMSNorm epsilon 1e-6 and RoPE theta 10000; BOS 1, EOS 2. */
+    public static LlamaConfig config(
+            int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int maxPositions) {
         return new LlamaConfig(
                 "LlamaForCausalLM",
-                2048,
+                vocab,
                 hidden,
-                hidden * 3,
+                intermediate,
                 layers,
                 heads,
                 kvHeads,
                 hidden / heads,
-                512,
+                maxPositions,
                 1e-6,
                 10000,
                 null,

@@ -8,12 +8,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import rlcd4j.TinyModels;
 import rlcd4j.engine.cpu.KvCache;
 
 /**
@@ -26,26 +26,7 @@ class LongPrefillTest {
 
     @BeforeAll
     static void build() {
-        LlamaConfig c = new LlamaConfig(
-                "LlamaForCausalLM",
-                512,
-                64,
-                128,
-                3,
-                4,
-                2,
-                16,
-                1024,
-                1e-6,
-                10000,
-                null,
-                false,
-                false,
-                true,
-                1,
-                List.of(2),
-                null,
-                "float32");
+        LlamaConfig c = TinyModels.config(512, 64, 128, 3, 4, 2, 1024);
         manager = NDManager.newBaseManager();
         model = LlamaModel.random(c, manager, DataType.FLOAT32, 11);
     }
