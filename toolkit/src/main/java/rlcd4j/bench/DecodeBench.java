@@ -1,12 +1,15 @@
 package rlcd4j.bench;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import rlcd4j.engine.GenerationConfig;
 import rlcd4j.engine.Generator;
+import rlcd4j.engine.cpu.NativeDecoder;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
@@ -24,7 +27,11 @@ import rlcd4j.engine.llama.LlamaModel;
  * (A B B A ...), so drift in the machine's speed falls on all of them alike. The JVM is warmed up first (JIT needs a
  * few hundred forwards).
  *
- * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.DecodeBench [reps] [newTokens] [promptLen] [prefillLen] [batch...]</pre>
+ * <pre>java -Dai.djl.offline=true -cp ... rlcd4j.bench.DecodeBench [reps] [newTokens] [promptLen] [prefillLen] [variant...]</pre>
+ *
+ * A variant is a batch size, optionally followed by {@code t} (libtorch's ops instead of the native decode step) or
+ * {@code h} (the native step reading bf16 copies of the weights): e.g. {@code 1 1t 1h 16 16t}. The weights are
+ * rounded to bf16 values first, as a bf16 checkpoint's are, so that every variant decodes the same model.
  */
 public final class DecodeBench {
     private DecodeBench() {}
@@ -34,11 +41,10 @@ public final class DecodeBench {
         int newTokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int promptLen = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
-        int[] batches = args.length > 4
-                ? Arrays.stream(args, 4, args.length)
-                        .mapToInt(Integer::parseInt)
-                        .toArray()
-                : new int[] {1, 16};
+        String[] variants = args.length > 4 ? Arrays.copyOfRange(args, 4, args.length) : new String[] {"1", "16"};
+        int[] batches = Arrays.stream(variants)
+                .mapToInt(v -> Integer.parseInt(v.replaceAll("[a-z]+$", "")))
+                .toArray();
 
         // Before the engine loads: a short spin for idle OpenMP workers (see NativeThreads).
         NativeThreads.tuneWaiting();
@@ -54,15 +60,22 @@ public final class DecodeBench {
                 NativeThreads.SMALL_STEP_ROWS,
                 NativeThreads.waitingPolicy());
         System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
-                + rlcd4j.engine.cpu.DecodeAttention.status());
+                + rlcd4j.engine.cpu.DecodeAttention.status() + "; decode steps: "
+                + rlcd4j.engine.cpu.NativeDecoder.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
+            roundToBf16(
+                    model, manager); // as a bf16 checkpoint's weights are, so the "h" variants can read them in 16 bits
             SplittableRandom rng = new SplittableRandom(7);
 
             // Warm-up: about 400 forwards of the shapes measured below, so the JIT has compiled the Java side.
             long w0 = System.nanoTime();
             for (int i = 0; i < 5; i++) run(model, prompts(rng, 1, promptLen, config), newTokens);
-            for (int b : batches) if (b > 1) run(model, prompts(rng, b, promptLen, config), newTokens);
+            for (int i = 0; i < variants.length; i++) {
+                variant(model, variants[i]);
+                run(model, prompts(rng, batches[i], promptLen, config), newTokens);
+            }
+            variant(model, "1");
             for (int i = 0; i < 3; i++) run(model, prompts(rng, 1, prefillLen, config), 1);
             System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
 
@@ -80,6 +93,7 @@ public final class DecodeBench {
             for (int r = 0; r < reps; r++) {
                 for (int j = 0; j < batches.length; j++) {
                     int i = r % 2 == 0 ? j : batches.length - 1 - j;
+                    variant(model, variants[i]);
                     one[i][r] = run(model, p[i], 1);
                     full[i][r] = run(model, p[i], newTokens);
                 }
@@ -89,10 +103,36 @@ public final class DecodeBench {
                 double o = median(one[i]), f = median(full[i]);
                 double tps = b * (newTokens - 1) / (f - o);
                 System.out.printf(
-                        "RESULT decode_b%d_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
-                        b, tps, promptLen, newTokens, f * 1e3, o * 1e3, (f - o) / (newTokens - 1) * 1e3);
+                        "RESULT decode_b%s_tps %.2f   (prompt %d, %d new: %.1f ms; 1 new: %.1f ms; %.2f ms/step)%n",
+                        variants[i], tps, promptLen, newTokens, f * 1e3, o * 1e3, (f - o) / (newTokens - 1) * 1e3);
             }
+            variant(model, "1");
             model.close();
+        }
+    }
+
+    /**
+     * Sets up variant {@code v}: a batch size, alone (the engine as it is: native decode steps over fp32 weights where
+     * they are built) or followed by {@code t} (libtorch's ops, {@code -Drlcd4j.nativeDecode=false}) or {@code h}
+     * (native decode steps over bf16 copies of the weights).
+     */
+    private static void variant(LlamaModel model, String v) {
+        if (v.endsWith("t")) System.setProperty(NativeDecoder.PROPERTY, "false");
+        else System.clearProperty(NativeDecoder.PROPERTY);
+        if (!model.decodeWeights(v.endsWith("h") ? "bf16" : "fp32"))
+            throw new IllegalStateException("variant " + v + ": decode steps cannot read bf16 weights here");
+    }
+
+    /** Rounds every weight to a bf16 value in place (keeping its memory, which the stacked matrices share). */
+    private static void roundToBf16(LlamaModel model, NDManager manager) {
+        java.util.Set<NDArray> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (NDArray a : model.weights().values()) {
+            if (!done.add(a)) continue;
+            float[] v = a.toFloatArray();
+            for (int i = 0; i < v.length; i++) v[i] = Float.intBitsToFloat(Float.floatToRawIntBits(v[i]) & 0xffff0000);
+            try (NDArray r = manager.create(v, a.getShape())) {
+                a.set(new NDIndex("..."), r);
+            }
         }
     }
 

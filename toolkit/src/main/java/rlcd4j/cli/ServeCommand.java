@@ -32,6 +32,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "A PEFT LoRA adapter folder (adapter_config.json) to put on --model.")
     Path adapter;
 
+    @Option(
+            names = "--decode-weights",
+            description = "fp32: decode steps read the fp32 weights; checkpoint: a checkpoint stored in bf16 or fp16 "
+                    + "is read in that type, its exact values at half the bytes per step (CPU, native decode step) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String decodeWeights = CausalLM.Options.DEFAULT_DECODE_WEIGHTS;
+
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}, this machine only).")
     String host = DEFAULTS.host();
 
@@ -84,7 +91,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
             System.setProperty("sun.net.httpserver.maxReqTime", "120");
         }
-        CausalLM lm = load(model, adapter);
+        CausalLM lm = load(model, adapter, CausalLM.Options.defaults().withDecodeWeights(decodeWeights));
         OpenAiServer server;
         try {
             server = OpenAiServer.start(lm, options);
@@ -109,12 +116,12 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** {@code model}, with the LoRA adapter in {@code adapter} on it when that is not null. */
-    static CausalLM load(String model, Path adapter) {
+    static CausalLM load(String model, Path adapter, CausalLM.Options loading) {
         if (adapter != null && !Files.isRegularFile(adapter.resolve("adapter_config.json"))) {
             throw new RlcdException(adapter + ": not a LoRA adapter folder (no adapter_config.json); "
                     + "a fully trained policy is a model folder: pass it as --model");
         }
-        CausalLM lm = CausalLM.load(model);
+        CausalLM lm = CausalLM.load(model, loading);
         if (adapter == null) return lm;
         try {
             lm.model().setAdapter(LoraAdapter.load(adapter, lm.config(), lm.manager()));

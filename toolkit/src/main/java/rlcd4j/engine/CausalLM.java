@@ -36,23 +36,43 @@ import tech.tablesaw.api.Table;
  * }</pre>
  */
 public final class CausalLM implements AutoCloseable {
-    /** Device and weight type. Defaults: fp32 on CPU; fp16 on a GPU (DJL 0.36 cannot hold bf16 tensors). */
-    public record Options(String revision, Device device, DataType dtype) {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CausalLM.class);
+
+    /**
+     * Device, weight type, and which weights decode steps read. Defaults: fp32 on CPU; fp16 on a GPU (DJL 0.36 cannot
+     * hold bf16 tensors); decode steps read the fp32 arrays ({@code "fp32"}). {@code "checkpoint"} makes CPU decode
+     * steps read a checkpoint stored in bf16 or fp16 in that type, exactly its values, at half the bytes per step
+     * ({@link LlamaModel#decodeWeights}); for an fp32 checkpoint it changes nothing.
+     */
+    public record Options(String revision, Device device, DataType dtype, String decodeWeights) {
+        /** What decode steps read unless asked otherwise. */
+        public static final String DEFAULT_DECODE_WEIGHTS = "fp32";
+
+        public Options {
+            if (!decodeWeights.equals("fp32") && !decodeWeights.equals("checkpoint"))
+                throw new IllegalArgumentException("decode weights: expected fp32 or checkpoint, got " + decodeWeights);
+        }
+
         public static Options defaults() {
             Device d = Engine.getInstance().defaultDevice();
-            return new Options(null, d, d.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
+            return new Options(null, d, d.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32, DEFAULT_DECODE_WEIGHTS);
         }
 
         public Options withDevice(Device d) {
-            return new Options(revision, d, dtype);
+            return new Options(revision, d, dtype, decodeWeights);
         }
 
         public Options withDtype(DataType t) {
-            return new Options(revision, device, t);
+            return new Options(revision, device, t, decodeWeights);
         }
 
         public Options withRevision(String r) {
-            return new Options(r, device, dtype);
+            return new Options(r, device, dtype, decodeWeights);
+        }
+
+        /** {@code "fp32"} or {@code "checkpoint"}, as above. */
+        public Options withDecodeWeights(String w) {
+            return new Options(revision, device, dtype, w);
         }
     }
 
@@ -95,6 +115,18 @@ public final class CausalLM implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(options.device());
         try {
             LlamaModel model = LlamaModel.load(dir, config, manager, options.dtype());
+            String stored = model.storedType();
+            if (options.decodeWeights().equals("checkpoint") && ("BF16".equals(stored) || "F16".equals(stored))) {
+                String type = stored.equals("BF16") ? "bf16" : "fp16";
+                if (!model.decodeWeights(type)) {
+                    LOG.warn(
+                            "{}: decode steps read fp32 weights: {} weights need the native decode step, which does "
+                                    + "not run here ({})",
+                            name,
+                            type,
+                            rlcd4j.engine.cpu.NativeDecoder.status());
+                }
+            }
             return new CausalLM(name, dir, manager, model, tok);
         } catch (RuntimeException e) {
             manager.close();

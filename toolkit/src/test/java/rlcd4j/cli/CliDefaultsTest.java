@@ -87,7 +87,9 @@ class CliDefaultsTest {
         decode.put("--batch-size", eval.batchSize());
         decode.put("--server-in-flight", OpenAiCompletionsBackend.DEFAULT_MAX_IN_FLIGHT);
         e.put("decode", decode);
-        e.put("generate", generation(GenerationConfig.defaults()));
+        Map<String, Object> generate = generation(GenerationConfig.defaults());
+        generate.put("--decode-weights", rlcd4j.engine.CausalLM.Options.DEFAULT_DECODE_WEIGHTS);
+        e.put("generate", generate);
 
         Simulator.Options sim = Simulator.Options.defaults();
         e.put(
@@ -166,7 +168,9 @@ class CliDefaultsTest {
                         "--max-waiting",
                         serve.maxWaiting(),
                         "--threads",
-                        serve.threads()));
+                        serve.threads(),
+                        "--decode-weights",
+                        rlcd4j.engine.CausalLM.Options.DEFAULT_DECODE_WEIGHTS));
 
         Demo.Options demo = Demo.Options.defaults(Path.of("m"), Path.of("o"));
         e.put(

@@ -41,7 +41,7 @@ class KernelCommandTest {
         Path classes = Files.createDirectories(checkout.resolve("toolkit/target/classes/rlcd4j"));
         Files.writeString(classes.resolve("X.class"), "class");
         Path nativeLib = Files.createDirectories(checkout.resolve("toolkit/target/classes/linux-x86-64"));
-        Files.writeString(nativeLib.resolve("librlcd4j_attention.so"), "so");
+        Files.writeString(nativeLib.resolve("librlcd4j_kernels.so"), "so");
         Path jar = Files.createDirectories(dir.resolve("m2/org/dep/1.0")).resolve("dep-1.0.jar");
         Files.writeString(jar, "jar");
         return new Source(checkout, jar, checkout.resolve("toolkit/target/classes"));
@@ -108,7 +108,7 @@ class KernelCommandTest {
                 List.of(cp),
                 "class path order is kept");
         for (String e : cp) assertTrue(Files.exists(Path.of(e)), e);
-        assertTrue(Files.isRegularFile(home.resolve("lib/toolkit-classes/linux-x86-64/librlcd4j_attention.so")));
+        assertTrue(Files.isRegularFile(home.resolve("lib/toolkit-classes/linux-x86-64/librlcd4j_kernels.so")));
         JsonObject env = Json.parseObject(json).getAsJsonObject("env");
         assertEquals("smoke", env.get("RLCD4J_SCALE").getAsString());
         assertEquals("0", env.get("GOMP_SPINCOUNT").getAsString(), "--env overrides the default");

@@ -40,7 +40,8 @@ class ServeCommandTest {
             a.close();
         }
         assertNotEquals(base, adapted, "the adapter should change the greedy continuation");
-        try (CausalLM lm = ServeCommand.load(Fixtures.tinyStories().toString(), adapterDir);
+        try (CausalLM lm =
+                        ServeCommand.load(Fixtures.tinyStories().toString(), adapterDir, CausalLM.Options.defaults());
                 OpenAiServer server = OpenAiServer.start(
                         lm, OpenAiServer.Options.defaults("policy").withPort(0))) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/completions"))
@@ -64,7 +65,7 @@ class ServeCommandTest {
     void anAdapterFolderWithoutItsConfigIsOneClearError(@TempDir Path tmp) {
         RlcdException e = assertThrows(
                 RlcdException.class,
-                () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp));
+                () -> ServeCommand.load(Fixtures.tinyStories().toString(), tmp, CausalLM.Options.defaults()));
         assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
         assertEquals(
                 Main.FAILED,

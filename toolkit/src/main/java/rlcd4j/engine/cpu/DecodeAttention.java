@@ -3,13 +3,9 @@ package rlcd4j.engine.cpu;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
-import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A single-token decode step's attention in native code ({@code src/main/c/decode_attention.c}, AVX2): each batch row
@@ -32,25 +28,10 @@ public final class DecodeAttention {
     private static final boolean LOADED;
 
     static {
-        String status;
-        boolean loaded = false;
-        if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) {
-            status = "libtorch's ops (native attention is built for Linux x86-64 only)";
-        } else if (!cpuHas("avx2") || !cpuHas("fma")) {
-            status = "libtorch's ops (this CPU lacks AVX2 or FMA)";
-        } else {
-            try {
-                Native.register(DecodeAttention.class, NativeLibrary.getInstance("rlcd4j_attention"));
-                loaded = true;
-                status = "native (AVX2)";
-            } catch (UnsatisfiedLinkError e) {
-                status =
-                        "libtorch's ops (librlcd4j_attention.so was not built: Maven builds it where gcc is installed; "
-                                + e.getMessage().lines().findFirst().orElse("") + ")";
-            }
-        }
+        boolean loaded = NativeKernels.library() != null;
+        if (loaded) Native.register(DecodeAttention.class, NativeKernels.library());
         LOADED = loaded;
-        LOAD_STATUS = status;
+        LOAD_STATUS = NativeKernels.status();
     }
 
     private DecodeAttention() {}
@@ -150,7 +131,7 @@ public final class DecodeAttention {
                     S,
                     scale);
             int cut = split && B > 1 ? balancedCut(starts, S) : B;
-            if (cut < B) Helper.INSTANCE.run(call, cut, B, () -> call.run(0, cut));
+            if (cut < B) Helper.INSTANCE.run(() -> call.run(cut, B), () -> call.run(0, cut));
             else call.run(0, B);
         } finally {
             Reference.reachabilityFence(qb);
@@ -202,56 +183,8 @@ public final class DecodeAttention {
         }
     }
 
-    /** A thread that runs the second part of a call while the caller runs the first. Parks when idle. */
+    /** Started by the first split call. */
     private static final class Helper {
-        static final Helper INSTANCE = new Helper();
-        private static final int IDLE = 0, POSTED = 1, DONE = 2;
-        private final AtomicInteger state = new AtomicInteger(IDLE);
-        private final Thread thread;
-        private volatile Call call;
-        private volatile int from, to;
-        private volatile Throwable failure;
-
-        private Helper() {
-            thread = new Thread(this::loop, "rlcd4j-attention-helper");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        synchronized void run(Call c, int b0, int b1, Runnable mine) {
-            call = c;
-            from = b0;
-            to = b1;
-            state.set(POSTED);
-            LockSupport.unpark(thread);
-            try {
-                mine.run();
-            } finally {
-                NativeThreads.awaitEvenIfStopped(state, DONE, IDLE); // even on failure: the helper still uses the cache
-            }
-            Throwable t = failure;
-            if (t != null) {
-                failure = null;
-                throw t instanceof RuntimeException r ? r : new IllegalStateException("attention helper failed", t);
-            }
-        }
-
-        private void loop() {
-            while (true) {
-                while (state.get() != POSTED) LockSupport.park(this);
-                try {
-                    call.run(from, to);
-                } catch (Throwable t) {
-                    failure = t;
-                }
-                call = null;
-                state.set(DONE);
-            }
-        }
-    }
-
-    private static boolean cpuHas(String flag) {
-        String flags = MklCpuPath.cpuInfo("flags");
-        return flags != null && (" " + flags + " ").contains(" " + flag + " ");
+        static final SecondThread INSTANCE = new SecondThread("rlcd4j-attention-helper");
     }
 }

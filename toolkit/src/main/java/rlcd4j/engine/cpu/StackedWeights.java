@@ -14,12 +14,14 @@ import org.slf4j.LoggerFactory;
  * x W^T), plus o/down transposed. The named q/k/v/gate/up weights in the model's map are row views of the
  * stacked matrices, so training, checkpoints and in-place updates all see one copy of the memory. Inference (no
  * autograd, no adapter) multiplies by the stacked matrices: a decode step makes 4 instead of 7 matrix-vector
- * products per layer, with fewer native calls and longer streams through memory (docs/perf/engine.md).
+ * products per layer, with fewer native calls and longer streams through memory (docs/perf/engine.md). The native
+ * decode step ({@link NativeDecoder}) reads the stacked matrices and the norms by address, so {@link #intact()} watches
+ * those too.
  */
 public final class StackedWeights {
     private static final Logger LOG = LoggerFactory.getLogger(StackedWeights.class);
     private final Map<String, NDArray> weights;
-    private final NDArray[] qkvT, qkvBias, gateUpT, gateUpBias, oT, downT;
+    private final NDArray[] qkv, qkvT, qkvBias, gateUp, gateUpT, gateUpBias, oT, downT;
     /** Per layer, the transposed halves of rows of the stacked matrices, for {@link DecodeHelper#times}. */
     private final NDArray[][] qkvHalves, oHalves, gateUpHalves, downHalves;
 
@@ -35,7 +37,9 @@ public final class StackedWeights {
             Map<String, NDArray> weights, int layers, boolean attentionBias, boolean mlpBias, boolean on) {
         this.weights = weights;
         int L = layers;
+        qkv = new NDArray[L];
         qkvT = new NDArray[L];
+        gateUp = new NDArray[L];
         qkvBias = new NDArray[L];
         gateUpT = new NDArray[L];
         gateUpBias = new NDArray[L];
@@ -49,13 +53,11 @@ public final class StackedWeights {
         if (stackingOn) {
             for (int l = 0; l < L; l++) {
                 String p = "model.layers." + l + ".";
-                qkvT[l] = stack(
-                                p + "self_attn.q_proj.weight",
-                                p + "self_attn.k_proj.weight",
-                                p + "self_attn.v_proj.weight")
-                        .transpose();
-                gateUpT[l] = stack(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight")
-                        .transpose();
+                qkv[l] = stack(
+                        p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
+                qkvT[l] = qkv[l].transpose();
+                gateUp[l] = stack(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+                gateUpT[l] = gateUp[l].transpose();
                 if (attentionBias) {
                     qkvBias[l] = stack(
                             p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias");
@@ -65,10 +67,15 @@ public final class StackedWeights {
                 downT[l] = w(p + "mlp.down_proj.weight").transpose();
                 remember(p + "self_attn.o_proj.weight");
                 remember(p + "mlp.down_proj.weight");
+                remember(p + "input_layernorm.weight"); // the native decode step reads these too
+                remember(p + "post_attention_layernorm.weight");
                 qkvHalves[l] = halves(qkvT[l].transpose());
                 oHalves[l] = halves(w(p + "self_attn.o_proj.weight"));
                 gateUpHalves[l] = halves(gateUpT[l].transpose());
                 downHalves[l] = halves(w(p + "mlp.down_proj.weight"));
+            }
+            for (String name : new String[] {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}) {
+                if (weights.containsKey(name)) remember(name);
             }
         }
     }
@@ -76,6 +83,16 @@ public final class StackedWeights {
     /** Whether the stacked matrices exist and were intact at the last check ({@link #intact()}). */
     public boolean on() {
         return stackingOn;
+    }
+
+    /** Layer {@code layer}'s q, k and v weights stacked by rows, [(H+2KV)hd, D], contiguous. */
+    public NDArray qkv(int layer) {
+        return qkv[layer];
+    }
+
+    /** Layer {@code layer}'s gate and up weights stacked by rows, [2F, D], contiguous. */
+    public NDArray gateUp(int layer) {
+        return gateUp[layer];
     }
 
     public NDArray qkvT(int layer) {

@@ -11,17 +11,23 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.jni.JniUtils;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rlcd4j.engine.cpu.DecodeAttention;
 import rlcd4j.engine.cpu.DecodeHelper;
 import rlcd4j.engine.cpu.KvCache;
 import rlcd4j.engine.cpu.MklCpuPath;
+import rlcd4j.engine.cpu.NativeDecoder;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.cpu.StackedWeights;
 import rlcd4j.util.RlcdException;
@@ -62,11 +68,18 @@ public final class LlamaModel implements AutoCloseable {
      * product take as it is.
      */
     static final int WEIGHTS_LEFT_ROWS = NativeThreads.SMALL_STEP_ROWS;
+    /** Up to this many rows, the LM head's product runs in {@link NativeDecoder} where decode steps do. */
+    static final int NATIVE_HEAD_ROWS = 16;
     /** The same for the LM head, whose 49152 x 576 matrix gains from 2 rows on (docs/perf/code-figures.md). */
     static final int HEAD_WEIGHTS_LEFT_ROWS = 2;
 
     private final boolean weightsLeftOn; // CPU fp32, where it was measured
     private DecodeHelper helper; // started by the first decode step that uses it
+    private NativeDecoder nativeDecoder; // made by the first decode step that can use it
+    private boolean nativeDecoderMade;
+    private String
+            storedType; // the checkpoint's type of its layers' weights ("F32", "BF16", ...), when loaded from one
+    private NativeDecoder decoder16; // over 16-bit copies of the weights, when asked for (decodeWeights)
     private LoraAdapter adapter;
     private boolean training;
 
@@ -101,6 +114,122 @@ public final class LlamaModel implements AutoCloseable {
                 && !"false".equals(System.getProperty("rlcd4j.decodeHelper"))
                 && Runtime.getRuntime().availableProcessors() >= 2
                 && JniUtils.getNumThreads() == 1;
+    }
+
+    /**
+     * Whether decode steps and the head of a few rows run in native code ({@link NativeDecoder}) now: plain inference
+     * on a CPU in fp32, the stacked weights intact, no adapter, no biases, and the kernels built here.
+     */
+    boolean decodesNatively(ai.djl.Device device) {
+        return weightsLeftOn
+                && !device.isGpu()
+                && stackedWeights.on()
+                && adapter == null
+                && !JniUtils.isGradMode()
+                && !config.attentionBias()
+                && !config.mlpBias()
+                && NativeDecoder.enabled()
+                && nativeDecoder() != null;
+    }
+
+    private synchronized NativeDecoder nativeDecoder() {
+        if (!nativeDecoderMade) {
+            nativeDecoderMade = true;
+            nativeDecoder = makeNativeDecoder(NativeDecoder.F32);
+        }
+        return decoder16 != null ? decoder16 : nativeDecoder;
+    }
+
+    /**
+     * Which copy of the weight matrices decode steps read: {@code "fp32"} (the model's arrays, the default), or
+     * {@code "bf16"} or {@code "fp16"}, 16-bit copies: half the bytes a step streams from memory. The 16-bit copies
+     * are exact with respect to a checkpoint stored in that type: its values were widened to fp32 exactly at load and
+     * are narrowed back exactly here (a value that would not be is an error naming its weight). Prefill, scoring and
+     * training keep the fp32 arrays. The copies take 2 bytes per weight more; a training forward drops them, since
+     * training changes the weights. Returns false, changing nothing, where decode steps cannot run natively (the
+     * kernels are not built here, a GPU, fp16 arrays, an adapter, a model with biases).
+     */
+    public synchronized boolean decodeWeights(String type) {
+        int code = switch (type) {
+            case "fp32" -> NativeDecoder.F32;
+            case "bf16" -> NativeDecoder.BF16;
+            case "fp16" -> NativeDecoder.F16;
+            default -> throw new IllegalArgumentException("decode weights: expected fp32, bf16 or fp16, got " + type);
+        };
+        if (!decodesNatively(manager.getDevice())) return code == NativeDecoder.F32;
+        decoder16 = code == NativeDecoder.F32 ? null : makeNativeDecoder(code);
+        return true;
+    }
+
+    /** A training forward: the weights are about to change, so 16-bit copies of them would go stale. */
+    private synchronized void dropDecodeWeights16() {
+        if (decoder16 == null) return;
+        LOG.info("16-bit decode weights dropped: the model is training; decode steps read the fp32 weights again");
+        decoder16 = null;
+    }
+
+    /**
+     * The safetensors type the checkpoint stored this model's layer weights in ("F32", "BF16", "F16"), or null for a
+     * model not loaded from a checkpoint.
+     */
+    public String storedType() {
+        return storedType;
+    }
+
+    /** The type decode steps read weights in: "fp32", "bf16" or "fp16" ({@link #decodeWeights}). */
+    public synchronized String decodeWeightType() {
+        if (decoder16 == null) return "fp32";
+        return decoder16.weightType() == NativeDecoder.BF16 ? "bf16" : "fp16";
+    }
+
+    /** A native decoder over the weights, read as fp32 arrays or as 16-bit copies of them ({@code type}). */
+    private NativeDecoder makeNativeDecoder(int type) {
+        List<Memory> owned = new ArrayList<>();
+        BiFunction<String, NDArray, Long> matrix = (name, a) -> {
+            if (type == NativeDecoder.F32) return address(a);
+            Memory m = NativeDecoder.narrow(name, a, type);
+            owned.add(m);
+            return Pointer.nativeValue(m);
+        };
+        int L = config.numLayers();
+        long[] inputNorm = new long[L], qkv = new long[L], o = new long[L], postNorm = new long[L];
+        long[] gateUp = new long[L], down = new long[L];
+        for (int l = 0; l < L; l++) {
+            String p = "model.layers." + l + ".";
+            inputNorm[l] = address(w(p + "input_layernorm.weight"));
+            qkv[l] = matrix.apply(p + "self_attn.{q,k,v}_proj.weight", stackedWeights.qkv(l));
+            o[l] = matrix.apply(p + "self_attn.o_proj.weight", w(p + "self_attn.o_proj.weight"));
+            postNorm[l] = address(w(p + "post_attention_layernorm.weight"));
+            gateUp[l] = matrix.apply(p + "mlp.{gate,up}_proj.weight", stackedWeights.gateUp(l));
+            down[l] = matrix.apply(p + "mlp.down_proj.weight", w(p + "mlp.down_proj.weight"));
+        }
+        NDArray embedding = w("model.embed_tokens.weight"), head = w("lm_head.weight");
+        long embed = matrix.apply("model.embed_tokens.weight", embedding);
+        return NativeDecoder.of(
+                new NativeDecoder.Plan(
+                        config.hiddenSize(),
+                        config.numHeads(),
+                        config.numKvHeads(),
+                        config.headDim(),
+                        config.intermediateSize(),
+                        config.vocabSize(),
+                        (float) config.rmsNormEps(),
+                        type,
+                        embed,
+                        address(w("model.norm.weight")),
+                        head == embedding ? embed : matrix.apply("lm_head.weight", head),
+                        address(invFreq),
+                        inputNorm,
+                        qkv,
+                        o,
+                        postNorm,
+                        gateUp,
+                        down),
+                owned);
+    }
+
+    private static long address(NDArray a) {
+        return DecodeAttention.address(a);
     }
 
     private synchronized DecodeHelper helper() {
@@ -155,7 +284,10 @@ public final class LlamaModel implements AutoCloseable {
                     w.put(name, Safetensors.load(m, t, dtype));
                 }
             }
-            return new LlamaModel(config, m, w, dtype);
+            LlamaModel model = new LlamaModel(config, m, w, dtype);
+            Safetensors.TensorInfo first = index.get("model.layers.0.self_attn.q_proj.weight");
+            model.storedType = first != null ? first.dtype() : null;
+            return model;
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -288,6 +420,12 @@ public final class LlamaModel implements AutoCloseable {
                     + ", " + rowStarts.length + " row starts");
         }
         int S = cache.length() + 1;
+        if (decodesNatively(ids.getDevice())) {
+            NDArray hidden = nativeDecoder()
+                    .step(ids.getManager(), ids.toLongArray(), positions.toLongArray(), rowStarts, cache);
+            cache.advance(1);
+            return hidden;
+        }
         if (stepsAttendNatively(ids.getDevice())) return forward(ids, positions, null, rowStarts, cache);
         boolean padded = false;
         for (int s : rowStarts) padded |= s > 0;
@@ -312,6 +450,7 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray forward(NDArray ids, NDArray positions, NDArray mask, int[] rowStarts, KvCache cache) {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
+        if (JniUtils.isGradMode()) dropDecodeWeights16();
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
         // reshapes that batched matmul adds around a 3-D input (measured: about a fifth of a decode step).
         NDArray x = ids.getNDArrayInternal()
@@ -555,6 +694,15 @@ public final class LlamaModel implements AutoCloseable {
         NDArray head = w("lm_head.weight");
         Shape shape = hidden.getShape();
         long rows = shape.size() / shape.tail();
+        if (rows <= NATIVE_HEAD_ROWS
+                && hidden.getDataType() == DataType.FLOAT32
+                && decodesNatively(hidden.getDevice())) {
+            long[] out = shape.getShape().clone();
+            out[out.length - 1] = head.getShape().get(0);
+            return nativeDecoder()
+                    .head(hidden.getManager(), hidden.reshape(rows, shape.tail()))
+                    .reshape(new Shape(out));
+        }
         boolean split = useHelper(rows);
         if (split || weightsLeft(rows, HEAD_WEIGHTS_LEFT_ROWS)) {
             NDArray flat = hidden.reshape(rows, shape.tail()); // [rows, D]
