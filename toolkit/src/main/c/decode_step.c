@@ -8,8 +8,8 @@
  * and up, SwiGLU, down, and the final RMSNorm. The same ops in the same order as rlcd4j.engine.llama.LlamaModel's
  * forward, so the result agrees with it to rounding (LlamaModel's golden tests, NativeDecodeTest).
  *
- * Weights are read in their stored type: fp32 (libtorch's arrays), or bf16 or fp16 (a checkpoint's own bytes),
- * widened to fp32 in registers (exact) and summed in fp32. Activations are fp32.
+ * Weights are read in the type they are held in: fp32 (libtorch's arrays), or bf16 or fp16 (exact 16-bit copies of a
+ * checkpoint stored that way), widened to fp32 in registers (exact) and summed in fp32. Activations are fp32.
  *
  * Threads: every thread of a step calls rlcd4j_decode_step with the same arguments and its own tid; each does its
  * share of each phase (output rows of a product, batch rows, or (row, kv head) pairs of attention) and waits for the
@@ -52,7 +52,8 @@ INLINE void tile(const float *x, long ldx, const void *w, long K, long n, float 
     for (int m = 0; m < MB; m++)
 #pragma GCC unroll 4
         for (int r = 0; r < RB; r++) a[m][r] = _mm256_setzero_ps();
-    /* the next RB rows, fetched while these are summed: RB * 8 of their weights per step here */
+    /* the next RB rows, fetched while these are summed: RB * 8 of their weights per step here (a prefetch past the
+       matrix's end is harmless: prefetches never fault) */
     const int bytes = wt == W_F32 ? 4 : 2, ahead = RB * 8 * bytes;
     const char *next = (const char *) w + (size_t) (n + RB) * K * bytes;
     for (long k = 0; k < K; k += 8) {

@@ -14,7 +14,7 @@ import java.util.List;
  * layer's norms, products, RoPE, cache update, attention and SwiGLU, then the final norm; and the LM head's product for
  * a few rows. libtorch runs the same step as some 25 ops per layer, each with its own fixed cost, and its
  * matrix-vector products on one core; here the step's weights are streamed by two cores
- * (docs/perf/engine.md, "A whole decode step in native code").
+ * (docs/perf/engine.md, "Whole decode steps in native code").
  *
  * <p>The weights are read where they are: libtorch's fp32 arrays, or, for checkpoints stored in bf16 or fp16, a copy
  * of the checkpoint's own 16-bit values ({@link #narrow}). The model builds a decoder with the addresses of
@@ -107,7 +107,7 @@ public final class NativeDecoder {
         long[] encode() {
             int L = layers();
             long[] p = new long[11 + 6 * L];
-            long[] head = {
+            long[] fields = {
                 hidden,
                 heads,
                 kvHeads,
@@ -120,7 +120,7 @@ public final class NativeDecoder {
                 finalNorm,
                 invFreq
             };
-            System.arraycopy(head, 0, p, 0, head.length);
+            System.arraycopy(fields, 0, p, 0, fields.length);
             for (int l = 0; l < L; l++) {
                 long[] f = {inputNorm[l], qkv[l], o[l], postNorm[l], gateUp[l], down[l]};
                 System.arraycopy(f, 0, p, 11 + 6 * l, 6);
@@ -181,6 +181,9 @@ public final class NativeDecoder {
         if (positions.length != B || starts.length != B || cache.rows() != B)
             throw new IllegalArgumentException(B + " ids, " + positions.length + " positions, " + starts.length
                     + " row starts for a cache of " + cache.rows() + " rows");
+        if (cache.kvHeads() != plan.kvHeads() || cache.headDim() != plan.headDim())
+            throw new IllegalArgumentException("a cache of " + cache.kvHeads() + " kv heads of size " + cache.headDim()
+                    + " for a model of " + plan.kvHeads() + " of size " + plan.headDim());
         if (S > cache.capacity())
             throw new IllegalStateException("KV cache full: " + cache.length() + " + 1 > capacity " + cache.capacity());
         int[] id = new int[B], pos = new int[B];
