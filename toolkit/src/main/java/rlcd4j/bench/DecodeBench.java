@@ -21,7 +21,8 @@ import rlcd4j.engine.llama.LlamaModel;
  * measures the same thing in PyTorch eager; {@code bench/decode.sh} runs both.
  *
  * <p>Method, identical on both sides: median wall time of {@code reps} calls, each a fresh generation (new KV cache).
- * Prefill tokens/s = prompt length / time of generating 1 token after a {@code prefillLen}-token prompt at batch 1.
+ * Prefill tokens/s = prompt length / time of generating 1 token after a {@code prefillLen}-token prompt at batch 1,
+ * and 16 times that over the time at batch 16.
  * Decode tokens/s at batch B = B * (n - 1) / (time(n new tokens) - time(1 new token)) after a {@code promptLen}-token
  * prompt, i.e. the cost of the n - 1 single-token steps alone. The batch sizes take turns over the repetitions
  * (A B B A ...), so drift in the machine's speed falls on all of them alike. The JVM is warmed up first (JIT needs a
@@ -77,12 +78,17 @@ public final class DecodeBench {
             }
             variant(model, "1");
             for (int i = 0; i < 3; i++) run(model, prompts(rng, 1, prefillLen, config), 1);
+            run(model, prompts(rng, 16, prefillLen, config), 1);
             System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
 
             double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
             System.out.printf(
                     "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n",
                     prefillLen / prefill, prefillLen, prefill * 1e3);
+            double prefill16 = median(reps, () -> run(model, prompts(rng, 16, prefillLen, config), 1));
+            System.out.printf(
+                    "RESULT prefill_b16_tps %.2f   (batch 16, prompt %d: %.1f ms)%n",
+                    16 * prefillLen / prefill16, prefillLen, prefill16 * 1e3);
             // The batch sizes take turns, in A B B A order over the repetitions, so that the machine's drift (±15%
             // within
             // minutes on a shared 2-core VM) falls on all of them alike and their ratio is fair; each figure is a
