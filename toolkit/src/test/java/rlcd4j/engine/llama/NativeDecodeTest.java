@@ -70,11 +70,12 @@ class NativeDecodeTest {
     void aCacheOfAnotherShapeIsRefusedBeforeAnyNativeCode() {
         if (!model.decodesNatively(manager.getDevice())) return; // the kernels are not built here (asserted above)
         LlamaConfig c = model.config();
-        try (KvCache wrong = new KvCache(
-                        manager, c.numLayers(), 1, c.numKvHeads() + 1, 32, c.headDim(), DataType.FLOAT32);
+        try (KvCache wrong =
+                        new KvCache(manager, c.numLayers(), 1, c.numKvHeads() + 1, 32, c.headDim(), DataType.FLOAT32);
                 NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray ids = manager.create(new long[] {5}, new Shape(1, 1)), pos = manager.create(new long[] {0}, new Shape(1, 1));
+            NDArray ids = manager.create(new long[] {5}, new Shape(1, 1)),
+                    pos = manager.create(new long[] {0}, new Shape(1, 1));
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
                     IllegalArgumentException.class, () -> model.step(ids, pos, new int[] {0}, wrong));
             assertTrue(e.getMessage().contains("kv heads"), e.getMessage());
