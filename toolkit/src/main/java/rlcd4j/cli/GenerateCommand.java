@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.Generation;
@@ -43,12 +44,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop string (repeatable).")
     List<String> stops = List.of();
 
-    @Option(
-            names = "--decode-weights",
-            description = "fp32: decode steps read the fp32 weights; checkpoint: a checkpoint stored in bf16 or fp16 "
-                    + "is read in that type, its exact values at half the bytes per step (CPU, native decode step) "
-                    + "(default: ${DEFAULT-VALUE}).")
-    String decodeWeights = CausalLM.Options.DEFAULT_DECODE_WEIGHTS;
+    @Mixin
+    DecodeWeightsOption decoding;
 
     @Option(names = "--json", description = "Print one JSON object: prompt_ids, ids, text, logprobs, finish_reason.")
     boolean json;
@@ -62,7 +59,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 .withSeed(seed)
                 .withStopStrings(stops);
         ProgressSink old = json ? Progress.setSink(ProgressSink.SILENT) : Progress.sink();
-        try (CausalLM lm = CausalLM.load(model, CausalLM.Options.defaults().withDecodeWeights(decodeWeights))) {
+        try (CausalLM lm = CausalLM.load(model, decoding.loading())) {
             Generation g = lm.generate(prompt, cfg);
             if (json) {
                 JsonObject o = new JsonObject();

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import rlcd4j.engine.CausalLM;
 import rlcd4j.engine.llama.LoraAdapter;
@@ -32,12 +33,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "A PEFT LoRA adapter folder (adapter_config.json) to put on --model.")
     Path adapter;
 
-    @Option(
-            names = "--decode-weights",
-            description = "fp32: decode steps read the fp32 weights; checkpoint: a checkpoint stored in bf16 or fp16 "
-                    + "is read in that type, its exact values at half the bytes per step (CPU, native decode step) "
-                    + "(default: ${DEFAULT-VALUE}).")
-    String decodeWeights = CausalLM.Options.DEFAULT_DECODE_WEIGHTS;
+    @Mixin
+    DecodeWeightsOption decoding;
 
     @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}, this machine only).")
     String host = DEFAULTS.host();
@@ -91,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
             System.setProperty("sun.net.httpserver.maxReqTime", "120");
         }
-        CausalLM lm = load(model, adapter, CausalLM.Options.defaults().withDecodeWeights(decodeWeights));
+        CausalLM lm = load(model, adapter, decoding.loading());
         OpenAiServer server;
         try {
             server = OpenAiServer.start(lm, options);
