@@ -26,7 +26,8 @@
 
 #include "kernels.h"
 
-enum { W_F32 = 0, W_BF16 = 1, W_F16 = 2 };
+/* Weight types; W_BF16_PERMUTED (internal): bf16 read sixteen at a time against x permuted by permute16. */
+enum { W_F32 = 0, W_BF16 = 1, W_F16 = 2, W_BF16_PERMUTED = 3 };
 
 /* The plan, int64 fields: the model's sizes and the addresses of its weights, made once per model. */
 enum { P_HIDDEN, P_HEADS, P_KV_HEADS, P_HEAD_DIM, P_FFN, P_LAYERS, P_WEIGHT_TYPE, P_EPS_BITS, P_EMBED, P_FINAL_NORM,
@@ -156,31 +157,11 @@ static void permute16(const float *x, long ldx, int M, long K, float *xp) {
     }
 }
 
-static void tiles_bf16(const float *xp, int M, const void *w, long K, long n0, long n1, float *y, long ldy,
-                       int add) {
-    for (long n = n0; n < n1;) {
-        if (M == 1 && n1 - n >= 4) {
-            tile_bf16_row(xp, w, K, n, y, add);
-            n += 4;
-            continue;
-        }
-        int rb = n1 - n >= 2 ? 2 : 1;
-        for (int m = 0; m < M; m += 4) {
-            const float *xm = xp + m * K;
-            float *ym = y + m * ldy;
-            switch ((M - m < 4 ? M - m : 4) * 2 + rb - 1) {
-                case 2: tile_bf16(xm, K, w, K, n, ym, ldy, add, 1, 1); break;
-                case 3: tile_bf16(xm, K, w, K, n, ym, ldy, add, 1, 2); break;
-                case 4: tile_bf16(xm, K, w, K, n, ym, ldy, add, 2, 1); break;
-                case 5: tile_bf16(xm, K, w, K, n, ym, ldy, add, 2, 2); break;
-                case 6: tile_bf16(xm, K, w, K, n, ym, ldy, add, 3, 1); break;
-                case 7: tile_bf16(xm, K, w, K, n, ym, ldy, add, 3, 2); break;
-                case 8: tile_bf16(xm, K, w, K, n, ym, ldy, add, 4, 1); break;
-                default: tile_bf16(xm, K, w, K, n, ym, ldy, add, 4, 2); break;
-            }
-        }
-        n += rb;
-    }
+/* One tile of either kind; WT is a constant at every call, so the branch folds away. */
+INLINE void any_tile(const float *x, long ldx, const void *w, long K, long n, float *y, long ldy, int add, int MB,
+                     int RB, int wt) {
+    if (wt == W_BF16_PERMUTED) tile_bf16(x, ldx, w, K, n, y, ldy, add, MB, RB);
+    else tile(x, ldx, w, K, n, y, ldy, add, MB, RB, wt);
 }
 
 #define TILES(WT)                                                                                                    \
@@ -190,7 +171,8 @@ static void tiles_bf16(const float *xp, int M, const void *w, long K, long n0, l
            to four input rows (AVX2 has 16 registers), the two rows re-read from L1 for each group of four */       \
         for (long n = n0; n < n1;) {                                                                                 \
             if (M == 1 && n1 - n >= 4) {                                                                             \
-                tile(x, ldx, w, K, n, y, ldy, add, 1, 4, WT);                                                        \
+                if (WT == W_BF16_PERMUTED) tile_bf16_row(x, w, K, n, y, add);                                        \
+                else tile(x, ldx, w, K, n, y, ldy, add, 1, 4, WT);                                                   \
                 n += 4;                                                                                              \
                 continue;                                                                                            \
             }                                                                                                        \
@@ -199,14 +181,14 @@ static void tiles_bf16(const float *xp, int M, const void *w, long K, long n0, l
                 const float *xm = x + m * ldx;                                                                       \
                 float *ym = y + m * ldy;                                                                             \
                 switch ((M - m < 4 ? M - m : 4) * 2 + rb - 1) {                                                      \
-                    case 2: tile(xm, ldx, w, K, n, ym, ldy, add, 1, 1, WT); break;                                   \
-                    case 3: tile(xm, ldx, w, K, n, ym, ldy, add, 1, 2, WT); break;                                   \
-                    case 4: tile(xm, ldx, w, K, n, ym, ldy, add, 2, 1, WT); break;                                   \
-                    case 5: tile(xm, ldx, w, K, n, ym, ldy, add, 2, 2, WT); break;                                   \
-                    case 6: tile(xm, ldx, w, K, n, ym, ldy, add, 3, 1, WT); break;                                   \
-                    case 7: tile(xm, ldx, w, K, n, ym, ldy, add, 3, 2, WT); break;                                   \
-                    case 8: tile(xm, ldx, w, K, n, ym, ldy, add, 4, 1, WT); break;                                   \
-                    default: tile(xm, ldx, w, K, n, ym, ldy, add, 4, 2, WT); break;                                  \
+                    case 2: any_tile(xm, ldx, w, K, n, ym, ldy, add, 1, 1, WT); break;                               \
+                    case 3: any_tile(xm, ldx, w, K, n, ym, ldy, add, 1, 2, WT); break;                               \
+                    case 4: any_tile(xm, ldx, w, K, n, ym, ldy, add, 2, 1, WT); break;                               \
+                    case 5: any_tile(xm, ldx, w, K, n, ym, ldy, add, 2, 2, WT); break;                               \
+                    case 6: any_tile(xm, ldx, w, K, n, ym, ldy, add, 3, 1, WT); break;                               \
+                    case 7: any_tile(xm, ldx, w, K, n, ym, ldy, add, 3, 2, WT); break;                               \
+                    case 8: any_tile(xm, ldx, w, K, n, ym, ldy, add, 4, 1, WT); break;                               \
+                    default: any_tile(xm, ldx, w, K, n, ym, ldy, add, 4, 2, WT); break;                              \
                 }                                                                                                    \
             }                                                                                                        \
             n += rb;                                                                                                 \
@@ -215,6 +197,7 @@ static void tiles_bf16(const float *xp, int M, const void *w, long K, long n0, l
 TILES(W_F32)
 TILES(W_BF16)
 TILES(W_F16)
+TILES(W_BF16_PERMUTED)
 
 /*
  * y[m, n] (+)= x[m] . W[n] for m < M, n in [n0, n1): x [M, K] rows ldx apart, W [N, K], y rows ldy apart. xp is room
@@ -226,7 +209,7 @@ static void product(const float *x, long ldx, int M, const void *w, int wt, long
         tiles_W_F32(x, ldx, M, w, K, n0, n1, y, ldy, add);
     } else if (wt == W_BF16 && K % 16 == 0) {
         permute16(x, ldx, M, K, xp);
-        tiles_bf16(xp, M, w, K, n0, n1, y, ldy, add);
+        tiles_W_BF16_PERMUTED(xp, K, M, w, K, n0, n1, y, ldy, add);
     } else if (wt == W_BF16) {
         tiles_W_BF16(x, ldx, M, w, K, n0, n1, y, ldy, add);
     } else {

@@ -15,8 +15,9 @@ final class DecodeWeightsOption {
 
     /** How to load the model: the defaults, with this option. */
     CausalLM.Options loading() {
-        if (!decodeWeights.equals("fp32") && !decodeWeights.equals("checkpoint"))
-            throw new RlcdException("--decode-weights: expected fp32 or checkpoint, got " + decodeWeights);
+        if (!CausalLM.Options.DECODE_WEIGHTS.contains(decodeWeights))
+            throw new RlcdException("--decode-weights: expected " + String.join(" or ", CausalLM.Options.DECODE_WEIGHTS)
+                    + ", got " + decodeWeights);
         return CausalLM.Options.defaults().withDecodeWeights(decodeWeights);
     }
 }

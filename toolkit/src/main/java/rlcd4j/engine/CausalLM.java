@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import rlcd4j.engine.cpu.NativeDecoder;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
 import rlcd4j.engine.llama.Safetensors;
@@ -36,7 +39,7 @@ import tech.tablesaw.api.Table;
  * }</pre>
  */
 public final class CausalLM implements AutoCloseable {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CausalLM.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CausalLM.class);
 
     /**
      * Device, weight type, and which weights decode steps read. Defaults: fp32 on CPU; fp16 on a GPU (DJL 0.36 cannot
@@ -45,11 +48,13 @@ public final class CausalLM implements AutoCloseable {
      * ({@link LlamaModel#decodeWeights}); for an fp32 checkpoint it changes nothing.
      */
     public record Options(String revision, Device device, DataType dtype, String decodeWeights) {
+        /** The values of {@code decodeWeights}. */
+        public static final List<String> DECODE_WEIGHTS = List.of("fp32", "checkpoint");
         /** What decode steps read unless asked otherwise. */
         public static final String DEFAULT_DECODE_WEIGHTS = "fp32";
 
         public Options {
-            if (!decodeWeights.equals("fp32") && !decodeWeights.equals("checkpoint"))
+            if (!DECODE_WEIGHTS.contains(decodeWeights))
                 throw new IllegalArgumentException("decode weights: expected fp32 or checkpoint, got " + decodeWeights);
         }
 
@@ -124,7 +129,7 @@ public final class CausalLM implements AutoCloseable {
                                     + "not run here ({})",
                             name,
                             type,
-                            rlcd4j.engine.cpu.NativeDecoder.status());
+                            NativeDecoder.status());
                 }
             }
             return new CausalLM(name, dir, manager, model, tok);

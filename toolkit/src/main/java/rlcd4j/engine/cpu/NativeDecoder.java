@@ -8,6 +8,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * A decode step of a LLaMA-family decoder in one native call per thread ({@code src/main/c/decode_step.c}): every
@@ -207,7 +208,7 @@ public final class NativeDecoder {
         Memory work = scratch(floats);
         NDArray out = manager.create(new Shape(B, D), DataType.FLOAT32);
         long outAddress = DecodeAttention.address(out);
-        IntTask task = tid -> {
+        IntConsumer task = tid -> {
             int rc = rlcd4j_decode_step(
                     encoded, kv, id, pos, starts, B, S, cache.capacity(), work, outAddress, barrier, tid, threads);
             if (rc != 0) throw new IllegalStateException("native decode step failed (code " + rc + ")");
@@ -248,16 +249,13 @@ public final class NativeDecoder {
         }
     }
 
-    private interface IntTask {
-        void run(int tid);
-    }
-
-    private void runOnAll(IntTask task) {
+    /** Runs {@code task} with thread ids 0 (this thread) to threads - 1. */
+    private void runOnAll(IntConsumer task) {
         if (threads == 1) {
-            task.run(0);
+            task.accept(0);
             return;
         }
         if (second == null) second = new SecondThread("rlcd4j-decode-step");
-        second.run(() -> task.run(1), () -> task.run(0));
+        second.run(() -> task.accept(1), () -> task.accept(0));
     }
 }

@@ -77,8 +77,8 @@ public final class LlamaModel implements AutoCloseable {
     private DecodeHelper helper; // started by the first decode step that uses it
     private NativeDecoder nativeDecoder; // made by the first decode step that can use it
     private boolean nativeDecoderMade;
-    private String
-            storedType; // the checkpoint's type of its layers' weights ("F32", "BF16", ...), when loaded from one
+    // the checkpoint's type of its layers' weights ("F32", "BF16", ...), when loaded from one
+    private String storedType;
     private NativeDecoder decoder16; // over 16-bit copies of the weights, when asked for (decodeWeights)
     private LoraAdapter adapter;
     private boolean training;
@@ -146,7 +146,8 @@ public final class LlamaModel implements AutoCloseable {
      * are exact with respect to a checkpoint stored in that type: its values were widened to fp32 exactly at load and
      * are narrowed back exactly here (a value that would not be is an error naming its weight). Prefill, scoring and
      * training keep the fp32 arrays. The copies take 2 bytes per weight more; a training forward drops them, since
-     * training changes the weights. Returns false, changing nothing, where decode steps cannot run natively (the
+     * training changes the weights (weights changed in place otherwise are not seen by the copies: call this again).
+     * Returns false, changing nothing, where decode steps cannot run natively (the
      * kernels are not built here, a GPU, fp16 arrays, an adapter, a model with biases).
      */
     public synchronized boolean decodeWeights(String type) {
