@@ -6,7 +6,8 @@
 # Environment: RUNS (default 2) times the pair "rlcd4j, then torch" is run, alternated; ROUNDS (3) rounds per run
 # (median); LENGTHS ("128 512 1024") prompt lengths; KINDS ("score prefill"): score = log-probability of every next
 # token (what `rlcd score` computes), prefill = forward into a KV cache and the last position's logits (generation);
-# VARIANTS ("new,old"): rlcd4j as it is and with -Drlcd4j.longPrefill=false, alternated in one JVM; JAVA_OPTS extra
+# VARIANTS ("new,old"): rlcd4j as it is ("new"), without the native prefill ("ops", -Drlcd4j.nativePrefill=false) and
+# before the long-prompt changes too ("old", -Drlcd4j.longPrefill=false), alternated in one JVM; JAVA_OPTS extra
 # JVM flags; TORCH_CONFIGS thread settings tried for torch, separated by spaces, each
 # "torch_threads:OMP_NUM_THREADS:OPENBLAS_NUM_THREADS[:OMP_WAIT_POLICY]" (the best per figure is reported).
 set -euo pipefail

@@ -254,18 +254,6 @@ static void rms_norm(const float *x, const float *g, float *y, long D, float eps
         _mm256_storeu_ps(y + k, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k), r), _mm256_loadu_ps(g + k)));
 }
 
-/* gate[i] = silu(gate[i]) * up[i] for i < n (a multiple of 8): SwiGLU, sigmoid from e^-|x|, which cannot overflow. */
-static void swiglu(float *gate, const float *up, long n) {
-    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
-    for (long i = 0; i < n; i += 8) {
-        __m256 g = _mm256_loadu_ps(gate + i);
-        __m256 e = exp_nonpositive(_mm256_or_ps(g, sign)); /* e^-|g| */
-        __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
-        __m256 sig = _mm256_blendv_ps(_mm256_mul_ps(e, inv), inv, _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_GE_OQ));
-        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_mul_ps(g, sig), _mm256_loadu_ps(up + i)));
-    }
-}
-
 /* HF's rotate_half RoPE on one head x [hd] in place: (x1, x2) -> (x1 c - x2 s, x2 c + x1 s). */
 static void rope(float *x, const float *c, const float *s, int hd) {
     int h = hd / 2;

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativePrefill;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.llama.LlamaConfig;
 import rlcd4j.engine.llama.LlamaModel;
@@ -22,8 +23,9 @@ import rlcd4j.engine.llama.LlamaModel;
  *   <li>{@code prefill}: what generation does with a prompt: a forward into a fresh KV cache and the logits of the
  *       last position.</li>
  * </ul>
- * Variants: {@code new} is the engine as it is, {@code old} the forward before the long-prompt changes
- * ({@code -Drlcd4j.longPrefill=false}, set between forwards). Every (kind, variant, length) runs once per round, in
+ * Variants, set between forwards: {@code new} is the engine as it is; {@code ops} runs the forward through libtorch's
+ * ops, without the native prefill ({@code -Drlcd4j.nativePrefill=false}); {@code old} is the forward before the
+ * long-prompt changes too ({@code -Drlcd4j.longPrefill=false} as well). Every (kind, variant, length) runs once per round, in
  * one order and then the reverse (A B C, C B A, ...), so the machine's drift falls on all of them alike; each figure
  * is a median over the rounds, after one forward of each as warm-up. Each figure comes twice: by wall time, and by the
  * process's CPU time (all threads), which on a machine shared with other work counts the work rather than the waits
@@ -126,10 +128,11 @@ public final class PrefillBench {
 
     /** Seconds for one forward of {@code kind} over one prompt. */
     static double run(LlamaModel model, String kind, String variant, long[] prompt) {
-        if (!variant.equals("new") && !variant.equals("old")) {
-            throw new IllegalArgumentException("variant " + variant + ": new or old");
+        if (!variant.equals("new") && !variant.equals("ops") && !variant.equals("old")) {
+            throw new IllegalArgumentException("variant " + variant + ": new, ops or old");
         }
-        System.setProperty("rlcd4j.longPrefill", String.valueOf(variant.equals("new")));
+        System.setProperty("rlcd4j.longPrefill", String.valueOf(!variant.equals("old")));
+        System.setProperty(NativePrefill.PROPERTY, String.valueOf(variant.equals("new")));
         long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();

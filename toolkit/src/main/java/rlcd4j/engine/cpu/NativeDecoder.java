@@ -167,6 +167,11 @@ public final class NativeDecoder {
         return LOADED && sizes ? new NativeDecoder(plan, owned) : null;
     }
 
+    /** What this decoder reads: the model's sizes and its weights' addresses. */
+    public Plan plan() {
+        return plan;
+    }
+
     /** The weight type this decoder reads: {@link #F32}, {@link #BF16} or {@link #F16}. */
     public int weightType() {
         return plan.weightType();

@@ -28,6 +28,7 @@ import rlcd4j.engine.cpu.DecodeHelper;
 import rlcd4j.engine.cpu.KvCache;
 import rlcd4j.engine.cpu.MklCpuPath;
 import rlcd4j.engine.cpu.NativeDecoder;
+import rlcd4j.engine.cpu.NativePrefill;
 import rlcd4j.engine.cpu.NativeThreads;
 import rlcd4j.engine.cpu.StackedWeights;
 import rlcd4j.util.RlcdException;
@@ -77,6 +78,8 @@ public final class LlamaModel implements AutoCloseable {
     private DecodeHelper helper; // started by the first decode step that uses it
     private NativeDecoder nativeDecoder; // made by the first decode step that can use it
     private boolean nativeDecoderMade;
+    private NativePrefill nativePrefill; // made by the first forward that can use it
+    private boolean nativePrefillMade;
     // the checkpoint's type of its layers' weights ("F32", "BF16", ...), when loaded from one
     private String storedType;
     private NativeDecoder decoder16; // over 16-bit copies of the weights, when asked for (decodeWeights)
@@ -130,6 +133,49 @@ public final class LlamaModel implements AutoCloseable {
                 && !config.mlpBias()
                 && NativeDecoder.enabled()
                 && nativeDecoder() != null;
+    }
+
+    /**
+     * Whether this forward runs through {@link NativePrefill} (element-wise work in native code, products in
+     * libtorch): plain CPU fp32 inference of at least {@link NativeThreads#SMALL_STEP_ROWS} token rows, the stacked
+     * weights intact, no adapter, no biases, positions and mask of one per row ([B, T] and [B, 1, T, S], or no mask),
+     * and the kernels built here; {@code -Drlcd4j.nativePrefill=false} turns it off.
+     */
+    boolean prefillsNatively(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        long B = ids.getShape().get(0), T = ids.getShape().get(1), S = (cache == null ? 0 : cache.length()) + T;
+        return B * T >= NativeThreads.SMALL_STEP_ROWS
+                && weightsLeftOn
+                && !ids.getDevice().isGpu()
+                && stackedWeights.on()
+                && adapter == null
+                && !JniUtils.isGradMode()
+                && !config.attentionBias()
+                && !config.mlpBias()
+                && NativePrefill.enabled()
+                && (cache != null && cache.length() > 0 || stackedWeights.intact())
+                && positions.getShape().equals(ids.getShape())
+                && (mask == null ? T == 1 : mask.getShape().equals(new Shape(B, 1, T, S)))
+                && nativePrefill() != null;
+    }
+
+    private synchronized NativePrefill nativePrefill() {
+        if (!nativePrefillMade) {
+            nativePrefillMade = true;
+            nativeDecoder(); // the fp32 decoder's plan: the norms, embedding and RoPE frequencies by address
+            if (nativeDecoder != null) {
+                int L = config.numLayers();
+                NDArray[] qkv = new NDArray[L], o = new NDArray[L], gateUp = new NDArray[L], down = new NDArray[L];
+                for (int l = 0; l < L; l++) {
+                    String p = "model.layers." + l + ".";
+                    qkv[l] = stackedWeights.qkv(l);
+                    o[l] = w(p + "self_attn.o_proj.weight");
+                    gateUp[l] = stackedWeights.gateUp(l);
+                    down[l] = w(p + "mlp.down_proj.weight");
+                }
+                nativePrefill = NativePrefill.of(nativeDecoder.plan(), qkv, o, gateUp, down);
+            }
+        }
+        return nativePrefill;
     }
 
     private synchronized NativeDecoder nativeDecoder() {
@@ -452,6 +498,11 @@ public final class LlamaModel implements AutoCloseable {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
         if (JniUtils.isGradMode()) dropDecodeWeights16();
+        if (rowStarts == null && prefillsNatively(ids, positions, mask, cache)) {
+            NDArray out = nativePrefill().forward(ids, positions, mask, cache);
+            if (cache != null) cache.advance((int) T);
+            return out;
+        }
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
         // reshapes that batched matmul adds around a 3-D input (measured: about a fifth of a decode step).
         NDArray x = ids.getNDArrayInternal()

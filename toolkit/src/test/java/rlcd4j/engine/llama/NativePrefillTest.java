@@ -1,0 +1,181 @@
+package rlcd4j.engine.llama;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import com.sun.jna.Platform;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import rlcd4j.TinyModels;
+import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativePrefill;
+
+/**
+ * The native prefill ({@link NativePrefill}) against libtorch's ops ({@code -Drlcd4j.nativePrefill=false}) on the
+ * same inputs: scoring forwards of left-padded rows, a prompt fed over a cache in two forwards (keys, values and
+ * hidden states), and a long prompt whose queries attend in blocks, all agree to rounding.
+ */
+class NativePrefillTest {
+    static NDManager manager;
+    static LlamaModel model;
+    static final int VOCAB = 512;
+
+    @BeforeAll
+    static void build() {
+        // head size 32, 3 query heads per kv head, an MLP width that is not a multiple of 16
+        LlamaConfig c = TinyModels.config(VOCAB, 192, 328, 3, 6, 2, 1024);
+        manager = NDManager.newBaseManager();
+        model = LlamaModel.random(c, manager, DataType.FLOAT32, 7);
+        JniUtils.setGradMode(false);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+        manager.close();
+    }
+
+    @AfterEach
+    void reset() {
+        System.clearProperty(NativePrefill.PROPERTY);
+    }
+
+    /** Left-padded rows of the given lengths: ids, positions and key mask [B, T]. */
+    private static NDArray[] batch(NDManager m, int[] lengths, int T, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int B = lengths.length;
+        long[] ids = new long[B * T], pos = new long[B * T], key = new long[B * T];
+        for (int b = 0; b < B; b++) {
+            int pad = T - lengths[b];
+            for (int t = 0; t < T; t++) {
+                ids[b * T + t] = t < pad ? 2 : 3 + rng.nextInt(VOCAB - 3);
+                pos[b * T + t] = t < pad ? 0 : t - pad;
+                key[b * T + t] = t < pad ? 0 : 1;
+            }
+        }
+        Shape s = new Shape(B, T);
+        return new NDArray[] {m.create(ids, s), m.create(pos, s), m.create(key, s)};
+    }
+
+    /** The hidden states of a forward without a cache, natively or through libtorch's ops. */
+    private static float[] scored(boolean natively, NDArray[] b) {
+        System.setProperty(NativePrefill.PROPERTY, String.valueOf(natively));
+        int T = (int) b[0].getShape().get(1);
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray mask = LlamaModel.attentionMask(b[0].getManager(), b[2], 0, T);
+            assertEquals(natively, model.prefillsNatively(b[0], b[1], mask, null));
+            return model.forward(b[0], b[1], mask, null).toFloatArray();
+        }
+    }
+
+    @Test
+    void theKernelsAreUsedOnLinuxX86AndThePropertyTurnsThemOff() {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray[] b = batch(m, new int[] {8}, 8, 1);
+            NDArray mask = LlamaModel.attentionMask(m, b[2], 0, 8);
+            if (Platform.isLinux() && Platform.isIntel() && Platform.is64Bit()) {
+                assertTrue(model.prefillsNatively(b[0], b[1], mask, null));
+            }
+            System.setProperty(NativePrefill.PROPERTY, "false");
+            assertFalse(model.prefillsNatively(b[0], b[1], mask, null));
+        }
+    }
+
+    @Test
+    void paddedRowsScoreAsLibtorchScoresThem() {
+        if (!NativePrefill.enabled()) return; // the kernels are not built here (asserted above on Linux x86-64)
+        try (NDManager m = manager.newSubManager()) {
+            NDArray[] b = batch(m, new int[] {37, 12, 40}, 40, 2);
+            assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
+        }
+    }
+
+    @Test
+    void aLongPromptAttendsInBlocksAsLibtorchDoes() {
+        if (!NativePrefill.enabled()) return;
+        try (NDManager m = manager.newSubManager()) {
+            NDArray[] b = batch(m, new int[] {300, 233}, 300, 3);
+            assertTrue(LlamaModel.queryBlock(2, 300, 300, 6) < 300, "the test must exercise query blocks");
+            assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
+        }
+    }
+
+    /** A prompt fed in two forwards over a cache: the second attends to the first's columns too. */
+    @Test
+    void aPromptFedOverACacheStoresTheSameKeysAndValues() {
+        if (!NativePrefill.enabled()) return;
+        try (NDManager m = manager.newSubManager()) {
+            int first = 21, T = 50;
+            NDArray[] b = batch(m, new int[] {T, T - 9}, T, 4);
+            LlamaConfig c = model.config();
+            float[][] hidden = new float[2][], keys = new float[2][], values = new float[2][];
+            for (int run = 0; run < 2; run++) {
+                boolean natively = run == 1;
+                System.setProperty(NativePrefill.PROPERTY, String.valueOf(natively));
+                try (NDScope scope = new NDScope();
+                        KvCache cache = new KvCache(
+                                m, c.numLayers(), 2, c.numKvHeads(), T + 4, c.headDim(), DataType.FLOAT32)) {
+                    scope.suppressNotUsedWarning();
+                    NDArray mask = LlamaModel.attentionMask(m, b[2], 0, T);
+                    model.forward(
+                            b[0].get(":, :" + first),
+                            b[1].get(":, :" + first),
+                            mask.get(":, :, :" + first + ", :" + first),
+                            cache);
+                    NDArray second = mask.get(":, :, " + first + ":, :");
+                    assertEquals(
+                            natively,
+                            model.prefillsNatively(
+                                    b[0].get(":, " + first + ":"), b[1].get(":, " + first + ":"), second, cache));
+                    hidden[run] = model.forward(
+                                    b[0].get(":, " + first + ":"), b[1].get(":, " + first + ":"), second, cache)
+                            .toFloatArray();
+                    assertEquals(T, cache.length());
+                    keys[run] = cache.keys(c.numLayers() - 1).toFloatArray();
+                    values[run] = cache.values(c.numLayers() - 1).toFloatArray();
+                }
+            }
+            assertClose(hidden[0], hidden[1], 2e-4f, "hidden states of the second forward");
+            assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
+            assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
+        }
+    }
+
+    @Test
+    void aTokenOutsideTheVocabularyIsRefusedByValue() {
+        if (!NativePrefill.enabled()) return;
+        try (NDManager m = manager.newSubManager()) {
+            NDArray[] b = batch(m, new int[] {6}, 6, 5);
+            NDArray ids = m.create(new long[] {5, 6, VOCAB + 3, 7, 8, 9}, new Shape(1, 6));
+            NDArray mask = LlamaModel.attentionMask(m, b[2], 0, 6);
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> model.forward(ids, b[1], mask, null));
+            assertTrue(e.getMessage().contains(String.valueOf(VOCAB + 3)), e.getMessage());
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, float tolerance, String what) {
+        assertEquals(expected.length, actual.length, what);
+        float worst = 0, scale = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+            scale = Math.max(scale, Math.abs(expected[i]));
+        }
+        assertTrue(scale > 0.1f, what + ": values too small to compare (" + scale + ")");
+        assertTrue(
+                worst <= tolerance * Math.max(1, scale),
+                what + ": differs by " + worst + " (values up to " + scale + ")");
+    }
+}
