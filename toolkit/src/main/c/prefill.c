@@ -152,9 +152,10 @@ void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd
 #define SHARE_ROWS 16
 
 /*
- * Causal attention of the T queries of a prefill over their keys and values: for each batch row b, query head h and
- * query t, softmax over keys j <= past + t of q . k_j plus the additive mask, then the weighted sum of v_j, written
- * to the heads' outputs X [H hd, B T] (column b T + t), ready for the output product.
+ * Causal attention of the queries [from, T) of a prefill over their keys and values: for each batch row b, query
+ * head h and query t, softmax over keys j <= past + t of q . k_j plus the additive mask, then the weighted sum of v_j,
+ * written to the heads' outputs X [H hd, B (T - from)] (column b (T - from) + t - from), ready for the output product.
+ * (from = T - 1: the last position only, all that generation reads of a prompt's last layer.)
  *
  *   Q       [B, H, T, hd], RoPE applied and scaled by 1/sqrt(hd) (rlcd4j_fm_split_heads)
  *   Kc, Vc  [B, KV, cap, hd]: query head h reads kv head h / (H / KV), columns [0, past + T)
@@ -171,9 +172,10 @@ void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd
  * 0, as in libtorch).
  */
 void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64_t cap, int B, int T, int H, int KV,
-                         int hd, int past, const float *mask, float *X, float *scratch, int tid, int threads) {
-    const int S = past + T, G = H / KV, Sp = (S + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK;
-    const int64_t R = (int64_t) B * T;
+                         int hd, int past, int from, const float *mask, float *X, float *scratch, int tid,
+                         int threads) {
+    const int S = past + T, G = H / KV, Sp = (S + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK, Tq = T - from;
+    const int64_t R = (int64_t) B * Tq;
     /* this thread's K transposed [hd, Sp] and a tile's weights [TILE_ROWS, Sp] */
     float *kt = scratch + (size_t) tid * (hd + TILE_ROWS) * Sp, *p = kt + (size_t) hd * Sp;
     const __m256 floor = _mm256_set1_ps(-87.0f);
@@ -189,8 +191,8 @@ void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64
             }
             for (int g = 0; g < G; g++) {
                 const int h = kv * G + g;
-                for (int t0 = 0; t0 < T; t0 += TILE_ROWS) {
-                    if (t0 / SHARE_ROWS % threads != tid) continue;
+                for (int t0 = from; t0 < T; t0 += TILE_ROWS) {
+                    if ((t0 - from) / SHARE_ROWS % threads != tid) continue;
                     const int nr = T - t0 < TILE_ROWS ? T - t0 : TILE_ROWS, n = past + t0 + nr;
                     const float *q[TILE_ROWS];
                     for (int r = 0; r < TILE_ROWS; r++) /* a short tile repeats its last row, and drops it */
@@ -285,13 +287,22 @@ void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64
                             _mm256_storeu_ps(out[r], _mm256_mul_ps(acc[r][0], _mm256_set1_ps(inv[r])));
                             _mm256_storeu_ps(out[r] + 8, _mm256_mul_ps(acc[r][1], _mm256_set1_ps(inv[r])));
                         }
-                        float *x = X + ((size_t) h * hd + c) * R + (int64_t) b * T + t0;
+                        float *x = X + ((size_t) h * hd + c) * R + (int64_t) b * Tq + t0 - from;
                         for (int d = 0; d < (wide ? 16 : 8); d++)
                             for (int r = 0; r < nr; r++) x[(size_t) d * R + r] = out[r][d];
                     }
                 }
             }
         }
+}
+
+/* out[d, b (T - from) + t - from] = X[d, b T + t] for t in [from, T): the columns of positions from `from` on. */
+void rlcd4j_fm_columns(const float *X, int64_t D, int B, int T, int from, float *out) {
+    const int64_t R = (int64_t) B * T, Rq = (int64_t) B * (T - from);
+    for (int64_t d = 0; d < D; d++)
+        for (int b = 0; b < B; b++)
+            memcpy(out + d * Rq + (int64_t) b * (T - from), X + d * R + (int64_t) b * T + from,
+                   sizeof(float) * (size_t) (T - from));
 }
 
 /* SwiGLU over the gate/up product GU [2F, R]: its first F rows become silu(gate) * up. n = F R, a multiple of 8. */

@@ -155,8 +155,8 @@ public final class PrefillBench {
                 try (KvCache cache =
                         new KvCache(m, c.numLayers(), 1, c.numKvHeads(), T + 1, c.headDim(), model.dtype())) {
                     NativeThreads.forRows(T);
-                    NDArray hidden = model.forward(ids, positions, mask, cache);
-                    float[] logits = model.logits(hidden.get(":, -1, :")).toFloatArray();
+                    NDArray hidden = model.forwardLast(ids, positions, mask, cache); // as Generator does
+                    float[] logits = model.logits(hidden).toFloatArray();
                     if (logits.length != c.vocabSize()) throw new IllegalStateException(logits.length + " logits");
                 }
             } else {

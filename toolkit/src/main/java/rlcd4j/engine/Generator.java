@@ -620,13 +620,13 @@ public final class Generator {
             int[] dst = new int[g];
             for (int j = 0; j < g; j++) dst[j] = joinAt[group[j]];
             if (fresh && groups.size() == 1 && W == end && isIdentity(dst, cache.rows())) {
-                NDArray last = model.forward(idArr, posArr, mask, cache).get(":, -1, :"); // straight into the cache
+                NDArray last = model.forwardLast(idArr, posArr, mask, cache); // straight into the cache
                 for (int j = 0; j < g; j++) lastOf[group[j]] = last.get(j);
                 return lastOf;
             }
             try (KvCache part =
                     new KvCache(manager, mc.numLayers(), g, mc.numKvHeads(), W, mc.headDim(), model.dtype())) {
-                NDArray last = model.forward(idArr, posArr, mask, part).get(":, -1, :"); // [g,D]
+                NDArray last = model.forwardLast(idArr, posArr, mask, part); // [g,D]
                 cache.storeRows(part, dst, end - W);
                 for (int j = 0; j < g; j++) lastOf[group[j]] = last.get(j);
             }

@@ -74,11 +74,14 @@ public final class NativePrefill {
             int KV,
             int hd,
             int past,
+            int from,
             long mask,
             long out,
             Pointer scratch,
             int tid,
             int threads);
+
+    private static native void rlcd4j_fm_columns(long x, long D, int B, int T, int from, long out);
 
     private static native void rlcd4j_fm_swiglu(long gateUp, long n);
 
@@ -116,9 +119,11 @@ public final class NativePrefill {
      * additive {@code mask} [B, 1, T, S] (null only when every query sees every key), keys and values stored in
      * {@code cache} at columns [length, length + T) (it is not advanced) or, without a cache, attention over these T
      * tokens alone. The mask must be causal, as {@code LlamaModel.attentionMask} makes it: no query reads the keys
-     * after its own position. Returns the hidden states after the final norm, [B, T, D].
+     * after its own position. Returns the hidden states after the final norm, [B, T, D], or with {@code lastOnly}
+     * those of the last position, [B, 1, D]: then the last layer computes its attention output and MLP for that
+     * position alone (its keys and values for all of them), which is all that generation reads of a prompt.
      */
-    public synchronized NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+    public synchronized NDArray forward(NDArray ids, NDArray positions, NDArray mask, KvCache cache, boolean lastOnly) {
         NDManager m = ids.getManager();
         int B = Math.toIntExact(ids.getShape().get(0)),
                 T = Math.toIntExact(ids.getShape().get(1));
@@ -151,12 +156,17 @@ public final class NativePrefill {
 
         NDArray x = m.create(new Shape(D, R), DataType.FLOAT32); // the residual stream, feature-major
         rlcd4j_fm_embed(plan.embed(), D, id, R, address(x));
-        NDArray pending = null; // the last layer's MLP output, added to x by the next norm
-        for (int l = 0; l < plan.layers(); l++) {
+        // With lastOnly, the last layer goes on from its attention with the last position's column of the stream.
+        int L = plan.layers(), from = lastOnly ? T - 1 : 0, Rq = B * (T - from);
+        NDArray stream = lastOnly ? m.create(new Shape(D, Rq), DataType.FLOAT32) : x;
+        NDArray pending = null; // the last layer's MLP output, added to the stream by the next norm
+        for (int l = 0; l < L; l++) {
             NDArray consumed = pending;
+            boolean last = l == L - 1;
             try (NDScope scope = new NDScope()) {
                 NDArray h = m.create(new Shape(D, R), DataType.FLOAT32);
                 addNorm(x, pending, plan.inputNorm()[l], h, false, sums);
+                if (last && lastOnly) rlcd4j_fm_columns(address(x), D, B, T, from, address(stream));
                 NDArray qkvOut = qkv[l].matMul(h); // [(H + 2 KV) hd, R]
                 NDArray keys, values;
                 long capacity;
@@ -185,7 +195,8 @@ public final class NativePrefill {
                         address(values),
                         capacity,
                         past);
-                NDArray heads = m.create(new Shape((long) H * hd, R), DataType.FLOAT32); // [H hd, R]
+                int first = last ? from : 0, columns = last ? Rq : R;
+                NDArray heads = m.create(new Shape((long) H * hd, columns), DataType.FLOAT32); // [H hd, columns]
                 long qAt = address(q), keysAt = address(keys), valuesAt = address(values), headsAt = address(heads);
                 long cap = capacity, maskAt = maskAddress;
                 runOnAll(tid -> rlcd4j_fm_attention(
@@ -199,24 +210,27 @@ public final class NativePrefill {
                         KV,
                         hd,
                         past,
+                        first,
                         maskAt,
                         headsAt,
                         attentionScratch,
                         tid,
                         threads));
-                NDArray attended = o[l].matMul(heads); // [D, R]
-                NDArray normed = m.create(new Shape(D, R), DataType.FLOAT32);
-                addNorm(x, attended, plan.postNorm()[l], normed, false, sums);
-                NDArray gu = gateUp[l].matMul(normed); // [2F, R]: gate rows, then up rows
-                rlcd4j_fm_swiglu(address(gu), (long) F * R);
-                pending = down[l].matMul(gu.get(new NDIndex().addSliceDim(0, F))); // [D, R]
+                NDArray residual = last ? stream : x;
+                NDArray attended = o[l].matMul(heads); // [D, columns]
+                NDArray normed = m.create(new Shape(D, columns), DataType.FLOAT32);
+                addNorm(residual, attended, plan.postNorm()[l], normed, false, sums);
+                NDArray gu = gateUp[l].matMul(normed); // [2F, columns]: gate rows, then up rows
+                rlcd4j_fm_swiglu(address(gu), (long) F * columns);
+                pending = down[l].matMul(gu.get(new NDIndex().addSliceDim(0, F))); // [D, columns]
                 NDScope.unregister(pending);
             }
             if (consumed != null) consumed.close();
         }
-        NDArray out = m.create(new Shape(B, T, D), DataType.FLOAT32);
-        addNorm(x, pending, plan.finalNorm(), out, true, sums);
+        NDArray out = m.create(new Shape(B, T - from, D), DataType.FLOAT32);
+        addNorm(stream, pending, plan.finalNorm(), out, true, sums);
         if (pending != null) pending.close();
+        if (stream != x) stream.close();
         x.close();
         return out;
     }

@@ -453,6 +453,25 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * A prompt's forward for generation: as {@link #forward}, but returns only the hidden state of each row's last
+     * position after the final norm, [B, D], which is all that choosing the next token reads. On the CPU's native
+     * prefill the last layer then computes its attention output and MLP for that position alone.
+     */
+    public NDArray forwardLast(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        if (prefillsNatively(ids, positions, mask, cache)) {
+            return nativeForward(ids, positions, mask, cache, true)
+                    .reshape(ids.getShape().get(0), config.hiddenSize());
+        }
+        return forward(ids, positions, mask, cache).get(":, -1, :");
+    }
+
+    private NDArray nativeForward(NDArray ids, NDArray positions, NDArray mask, KvCache cache, boolean lastOnly) {
+        NDArray out = nativePrefill().forward(ids, positions, mask, cache, lastOnly);
+        if (cache != null) cache.advance((int) ids.getShape().get(1));
+        return out;
+    }
+
+    /**
      * A decode step: one new token per row [B, 1] at cache column {@code cache.length()}, row b attending to columns
      * {@code [rowStarts[b], cache.length()]} (its own history: left padding and a shorter row's older columns are
      * skipped). Uses {@link DecodeAttention}'s native kernel where it can, which reads only those columns, and
@@ -498,11 +517,8 @@ public final class LlamaModel implements AutoCloseable {
         long B = ids.getShape().get(0), T = ids.getShape().get(1);
         int H = config.numHeads(), KV = config.numKvHeads(), G = config.kvGroups(), hd = config.headDim();
         if (JniUtils.isGradMode()) dropDecodeWeights16();
-        if (rowStarts == null && prefillsNatively(ids, positions, mask, cache)) {
-            NDArray out = nativePrefill().forward(ids, positions, mask, cache);
-            if (cache != null) cache.advance((int) T);
-            return out;
-        }
+        if (rowStarts == null && prefillsNatively(ids, positions, mask, cache))
+            return nativeForward(ids, positions, mask, cache, false);
         // The residual stream is kept 2-D, [B*T, D]: every projection is then one plain matrix product, without the
         // reshapes that batched matmul adds around a 3-D input (measured: about a fifth of a decode step).
         NDArray x = ids.getNDArrayInternal()

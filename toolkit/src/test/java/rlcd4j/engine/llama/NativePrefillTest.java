@@ -153,6 +153,39 @@ class NativePrefillTest {
         }
     }
 
+    /** Generation reads the last position only: forwardLast computes the last layer for it alone, and fills the cache. */
+    @Test
+    void theLastPositionAloneAgreesWithLibtorchsWholeForward() {
+        if (!NativePrefill.enabled()) return;
+        try (NDManager m = manager.newSubManager()) {
+            int T = 23;
+            NDArray[] b = batch(m, new int[] {T, 17, 5}, T, 6);
+            LlamaConfig c = model.config();
+            float[][] last = new float[2][], keys = new float[2][], values = new float[2][];
+            for (int run = 0; run < 2; run++) {
+                boolean natively = run == 1;
+                System.setProperty(NativePrefill.PROPERTY, String.valueOf(natively));
+                try (NDScope scope = new NDScope();
+                        KvCache cache = new KvCache(
+                                m, c.numLayers(), 3, c.numKvHeads(), T + 2, c.headDim(), DataType.FLOAT32)) {
+                    scope.suppressNotUsedWarning();
+                    NDArray mask = LlamaModel.attentionMask(m, b[2], 0, T);
+                    NDArray hidden = natively
+                            ? model.forwardLast(b[0], b[1], mask, cache)
+                            : model.forward(b[0], b[1], mask, cache).get(":, -1, :");
+                    assertEquals(new Shape(3, c.hiddenSize()), hidden.getShape());
+                    last[run] = hidden.toFloatArray();
+                    assertEquals(T, cache.length());
+                    keys[run] = cache.keys(c.numLayers() - 1).toFloatArray();
+                    values[run] = cache.values(c.numLayers() - 1).toFloatArray();
+                }
+            }
+            assertClose(last[0], last[1], 2e-4f, "the last positions' hidden states");
+            assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
+            assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
+        }
+    }
+
     @Test
     void aTokenOutsideTheVocabularyIsRefusedByValue() {
         if (!NativePrefill.enabled()) return;
