@@ -13,8 +13,9 @@
  * along contiguous columns. Attention reads queries [B, H, T, hd] and keys and values [B, KV, cap, hd], the cache's
  * layout, which the decode step reads too.
  *
- * Single-threaded: each pass is microseconds to a few hundred microseconds, shorter than waking a second thread
- * while libtorch's own threads still spin after the product before it.
+ * Threads: the passes that take a tid and a thread count are called by two threads with the same arguments, each
+ * doing its share of the token columns (attention: of the queries); no pass waits for the other thread, and the
+ * caller joins them before the next product.
  */
 #include <string.h>
 
@@ -57,31 +58,40 @@ void rlcd4j_fm_embed(const float *E, int64_t D, const int *ids, int64_t R, float
     }
 }
 
+/* Thread tid's share [*a, *b) of n columns, cut at multiples of 16 (whole 64-byte lines of a row). */
+static void column_share(int64_t n, int tid, int threads, int64_t *a, int64_t *b) {
+    *a = tid == 0 ? 0 : (n * tid / threads) & ~15L;
+    *b = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
+}
+
 /*
  * x += y (when y is given), then out = x * rsqrt(mean(x^2) + eps) * g per column, as LlamaModel.rmsNorm computes it in
  * fp32: the residual add that ends a block fused with the norm that starts the next. X, Y [D, R]; out [D, R], or
- * [R, D] when rowMajor (the final norm, whose result leaves in libtorch's layout). sums: room for R floats.
+ * [R, D] when rowMajor (the final norm, whose result leaves in libtorch's layout). sums: room for R floats. Thread
+ * tid of `threads` does its share of the columns.
  */
 void rlcd4j_fm_add_norm(float *X, const float *Y, const float *g, int64_t D, int64_t R, float eps, float *out,
-                        int rowMajor, float *sums) {
-    for (int64_t r = 0; r < R; r++) sums[r] = 0.0f;
+                        int rowMajor, float *sums, int tid, int threads) {
+    int64_t c0, c1;
+    column_share(R, tid, threads, &c0, &c1);
+    for (int64_t r = c0; r < c1; r++) sums[r] = 0.0f;
     for (int64_t d = 0; d < D; d++) {
         float *x = X + d * R;
         if (Y != NULL) {
             const float *y = Y + d * R;
-            for (int64_t r = 0; r < R; r++) x[r] += y[r];
+            for (int64_t r = c0; r < c1; r++) x[r] += y[r];
         }
-        for (int64_t r = 0; r < R; r++) sums[r] += x[r] * x[r];
+        for (int64_t r = c0; r < c1; r++) sums[r] += x[r] * x[r];
     }
-    for (int64_t r = 0; r < R; r++) sums[r] = 1.0f / sqrtf(sums[r] / (float) D + eps);
+    for (int64_t r = c0; r < c1; r++) sums[r] = 1.0f / sqrtf(sums[r] / (float) D + eps);
     for (int64_t d = 0; d < D; d++) {
         const float *x = X + d * R;
         const float gd = g[d];
         if (rowMajor) {
-            for (int64_t r = 0; r < R; r++) out[r * D + d] = x[r] * sums[r] * gd;
+            for (int64_t r = c0; r < c1; r++) out[r * D + d] = x[r] * sums[r] * gd;
         } else {
             float *o = out + d * R;
-            for (int64_t r = 0; r < R; r++) o[r] = x[r] * sums[r] * gd;
+            for (int64_t r = c0; r < c1; r++) o[r] = x[r] * sums[r] * gd;
         }
     }
 }
@@ -305,7 +315,11 @@ void rlcd4j_fm_columns(const float *X, int64_t D, int B, int T, int from, float 
                    sizeof(float) * (size_t) (T - from));
 }
 
-/* SwiGLU over the gate/up product GU [2F, R]: its first F rows become silu(gate) * up. n = F R, a multiple of 8. */
-void rlcd4j_fm_swiglu(float *GU, int64_t n) {
-    swiglu(GU, GU + n, n);
+/*
+ * SwiGLU over the gate/up product GU [2F, R]: its first F rows become silu(gate) * up; n = F R, a multiple of 8.
+ * Thread tid of `threads` does its share.
+ */
+void rlcd4j_fm_swiglu(float *GU, int64_t n, int tid, int threads) {
+    int64_t a = (n * tid / threads) & ~15L, b = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
+    swiglu(GU + a, GU + n + a, b - a);
 }

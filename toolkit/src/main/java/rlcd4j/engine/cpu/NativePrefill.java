@@ -13,16 +13,17 @@ import java.util.function.IntConsumer;
 
 /**
  * A prefill or scoring forward of a LLaMA-family decoder (many tokens, CPU fp32 inference) whose weight products run
- * in libtorch, as before, and whose element-wise work runs in native code ({@code src/main/c/prefill.c}): per layer
- * two fused residual-add-and-RMSNorm passes, one pass that applies RoPE and lays out q, k and v for attention (k and v
- * straight into the cache), a masked softmax in place, one pass that gathers the heads' outputs, and SwiGLU. libtorch
- * runs the same forward as some thirty ops per layer, each allocating its output; they were about a fifth of a
- * 128-token forward (docs/perf/engine.md, "Native prefill").
+ * in libtorch, as before, and whose other work runs in native code ({@code src/main/c/prefill.c}): per layer two fused
+ * residual-add-and-RMSNorm passes, one pass that applies RoPE and lays out q, k and v for attention (k and v straight
+ * into the cache), causal attention in one kernel (scores, mask, softmax and weighted values, reading only each
+ * query's own keys) and SwiGLU. libtorch runs the same forward as some thirty ops per layer, each allocating its
+ * output, and attention as full [T, S] products behind the mask (docs/perf/engine.md, "Native prefill").
  *
  * <p>The residual stream is feature-major, [D, B·T]: every product is then a stored weight matrix times the activations,
  * {@code W [N, K] · X [K, B·T]}, with no transposed views (the layout that libtorch's products were already measured
- * fastest in at more than a few rows). The result agrees with {@code LlamaModel}'s libtorch ops to rounding
- * ({@code NativePrefillTest}, and the golden tests, which run through here).
+ * fastest in at more than a few rows). The native passes split their columns (attention: its queries) between this
+ * thread and one helper thread, which parks between calls. The result agrees with {@code LlamaModel}'s libtorch ops to
+ * rounding ({@code NativePrefillTest}, and the golden tests, which run through here).
  *
  * <p>Reads the norms, the embedding and RoPE's frequencies by address from the model's fp32 {@link NativeDecoder.Plan},
  * and the products' matrices as the model's arrays; valid while those arrays are the ones it was made from
@@ -43,7 +44,17 @@ public final class NativePrefill {
     private static native void rlcd4j_fm_embed(long embed, long D, int[] ids, long R, long x);
 
     private static native void rlcd4j_fm_add_norm(
-            long x, long y, long g, long D, long R, float eps, long out, int rowMajor, Pointer sums);
+            long x,
+            long y,
+            long g,
+            long D,
+            long R,
+            float eps,
+            long out,
+            int rowMajor,
+            Pointer sums,
+            int tid,
+            int threads);
 
     private static native void rlcd4j_fm_rope_tables(int[] pos, long R, long invFreq, int half, Pointer cs, Pointer sn);
 
@@ -83,11 +94,11 @@ public final class NativePrefill {
 
     private static native void rlcd4j_fm_columns(long x, long D, int B, int T, int from, long out);
 
-    private static native void rlcd4j_fm_swiglu(long gateUp, long n);
+    private static native void rlcd4j_fm_swiglu(long gateUp, long n, int tid, int threads);
 
     private final NativeDecoder.Plan plan;
     private final NDArray[] qkv, o, gateUp, down;
-    private final int threads = Integer.getInteger("rlcd4j.prefillThreads", 2);
+    private final int threads = Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
     private SecondThread second;
 
     private NativePrefill(NativeDecoder.Plan plan, NDArray[] qkv, NDArray[] o, NDArray[] gateUp, NDArray[] down) {
@@ -221,7 +232,8 @@ public final class NativePrefill {
                 NDArray normed = m.create(new Shape(D, columns), DataType.FLOAT32);
                 addNorm(residual, attended, plan.postNorm()[l], normed, false, sums);
                 NDArray gu = gateUp[l].matMul(normed); // [2F, columns]: gate rows, then up rows
-                rlcd4j_fm_swiglu(address(gu), (long) F * columns);
+                long guAt = address(gu), n = (long) F * columns;
+                runOnAll(tid -> rlcd4j_fm_swiglu(guAt, n, tid, threads));
                 pending = down[l].matMul(gu.get(new NDIndex().addSliceDim(0, F))); // [D, columns]
                 NDScope.unregister(pending);
             }
@@ -247,17 +259,9 @@ public final class NativePrefill {
 
     /** x += y (y may be null), then out = RMSNorm(x) * g, [D, R] (or [R, D] when rowMajor). */
     private void addNorm(NDArray x, NDArray y, long g, NDArray out, boolean rowMajor, Pointer sums) {
-        long R = x.getShape().get(1);
-        rlcd4j_fm_add_norm(
-                address(x),
-                y == null ? 0 : address(y),
-                g,
-                plan.hidden(),
-                R,
-                plan.eps(),
-                address(out),
-                rowMajor ? 1 : 0,
-                sums);
+        long R = x.getShape().get(1), xAt = address(x), yAt = y == null ? 0 : address(y), outAt = address(out);
+        runOnAll(tid -> rlcd4j_fm_add_norm(
+                xAt, yAt, g, plan.hidden(), R, plan.eps(), outAt, rowMajor ? 1 : 0, sums, tid, threads));
     }
 
     private int[] tokens(long[] ids) {

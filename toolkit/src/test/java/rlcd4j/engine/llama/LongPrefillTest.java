@@ -15,10 +15,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import rlcd4j.TinyModels;
 import rlcd4j.engine.cpu.KvCache;
+import rlcd4j.engine.cpu.NativePrefill;
 
 /**
  * Long prompts: attention in query blocks, the head over blocks of rows and scoring forwards that free each layer's
- * arrays give what the forward gave before them ({@code -Drlcd4j.longPrefill=false}), to rounding.
+ * arrays give what the forward gave before them ({@code -Drlcd4j.longPrefill=false}), to rounding. These are
+ * libtorch's ops, which run wherever the native prefill does not (GPUs, fp16, adapters, autograd), so the native
+ * prefill is off here ({@code NativePrefillTest} compares it with them).
  */
 class LongPrefillTest {
     static NDManager manager;
@@ -29,10 +32,12 @@ class LongPrefillTest {
         LlamaConfig c = TinyModels.config(512, 64, 128, 3, 4, 2, 1024);
         manager = NDManager.newBaseManager();
         model = LlamaModel.random(c, manager, DataType.FLOAT32, 11);
+        System.setProperty(NativePrefill.PROPERTY, "false");
     }
 
     @AfterAll
     static void close() {
+        System.clearProperty(NativePrefill.PROPERTY);
         model.close();
         manager.close();
     }
