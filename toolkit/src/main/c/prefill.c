@@ -3,8 +3,8 @@
  *
  * A forward over many tokens spends most of its time in the weight products, which libtorch hands to MKL at close to
  * the cores' peak. What remains is some thirty element-wise ops per layer (norms, RoPE, head layouts, the mask and
- * softmax, SwiGLU), each a libtorch call that allocates its output and passes over memory once: about a fifth of a
- * 128-token forward (docs/perf/engine.md). Here each of those groups is one pass, and attention (scores, mask,
+ * softmax, SwiGLU), each a libtorch call that allocates its output and passes over memory once (their share of a
+ * forward: docs/perf/engine.md, "Native prefill"). Here each of those groups is one pass, and attention (scores, mask,
  * softmax and the weighted values, which libtorch ran as batched products around them) is one kernel; called
  * through JNA by rlcd4j.engine.cpu.NativePrefill, which keeps the weight products in libtorch.
  *

@@ -144,6 +144,18 @@ public final class DecodeAttention {
         return address(a.toByteBuffer(true));
     }
 
+    /**
+     * The address of a's data, copied first when a is a view that is not contiguous (the last position of rows, a
+     * slice of a mask); the copy lives in the caller's scope.
+     */
+    static long contiguousAddress(NDArray a) {
+        try {
+            return address(a);
+        } catch (IllegalStateException notContiguous) {
+            return address(a.duplicate());
+        }
+    }
+
     private static long address(ByteBuffer b) {
         if (!b.isDirect()) throw new IllegalStateException("libtorch gave a heap copy, not its memory");
         return Pointer.nativeValue(Native.getDirectBufferPointer(b));

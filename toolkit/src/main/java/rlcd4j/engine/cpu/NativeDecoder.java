@@ -136,7 +136,7 @@ public final class NativeDecoder {
     private final int threads;
     private final Memory barrier = new Memory(64);
     private Memory scratch;
-    private SecondThread second;
+    private final SecondThread second = new SecondThread("rlcd4j-decode-step");
 
     private NativeDecoder(Plan plan, List<Memory> owned) {
         this.plan = plan;
@@ -218,7 +218,7 @@ public final class NativeDecoder {
                     encoded, kv, id, pos, starts, B, S, cache.capacity(), work, outAddress, barrier, tid, threads);
             if (rc != 0) throw new IllegalStateException("native decode step failed (code " + rc + ")");
         };
-        runOnAll(task);
+        second.runOnAll(threads, task);
         return out.reshape(B, 1, D);
     }
 
@@ -228,11 +228,11 @@ public final class NativeDecoder {
         long D = plan.hidden(), V = plan.vocab();
         if (x.getShape().dimension() != 2 || x.getShape().get(1) != D || x.getDataType() != DataType.FLOAT32)
             throw new IllegalArgumentException("expected fp32 rows [M, " + D + "], got " + x.getShape());
-        long xAddress = contiguousAddress(x);
+        long xAddress = DecodeAttention.contiguousAddress(x);
         NDArray out = manager.create(new Shape(M, V), DataType.FLOAT32);
         long outAddress = DecodeAttention.address(out);
         Memory work = scratch(threads * M * D);
-        runOnAll(tid -> {
+        second.runOnAll(threads, tid -> {
             int rc = rlcd4j_linear(xAddress, M, D, plan.head(), plan.weightType(), V, outAddress, work, tid, threads);
             if (rc != 0) throw new IllegalStateException("native head product failed (code " + rc + ")");
         });
@@ -243,24 +243,5 @@ public final class NativeDecoder {
     private Memory scratch(long floats) {
         if (scratch == null || scratch.size() < 4 * floats) scratch = new Memory(4 * floats);
         return scratch;
-    }
-
-    /** The address of x's data, copied first when x is a view that is not contiguous (the last position of rows). */
-    private static long contiguousAddress(NDArray x) {
-        try {
-            return DecodeAttention.address(x);
-        } catch (IllegalStateException notContiguous) {
-            return DecodeAttention.address(x.duplicate());
-        }
-    }
-
-    /** Runs {@code task} with thread ids 0 (this thread) to threads - 1. */
-    private void runOnAll(IntConsumer task) {
-        if (threads == 1) {
-            task.accept(0);
-            return;
-        }
-        if (second == null) second = new SecondThread("rlcd4j-decode-step");
-        second.run(() -> task.accept(1), () -> task.accept(0));
     }
 }

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-import java.util.function.IntConsumer;
 
 /**
  * A prefill or scoring forward of a LLaMA-family decoder (many tokens, CPU fp32 inference) whose weight products run
@@ -99,7 +98,7 @@ public final class NativePrefill {
     private final NativeDecoder.Plan plan;
     private final NDArray[] qkv, o, gateUp, down;
     private final int threads = Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
-    private SecondThread second;
+    private final SecondThread second = new SecondThread("rlcd4j-prefill");
 
     private NativePrefill(NativeDecoder.Plan plan, NDArray[] qkv, NDArray[] o, NDArray[] gateUp, NDArray[] down) {
         this.plan = plan;
@@ -146,8 +145,7 @@ public final class NativePrefill {
             if (!mask.getShape().equals(new Shape(B, 1, T, S)) || mask.getDataType() != DataType.FLOAT32)
                 throw new IllegalArgumentException(
                         "expected an fp32 mask [" + B + ", 1, " + T + ", " + S + "], got " + mask.getShape());
-            mask = contiguous(mask);
-            maskAddress = address(mask);
+            maskAddress = DecodeAttention.contiguousAddress(mask);
         }
         if (cache != null) {
             if (cache.rows() != B || cache.kvHeads() != KV || cache.headDim() != hd)
@@ -210,30 +208,32 @@ public final class NativePrefill {
                 NDArray heads = m.create(new Shape((long) H * hd, columns), DataType.FLOAT32); // [H hd, columns]
                 long qAt = address(q), keysAt = address(keys), valuesAt = address(values), headsAt = address(heads);
                 long cap = capacity, maskAt = maskAddress;
-                runOnAll(tid -> rlcd4j_fm_attention(
-                        qAt,
-                        keysAt,
-                        valuesAt,
-                        cap,
-                        B,
-                        T,
-                        H,
-                        KV,
-                        hd,
-                        past,
-                        first,
-                        maskAt,
-                        headsAt,
-                        attentionScratch,
-                        tid,
-                        threads));
+                second.runOnAll(
+                        threads,
+                        tid -> rlcd4j_fm_attention(
+                                qAt,
+                                keysAt,
+                                valuesAt,
+                                cap,
+                                B,
+                                T,
+                                H,
+                                KV,
+                                hd,
+                                past,
+                                first,
+                                maskAt,
+                                headsAt,
+                                attentionScratch,
+                                tid,
+                                threads));
                 NDArray residual = last ? stream : x;
                 NDArray attended = o[l].matMul(heads); // [D, columns]
                 NDArray normed = m.create(new Shape(D, columns), DataType.FLOAT32);
                 addNorm(residual, attended, plan.postNorm()[l], normed, false, sums);
                 NDArray gu = gateUp[l].matMul(normed); // [2F, columns]: gate rows, then up rows
                 long guAt = address(gu), n = (long) F * columns;
-                runOnAll(tid -> rlcd4j_fm_swiglu(guAt, n, tid, threads));
+                second.runOnAll(threads, tid -> rlcd4j_fm_swiglu(guAt, n, tid, threads));
                 pending = down[l].matMul(gu.get(new NDIndex().addSliceDim(0, F))); // [D, columns]
                 NDScope.unregister(pending);
             }
@@ -247,21 +247,13 @@ public final class NativePrefill {
         return out;
     }
 
-    /** Runs {@code task} with thread ids 0 (this thread) to threads - 1. */
-    private void runOnAll(IntConsumer task) {
-        if (threads == 1) {
-            task.accept(0);
-            return;
-        }
-        if (second == null) second = new SecondThread("rlcd4j-prefill");
-        second.run(() -> task.accept(1), () -> task.accept(0));
-    }
-
     /** x += y (y may be null), then out = RMSNorm(x) * g, [D, R] (or [R, D] when rowMajor). */
     private void addNorm(NDArray x, NDArray y, long g, NDArray out, boolean rowMajor, Pointer sums) {
         long R = x.getShape().get(1), xAt = address(x), yAt = y == null ? 0 : address(y), outAt = address(out);
-        runOnAll(tid -> rlcd4j_fm_add_norm(
-                xAt, yAt, g, plan.hidden(), R, plan.eps(), outAt, rowMajor ? 1 : 0, sums, tid, threads));
+        second.runOnAll(
+                threads,
+                tid -> rlcd4j_fm_add_norm(
+                        xAt, yAt, g, plan.hidden(), R, plan.eps(), outAt, rowMajor ? 1 : 0, sums, tid, threads));
     }
 
     private int[] tokens(long[] ids) {
@@ -280,15 +272,6 @@ public final class NativePrefill {
         int[] pos = new int[R];
         for (int i = 0; i < R; i++) pos[i] = Math.toIntExact(positions[i]);
         return pos;
-    }
-
-    private static NDArray contiguous(NDArray a) {
-        try {
-            DecodeAttention.address(a);
-            return a;
-        } catch (IllegalStateException notContiguous) {
-            return a.duplicate();
-        }
     }
 
     private static long address(NDArray a) {

@@ -2,6 +2,7 @@ package rlcd4j.engine.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /**
  * A thread that runs one task while the caller runs another, for native kernels that share a call between two cores.
@@ -14,10 +15,19 @@ final class SecondThread {
     private volatile Runnable task;
     private volatile Throwable failure;
 
+    /** A thread named {@code name}, started by the first call that uses it. */
     SecondThread(String name) {
         thread = new Thread(this::loop, name);
         thread.setDaemon(true);
-        thread.start();
+    }
+
+    /**
+     * Runs {@code task} with thread ids 0 (the caller's thread) to {@code threads} - 1 (1 or 2; id 1 on this thread),
+     * as {@link #run} does.
+     */
+    void runOnAll(int threads, IntConsumer task) {
+        if (threads == 1) task.accept(0);
+        else run(() -> task.accept(1), () -> task.accept(0));
     }
 
     /**
@@ -26,6 +36,7 @@ final class SecondThread {
      * is thrown.
      */
     synchronized void run(Runnable theirs, Runnable mine) {
+        if (thread.getState() == Thread.State.NEW) thread.start();
         task = theirs;
         state.set(POSTED);
         LockSupport.unpark(thread);

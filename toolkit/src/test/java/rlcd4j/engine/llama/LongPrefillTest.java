@@ -7,8 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,23 +45,6 @@ class LongPrefillTest {
         System.clearProperty("rlcd4j.longPrefill");
     }
 
-    /** Left-padded rows of the given lengths: ids, positions and key mask [B, T]. */
-    private static NDArray[] batch(NDManager m, int[] lengths, int T, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        int B = lengths.length;
-        long[] ids = new long[B * T], pos = new long[B * T], key = new long[B * T];
-        for (int b = 0; b < B; b++) {
-            int pad = T - lengths[b];
-            for (int t = 0; t < T; t++) {
-                ids[b * T + t] = t < pad ? 2 : 3 + rng.nextInt(500);
-                pos[b * T + t] = t < pad ? 0 : t - pad;
-                key[b * T + t] = t < pad ? 0 : 1;
-            }
-        }
-        Shape s = new Shape(B, T);
-        return new NDArray[] {m.create(ids, s), m.create(pos, s), m.create(key, s)};
-    }
-
     private static float maxDiff(float[] a, float[] b) {
         assertEquals(a.length, b.length);
         float d = 0;
@@ -84,7 +65,7 @@ class LongPrefillTest {
     @Test
     void queryBlocksGiveTheSameHiddenStates() {
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {300, 213}, 300, 1);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {300, 213}, 300, 512, 1);
             assertTrue(LlamaModel.queryBlock(2, 300, 300, 4) < 300, "the test must exercise query blocks");
             float d = maxDiff(hidden(false, b), hidden(true, b));
             assertTrue(d < 1e-5, "blocked attention differs by " + d);
@@ -96,7 +77,7 @@ class LongPrefillTest {
     void queryBlocksOverACacheGiveTheSameHiddenStates() {
         try (NDManager m = manager.newSubManager()) {
             int first = 70, T = 330;
-            NDArray[] b = batch(m, new int[] {T, T - 41}, T, 2);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {T, T - 41}, T, 512, 2);
             float[][] out = new float[2][];
             for (boolean longPrefill : new boolean[] {false, true}) {
                 System.setProperty("rlcd4j.longPrefill", String.valueOf(longPrefill));
@@ -121,7 +102,7 @@ class LongPrefillTest {
         try (NDManager m = manager.newSubManager();
                 NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray[] b = batch(m, new int[] {300}, 300, 3);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {300}, 300, 512, 3);
             NDArray hidden = model.forward(b[0], b[1], LlamaModel.attentionMask(m, b[2], 0, 300), null);
             float[] got = model.nextTokenLogProbs(hidden, b[0]).toFloatArray(); // 299 rows: three blocks of the head
             NDArray next = b[0].get(":, 1:").expandDims(-1);
@@ -143,7 +124,7 @@ class LongPrefillTest {
     @Test
     void aScoringForwardKeepsNoLayerArrays() {
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {64}, 64, 4);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {64}, 64, 512, 4);
             NDArray mask = LlamaModel.attentionMask(m, b[2], 0, 64);
             int before = m.getManagedArrays().size();
             model.forward(b[0], b[1], mask, null);

@@ -195,8 +195,8 @@ class NativeDecodeTest {
                 NDArray idArray = manager.create(next, new Shape(B, 1)), posArray = manager.create(p, new Shape(B, 1));
                 float[][] natively = stepAndHead(model, true, idArray, posArray, starts, nativeCache);
                 float[][] torch = stepAndHead(model, false, idArray, posArray, starts, torchCache);
-                assertClose(torch[0], natively[0], 2e-4f, "hidden states at step " + step);
-                assertClose(torch[1], natively[1], 2e-4f, "logits at step " + step);
+                Agreement.assertClose(torch[0], natively[0], 2e-4f, "hidden states at step " + step);
+                Agreement.assertClose(torch[1], natively[1], 2e-4f, "logits at step " + step);
                 for (int b = 0; b < B; b++) next[b] = argmax(torch[1], b * VOCAB, VOCAB);
             }
             assertEquals(T + steps, nativeCache.length());
@@ -214,19 +214,6 @@ class NativeDecodeTest {
     private static KvCache cache(LlamaModel model, int B) {
         LlamaConfig c = model.config();
         return new KvCache(manager, c.numLayers(), B, c.numKvHeads(), 32, c.headDim(), DataType.FLOAT32);
-    }
-
-    private static void assertClose(float[] expected, float[] actual, float tolerance, String what) {
-        assertEquals(expected.length, actual.length, what);
-        float worst = 0, scale = 0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-            scale = Math.max(scale, Math.abs(expected[i]));
-        }
-        assertTrue(scale > 0.1f, what + ": values too small to compare (" + scale + ")");
-        assertTrue(
-                worst <= tolerance * Math.max(1, scale),
-                what + ": differs by " + worst + " (values up to " + scale + ")");
     }
 
     private static int argmax(float[] a, int from, int n) {

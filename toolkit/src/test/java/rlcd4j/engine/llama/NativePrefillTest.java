@@ -12,7 +12,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.Platform;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,23 +50,6 @@ class NativePrefillTest {
         System.clearProperty(NativePrefill.PROPERTY);
     }
 
-    /** Left-padded rows of the given lengths: ids, positions and key mask [B, T]. */
-    private static NDArray[] batch(NDManager m, int[] lengths, int T, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        int B = lengths.length;
-        long[] ids = new long[B * T], pos = new long[B * T], key = new long[B * T];
-        for (int b = 0; b < B; b++) {
-            int pad = T - lengths[b];
-            for (int t = 0; t < T; t++) {
-                ids[b * T + t] = t < pad ? 2 : 3 + rng.nextInt(VOCAB - 3);
-                pos[b * T + t] = t < pad ? 0 : t - pad;
-                key[b * T + t] = t < pad ? 0 : 1;
-            }
-        }
-        Shape s = new Shape(B, T);
-        return new NDArray[] {m.create(ids, s), m.create(pos, s), m.create(key, s)};
-    }
-
     /** The hidden states of a forward without a cache, natively or through libtorch's ops. */
     private static float[] scored(boolean natively, NDArray[] b) {
         System.setProperty(NativePrefill.PROPERTY, String.valueOf(natively));
@@ -83,7 +65,7 @@ class NativePrefillTest {
     @Test
     void theKernelsAreUsedOnLinuxX86AndThePropertyTurnsThemOff() {
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {8}, 8, 1);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {8}, 8, VOCAB, 1);
             NDArray mask = LlamaModel.attentionMask(m, b[2], 0, 8);
             if (Platform.isLinux() && Platform.isIntel() && Platform.is64Bit()) {
                 assertTrue(model.prefillsNatively(b[0], b[1], mask, null));
@@ -97,8 +79,8 @@ class NativePrefillTest {
     void paddedRowsScoreAsLibtorchScoresThem() {
         if (!NativePrefill.enabled()) return; // the kernels are not built here (asserted above on Linux x86-64)
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {37, 12, 40}, 40, 2);
-            assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
+            NDArray[] b = Agreement.leftPadded(m, new int[] {37, 12, 40}, 40, VOCAB, 2);
+            Agreement.assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
         }
     }
 
@@ -106,9 +88,9 @@ class NativePrefillTest {
     void aLongPromptAttendsInBlocksAsLibtorchDoes() {
         if (!NativePrefill.enabled()) return;
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {300, 233}, 300, 3);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {300, 233}, 300, VOCAB, 3);
             assertTrue(LlamaModel.queryBlock(2, 300, 300, 6) < 300, "the test must exercise query blocks");
-            assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
+            Agreement.assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states");
         }
     }
 
@@ -118,7 +100,7 @@ class NativePrefillTest {
         if (!NativePrefill.enabled()) return;
         try (NDManager m = manager.newSubManager()) {
             int first = 21, T = 50;
-            NDArray[] b = batch(m, new int[] {T, T - 9}, T, 4);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {T, T - 9}, T, VOCAB, 4);
             LlamaConfig c = model.config();
             float[][] hidden = new float[2][], keys = new float[2][], values = new float[2][];
             for (int run = 0; run < 2; run++) {
@@ -147,9 +129,9 @@ class NativePrefillTest {
                     values[run] = cache.values(c.numLayers() - 1).toFloatArray();
                 }
             }
-            assertClose(hidden[0], hidden[1], 2e-4f, "hidden states of the second forward");
-            assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
-            assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
+            Agreement.assertClose(hidden[0], hidden[1], 2e-4f, "hidden states of the second forward");
+            Agreement.assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
+            Agreement.assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
         }
     }
 
@@ -159,7 +141,7 @@ class NativePrefillTest {
         if (!NativePrefill.enabled()) return;
         try (NDManager m = manager.newSubManager()) {
             int T = 23;
-            NDArray[] b = batch(m, new int[] {T, 17, 5}, T, 6);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {T, 17, 5}, T, VOCAB, 6);
             LlamaConfig c = model.config();
             float[][] last = new float[2][], keys = new float[2][], values = new float[2][];
             for (int run = 0; run < 2; run++) {
@@ -180,9 +162,9 @@ class NativePrefillTest {
                     values[run] = cache.values(c.numLayers() - 1).toFloatArray();
                 }
             }
-            assertClose(last[0], last[1], 2e-4f, "the last positions' hidden states");
-            assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
-            assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
+            Agreement.assertClose(last[0], last[1], 2e-4f, "the last positions' hidden states");
+            Agreement.assertClose(keys[0], keys[1], 2e-4f, "the last layer's cached keys");
+            Agreement.assertClose(values[0], values[1], 2e-4f, "the last layer's cached values");
         }
     }
 
@@ -190,25 +172,12 @@ class NativePrefillTest {
     void aTokenOutsideTheVocabularyIsRefusedByValue() {
         if (!NativePrefill.enabled()) return;
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] b = batch(m, new int[] {6}, 6, 5);
+            NDArray[] b = Agreement.leftPadded(m, new int[] {6}, 6, VOCAB, 5);
             NDArray ids = m.create(new long[] {5, 6, VOCAB + 3, 7, 8, 9}, new Shape(1, 6));
             NDArray mask = LlamaModel.attentionMask(m, b[2], 0, 6);
             IllegalArgumentException e =
                     assertThrows(IllegalArgumentException.class, () -> model.forward(ids, b[1], mask, null));
             assertTrue(e.getMessage().contains(String.valueOf(VOCAB + 3)), e.getMessage());
         }
-    }
-
-    private static void assertClose(float[] expected, float[] actual, float tolerance, String what) {
-        assertEquals(expected.length, actual.length, what);
-        float worst = 0, scale = 0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-            scale = Math.max(scale, Math.abs(expected[i]));
-        }
-        assertTrue(scale > 0.1f, what + ": values too small to compare (" + scale + ")");
-        assertTrue(
-                worst <= tolerance * Math.max(1, scale),
-                what + ": differs by " + worst + " (values up to " + scale + ")");
     }
 }
