@@ -13,13 +13,67 @@
  * along contiguous columns. Attention reads queries [B, H, T, hd] and keys and values [B, KV, cap, hd], the cache's
  * layout, which the decode step reads too.
  *
- * Threads: the passes that take a tid and a thread count are called by two threads with the same arguments, each
- * doing its share of the token columns (attention: of the queries); no pass waits for the other thread, and the
- * caller joins them before the next product.
+ * Products and threads: rlcd4j_fm_init hands this file the matrix product and the OpenMP runtime that libtorch
+ * loaded (MKL's sgemm_ and libgomp's entry points, found by rlcd4j.engine.cpu.LibtorchRuntime). The products write
+ * into the caller's buffers, which a forward reuses from layer to layer, and the passes that take a thread count run
+ * on OpenMP's team of threads, the same workers that just ran a product and are still spinning, each doing its share
+ * of the token columns (attention: of the queries). Without OpenMP's entry points a pass runs on the calling thread.
  */
 #include <string.h>
 
 #include "kernels.h"
+
+typedef void (*sgemm_fn)(const char *transa, const char *transb, const int64_t *m, const int64_t *n, const int64_t *k,
+                         const float *alpha, const float *a, const int64_t *lda, const float *b, const int64_t *ldb,
+                         const float *beta, float *c, const int64_t *ldc);
+static sgemm_fn sgemm;
+static void (*omp_parallel)(void (*fn)(void *), void *data, unsigned threads, unsigned flags);
+static int (*omp_thread_num)(void);
+static int (*omp_num_threads)(void);
+
+/*
+ * The BLAS sgemm_ (Fortran interface) and libgomp's GOMP_parallel, omp_get_thread_num and omp_get_num_threads that
+ * libtorch loaded; the last three may be NULL (passes then run on the calling thread). The product's integer
+ * arguments are passed as 64-bit values under 2^31: read as 32-bit integers (MKL's LP64 interface, libtorch's) or as
+ * 64-bit ones (ILP64), they hold the same numbers on a little-endian machine.
+ */
+void rlcd4j_fm_init(void *blasSgemm, void *gompParallel, void *ompGetThreadNum, void *ompGetNumThreads) {
+    sgemm = (sgemm_fn) blasSgemm;
+    if (gompParallel != NULL && ompGetThreadNum != NULL && ompGetNumThreads != NULL) {
+        omp_parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned)) gompParallel;
+        omp_thread_num = (int (*)(void)) ompGetThreadNum;
+        omp_num_threads = (int (*)(void)) ompGetNumThreads;
+    }
+}
+
+/* Y [N, R] = W [N, K] X [K, R], all row-major: in the column-major terms of BLAS, Y^T = X^T W^T. */
+void rlcd4j_fm_product(const float *W, int64_t N, int64_t K, const float *X, int64_t R, float *Y) {
+    const float one = 1.0f, zero = 0.0f;
+    sgemm("N", "N", &R, &N, &K, &one, X, &R, W, &K, &zero, Y, &R);
+}
+
+/* A pass's body, run by each of `threads` threads with its id tid. */
+typedef void (*pass_fn)(const void *args, int tid, int threads);
+
+struct pass {
+    pass_fn body;
+    const void *args;
+};
+
+static void run_pass(void *p) {
+    const struct pass *pass = p;
+    pass->body(pass->args, omp_thread_num(), omp_num_threads());
+}
+
+/* Runs body(args, tid, n) on n <= threads threads of OpenMP's team (the caller is tid 0), or on the caller alone. */
+static void parallel(pass_fn body, const void *args, int threads) {
+    if (omp_parallel == NULL || threads <= 1) {
+        body(args, 0, 1);
+        return;
+    }
+    struct pass pass = {body, args};
+    omp_parallel(run_pass, &pass, (unsigned) threads, 0);
+}
 
 /* Token columns are handled eight at a time where a pass turns rows into columns: reads and writes then both move
    whole 32-byte runs, through a small buffer that stays in L1. */
@@ -67,33 +121,51 @@ static void column_share(int64_t n, int tid, int threads, int64_t *a, int64_t *b
 /*
  * x += y (when y is given), then out = x * rsqrt(mean(x^2) + eps) * g per column, as LlamaModel.rmsNorm computes it in
  * fp32: the residual add that ends a block fused with the norm that starts the next. X, Y [D, R]; out [D, R], or
- * [R, D] when rowMajor (the final norm, whose result leaves in libtorch's layout). sums: room for R floats. Thread
- * tid of `threads` does its share of the columns.
+ * [R, D] when rowMajor (the final norm, whose result leaves in libtorch's layout). sums: room for R floats. Each
+ * thread does its share of the columns.
  */
-void rlcd4j_fm_add_norm(float *X, const float *Y, const float *g, int64_t D, int64_t R, float eps, float *out,
-                        int rowMajor, float *sums, int tid, int threads) {
+struct add_norm {
+    float *X;
+    const float *Y, *g;
+    int64_t D, R;
+    float eps;
+    float *out;
+    int rowMajor;
+    float *sums;
+};
+
+static void add_norm_share(const void *args, int tid, int threads) {
+    const struct add_norm *a = args;
+    const int64_t D = a->D, R = a->R;
+    float *sums = a->sums;
     int64_t c0, c1;
     column_share(R, tid, threads, &c0, &c1);
     for (int64_t r = c0; r < c1; r++) sums[r] = 0.0f;
     for (int64_t d = 0; d < D; d++) {
-        float *x = X + d * R;
-        if (Y != NULL) {
-            const float *y = Y + d * R;
+        float *x = a->X + d * R;
+        if (a->Y != NULL) {
+            const float *y = a->Y + d * R;
             for (int64_t r = c0; r < c1; r++) x[r] += y[r];
         }
         for (int64_t r = c0; r < c1; r++) sums[r] += x[r] * x[r];
     }
-    for (int64_t r = c0; r < c1; r++) sums[r] = 1.0f / sqrtf(sums[r] / (float) D + eps);
+    for (int64_t r = c0; r < c1; r++) sums[r] = 1.0f / sqrtf(sums[r] / (float) D + a->eps);
     for (int64_t d = 0; d < D; d++) {
-        const float *x = X + d * R;
-        const float gd = g[d];
-        if (rowMajor) {
-            for (int64_t r = c0; r < c1; r++) out[r * D + d] = x[r] * sums[r] * gd;
+        const float *x = a->X + d * R;
+        const float gd = a->g[d];
+        if (a->rowMajor) {
+            for (int64_t r = c0; r < c1; r++) a->out[r * D + d] = x[r] * sums[r] * gd;
         } else {
-            float *o = out + d * R;
+            float *o = a->out + d * R;
             for (int64_t r = c0; r < c1; r++) o[r] = x[r] * sums[r] * gd;
         }
     }
+}
+
+void rlcd4j_fm_add_norm(float *X, const float *Y, const float *g, int64_t D, int64_t R, float eps, float *out,
+                        int rowMajor, float *sums, int threads) {
+    struct add_norm a = {X, Y, g, D, R, eps, out, rowMajor, sums};
+    parallel(add_norm_share, &a, threads);
 }
 
 /* RoPE's tables for R positions: cs[i, r] = cos(pos[r] inv_freq[i]), sn likewise, i < half. */
@@ -109,22 +181,35 @@ void rlcd4j_fm_rope_tables(const int *pos, int64_t R, const float *invFreq, int 
 /*
  * Splits the q/k/v product QKV [(H + 2 KV) hd, R] into attention's layouts, with HF's rotate_half RoPE on q and k,
  * (x1, x2) -> (x1 c - x2 s, x2 c + x1 s), and q times qScale (1/sqrt(hd), which LlamaModel applies to q too): q into
- * Q [B, H, T, hd], k and v into Kc, Vc [B, KV, cap, hd] at columns past + t.
+ * Q [B, H, T, hd], k and v into Kc, Vc [B, KV, cap, hd] at columns past + t. Each thread does its share of the
+ * columns.
  */
-void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd, const float *cs, const float *sn,
-                           float qScale, float *Q, float *Kc, float *Vc, int64_t cap, int past) {
-    const int64_t R = (int64_t) B * T;
-    const int half = hd / 2;
+struct split_heads {
+    const float *QKV;
+    int B, T, H, KV, hd;
+    const float *cs, *sn;
+    float qScale;
+    float *Q, *Kc, *Vc;
+    int64_t cap;
+    int past;
+};
+
+static void split_heads_share(const void *args, int tid, int threads) {
+    const struct split_heads *a = args;
+    const int T = a->T, H = a->H, KV = a->KV, hd = a->hd, half = hd / 2;
+    const int64_t R = (int64_t) a->B * T;
     float y[256 * COLUMNS]; /* one head of COLUMNS tokens, [hd, COLUMNS] */
-    for (int64_t r0 = 0; r0 < R; r0 += COLUMNS) {
-        const int n = R - r0 < COLUMNS ? (int) (R - r0) : COLUMNS;
+    int64_t c0, c1;
+    column_share(R, tid, threads, &c0, &c1);
+    for (int64_t r0 = c0; r0 < c1; r0 += COLUMNS) {
+        const int n = c1 - r0 < COLUMNS ? (int) (c1 - r0) : COLUMNS;
         for (int h = 0; h < H + 2 * KV; h++) {
-            const float *a = QKV + (size_t) h * hd * R + r0;
+            const float *x = a->QKV + (size_t) h * hd * R + r0;
             if (h < H + KV) {
-                const float scale = h < H ? qScale : 1.0f;
+                const float scale = h < H ? a->qScale : 1.0f;
                 for (int i = 0; i < half; i++) {
-                    const float *x1 = a + (size_t) i * R, *x2 = a + (size_t) (i + half) * R;
-                    const float *c = cs + (size_t) i * R + r0, *s = sn + (size_t) i * R + r0;
+                    const float *x1 = x + (size_t) i * R, *x2 = x + (size_t) (i + half) * R;
+                    const float *c = a->cs + (size_t) i * R + r0, *s = a->sn + (size_t) i * R + r0;
                     for (int j = 0; j < n; j++) {
                         y[i * COLUMNS + j] = (x1[j] * c[j] - x2[j] * s[j]) * scale;
                         y[(i + half) * COLUMNS + j] = (x2[j] * c[j] + x1[j] * s[j]) * scale;
@@ -132,14 +217,14 @@ void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd
                 }
             } else {
                 for (int i = 0; i < hd; i++)
-                    for (int j = 0; j < n; j++) y[i * COLUMNS + j] = a[(size_t) i * R + j];
+                    for (int j = 0; j < n; j++) y[i * COLUMNS + j] = x[(size_t) i * R + j];
             }
             float *dst[COLUMNS];
             for (int j = 0; j < n; j++) {
                 const int b = (int) ((r0 + j) / T), t = (int) ((r0 + j) % T);
-                dst[j] = h < H        ? Q + (((size_t) b * H + h) * T + t) * hd
-                         : h < H + KV ? Kc + (((size_t) b * KV + (h - H)) * cap + past + t) * hd
-                                      : Vc + (((size_t) b * KV + (h - H - KV)) * cap + past + t) * hd;
+                dst[j] = h < H        ? a->Q + (((size_t) b * H + h) * T + t) * hd
+                         : h < H + KV ? a->Kc + (((size_t) b * KV + (h - H)) * a->cap + a->past + t) * hd
+                                      : a->Vc + (((size_t) b * KV + (h - H - KV)) * a->cap + a->past + t) * hd;
             }
             if (n == COLUMNS && dst[COLUMNS - 1] == dst[0] + (COLUMNS - 1) * hd) { /* eight tokens of one row */
                 for (int i = 0; i < hd; i += 8) transpose8(y + i * COLUMNS, COLUMNS, dst[0] + i, hd);
@@ -149,6 +234,12 @@ void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd
             }
         }
     }
+}
+
+void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd, const float *cs, const float *sn,
+                           float qScale, float *Q, float *Kc, float *Vc, int64_t cap, int past, int threads) {
+    struct split_heads a = {QKV, B, T, H, KV, hd, cs, sn, qScale, Q, Kc, Vc, cap, past};
+    parallel(split_heads_share, &a, threads);
 }
 
 /* Query rows per attention tile: four rows of one head share every key and value they read. */
@@ -171,19 +262,29 @@ void rlcd4j_fm_split_heads(const float *QKV, int B, int T, int H, int KV, int hd
  *   Kc, Vc  [B, KV, cap, hd]: query head h reads kv head h / (H / KV), columns [0, past + T)
  *   mask    [B, T, past + T] additive (0 or -1e9), or NULL (every key seen); it must be causal, as LlamaModel's are:
  *           keys after a query's own position are not read at all
- *   scratch (hd + TILE_ROWS) (S + 16) floats per thread, S = past + T
+ *   scratch (hd + TILE_ROWS) (S + 16) floats per thread, S = past + T, for `threads` threads
  *
- * Thread tid of `threads` (each calls this with the same arguments) takes every threads-th group of SHARE_ROWS
- * queries of each head.
+ * Thread tid of the n <= `threads` that run it takes every n-th group of SHARE_ROWS queries of each head.
  *
  * Each kv head's keys are first transposed to [hd, S], so that scores of a tile come from broadcasts of query values
  * against whole vectors of keys. A weight whose score is more than 87 below its row's maximum is taken as 0 (its
  * true value, under 2e-38 of the maximum's, is below what the rows' sums can resolve; the mask's -1e9 gives exactly
  * 0, as in libtorch).
  */
-void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64_t cap, int B, int T, int H, int KV,
-                         int hd, int past, int from, const float *mask, float *X, float *scratch, int tid,
-                         int threads) {
+struct attention {
+    const float *Q, *Kc, *Vc;
+    int64_t cap;
+    int B, T, H, KV, hd, past, from;
+    const float *mask;
+    float *X, *scratch;
+};
+
+static void attention_share(const void *args, int tid, int threads) {
+    const struct attention *a = args;
+    const float *Q = a->Q, *Kc = a->Kc, *Vc = a->Vc, *mask = a->mask;
+    const int64_t cap = a->cap;
+    const int B = a->B, T = a->T, H = a->H, KV = a->KV, hd = a->hd, past = a->past, from = a->from;
+    float *X = a->X, *scratch = a->scratch;
     const int S = past + T, G = H / KV, Sp = (S + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK, Tq = T - from;
     const int64_t R = (int64_t) B * Tq;
     /* this thread's K transposed [hd, Sp] and a tile's weights [TILE_ROWS, Sp] */
@@ -306,6 +407,12 @@ void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64
         }
 }
 
+void rlcd4j_fm_attention(const float *Q, const float *Kc, const float *Vc, int64_t cap, int B, int T, int H, int KV,
+                         int hd, int past, int from, const float *mask, float *X, float *scratch, int threads) {
+    struct attention a = {Q, Kc, Vc, cap, B, T, H, KV, hd, past, from, mask, X, scratch};
+    parallel(attention_share, &a, threads);
+}
+
 /* out[d, b (T - from) + t - from] = X[d, b T + t] for t in [from, T): the columns of positions from `from` on. */
 void rlcd4j_fm_columns(const float *X, int64_t D, int B, int T, int from, float *out) {
     const int64_t R = (int64_t) B * T, Rq = (int64_t) B * (T - from);
@@ -317,9 +424,20 @@ void rlcd4j_fm_columns(const float *X, int64_t D, int B, int T, int from, float 
 
 /*
  * SwiGLU over the gate/up product GU [2F, R]: its first F rows become silu(gate) * up; n = F R, a multiple of 8.
- * Thread tid of `threads` does its share.
+ * Each thread does its share.
  */
-void rlcd4j_fm_swiglu(float *GU, int64_t n, int tid, int threads) {
-    int64_t a = (n * tid / threads) & ~15L, b = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
-    swiglu(GU + a, GU + n + a, b - a);
+struct swiglu_rows {
+    float *GU;
+    int64_t n;
+};
+
+static void swiglu_share(const void *args, int tid, int threads) {
+    const struct swiglu_rows *a = args;
+    const int64_t n = a->n, from = (n * tid / threads) & ~15L, to = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
+    swiglu(a->GU + from, a->GU + n + from, to - from);
+}
+
+void rlcd4j_fm_swiglu(float *GU, int64_t n, int threads) {
+    struct swiglu_rows a = {GU, n};
+    parallel(swiglu_share, &a, threads);
 }

@@ -62,7 +62,8 @@ public final class DecodeBench {
                 NativeThreads.waitingPolicy());
         System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
                 + rlcd4j.engine.cpu.DecodeAttention.status() + "; decode steps: "
-                + rlcd4j.engine.cpu.NativeDecoder.status());
+                + rlcd4j.engine.cpu.NativeDecoder.status() + "; prefill: "
+                + rlcd4j.engine.cpu.NativePrefill.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             roundToBf16(

@@ -62,7 +62,8 @@ public final class PrefillBench {
                 NativeThreads.engineThreads(),
                 NativeThreads.waitingPolicy());
         System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
-                + rlcd4j.engine.cpu.DecodeAttention.status());
+                + rlcd4j.engine.cpu.DecodeAttention.status() + "; prefill: "
+                + rlcd4j.engine.cpu.NativePrefill.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             SplittableRandom rng = new SplittableRandom(7);

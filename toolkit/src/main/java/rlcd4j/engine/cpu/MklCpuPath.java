@@ -83,7 +83,7 @@ public final class MklCpuPath {
             return "MKL path chosen by MKL (Intel CPU)";
         }
         Engine.getInstance(); // maps libtorch
-        String lib = mappedFile("libtorch_cpu.so");
+        String lib = LibtorchRuntime.mappedFile("libtorch_cpu.so");
         if (lib == null) return "MKL path unchanged (libtorch_cpu.so is not loaded)";
         try {
             NativeLibrary torch = NativeLibrary.getInstance(lib);
@@ -125,7 +125,7 @@ public final class MklCpuPath {
     private static void findCodePath() {
         if (!Platform.isLinux() || !Platform.isIntel() || !Platform.is64Bit()) return;
         Engine.getInstance();
-        String lib = mappedFile("libtorch_cpu.so");
+        String lib = LibtorchRuntime.mappedFile("libtorch_cpu.so");
         if (lib == null) return;
         try {
             Pointer type = cpuTypeVariable(NativeLibrary.getInstance(lib));
@@ -182,18 +182,9 @@ public final class MklCpuPath {
         return null;
     }
 
-    /** The absolute path of a mapped shared library whose file name is {@code name}. */
-    private static String mappedFile(String name) {
-        for (String line : maps()) {
-            int slash = line.indexOf('/');
-            if (slash >= 0 && line.endsWith("/" + name)) return line.substring(slash);
-        }
-        return null;
-    }
-
     /** Whether {@code address} lies in a readable and writable mapping of this process. */
     private static boolean writable(long address) {
-        for (String line : maps()) {
+        for (String line : LibtorchRuntime.processMaps()) {
             String[] f = line.split("\\s+", 3);
             if (f.length < 2) continue;
             int dash = f[0].indexOf('-');
@@ -203,13 +194,5 @@ public final class MklCpuPath {
                 return f[1].startsWith("rw");
         }
         return false;
-    }
-
-    private static List<String> maps() {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/maps"));
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 }

@@ -168,6 +168,32 @@ class NativePrefillTest {
         }
     }
 
+    /** The products write into MKL's sgemm_ from libtorch, and the passes run on libtorch's OpenMP threads. */
+    @Test
+    void productsAndPassesUseLibtorchsMklAndOpenMpThreads() {
+        if (!NativePrefill.enabled()) return;
+        String status = NativePrefill.status();
+        assertTrue(status.contains("products by libtorch's sgemm_"), status);
+        assertTrue(status.contains("passes on OpenMP's threads"), status);
+    }
+
+    /**
+     * One workspace serves forwards of every size in turn: kept when small, grown for a larger forward, and a
+     * temporary one (freed after its forward) past the size kept; each forward agrees with libtorch's.
+     */
+    @Test
+    void forwardsOfChangingSizesShareTheWorkspaceCorrectly() {
+        if (!NativePrefill.enabled()) return;
+        try (NDManager m = manager.newSubManager()) {
+            int[][] rows = {{9, 4}, {40, 33, 12}, {9, 4}, {512, 300, 17, 512, 490, 64, 511, 200}, {40, 33, 12}};
+            for (int i = 0; i < rows.length; i++) {
+                int T = java.util.Arrays.stream(rows[i]).max().orElseThrow();
+                NDArray[] b = Agreement.leftPadded(m, rows[i], T, VOCAB, 10 + i);
+                Agreement.assertClose(scored(false, b), scored(true, b), 2e-4f, "hidden states of forward " + i);
+            }
+        }
+    }
+
     @Test
     void aTokenOutsideTheVocabularyIsRefusedByValue() {
         if (!NativePrefill.enabled()) return;
