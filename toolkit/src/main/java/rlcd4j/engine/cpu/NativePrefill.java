@@ -18,8 +18,8 @@ import com.sun.jna.Pointer;
  * <p>The residual stream is feature-major, [D, B·T]: every product is then a stored weight matrix times the activations,
  * {@code W [N, K] · X [K, B·T]}, with no transposed views (the layout that libtorch's products were already measured
  * fastest in at more than a few rows). The products are MKL's {@code sgemm_} called straight into one workspace that
- * every layer reuses, so no layer allocates (freshly allocated outputs cost a page fault per 4 KiB in each layer), and
- * the passes run on OpenMP's team of threads, the workers of the product before them ({@link LibtorchRuntime}). The
+ * every layer reuses, so no layer allocates, and the passes run on OpenMP's team of threads, the workers of the
+ * product before them, which are still spinning ({@link LibtorchRuntime}). The
  * result agrees with {@code LlamaModel}'s libtorch ops to rounding ({@code NativePrefillTest}, and the golden tests,
  * which run through here).
  *
