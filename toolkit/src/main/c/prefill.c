@@ -433,7 +433,8 @@ struct swiglu_rows {
 
 static void swiglu_share(const void *args, int tid, int threads) {
     const struct swiglu_rows *a = args;
-    const int64_t n = a->n, from = (n * tid / threads) & ~15L, to = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
+    const int64_t n = a->n, from = (n * tid / threads) & ~15L;
+    const int64_t to = tid == threads - 1 ? n : (n * (tid + 1) / threads) & ~15L;
     swiglu(a->GU + from, a->GU + n + from, to - from);
 }
 

@@ -21,64 +21,48 @@ import java.util.List;
  *       our own would instead wait for the core those workers hold.</li>
  * </ul>
  *
- * Either may be missing in another libtorch build: {@link #sgemm()} is then 0 (the kernels' callers fall back to
- * libtorch's ops) and {@link #ompParallel()} 0 (passes run on the calling thread); {@link #status()} says which.
+ * Either may be missing in another libtorch build: {@link Symbols#sgemm()} is then 0 (the kernels' callers fall back to
+ * libtorch's ops) and the OpenMP entry points 0 (passes run on the calling thread); {@link Symbols#status()} says
+ * which.
  */
 final class LibtorchRuntime {
-    private static long sgemm, ompParallel, ompThreadNum, ompNumThreads;
-    private static String status;
+    private static Symbols symbols;
 
     private LibtorchRuntime() {}
 
-    /** MKL's {@code sgemm_} in libtorch, or 0. */
-    static synchronized long sgemm() {
-        find();
-        return sgemm;
+    /**
+     * The entry points' addresses, 0 where missing: MKL's {@code sgemm_}, and {@code GOMP_parallel},
+     * {@code omp_get_thread_num} and {@code omp_get_num_threads} (all three, or all 0); {@code status} says what was
+     * found, for benchmark headers and logs.
+     */
+    record Symbols(long sgemm, long ompParallel, long ompThreadNum, long ompNumThreads, String status) {}
+
+    /** Looks the entry points up in the loaded libtorch once (loading it if needed). */
+    static synchronized Symbols symbols() {
+        if (symbols == null) symbols = find();
+        return symbols;
     }
 
-    /** {@code GOMP_parallel}, or 0 when any of the three OpenMP entry points is missing. */
-    static synchronized long ompParallel() {
-        find();
-        return ompParallel;
-    }
-
-    static synchronized long ompThreadNum() {
-        find();
-        return ompThreadNum;
-    }
-
-    static synchronized long ompNumThreads() {
-        find();
-        return ompNumThreads;
-    }
-
-    /** What was found, for benchmark headers and logs. */
-    static synchronized String status() {
-        find();
-        return status;
-    }
-
-    private static void find() {
-        if (status != null) return;
+    private static Symbols find() {
         Engine.getInstance(); // maps libtorch
         String torch = mappedFile("libtorch_cpu.so");
-        sgemm = torch == null ? 0 : address(torch, "sgemm_");
+        long sgemm = torch == null ? 0 : address(torch, "sgemm_");
         String omp = mappedFile("libgomp");
         if (omp == null) omp = mappedFile("libiomp5");
+        long parallel = 0, threadNum = 0, numThreads = 0;
         if (omp != null) {
-            long parallel = address(omp, "GOMP_parallel"),
-                    threadNum = address(omp, "omp_get_thread_num"),
-                    numThreads = address(omp, "omp_get_num_threads");
-            if (parallel != 0 && threadNum != 0 && numThreads != 0) {
-                ompParallel = parallel;
-                ompThreadNum = threadNum;
-                ompNumThreads = numThreads;
-            }
+            parallel = address(omp, "GOMP_parallel");
+            threadNum = address(omp, "omp_get_thread_num");
+            numThreads = address(omp, "omp_get_num_threads");
         }
-        status = (sgemm != 0 ? "products by libtorch's sgemm_" : "no sgemm_ in libtorch_cpu.so")
-                + (ompParallel != 0
+        boolean openMp = parallel != 0 && threadNum != 0 && numThreads != 0;
+        String status = (sgemm != 0 ? "products by libtorch's sgemm_" : "no sgemm_ in libtorch_cpu.so")
+                + (openMp
                         ? ", passes on OpenMP's threads (" + Path.of(omp).getFileName() + ")"
                         : ", passes on the calling thread (no OpenMP runtime found)");
+        return openMp
+                ? new Symbols(sgemm, parallel, threadNum, numThreads, status)
+                : new Symbols(sgemm, 0, 0, 0, status);
     }
 
     private static long address(String library, String function) {

@@ -37,14 +37,11 @@ public final class NativePrefill {
     private static final boolean LOADED;
 
     static {
-        boolean loaded = NativeKernels.library() != null && LibtorchRuntime.sgemm() != 0;
+        LibtorchRuntime.Symbols torch = NativeKernels.library() == null ? null : LibtorchRuntime.symbols();
+        boolean loaded = torch != null && torch.sgemm() != 0;
         if (loaded) {
             Native.register(NativePrefill.class, NativeKernels.library());
-            rlcd4j_fm_init(
-                    LibtorchRuntime.sgemm(),
-                    LibtorchRuntime.ompParallel(),
-                    LibtorchRuntime.ompThreadNum(),
-                    LibtorchRuntime.ompNumThreads());
+            rlcd4j_fm_init(torch.sgemm(), torch.ompParallel(), torch.ompThreadNum(), torch.ompNumThreads());
         }
         LOADED = loaded;
     }
@@ -118,7 +115,8 @@ public final class NativePrefill {
     /** Which products and threads the native prefill uses here, or why it is off, for benchmark headers and logs. */
     public static String status() {
         if (NativeKernels.library() == null) return NativeKernels.status();
-        return LOADED ? LibtorchRuntime.status() : "libtorch's ops (" + LibtorchRuntime.status() + ")";
+        String found = LibtorchRuntime.symbols().status();
+        return LOADED ? found : "libtorch's ops (" + found + ")";
     }
 
     /**
