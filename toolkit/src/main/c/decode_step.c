@@ -164,11 +164,16 @@ INLINE void any_tile(const float *x, long ldx, const void *w, long K, long n, fl
     else tile(x, ldx, w, K, n, y, ldy, add, MB, RB, wt);
 }
 
+#define TILE_CASE(MB, RB, WT)                                                                                        \
+    case MB * 4 + RB: any_tile(xm, ldx, w, K, n, ym, ldy, add, MB, RB, WT); break;
 #define TILES(WT)                                                                                                    \
     static void tiles_##WT(const float *x, long ldx, int M, const void *w, long K, long n0, long n1, float *y,      \
                            long ldy, int add) {                                                                     \
-        /* one input row: four weight rows at a time, four independent sums; more rows: two weight rows against up \
-           to four input rows (AVX2 has 16 registers), the two rows re-read from L1 for each group of four */       \
+        /* one input row: four weight rows at a time, four independent sums. More rows: three weight rows against  \
+           up to four input rows, twelve sums (AVX2 has 16 registers: 12 sums, 3 weight vectors, 1 input vector),    \
+           the three rows re-read from L1 for each group of four; bf16's unpacked halves take two registers a row,   \
+           so two rows there */                                                                                     \
+        const int most = WT == W_BF16_PERMUTED ? 2 : 3;                                                              \
         for (long n = n0; n < n1;) {                                                                                 \
             if (M == 1 && n1 - n >= 4) {                                                                             \
                 if (WT == W_BF16_PERMUTED) tile_bf16_row(x, w, K, n, y, add);                                        \
@@ -176,19 +181,15 @@ INLINE void any_tile(const float *x, long ldx, const void *w, long K, long n, fl
                 n += 4;                                                                                              \
                 continue;                                                                                            \
             }                                                                                                        \
-            int rb = n1 - n >= 2 ? 2 : 1;                                                                            \
+            int rb = n1 - n >= most ? most : (int) (n1 - n);                                                         \
             for (int m = 0; m < M; m += 4) {                                                                         \
                 const float *xm = x + m * ldx;                                                                       \
                 float *ym = y + m * ldy;                                                                             \
-                switch ((M - m < 4 ? M - m : 4) * 2 + rb - 1) {                                                      \
-                    case 2: any_tile(xm, ldx, w, K, n, ym, ldy, add, 1, 1, WT); break;                               \
-                    case 3: any_tile(xm, ldx, w, K, n, ym, ldy, add, 1, 2, WT); break;                               \
-                    case 4: any_tile(xm, ldx, w, K, n, ym, ldy, add, 2, 1, WT); break;                               \
-                    case 5: any_tile(xm, ldx, w, K, n, ym, ldy, add, 2, 2, WT); break;                               \
-                    case 6: any_tile(xm, ldx, w, K, n, ym, ldy, add, 3, 1, WT); break;                               \
-                    case 7: any_tile(xm, ldx, w, K, n, ym, ldy, add, 3, 2, WT); break;                               \
-                    case 8: any_tile(xm, ldx, w, K, n, ym, ldy, add, 4, 1, WT); break;                               \
-                    default: any_tile(xm, ldx, w, K, n, ym, ldy, add, 4, 2, WT); break;                              \
+                switch ((M - m < 4 ? M - m : 4) * 4 + rb) {                                                          \
+                    TILE_CASE(1, 1, WT) TILE_CASE(1, 2, WT) TILE_CASE(1, 3, WT)                                      \
+                    TILE_CASE(2, 1, WT) TILE_CASE(2, 2, WT) TILE_CASE(2, 3, WT)                                      \
+                    TILE_CASE(3, 1, WT) TILE_CASE(3, 2, WT) TILE_CASE(3, 3, WT)                                      \
+                    TILE_CASE(4, 1, WT) TILE_CASE(4, 2, WT) TILE_CASE(4, 3, WT)                                      \
                 }                                                                                                    \
             }                                                                                                        \
             n += rb;                                                                                                 \

@@ -44,6 +44,19 @@ static inline float sum_lanes(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* The eight sums of a[0..7], lane t holding a[t]'s, each added in sum_lanes' order (so each equals it exactly). */
+static inline __m256 sum_lanes8(const __m256 *a) {
+    __m256 h[4]; /* h[t]: [a[t]'s lanes i + (i + 4), i < 4 | a[t + 4]'s] */
+    for (int t = 0; t < 4; t++)
+        h[t] = _mm256_add_ps(_mm256_permute2f128_ps(a[t], a[t + 4], 0x20),
+                             _mm256_permute2f128_ps(a[t], a[t + 4], 0x31));
+    /* then (i + 2) into i, two vectors a half */
+    __m256 c = _mm256_add_ps(_mm256_shuffle_ps(h[0], h[1], 0x44), _mm256_shuffle_ps(h[0], h[1], 0xEE));
+    __m256 d = _mm256_add_ps(_mm256_shuffle_ps(h[2], h[3], 0x44), _mm256_shuffle_ps(h[2], h[3], 0xEE));
+    /* then 1 into 0 */
+    return _mm256_add_ps(_mm256_shuffle_ps(c, d, 0x88), _mm256_shuffle_ps(c, d, 0xDD));
+}
+
 /*
  * One kv head's attention for its G query heads, one new token: scores (q . k_j) * scale over the len columns of K
  * and V ([len, hd] each, rows hd floats apart), softmax, weighted sum of V. Q holds the G heads [G, hd], O receives
@@ -55,20 +68,38 @@ static inline void attend_group(const float *Q, const float *K, const float *V, 
     for (int g = 0; g < G; g++) {
         const float *q = Q + (size_t) g * hd;
         float *o = O + (size_t) g * hd;
-        /* scores and their maximum; the group's heads re-read K from cache, not memory */
-        float m = -INFINITY;
-        for (int j = 0; j < len; j++) {
+        /* scores and their maximum; the group's heads re-read K from cache, not memory. Eight keys at a time, eight
+           independent sums (one key's sum is a chain of hd / 8 dependent FMAs), each summed as sum_lanes would */
+        __m256 mv8 = _mm256_set1_ps(-INFINITY);
+        int j = 0;
+        for (; j + 8 <= len; j += 8) {
+            const float *k8 = K + (size_t) j * hd;
+            __m256 a[8], qv = _mm256_loadu_ps(q);
+            for (int t = 0; t < 8; t++) a[t] = _mm256_mul_ps(qv, _mm256_loadu_ps(k8 + (size_t) t * hd));
+            for (int i = 1; i < nv; i++) {
+                qv = _mm256_loadu_ps(q + 8 * i);
+                for (int t = 0; t < 8; t++)
+                    a[t] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k8 + (size_t) t * hd + 8 * i), a[t]);
+            }
+            __m256 s8 = _mm256_mul_ps(sum_lanes8(a), _mm256_set1_ps(scale));
+            _mm256_storeu_ps(p + j, s8);
+            mv8 = _mm256_max_ps(s8, mv8); /* as m = s > m ? s : m, a NaN score skipped */
+        }
+        float m = -INFINITY, lanes[8];
+        _mm256_storeu_ps(lanes, mv8);
+        for (int t = 0; t < 8; t++) m = lanes[t] > m ? lanes[t] : m;
+        for (; j < len; j++) {
             const float *kj = K + (size_t) j * hd;
             __m256 x = _mm256_mul_ps(_mm256_loadu_ps(q), _mm256_loadu_ps(kj));
-            for (int i = 1; i < nv; i++) x = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * i), _mm256_loadu_ps(kj + 8 * i), x);
+            for (int i = 1; i < nv; i++)
+                x = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * i), _mm256_loadu_ps(kj + 8 * i), x);
             float s = sum_lanes(x) * scale;
             p[j] = s;
             m = s > m ? s : m;
         }
         /* weights e^(s - max) and their sum; the tail pads with -inf, whose weight is 0 */
         __m256 mv = _mm256_set1_ps(m), sv = _mm256_setzero_ps();
-        int j = 0;
-        for (; j + 8 <= len; j += 8) {
+        for (j = 0; j + 8 <= len; j += 8) {
             __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(p + j), mv));
             _mm256_storeu_ps(p + j, e);
             sv = _mm256_add_ps(sv, e);

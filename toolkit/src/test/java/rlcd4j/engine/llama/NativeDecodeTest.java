@@ -1,5 +1,6 @@
 package rlcd4j.engine.llama;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.Platform;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -90,6 +92,61 @@ class NativeDecodeTest {
     @Test
     void paddedRowsOfDifferentLengthsAgreeWithLibtorch() {
         compare(model, new int[] {14, 3, 9, 1});
+        // seven rows: the products' tiles of four input rows and of the three left over
+        compare(model, new int[] {14, 3, 9, 1, 7, 12, 5});
+    }
+
+    @Test
+    void eachRowOfABatchStepsExactlyAsItWouldAlone() {
+        if (!model.decodesNatively(manager.getDevice())) return; // the kernels are not built here (asserted above)
+        // A row's sums are added in the same order whatever the batch (products tile input rows by four, then the
+        // rest; attention takes keys eight at a time, then the rest), so a sample does not depend on its batch.
+        int[] lengths = {14, 3, 9, 1, 7, 12, 5};
+        int B = lengths.length, T = Prompts.T, V = VOCAB;
+        Prompts prompts = Prompts.of(lengths, new SplittableRandom(11));
+        KvCache batch = cache(model, B);
+        KvCache[] alone = new KvCache[B];
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            prompts.prefill(model, batch);
+            for (int b = 0; b < B; b++) {
+                alone[b] = cache(model, B);
+                prompts.prefill(model, alone[b]);
+                alone[b].relayout(new int[] {b}, T, T, alone[b].capacity()); // row b only
+            }
+            long[] next = new long[B];
+            for (int b = 0; b < B; b++) next[b] = 3 + 37 * b;
+            for (int step = 0; step < 5; step++) { // 15 to 19 columns: blocks of eight keys and the rest
+                long[] p = new long[B];
+                for (int b = 0; b < B; b++) p[b] = lengths[b] + step;
+                float[][] together = stepAndHead(
+                        model,
+                        true,
+                        manager.create(next, new Shape(B, 1)),
+                        manager.create(p, new Shape(B, 1)),
+                        prompts.starts(),
+                        batch);
+                int D = together[0].length / B;
+                for (int b = 0; b < B; b++) {
+                    float[][] single = stepAndHead(
+                            model,
+                            true,
+                            manager.create(new long[] {next[b]}, new Shape(1, 1)),
+                            manager.create(new long[] {p[b]}, new Shape(1, 1)),
+                            new int[] {prompts.starts()[b]},
+                            alone[b]);
+                    String where = "row " + b + " at step " + step;
+                    assertArrayEquals(
+                            Arrays.copyOfRange(together[0], b * D, (b + 1) * D), single[0], "hidden, " + where);
+                    assertArrayEquals(
+                            Arrays.copyOfRange(together[1], b * V, (b + 1) * V), single[1], "logits, " + where);
+                    next[b] = argmax(single[1], 0, V);
+                }
+            }
+        } finally {
+            batch.close();
+            for (KvCache c : alone) if (c != null) c.close();
+        }
     }
 
     @Test
@@ -161,32 +218,46 @@ class NativeDecodeTest {
         return LlamaModel.load(dir, model.config(), manager, DataType.FLOAT32);
     }
 
+    /** Left-padded prompts of the given lengths in T = 14 columns: ids, positions and key mask [B, T], row starts. */
+    private record Prompts(long[] ids, long[] positions, long[] keys, int[] starts) {
+        static final int T = 14;
+
+        static Prompts of(int[] lengths, SplittableRandom rng) {
+            int B = lengths.length;
+            long[] ids = new long[B * T], pos = new long[B * T], key = new long[B * T];
+            int[] starts = new int[B];
+            for (int b = 0; b < B; b++) {
+                starts[b] = T - lengths[b];
+                for (int t = 0; t < T; t++) {
+                    boolean pad = t < starts[b];
+                    ids[b * T + t] = pad ? 2 : 3 + rng.nextInt(VOCAB - 3);
+                    pos[b * T + t] = pad ? 0 : t - starts[b];
+                    key[b * T + t] = pad ? 0 : 1;
+                }
+            }
+            return new Prompts(ids, pos, key, starts);
+        }
+
+        /** A forward of all rows into {@code cache}. */
+        void prefill(LlamaModel model, KvCache cache) {
+            Shape s = new Shape(starts.length, T);
+            NDArray mask = LlamaModel.attentionMask(manager, manager.create(keys, s), 0, T);
+            model.forward(manager.create(ids, s), manager.create(positions, s), mask, cache);
+        }
+    }
+
     /** Prefills two caches alike, then steps one natively and one through libtorch, feeding both the same tokens. */
     private static void compare(LlamaModel model, int[] lengths) {
-        int B = lengths.length, T = 14, steps = 6;
-        var cfg = model.config();
+        int B = lengths.length, T = Prompts.T, steps = 6;
         SplittableRandom rng = new SplittableRandom(lengths.length);
-        long[] ids = new long[B * T], pos = new long[B * T], key = new long[B * T];
-        int[] starts = new int[B];
-        for (int b = 0; b < B; b++) {
-            starts[b] = T - lengths[b];
-            for (int t = 0; t < T; t++) {
-                boolean pad = t < starts[b];
-                ids[b * T + t] = pad ? 2 : 3 + rng.nextInt(VOCAB - 3);
-                pos[b * T + t] = pad ? 0 : t - starts[b];
-                key[b * T + t] = pad ? 0 : 1;
-            }
-        }
+        Prompts prompts = Prompts.of(lengths, rng);
+        int[] starts = prompts.starts();
         KvCache nativeCache = cache(model, B), torchCache = cache(model, B);
         try (nativeCache;
                 torchCache;
                 NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Shape s = new Shape(B, T);
-            NDArray mask = LlamaModel.attentionMask(manager, manager.create(key, s), 0, T);
-            for (KvCache c : new KvCache[] {nativeCache, torchCache}) {
-                model.forward(manager.create(ids, s), manager.create(pos, s), mask, c);
-            }
+            for (KvCache c : new KvCache[] {nativeCache, torchCache}) prompts.prefill(model, c);
             long[] next = new long[B];
             for (int b = 0; b < B; b++) next[b] = 3 + rng.nextInt(VOCAB - 3);
             for (int step = 0; step < steps; step++) {
