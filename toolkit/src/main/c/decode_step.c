@@ -12,8 +12,8 @@
  * checkpoint stored that way), widened to fp32 in registers (exact) and summed in fp32. Activations are fp32.
  *
  * Threads: every thread of a step calls rlcd4j_decode_step with the same arguments and its own tid; each does its
- * share of each phase (output rows of a product, batch rows, or (row, kv head) pairs of attention) and waits for the
- * others at a barrier between phases. Built by Maven with gcc into linux-x86-64/librlcd4j_kernels.so, called through
+ * part of each phase (output rows of a product, claimed a few at a time while any are left; batch rows; or (row, kv
+ * head) pairs of attention) and waits for the others at a barrier between phases. Built by Maven with gcc into linux-x86-64/librlcd4j_kernels.so, called through
  * JNA by rlcd4j.engine.cpu.NativeDecoder.
  *
  * Shapes (row-major):
@@ -201,46 +201,74 @@ TILES(W_F16)
 TILES(W_BF16_PERMUTED)
 
 /*
- * y[m, n] (+)= x[m] . W[n] for m < M, n in [n0, n1): x [M, K] rows ldx apart, W [N, K], y rows ldy apart. xp is room
- * for M K floats, where bf16 products put their permuted copy of x.
+ * Barrier for T threads on the step's shared ints: a count, a generation, and the rows claimed of the next phase's
+ * product (claimed_product), which the last thread to arrive sets back to zero while the others wait. Waiting spins
+ * (the phases are microseconds to a millisecond apart), then yields the core: on a machine shared with other work
+ * the thread being waited for may not be running.
  */
-static void product(const float *x, long ldx, int M, const void *w, int wt, long K, long n0, long n1, float *y,
-                    long ldy, int add, float *xp) {
-    if (wt == W_F32) {
-        tiles_W_F32(x, ldx, M, w, K, n0, n1, y, ldy, add);
-    } else if (wt == W_BF16 && K % 16 == 0) {
-        permute16(x, ldx, M, K, xp);
-        tiles_W_BF16_PERMUTED(xp, K, M, w, K, n0, n1, y, ldy, add);
-    } else if (wt == W_BF16) {
-        tiles_W_BF16(x, ldx, M, w, K, n0, n1, y, ldy, add);
-    } else {
-        tiles_W_F16(x, ldx, M, w, K, n0, n1, y, ldy, add);
-    }
-}
+enum { B_COUNT, B_GENERATION, B_CLAIMED, B_INTS };
 
-/* Thread tid's share [*a, *b) of n items, cut at multiples of 8 (whole vectors). */
-static void share(long n, int tid, int T, long *a, long *b) {
-    *a = (n * tid / T) & ~7L;
-    *b = tid == T - 1 ? n : (n * (tid + 1) / T) & ~7L;
-}
-
-/*
- * Barrier for T threads on two ints, a count and a generation. Waiting spins (the phases are microseconds to a
- * millisecond apart), then yields the core: on a machine shared with other work the thread being waited for may
- * not be running.
- */
 static void barrier(int *b, int T) {
-    if (T == 1) return;
-    int gen = __atomic_load_n(&b[1], __ATOMIC_ACQUIRE);
-    if (__atomic_add_fetch(&b[0], 1, __ATOMIC_ACQ_REL) == T) {
-        __atomic_store_n(&b[0], 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&b[1], gen + 1, __ATOMIC_RELEASE);
+    if (T == 1) {
+        b[B_CLAIMED] = 0;
+        return;
+    }
+    int gen = __atomic_load_n(&b[B_GENERATION], __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&b[B_COUNT], 1, __ATOMIC_ACQ_REL) == T) {
+        __atomic_store_n(&b[B_COUNT], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&b[B_CLAIMED], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&b[B_GENERATION], gen + 1, __ATOMIC_RELEASE);
     } else {
-        for (int spins = 0; __atomic_load_n(&b[1], __ATOMIC_ACQUIRE) == gen; spins++) {
+        for (int spins = 0; __atomic_load_n(&b[B_GENERATION], __ATOMIC_ACQUIRE) == gen; spins++) {
             if (spins < 4096) _mm_pause();
             else sched_yield();
         }
     }
+}
+
+/*
+ * Rows of a product are claimed CLAIM at a time, by whichever thread is free, rather than cut in halves beforehand:
+ * two threads that share the memory's bandwidth do not keep equal pace, and with halves the faster waited at each
+ * barrier for the slower (1.5-2.6 ms of a 28 ms step of one row, measured). A multiple of 8 (whole vectors, and the
+ * one-row kernel's four rows at a time) and of 3 (the several-row kernel's three): each row's sums run in the same
+ * order whichever thread claims it.
+ */
+#define CLAIM 48
+
+/* The next CLAIM rows of n not yet claimed, as [*a, *e), counting claims in *claimed (zero before the first);
+   0 when none are left. */
+static int claim(int *claimed, long n, long *a, long *e) {
+    long c = __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED);
+    *a = c * CLAIM;
+    *e = *a + CLAIM < n ? *a + CLAIM : n;
+    return *a < n;
+}
+
+/*
+ * y[m, n] (+)= x[m] . W[n] for m < M, n in [n0, n1): x [M, K] rows ldx apart (for bf16 with K a multiple of 16, as
+ * permuted by inputs()), W [N, K], y rows ldy apart.
+ */
+static void rows(const float *x, long ldx, int M, const void *w, int wt, long K, long n0, long n1, float *y, long ldy,
+                 int add) {
+    if (wt == W_F32) tiles_W_F32(x, ldx, M, w, K, n0, n1, y, ldy, add);
+    else if (wt == W_BF16 && K % 16 == 0) tiles_W_BF16_PERMUTED(x, ldx, M, w, K, n0, n1, y, ldy, add);
+    else if (wt == W_BF16) tiles_W_BF16(x, ldx, M, w, K, n0, n1, y, ldy, add);
+    else tiles_W_F16(x, ldx, M, w, K, n0, n1, y, ldy, add);
+}
+
+/* The inputs rows() reads for x [M, K] (ldx apart): x itself, or for bf16 its permuted copy in xp (M K floats). */
+static const float *inputs(const float *x, long *ldx, int M, int wt, long K, float *xp) {
+    if (wt != W_BF16 || K % 16 != 0) return x;
+    permute16(x, *ldx, M, K, xp);
+    *ldx = K;
+    return xp;
+}
+
+/* rows() over all N rows of W, claimed CLAIM at a time by the threads of a phase (claim). */
+static void product(const float *x, long ldx, int M, const void *w, int wt, long K, long N, float *y, long ldy,
+                    int add, float *xp, int *b) {
+    const float *in = inputs(x, &ldx, M, wt, K, xp);
+    for (long n0, n1; claim(&b[B_CLAIMED], N, &n0, &n1);) rows(in, ldx, M, w, wt, K, n0, n1, y, ldy, add);
 }
 
 /* y = x * rsqrt(mean(x^2) + eps) * g over D (a multiple of 8), as LlamaModel.rmsNorm computes it in fp32. */
@@ -275,7 +303,7 @@ static void rope(float *x, const float *c, const float *s, int hd) {
  *   scratch  floats for B (2 D + (H + 2 KV) hd + H hd + 2 F + hd) + T (cap + 8 + B max(D, H hd, F)), shared by the
  *            threads
  *   out      [B, D]: the final RMSNorm of the last layer's output
- *   barrier  two ints, zero before the first step, shared by the threads
+ *   barrier  B_INTS ints, zero before the first step, shared by the threads
  */
 int rlcd4j_decode_step(const int64_t *plan, const int64_t *kv, const int *ids, const int *pos, const int *start,
                        int B, int S, int64_t cap, float *scratch, float *out, int *barrier_ints, int tid, int T) {
@@ -314,10 +342,6 @@ int rlcd4j_decode_step(const int64_t *plan, const int64_t *kv, const int *ids, c
         if (owner > tid) { p1 = i; break; }
         before += w;
     }
-    long q0, q1, o0, o1, f0, f1;
-    share(NQKV, tid, T, &q0, &q1);
-    share(D, tid, T, &o0, &o1);
-    share(F, tid, T, &f0, &f1);
     barrier(barrier_ints, T);
 
     for (int l = 0; l < L; l++) {
@@ -325,7 +349,7 @@ int rlcd4j_decode_step(const int64_t *plan, const int64_t *kv, const int *ids, c
         float *Kc = (float *) kv[2 * l], *Vc = (float *) kv[2 * l + 1];
         for (long b = r0; b < r1; b++) rms_norm(x + b * D, (const float *) lw[L_IN_NORM], h + b * D, D, eps);
         barrier(barrier_ints, T);
-        product(h, D, B, (const void *) lw[L_QKV], wt, D, q0, q1, qkv, NQKV, 0, xp);
+        product(h, D, B, (const void *) lw[L_QKV], wt, D, NQKV, qkv, NQKV, 0, xp, barrier_ints);
         barrier(barrier_ints, T);
         for (long i = p0; i < p1; i++) {
             long b = i / KV, k = i % KV;
@@ -341,16 +365,21 @@ int rlcd4j_decode_step(const int64_t *plan, const int64_t *kv, const int *ids, c
                          scale, p);
         }
         barrier(barrier_ints, T);
-        product(att, H * hd, B, (const void *) lw[L_O], wt, H * hd, o0, o1, x, D, 1, xp);
+        product(att, H * hd, B, (const void *) lw[L_O], wt, H * hd, D, x, D, 1, xp, barrier_ints);
         barrier(barrier_ints, T);
         for (long b = r0; b < r1; b++) rms_norm(x + b * D, (const float *) lw[L_POST_NORM], h + b * D, D, eps);
         barrier(barrier_ints, T);
-        const void *gate = (const void *) lw[L_GATE_UP];
-        product(h, D, B, gate, wt, D, f0, f1, gu, 2 * F, 0, xp);
-        product(h, D, B, gate, wt, D, F + f0, F + f1, gu, 2 * F, 0, xp);
-        for (long b = 0; b < B; b++) swiglu(gu + b * 2 * F + f0, gu + b * 2 * F + F + f0, f1 - f0);
+        /* gate and up rows claimed together, so the thread that has both halves of a unit applies SwiGLU to it */
+        const void *gateUp = (const void *) lw[L_GATE_UP];
+        long ldh = D;
+        const float *in = inputs(h, &ldh, B, wt, D, xp);
+        for (long f0, f1; claim(&barrier_ints[B_CLAIMED], F, &f0, &f1);) {
+            rows(in, ldh, B, gateUp, wt, D, f0, f1, gu, 2 * F, 0);
+            rows(in, ldh, B, gateUp, wt, D, F + f0, F + f1, gu, 2 * F, 0);
+            for (long b = 0; b < B; b++) swiglu(gu + b * 2 * F + f0, gu + b * 2 * F + F + f0, f1 - f0);
+        }
         barrier(barrier_ints, T);
-        product(gu, 2 * F, B, (const void *) lw[L_DOWN], wt, F, o0, o1, x, D, 1, xp);
+        product(gu, 2 * F, B, (const void *) lw[L_DOWN], wt, F, D, x, D, 1, xp, barrier_ints);
         barrier(barrier_ints, T);
     }
     for (long b = r0; b < r1; b++) rms_norm(x + b * D, (const float *) plan[P_FINAL_NORM], out + b * D, D, eps);
@@ -358,16 +387,16 @@ int rlcd4j_decode_step(const int64_t *plan, const int64_t *kv, const int *ids, c
 }
 
 /*
- * y[m, n] = x[m] . W[n] for m < M and thread tid's share of n < N (of T threads; no barrier: the caller joins).
- * W [N, K] of type wt; K a multiple of 8; scratch room for T M K floats. For the LM head of decode steps. Returns 0,
- * or -1 if K is not a multiple of 8.
+ * y[m, n] = x[m] . W[n] for m < M and n < N, rows claimed CLAIM at a time by the threads that call it with the same
+ * *claimed, zero before they start (no barrier: the caller joins). W [N, K] of type wt; K a multiple of 8; scratch
+ * room for T M K floats. For the LM head of decode steps. Returns 0, or -1 if K is not a multiple of 8.
  */
 int rlcd4j_linear(const float *x, int M, int64_t K, const void *w, int wt, int64_t N, float *y, float *scratch,
-                  int tid, int T) {
+                  int *claimed, int tid) {
     if (K % 8 != 0) return -1;
-    long n0, n1;
-    share(N, tid, T, &n0, &n1);
-    product(x, K, M, w, wt, K, n0, n1, y, N, 0, scratch + (size_t) tid * M * K);
+    long ldx = K;
+    const float *in = inputs(x, &ldx, M, wt, K, scratch + (size_t) tid * M * K);
+    for (long n0, n1; claim(claimed, N, &n0, &n1);) rows(in, ldx, M, w, wt, K, n0, n1, y, N, 0);
     return 0;
 }
 

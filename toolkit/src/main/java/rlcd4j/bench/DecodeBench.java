@@ -63,7 +63,8 @@ public final class DecodeBench {
         System.out.println(rlcd4j.engine.cpu.MklCpuPath.apply() + "; decode attention: "
                 + rlcd4j.engine.cpu.DecodeAttention.status() + "; decode steps: "
                 + rlcd4j.engine.cpu.NativeDecoder.status() + "; prefill: "
-                + rlcd4j.engine.cpu.NativePrefill.status());
+                + rlcd4j.engine.cpu.NativePrefill.status() + "; weights on 2 MiB pages: "
+                + rlcd4j.engine.cpu.HugePages.status());
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaModel model = LlamaModel.random(config, manager, DataType.FLOAT32, 42);
             roundToBf16(

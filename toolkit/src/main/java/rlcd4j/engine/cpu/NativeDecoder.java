@@ -7,7 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.IntConsumer;
 
 /**
@@ -52,28 +54,35 @@ public final class NativeDecoder {
             int threads);
 
     private static native int rlcd4j_linear(
-            long x, int rows, long k, long w, int weightType, long n, long y, Pointer scratch, int tid, int threads);
+            long x,
+            int rows,
+            long k,
+            long w,
+            int weightType,
+            long n,
+            long y,
+            Pointer scratch,
+            Pointer claimed,
+            int tid);
 
     private static native long rlcd4j_narrow(long src, Pointer dst, long n, int weightType);
 
     /**
-     * A copy of the fp32 array {@code a} in 16 bits, {@link #BF16} or {@link #F16}, for a 16-bit plan. Throws,
-     * naming the weight, when a value is not exact in that type: the copy is meant to give back the 16-bit values
-     * of a checkpoint stored that way, which its fp32 arrays hold exactly.
+     * Copies the fp32 array {@code a} into {@code dst} in 16 bits, {@link #BF16} or {@link #F16}, for a 16-bit plan.
+     * Throws, naming the weight, when a value is not exact in that type: the copy is meant to give back the 16-bit
+     * values of a checkpoint stored that way, which its fp32 arrays hold exactly.
      */
-    public static Memory narrow(String name, NDArray a, int weightType) {
+    public static void narrow(String name, NDArray a, int weightType, Pointer dst) {
         if (!LOADED) throw new IllegalStateException("the native kernels are not available: " + status());
         if (a.getDataType() != DataType.FLOAT32)
             throw new IllegalArgumentException(name + " is " + a.getDataType() + ", expected float32");
         long n = a.size();
-        Memory m = new Memory(2 * n);
-        long inexact = rlcd4j_narrow(DecodeAttention.address(a), m, n, weightType);
+        long inexact = rlcd4j_narrow(DecodeAttention.address(a), dst, n, weightType);
         if (inexact > 0) {
             throw new IllegalArgumentException(name + ": " + inexact + " of " + n + " values are not exact in "
                     + (weightType == BF16 ? "bf16" : "fp16")
                     + "; 16-bit decode weights are for checkpoints stored in that type, before any training");
         }
-        return m;
     }
 
     /**
@@ -105,6 +114,24 @@ public final class NativeDecoder {
             return qkv.length;
         }
 
+        /** The memory of the weight matrices, where a step's bytes come from (the norms are a few KiB). */
+        List<HugePages.Range> matrices() {
+            long bytes = weightType == F32 ? 4 : 2,
+                    D = hidden,
+                    q = (long) heads * headDim,
+                    kv = (long) kvHeads * headDim;
+            List<HugePages.Range> out = new ArrayList<>();
+            out.add(new HugePages.Range(embed, bytes * vocab * D));
+            if (head != embed) out.add(new HugePages.Range(head, bytes * vocab * D));
+            for (int l = 0; l < layers(); l++) {
+                out.add(new HugePages.Range(qkv[l], bytes * (q + 2 * kv) * D));
+                out.add(new HugePages.Range(o[l], bytes * D * q));
+                out.add(new HugePages.Range(gateUp[l], bytes * 2 * ffn * D));
+                out.add(new HugePages.Range(down[l], bytes * D * ffn));
+            }
+            return out;
+        }
+
         long[] encode() {
             int L = layers();
             long[] p = new long[11 + 6 * L];
@@ -134,9 +161,11 @@ public final class NativeDecoder {
     private final List<Memory> owned; // the 16-bit copies a plan points into
     private final long[] encoded;
     private final int threads;
-    private final Memory barrier = new Memory(64);
+    private final Memory barrier = new Memory(64); // the step's shared ints (decode_step.c's barrier)
+    private final Memory headClaims = new Memory(64); // rows of the head claimed so far
     private Memory scratch;
     private final SecondThread second = new SecondThread("rlcd4j-decode-step");
+    private final CompletableFuture<Long> hugePages;
 
     private NativeDecoder(Plan plan, List<Memory> owned) {
         this.plan = plan;
@@ -144,6 +173,7 @@ public final class NativeDecoder {
         this.encoded = plan.encode();
         this.threads = Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
         barrier.clear();
+        this.hugePages = HugePages.adviseInBackground(plan.matrices());
     }
 
     /** Whether the kernels are built here and not turned off by {@link #PROPERTY}; read at each call. */
@@ -170,6 +200,11 @@ public final class NativeDecoder {
     /** What this decoder reads: the model's sizes and its weights' addresses. */
     public Plan plan() {
         return plan;
+    }
+
+    /** How many bytes of the weights it reads it has moved onto 2 MiB pages, once done ({@link HugePages}). */
+    public CompletableFuture<Long> hugePages() {
+        return hugePages;
     }
 
     /** The weight type this decoder reads: {@link #F32}, {@link #BF16} or {@link #F16}. */
@@ -232,8 +267,10 @@ public final class NativeDecoder {
         NDArray out = manager.create(new Shape(M, V), DataType.FLOAT32);
         long outAddress = DecodeAttention.address(out);
         Memory work = scratch(threads * M * D);
+        headClaims.setInt(0, 0);
         second.runOnAll(threads, tid -> {
-            int rc = rlcd4j_linear(xAddress, M, D, plan.head(), plan.weightType(), V, outAddress, work, tid, threads);
+            int rc =
+                    rlcd4j_linear(xAddress, M, D, plan.head(), plan.weightType(), V, outAddress, work, headClaims, tid);
             if (rc != 0) throw new IllegalStateException("native head product failed (code " + rc + ")");
         });
         return out;

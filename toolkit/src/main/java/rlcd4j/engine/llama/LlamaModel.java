@@ -16,15 +16,16 @@ import com.sun.jna.Pointer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import rlcd4j.engine.cpu.DecodeAttention;
 import rlcd4j.engine.cpu.DecodeHelper;
+import rlcd4j.engine.cpu.HugePages;
 import rlcd4j.engine.cpu.KvCache;
 import rlcd4j.engine.cpu.MklCpuPath;
 import rlcd4j.engine.cpu.NativeDecoder;
@@ -231,27 +232,47 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A native decoder over the weights, read as fp32 arrays or as 16-bit copies of them ({@code type}). */
     private NativeDecoder makeNativeDecoder(int type) {
-        List<Memory> owned = new ArrayList<>();
-        BiFunction<String, NDArray, Long> matrix = (name, a) -> {
-            if (type == NativeDecoder.F32) return address(a);
-            Memory m = NativeDecoder.narrow(name, a, type);
-            owned.add(m);
-            return Pointer.nativeValue(m);
-        };
         int L = config.numLayers();
+        NDArray embedding = w("model.embed_tokens.weight"), head = w("lm_head.weight");
+        Map<String, NDArray> matrices = new LinkedHashMap<>(); // what decode steps read, by name, in memory order
+        for (int l = 0; l < L; l++) {
+            String p = "model.layers." + l + ".";
+            matrices.put(p + "self_attn.{q,k,v}_proj.weight", stackedWeights.qkv(l));
+            matrices.put(p + "self_attn.o_proj.weight", w(p + "self_attn.o_proj.weight"));
+            matrices.put(p + "mlp.{gate,up}_proj.weight", stackedWeights.gateUp(l));
+            matrices.put(p + "mlp.down_proj.weight", w(p + "mlp.down_proj.weight"));
+        }
+        matrices.put("model.embed_tokens.weight", embedding);
+        if (head != embedding) matrices.put("lm_head.weight", head);
+        Map<String, Long> at = new HashMap<>();
+        List<Memory> owned = new ArrayList<>();
+        if (type == NativeDecoder.F32) {
+            matrices.forEach((name, a) -> at.put(name, address(a)));
+        } else {
+            // the 16-bit copies in one block, whose first writes fault in 2 MiB pages (HugePages), 64-byte aligned
+            long bytes = 0;
+            for (NDArray a : matrices.values()) bytes += copyBytes(a);
+            Memory block = HugePages.allocate(bytes);
+            owned.add(block);
+            long next = Pointer.nativeValue(block) + HugePages.alignedOffset(block);
+            for (Map.Entry<String, NDArray> e : matrices.entrySet()) {
+                NativeDecoder.narrow(e.getKey(), e.getValue(), type, new Pointer(next));
+                at.put(e.getKey(), next);
+                next += copyBytes(e.getValue());
+            }
+        }
         long[] inputNorm = new long[L], qkv = new long[L], o = new long[L], postNorm = new long[L];
         long[] gateUp = new long[L], down = new long[L];
         for (int l = 0; l < L; l++) {
             String p = "model.layers." + l + ".";
             inputNorm[l] = address(w(p + "input_layernorm.weight"));
-            qkv[l] = matrix.apply(p + "self_attn.{q,k,v}_proj.weight", stackedWeights.qkv(l));
-            o[l] = matrix.apply(p + "self_attn.o_proj.weight", w(p + "self_attn.o_proj.weight"));
+            qkv[l] = at.get(p + "self_attn.{q,k,v}_proj.weight");
+            o[l] = at.get(p + "self_attn.o_proj.weight");
             postNorm[l] = address(w(p + "post_attention_layernorm.weight"));
-            gateUp[l] = matrix.apply(p + "mlp.{gate,up}_proj.weight", stackedWeights.gateUp(l));
-            down[l] = matrix.apply(p + "mlp.down_proj.weight", w(p + "mlp.down_proj.weight"));
+            gateUp[l] = at.get(p + "mlp.{gate,up}_proj.weight");
+            down[l] = at.get(p + "mlp.down_proj.weight");
         }
-        NDArray embedding = w("model.embed_tokens.weight"), head = w("lm_head.weight");
-        long embed = matrix.apply("model.embed_tokens.weight", embedding);
+        long embed = at.get("model.embed_tokens.weight");
         return NativeDecoder.of(
                 new NativeDecoder.Plan(
                         config.hiddenSize(),
@@ -264,7 +285,7 @@ public final class LlamaModel implements AutoCloseable {
                         type,
                         embed,
                         address(w("model.norm.weight")),
-                        head == embedding ? embed : matrix.apply("lm_head.weight", head),
+                        head == embedding ? embed : at.get("lm_head.weight"),
                         address(invFreq),
                         inputNorm,
                         qkv,
@@ -273,6 +294,11 @@ public final class LlamaModel implements AutoCloseable {
                         gateUp,
                         down),
                 owned);
+    }
+
+    /** The bytes a 16-bit copy of {@code a} takes, rounded up to a cache line. */
+    private static long copyBytes(NDArray a) {
+        return (2 * a.size() + 63) / 64 * 64;
     }
 
     private static long address(NDArray a) {
