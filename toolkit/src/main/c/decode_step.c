@@ -13,8 +13,8 @@
  *
  * Threads: every thread of a step calls rlcd4j_decode_step with the same arguments and its own tid; each does its
  * part of each phase (output rows of a product, claimed a few at a time while any are left; batch rows; or (row, kv
- * head) pairs of attention) and waits for the others at a barrier between phases. Built by Maven with gcc into linux-x86-64/librlcd4j_kernels.so, called through
- * JNA by rlcd4j.engine.cpu.NativeDecoder.
+ * head) pairs of attention) and waits for the others at a barrier between phases. Built by Maven with gcc into
+ * linux-x86-64/librlcd4j_kernels.so, called through JNA by rlcd4j.engine.cpu.NativeDecoder.
  *
  * Shapes (row-major):
  *   embed [V, D], qkv [(H + 2 KV) hd, D] (q, k and v stacked), o [D, H hd], gate_up [2F, D] (gate, then up),
@@ -202,7 +202,7 @@ TILES(W_BF16_PERMUTED)
 
 /*
  * Barrier for T threads on the step's shared ints: a count, a generation, and the rows claimed of the next phase's
- * product (claimed_product), which the last thread to arrive sets back to zero while the others wait. Waiting spins
+ * product (claim), which the last thread to arrive sets back to zero while the others wait. Waiting spins
  * (the phases are microseconds to a millisecond apart), then yields the core: on a machine shared with other work
  * the thread being waited for may not be running.
  */
@@ -229,7 +229,7 @@ static void barrier(int *b, int T) {
 /*
  * Rows of a product are claimed CLAIM at a time, by whichever thread is free, rather than cut in halves beforehand:
  * two threads that share the memory's bandwidth do not keep equal pace, and with halves the faster waited at each
- * barrier for the slower (1.5-2.6 ms of a 28 ms step of one row, measured). A multiple of 8 (whole vectors, and the
+ * barrier for the slower (docs/perf/engine.md, "Weights on 2 MiB pages"). A multiple of 8 (whole vectors, and the
  * one-row kernel's four rows at a time) and of 3 (the several-row kernel's three): each row's sums run in the same
  * order whichever thread claims it.
  */
