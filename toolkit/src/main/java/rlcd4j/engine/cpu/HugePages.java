@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
  * weights it reads. The contents never change; where the kernel cannot (before Linux 6.1, huge pages off, none free),
  * the memory stays as it was.
  *
- * <p>Moving the pages copies them, about a second for SmolLM2-135M's 540 MB here, so it runs on a thread of its own
+ * <p>Moving the pages copies them (a second or two per 540 MB, docs/perf/engine.md), so it runs on a thread of its own
  * while decoding goes on. It is only advice to the kernel: memory freed meanwhile makes the call fail, harmlessly.
  */
 public final class HugePages {
