@@ -42,7 +42,8 @@ class HugePagesTest {
             NDArray norm = m.ones(new Shape(D)), invFreq = m.ones(new Shape(hd / 2));
             long e = DecodeAttention.address(embed);
             long inside = pagesInside(e, embed.size() * 4);
-            assertTrue(anonHugeBytes(e, e + embed.size() * 4) < inside, "already on 2 MiB pages: nothing to test");
+            // where huge pages are "always", libtorch's array may be on them already, and there is nothing to move
+            assumeTrue(anonHugeBytes(e, e + embed.size() * 4) < inside, "already on 2 MiB pages");
 
             NativeDecoder decoder = NativeDecoder.of(
                     new NativeDecoder.Plan(
