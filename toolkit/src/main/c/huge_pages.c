@@ -20,10 +20,16 @@
 
 #define HUGE_PAGE ((uintptr_t) 2 << 20)
 
+/* The 2 MiB pages wholly inside [address, address + bytes), as [*lo, *hi); empty when *hi <= *lo. */
+static void inside(int64_t address, int64_t bytes, uintptr_t *lo, uintptr_t *hi) {
+    *lo = ((uintptr_t) address + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    *hi = ((uintptr_t) address + (uintptr_t) bytes) & ~(HUGE_PAGE - 1);
+}
+
 /* For memory not yet written: MADV_HUGEPAGE, so that its first writes fault in 2 MiB pages. Returns 0 or -errno. */
 long rlcd4j_huge_pages_ahead(int64_t address, int64_t bytes) {
-    uintptr_t lo = ((uintptr_t) address + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t) address + (uintptr_t) bytes) & ~(HUGE_PAGE - 1);
+    uintptr_t lo, hi;
+    inside(address, bytes, &lo, &hi);
     if (hi <= lo) return 0;
     return madvise((void *) lo, hi - lo, MADV_HUGEPAGE) == 0 ? 0 : -errno;
 }
@@ -35,8 +41,8 @@ long rlcd4j_huge_pages_ahead(int64_t address, int64_t bytes) {
  * ENOMEM: no 2 MiB page free).
  */
 long rlcd4j_huge_pages(int64_t address, int64_t bytes) {
-    uintptr_t lo = ((uintptr_t) address + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t) address + (uintptr_t) bytes) & ~(HUGE_PAGE - 1);
+    uintptr_t lo, hi;
+    inside(address, bytes, &lo, &hi);
     long moved = 0;
     int refused = 0;
     for (uintptr_t p = lo; p < hi; p += HUGE_PAGE) {

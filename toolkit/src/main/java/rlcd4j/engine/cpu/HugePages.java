@@ -3,6 +3,9 @@ package rlcd4j.engine.cpu;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -49,13 +52,12 @@ public final class HugePages {
     /** Whether weights are asked onto 2 MiB pages here, and the kernel's setting for them. */
     public static String status() {
         if (!LOADED) return "not asked (" + NativeKernels.status() + ")";
-        if ("false".equals(System.getProperty(PROPERTY))) return "not asked (-D" + PROPERTY + "=false)";
+        if (!asked()) return "not asked (-D" + PROPERTY + "=false)";
         try {
-            String setting = java.nio.file.Files.readString(
-                            java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))
+            String setting = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))
                     .strip();
             return "asked (transparent_hugepage: " + setting + ")";
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "asked (this kernel has no transparent huge pages)";
         }
     }
@@ -74,7 +76,7 @@ public final class HugePages {
      * {@link #PROPERTY} is false.
      */
     public static long advise(List<Range> ranges) {
-        if (!LOADED || "false".equals(System.getProperty(PROPERTY))) return 0;
+        if (!asked()) return 0;
         long onHuge = 0;
         for (Range r : merged(ranges)) {
             long got = rlcd4j_huge_pages(r.address(), r.bytes());
@@ -90,9 +92,13 @@ public final class HugePages {
      */
     public static Memory allocate(long bytes) {
         Memory m = new Memory(bytes + HUGE_PAGE);
-        if (LOADED && !"false".equals(System.getProperty(PROPERTY)))
-            rlcd4j_huge_pages_ahead(Pointer.nativeValue(m), bytes + HUGE_PAGE);
+        if (asked()) rlcd4j_huge_pages_ahead(Pointer.nativeValue(m), bytes + HUGE_PAGE);
         return m;
+    }
+
+    /** Whether the kernels are here and {@link #PROPERTY} does not turn the asking off; read at each call. */
+    private static boolean asked() {
+        return LOADED && !"false".equals(System.getProperty(PROPERTY));
     }
 
     /** The offset in {@code m} of its first 2 MiB boundary. */

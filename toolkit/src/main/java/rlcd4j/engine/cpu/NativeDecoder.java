@@ -173,7 +173,10 @@ public final class NativeDecoder {
         this.encoded = plan.encode();
         this.threads = Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
         barrier.clear();
-        this.hugePages = HugePages.adviseInBackground(plan.matrices());
+        // 16-bit copies were written into 2 MiB pages already (HugePages.allocate); fp32 arrays are libtorch's
+        this.hugePages = plan.weightType() == F32
+                ? HugePages.adviseInBackground(plan.matrices())
+                : CompletableFuture.completedFuture(0L);
     }
 
     /** Whether the kernels are built here and not turned off by {@link #PROPERTY}; read at each call. */
@@ -202,7 +205,10 @@ public final class NativeDecoder {
         return plan;
     }
 
-    /** How many bytes of the weights it reads it has moved onto 2 MiB pages, once done ({@link HugePages}). */
+    /**
+     * How many bytes of the weights it reads it has moved onto 2 MiB pages, once done ({@link HugePages}): fp32
+     * weights only; 16-bit copies are made on them.
+     */
     public CompletableFuture<Long> hugePages() {
         return hugePages;
     }

@@ -93,6 +93,44 @@ class HugePagesTest {
         block.close();
     }
 
+    @Test
+    void aDecoderOf16BitCopiesMovesNothingAgain() {
+        assumeTrue(NativeDecoder.enabled(), NativeDecoder.status());
+        int D = 64, heads = 2, hd = 32, ffn = 128, vocab = 65536; // the embedding: 8 MiB of bf16
+        long matrixBytes = 2L * vocab * D;
+        Memory block = HugePages.allocate(matrixBytes);
+        long at = Pointer.nativeValue(block) + HugePages.alignedOffset(block);
+        block.share(HugePages.alignedOffset(block), matrixBytes).setMemory(0, matrixBytes, (byte) 0);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray norm = m.ones(new Shape(D)), invFreq = m.ones(new Shape(hd / 2));
+            long n = DecodeAttention.address(norm);
+            // every matrix at the block's start: only the ranges matter here, no step is taken
+            NativeDecoder decoder = NativeDecoder.of(
+                    new NativeDecoder.Plan(
+                            D,
+                            heads,
+                            heads,
+                            hd,
+                            ffn,
+                            vocab,
+                            1e-5f,
+                            NativeDecoder.BF16,
+                            at,
+                            n,
+                            at,
+                            DecodeAttention.address(invFreq),
+                            new long[] {n},
+                            new long[] {at},
+                            new long[] {at},
+                            new long[] {n},
+                            new long[] {at},
+                            new long[] {at}),
+                    List.of(block));
+            assertNotNull(decoder);
+            assertEquals(0L, decoder.hugePages().join(), "16-bit copies are made on 2 MiB pages; nothing to move");
+        }
+    }
+
     /** The bytes of the whole 2 MiB pages within [address, address + bytes). */
     private static long pagesInside(long address, long bytes) {
         long lo = Math.floorDiv(address + MIB2 - 1, MIB2) * MIB2, hi = Math.floorDiv(address + bytes, MIB2) * MIB2;
