@@ -79,6 +79,24 @@ INLINE void tile(const float *x, long ldx, const void *w, long K, long n, float 
 }
 
 /*
+ * y[n] (+)= x . W[n] for one input row: the row alone, in tile's order (one sum, k increasing), while the next row is
+ * fetched a line every 64 bytes read here. So memory sees one sequential stream per thread, which it serves faster
+ * than four rows read side by side (docs/perf/engine.md, "One row at a time").
+ */
+INLINE void row_dot(const float *x, const void *w, long K, long n, float *y, int add, int wt) {
+    __m256 a = _mm256_setzero_ps();
+    const int bytes = wt == W_F32 ? 4 : 2;
+    const size_t base = (size_t) n * K;
+    const char *next = (const char *) w + (base + K) * bytes;
+    for (long k = 0; k < K; k += 8) {
+        if (k * bytes % 64 == 0) _mm_prefetch(next + k * bytes, _MM_HINT_T0);
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), load8(w, base + k, wt), a);
+    }
+    float s = sum_lanes(a);
+    y[n] = add ? y[n] + s : s;
+}
+
+/*
  * The same for bf16 weights, sixteen at a time: one 32-byte load, and two unpacks that put each weight in the high
  * half of a zeroed 32-bit lane, which is its fp32 value. The unpacks work within 128-bit halves, so the lanes hold
  * weights k+0..3, k+8..11 and k+4..7, k+12..15: x comes permuted to match ({@code permute16}). K is a multiple of 16.
@@ -117,28 +135,21 @@ INLINE void tile_bf16(const float *xp, long ldx, const void *w, long K, long n, 
         }
 }
 
-/* tile_bf16 for one input row and four weight rows, with two sums per row so that no FMA waits for another. */
-static inline void tile_bf16_row(const float *xp, const void *w, long K, long n, float *y, int add) {
+/* tile_bf16 for one input row, one weight row at a time as row_dot reads them (fetching the next row), with two sums
+   per row, of the low and the high unpacked halves, so that no FMA waits for another. */
+static inline void row_dot_bf16(const float *xp, const void *w, long K, long n, float *y, int add) {
     const __m256i zero = _mm256_setzero_si256();
-    __m256 a[4], b[4];
-    for (int r = 0; r < 4; r++) a[r] = b[r] = _mm256_setzero_ps();
-    const uint16_t *w0 = (const uint16_t *) w + (size_t) n * K;
-    const char *next = (const char *) (w0 + 4 * K); /* the next four rows: 128 of their bytes per 16 weights here */
+    __m256 a = _mm256_setzero_ps(), b = a;
+    const uint16_t *row = (const uint16_t *) w + (size_t) n * K;
+    const char *next = (const char *) (row + K);
     for (long k = 0; k < K; k += 16) {
-        _mm_prefetch(next + k * 8, _MM_HINT_T0);
-        _mm_prefetch(next + k * 8 + 64, _MM_HINT_T0);
-        __m256 x0 = _mm256_loadu_ps(xp + k), x1 = _mm256_loadu_ps(xp + k + 8);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *) (w0 + (size_t) r * K + k));
-            a[r] = _mm256_fmadd_ps(x0, _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw)), a[r]);
-            b[r] = _mm256_fmadd_ps(x1, _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw)), b[r]);
-        }
+        if (k % 32 == 0) _mm_prefetch(next + k * 2, _MM_HINT_T0);
+        __m256i raw = _mm256_loadu_si256((const __m256i *) (row + k));
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k), _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw)), a);
+        b = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 8), _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw)), b);
     }
-    for (int r = 0; r < 4; r++) {
-        float s = sum_lanes(_mm256_add_ps(a[r], b[r]));
-        y[n + r] = add ? y[n + r] + s : s;
-    }
+    float s = sum_lanes(_mm256_add_ps(a, b));
+    y[n] = add ? y[n] + s : s;
 }
 
 /* Rows of x [M, K] (ldx apart) into xp [M, K] in the lane order tile_bf16 reads: per 16, 0-3 8-11 4-7 12-15. */
@@ -169,18 +180,19 @@ INLINE void any_tile(const float *x, long ldx, const void *w, long K, long n, fl
 #define TILES(WT)                                                                                                    \
     static void tiles_##WT(const float *x, long ldx, int M, const void *w, long K, long n0, long n1, float *y,      \
                            long ldy, int add) {                                                                     \
-        /* one input row: four weight rows at a time, four independent sums. More rows: three weight rows against  \
-           up to four input rows, twelve sums (AVX2 has 16 registers: 12 sums, 3 weight vectors, 1 input vector),    \
-           the three rows re-read from L1 for each group of four; bf16's unpacked halves take two registers a row,   \
-           so two rows there */                                                                                     \
+        /* one input row: a weight row at a time (row_dot). More rows: three weight rows against up to four input  \
+           rows, twelve sums (AVX2 has 16 registers: 12 sums, 3 weight vectors, 1 input vector), the three rows      \
+           re-read from L1 for each group of four; bf16's unpacked halves take two registers a row, so two rows     \
+           there */                                                                                                 \
+        if (M == 1) {                                                                                                \
+            for (long n = n0; n < n1; n++) {                                                                         \
+                if (WT == W_BF16_PERMUTED) row_dot_bf16(x, w, K, n, y, add);                                         \
+                else row_dot(x, w, K, n, y, add, WT);                                                                \
+            }                                                                                                        \
+            return;                                                                                                  \
+        }                                                                                                            \
         const int most = WT == W_BF16_PERMUTED ? 2 : 3;                                                              \
         for (long n = n0; n < n1;) {                                                                                 \
-            if (M == 1 && n1 - n >= 4) {                                                                             \
-                if (WT == W_BF16_PERMUTED) tile_bf16_row(x, w, K, n, y, add);                                        \
-                else tile(x, ldx, w, K, n, y, ldy, add, 1, 4, WT);                                                   \
-                n += 4;                                                                                              \
-                continue;                                                                                            \
-            }                                                                                                        \
             int rb = n1 - n >= most ? most : (int) (n1 - n);                                                         \
             for (int m = 0; m < M; m += 4) {                                                                         \
                 const float *xm = x + m * ldx;                                                                       \
@@ -229,9 +241,9 @@ static void barrier(int *b, int T) {
 /*
  * Rows of a product are claimed CLAIM at a time, by whichever thread is free, rather than cut in halves beforehand:
  * two threads that share the memory's bandwidth do not keep equal pace, and with halves the faster waited at each
- * barrier for the slower (docs/perf/engine.md, "Weights on 2 MiB pages"). A multiple of 8 (whole vectors, and the
- * one-row kernel's four rows at a time) and of 3 (the several-row kernel's three): each row's sums run in the same
- * order whichever thread claims it.
+ * barrier for the slower (docs/perf/engine.md, "Weights on 2 MiB pages"). A multiple of 3, the several-row kernel's
+ * three rows, so that only a matrix's last claim has a shorter tile. Each row's sums run in the same order whichever
+ * thread claims it, and in whichever tile.
  */
 #define CLAIM 48
 
