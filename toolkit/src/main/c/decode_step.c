@@ -135,20 +135,30 @@ INLINE void tile_bf16(const float *xp, long ldx, const void *w, long K, long n, 
         }
 }
 
-/* tile_bf16 for one input row, one weight row at a time as row_dot reads them (fetching the next row), with two sums
-   per row, of the low and the high unpacked halves, so that no FMA waits for another. */
+/* tile_bf16 for one input row, one weight row at a time as row_dot reads them (fetching the next row), with four
+   sums per row so that no FMA waits for another: the low and the high unpacked halves, of even and of odd 16-weight
+   blocks. (Unlike fp32, bf16 rows are not summed in one order across kernels: tile_bf16 keeps one sum.) */
 static inline void row_dot_bf16(const float *xp, const void *w, long K, long n, float *y, int add) {
     const __m256i zero = _mm256_setzero_si256();
-    __m256 a = _mm256_setzero_ps(), b = a;
+    __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0;
     const uint16_t *row = (const uint16_t *) w + (size_t) n * K;
     const char *next = (const char *) (row + K);
-    for (long k = 0; k < K; k += 16) {
-        if (k % 32 == 0) _mm_prefetch(next + k * 2, _MM_HINT_T0);
-        __m256i raw = _mm256_loadu_si256((const __m256i *) (row + k));
-        a = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k), _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw)), a);
-        b = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 8), _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw)), b);
+    long k = 0;
+    for (; k + 32 <= K; k += 32) {
+        _mm_prefetch(next + k * 2, _MM_HINT_T0);
+        __m256i r0 = _mm256_loadu_si256((const __m256i *) (row + k));
+        __m256i r1 = _mm256_loadu_si256((const __m256i *) (row + k + 16));
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k), _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, r0)), a0);
+        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 8), _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, r0)), b0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 16), _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, r1)), a1);
+        b1 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 24), _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, r1)), b1);
     }
-    float s = sum_lanes(_mm256_add_ps(a, b));
+    if (k < K) { /* K is a multiple of 16 */
+        __m256i r0 = _mm256_loadu_si256((const __m256i *) (row + k));
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k), _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, r0)), a0);
+        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + k + 8), _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, r0)), b0);
+    }
+    float s = sum_lanes(_mm256_add_ps(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1)));
     y[n] = add ? y[n] + s : s;
 }
 

@@ -169,14 +169,7 @@ class NativeDecodeTest {
     /** A checkpoint whose fp32 values are all bf16 values, as a bf16 checkpoint's are once loaded. */
     @Test
     void bf16WeightsAgreeWithTheFp32DecodeAndATrainingForwardDropsThem(@TempDir Path dir) {
-        Map<String, NDArray> truncated = new LinkedHashMap<>();
-        model.weights().forEach((name, a) -> {
-            if (name.equals("lm_head.weight")) return;
-            float[] v = a.toFloatArray();
-            for (int i = 0; i < v.length; i++) v[i] = Float.intBitsToFloat(Float.floatToRawIntBits(v[i]) & 0xffff0000);
-            truncated.put(name, manager.create(v, a.getShape()));
-        });
-        LlamaModel m16 = reload(dir, truncated);
+        LlamaModel m16 = reload(dir, truncatedToBf16(model));
         try {
             assertTrue(m16.decodeWeights("bf16"));
             assertEquals("bf16", m16.decodeWeightType());
@@ -198,6 +191,29 @@ class NativeDecodeTest {
         }
     }
 
+    /**
+     * One row's bf16 products read 32 weights a round, so rows of an odd number of sixteen (hidden 240, MLP 336) end
+     * on a half round, which the batched kernels never take.
+     */
+    @Test
+    void bf16RowsOfAnOddNumberOfSixteenWeightsAgreeWithTheFp32Decode(@TempDir Path dir) {
+        LlamaConfig c = TinyModels.config(VOCAB, 240, 336, 2, 5, 1, 256); // head size 48
+        LlamaModel m32 = LlamaModel.random(c, manager, DataType.FLOAT32, 9);
+        LlamaModel m16;
+        try {
+            m16 = reload(dir, c, truncatedToBf16(m32));
+        } finally {
+            m32.close();
+        }
+        try {
+            assertTrue(m16.decodeWeights("bf16"));
+            compare(m16, new int[] {5});
+            compare(m16, new int[] {14, 3, 9});
+        } finally {
+            m16.close();
+        }
+    }
+
     @Test
     void weightsThatAre16BitValuesOnlyInPartAreRefusedByName() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
@@ -208,14 +224,29 @@ class NativeDecodeTest {
     }
 
     private static LlamaModel reload(Path dir, Map<String, NDArray> weights) {
+        return reload(dir, model.config(), weights);
+    }
+
+    private static LlamaModel reload(Path dir, LlamaConfig config, Map<String, NDArray> weights) {
         try {
-            Files.writeString(
-                    dir.resolve("config.json"), model.config().toJson().toString());
+            Files.writeString(dir.resolve("config.json"), config.toJson().toString());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
         Safetensors.write(dir.resolve("model.safetensors"), weights, null);
-        return LlamaModel.load(dir, model.config(), manager, DataType.FLOAT32);
+        return LlamaModel.load(dir, config, manager, DataType.FLOAT32);
+    }
+
+    /** The weights of {@code m} but the head's, each rounded down to a bf16 value, as a bf16 checkpoint's load. */
+    private static Map<String, NDArray> truncatedToBf16(LlamaModel m) {
+        Map<String, NDArray> truncated = new LinkedHashMap<>();
+        m.weights().forEach((name, a) -> {
+            if (name.equals("lm_head.weight")) return;
+            float[] v = a.toFloatArray();
+            for (int i = 0; i < v.length; i++) v[i] = Float.intBitsToFloat(Float.floatToRawIntBits(v[i]) & 0xffff0000);
+            truncated.put(name, manager.create(v, a.getShape()));
+        });
+        return truncated;
     }
 
     /** Left-padded prompts of the given lengths in T = 14 columns: ids, positions and key mask [B, T], row starts. */
