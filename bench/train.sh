@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-4}; T=${T:-128}; STEPS=${STEPS:-10}; WARMUP=${WARMUP:-3}
-mvn -o -q -pl toolkit -am package -DskipTests
+./mvnw -B -o -q -pl toolkit -am package -DskipTests
 CP="toolkit/target/classes:$(cat toolkit/target/classpath.txt)"
 echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in full lora; do

@@ -10,8 +10,9 @@ B=${B:-4}; T=${T:-128}; STEPS=${STEPS:-10}; WARMUP=${WARMUP:-3}; ROUNDS=${ROUNDS
 OLD=$(mktemp -d /tmp/rlcd4j-ab.XXXXXX)
 trap 'git worktree remove --force "$OLD" >/dev/null 2>&1 || true' EXIT
 git worktree add -q --detach "$OLD" "$REV"
-(cd "$OLD" && mvn -o -q -pl toolkit -am package -Dmaven.test.skip=true)
-mvn -o -q -pl toolkit -am package -Dmaven.test.skip=true
+MVNW="$PWD/mvnw" # the checkout's wrapper: REV may predate its own
+(cd "$OLD" && "$MVNW" -B -o -q -pl toolkit -am package -Dmaven.test.skip=true)
+./mvnw -B -o -q -pl toolkit -am package -Dmaven.test.skip=true
 CP_NEW="toolkit/target/classes:$(cat toolkit/target/classpath.txt)"
 CP_OLD="$OLD/toolkit/target/classes:$(cat "$OLD/toolkit/target/classpath.txt")"
 echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); new=$(git rev-parse --short HEAD) old=$REV"
