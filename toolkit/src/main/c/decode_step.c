@@ -45,20 +45,25 @@ INLINE __m256 load8(const void *w, size_t i, int wt) {
     return _mm256_cvtph_ps(h);
 }
 
-/* y[m, n + r] (+)= x[m] . W[n + r] for m < MB, r < RB: RB weight rows read once for MB input rows. */
+/* y[m, n + r] (+)= x[m] . W[n + r] for m < MB, r < RB: RB weight rows read once for MB input rows; the call `part`
+   of the `parts` that sum these RB rows against a batch's groups of input rows. */
 INLINE void tile(const float *x, long ldx, const void *w, long K, long n, float *y, long ldy, int add, int MB, int RB,
-                 int wt) {
+                 int wt, int part, int parts) {
     __m256 a[4][4];
 #pragma GCC unroll 4
     for (int m = 0; m < MB; m++)
 #pragma GCC unroll 4
         for (int r = 0; r < RB; r++) a[m][r] = _mm256_setzero_ps();
-    /* the next RB rows, fetched while these are summed: RB * 8 of their weights per step here (a prefetch past the
-       matrix's end is harmless: prefetches never fault) */
-    const int bytes = wt == W_F32 ? 4 : 2, ahead = RB * 8 * bytes;
-    const char *next = (const char *) w + (size_t) (n + RB) * K * bytes;
+    /* the next RB rows, fetched while these are summed: each of the parts fetches its share of them, a line every
+       few steps, so that the fetches spread over all the parts' sums instead of crowding into the first part while
+       the memory idles in the others (docs/perf/engine.md, "Fetches spread over a tile"). A prefetch past the
+       matrix's end is harmless: prefetches never fault. */
+    const int bytes = wt == W_F32 ? 4 : 2;
+    const long lines = ((long) RB * K * bytes + 64L * parts - 1) / (64L * parts), steps = K / 8;
+    const char *next = (const char *) w + (size_t) (n + RB) * K * bytes + (size_t) part * lines * 64;
+    long credit = 0;
     for (long k = 0; k < K; k += 8) {
-        for (int b = 0; b < ahead; b += 64) _mm_prefetch(next + k / 8 * ahead + b, _MM_HINT_T0);
+        for (credit += lines; credit >= steps; credit -= steps, next += 64) _mm_prefetch(next, _MM_HINT_T0);
         __m256 wv[4];
 #pragma GCC unroll 4
         for (int r = 0; r < RB; r++) wv[r] = load8(w, (size_t) (n + r) * K + k, wt);
@@ -180,13 +185,13 @@ static void permute16(const float *x, long ldx, int M, long K, float *xp) {
 
 /* One tile of either kind; WT is a constant at every call, so the branch folds away. */
 INLINE void any_tile(const float *x, long ldx, const void *w, long K, long n, float *y, long ldy, int add, int MB,
-                     int RB, int wt) {
+                     int RB, int wt, int part, int parts) {
     if (wt == W_BF16_PERMUTED) tile_bf16(x, ldx, w, K, n, y, ldy, add, MB, RB);
-    else tile(x, ldx, w, K, n, y, ldy, add, MB, RB, wt);
+    else tile(x, ldx, w, K, n, y, ldy, add, MB, RB, wt, part, parts);
 }
 
 #define TILE_CASE(MB, RB, WT)                                                                                        \
-    case MB * 4 + RB: any_tile(xm, ldx, w, K, n, ym, ldy, add, MB, RB, WT); break;
+    case MB * 4 + RB: any_tile(xm, ldx, w, K, n, ym, ldy, add, MB, RB, WT, m / 4, (M + 3) / 4); break;
 #define TILES(WT)                                                                                                    \
     static void tiles_##WT(const float *x, long ldx, int M, const void *w, long K, long n0, long n1, float *y,      \
                            long ldy, int add) {                                                                     \
