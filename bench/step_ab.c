@@ -5,7 +5,8 @@
  * changes measured here, so both builds read the same weights in the same process. Built and run by bench/step_ab.sh,
  * which compiles the old build with its functions renamed old_*, the new one new_*.
  *
- *   step_ab ROWS REPS WEIGHTS    WEIGHTS 0 fp32, 1 bf16 copies
+ *   step_ab ROWS REPS WEIGHTS [CONTEXT]    WEIGHTS 0 fp32, 1 bf16 copies; CONTEXT cache columns before the step
+ *                                          (64)
  */
 #define _GNU_SOURCE
 #include <immintrin.h>
@@ -32,14 +33,14 @@ enum { P_HIDDEN, P_HEADS, P_KV_HEADS, P_HEAD_DIM, P_FFN, P_LAYERS, P_WEIGHT_TYPE
        P_INV_FREQ, P_FIRST_LAYER };
 enum { L_IN_NORM, L_QKV, L_O, L_POST_NORM, L_GATE_UP, L_DOWN, L_FIELDS };
 
-enum { D = 576, H = 9, KV = 3, HD = 64, F = 1536, L = 30, V = 49152, T = 2, CONTEXT = 64 };
+enum { D = 576, H = 9, KV = 3, HD = 64, F = 1536, L = 30, V = 49152, T = 2 };
 
 static char *arena;
 static size_t used, weightBytes;
 static int64_t plan[P_FIRST_LAYER + L * L_FIELDS], kv[2 * L];
 static int ids[16], pos[16], starts[16], barrierInts[4], headClaims[2][16];
 static float *scratch, *hidden, *logits, *headScratch, *narrowFrom;
-static int rows, weightType, mode, rep;
+static int rows, weightType, context, mode, rep;
 static volatile float sink[T];
 static pthread_barrier_t turn;
 
@@ -93,7 +94,7 @@ static void work(int tid) {
     }
     int (*step)(STEP_ARGS) = mode ? new_decode_step : old_decode_step;
     int (*linear)(LINEAR_ARGS) = mode ? new_linear : old_linear;
-    if (step(plan, kv, ids, pos, starts, rows, CONTEXT + 1, CONTEXT + 8, scratch, hidden, barrierInts, tid, T) != 0 ||
+    if (step(plan, kv, ids, pos, starts, rows, context + 1, context + 8, scratch, hidden, barrierInts, tid, T) != 0 ||
         linear(hidden, rows, D, (void *) plan[P_EMBED], weightType, V, logits, headScratch, headClaims[rep % 2], tid))
         abort();
 }
@@ -112,11 +113,12 @@ int main(int argc, char **argv) {
     rows = argc > 1 ? atoi(argv[1]) : 1;
     int reps = argc > 2 ? atoi(argv[2]) : 30;
     weightType = argc > 3 ? atoi(argv[3]) : 0;
-    if (rows < 1 || rows > 16 || reps < 1 || weightType < 0 || weightType > 1) {
-        fprintf(stderr, "usage: step_ab ROWS (1-16) REPS WEIGHTS (0 fp32, 1 bf16)\n");
+    context = argc > 4 ? atoi(argv[4]) : 64;
+    if (rows < 1 || rows > 16 || reps < 1 || weightType < 0 || weightType > 1 || context < 1 || context > 1000) {
+        fprintf(stderr, "usage: step_ab ROWS (1-16) REPS WEIGHTS (0 fp32, 1 bf16) [CONTEXT (1-1000, 64)]\n");
         return 2;
     }
-    size_t size = (size_t) 1 << 30; /* 2 MiB-aligned and advised, as HugePages lays out the engine's weights */
+    size_t size = (size_t) 2 << 30; /* 2 MiB-aligned and advised, as HugePages lays out the engine's weights */
     char *m = mmap(NULL, size + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return 1;
     arena = (char *) (((uintptr_t) m + (2 << 20) - 1) & ~(uintptr_t) ((2 << 20) - 1));
@@ -145,15 +147,15 @@ int main(int argc, char **argv) {
         int64_t *lw = plan + P_FIRST_LAYER + l * L_FIELDS;
         lw[L_IN_NORM] = (int64_t) floats(D);
         lw[L_POST_NORM] = (int64_t) floats(D);
-        kv[2 * l] = (int64_t) floats((size_t) rows * KV * (CONTEXT + 8) * HD);
-        kv[2 * l + 1] = (int64_t) floats((size_t) rows * KV * (CONTEXT + 8) * HD);
+        kv[2 * l] = (int64_t) floats((size_t) rows * KV * (context + 8) * HD);
+        kv[2 * l + 1] = (int64_t) floats((size_t) rows * KV * (context + 8) * HD);
     }
     for (int b = 0; b < rows; b++) {
         ids[b] = rand() % V;
-        pos[b] = CONTEXT;
+        pos[b] = context;
         starts[b] = b % 3;
     }
-    scratch = floats((size_t) rows * (2 * D + (H + 2 * KV) * HD + H * HD + 2 * F + HD) + T * (CONTEXT + 16 + rows * F));
+    scratch = floats((size_t) rows * (2 * D + (H + 2 * KV) * HD + H * HD + 2 * F + HD) + T * (context + 16 + rows * F));
     hidden = floats((size_t) rows * D);
     logits = floats((size_t) rows * V);
     headScratch = floats((size_t) T * rows * D);
@@ -175,9 +177,9 @@ int main(int argc, char **argv) {
         if (rep >= 6) total[mode] += now() - t0;
     }
     double n = 2.0 * reps, mb = weightBytes / 1e6;
-    printf("rows %d, %s weights (%.0f MB), %d steps each: old %.2f ms, new %.2f ms, streaming sum %.2f ms (%.1f GB/s); "
+    printf("rows %d, context %d, %s weights (%.0f MB), %d steps each: old %.2f ms, new %.2f ms, streaming sum %.2f ms (%.1f GB/s); "
            "old/new %.3f; new/streaming %.3f\n",
-           rows, weightType ? "bf16" : "fp32", mb, 2 * reps, total[0] / n * 1e3, total[1] / n * 1e3,
+           rows, context, weightType ? "bf16" : "fp32", mb, 2 * reps, total[0] / n * 1e3, total[1] / n * 1e3,
            total[2] / n * 1e3, mb / 1e3 / (total[2] / n), total[0] / total[1], total[1] / total[2]);
     return 0;
 }

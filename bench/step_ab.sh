@@ -6,12 +6,12 @@
 #   bench/step_ab.sh [REV]     # from the repository root; REV (default HEAD) is the old build
 #
 # Environment: ROWS ("1 16") batch rows; WEIGHTS ("0 1"): 0 fp32, 1 bf16 copies; REPS (30) alternated rounds per
-# figure; RUNS (3) programs per setting. REV must have today's entry points (rlcd4j_linear with claimed rows, 1ef2a2f
-# or later). Needs gcc; no Java.
+# figure; RUNS (3) programs per setting; CONTEXT (64) cache columns each row attends to. REV must have today's entry
+# points (rlcd4j_linear with claimed rows, 1ef2a2f or later). Needs gcc; no Java.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REV=${1:-HEAD}; ROWS=${ROWS:-"1 16"}; WEIGHTS=${WEIGHTS:-"0 1"}; REPS=${REPS:-30}; RUNS=${RUNS:-3}
+REV=${1:-HEAD}; ROWS=${ROWS:-"1 16"}; WEIGHTS=${WEIGHTS:-"0 1"}; REPS=${REPS:-30}; RUNS=${RUNS:-3}; CONTEXT=${CONTEXT:-64}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 CFLAGS="-O3 -mavx2 -mfma -mf16c -fPIC"
@@ -30,6 +30,6 @@ echo "old: $(git rev-parse --short "$REV"); new: the working tree ($(git rev-par
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for w in $WEIGHTS; do
   for r in $ROWS; do
-    for i in $(seq "$RUNS"); do "$OUT/step_ab" "$r" "$REPS" "$w"; done
+    for i in $(seq "$RUNS"); do "$OUT/step_ab" "$r" "$REPS" "$w" "$CONTEXT"; done
   done
 done
