@@ -11,7 +11,10 @@ at batch 16: 16 x prompt length / time).
 Decode tokens/s at batch B = B * (n - 1) / (time(n new) - time(1 new)); medians over `reps` fresh generations, the
 batch sizes taking turns (A B B A ...) so that the machine's drift falls on all of them alike.
 
+--prefill-only measures prefill at batch 1 alone, for rounds that alternate with the engine's (decode.sh).
+
 usage: /usr/bin/python3 bench/decode_torch.py [--threads N] [--reps 5] [--new 64] [--prompt 32] [--prefill 128] [--batches 1 16]
+                                              [--prefill-only]
 """
 import argparse
 import math
@@ -149,6 +152,7 @@ def main():
     ap.add_argument("--prompt", type=int, default=32)
     ap.add_argument("--prefill", type=int, default=128)
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--prefill-only", action="store_true")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -158,6 +162,13 @@ def main():
     g = torch.Generator().manual_seed(7)
     prompts = lambda b, n: torch.randint(1, V, (b, n), generator=g).tolist()
     t0 = time.perf_counter()
+    if a.prefill_only:
+        for _ in range(5):
+            timed(w, prompts(1, a.prefill), 1)
+        print(f"warm-up {time.perf_counter() - t0:.1f} s")
+        pre = median(a.reps, lambda: timed(w, prompts(1, a.prefill), 1))
+        print(f"RESULT prefill_tps {a.prefill / pre:.2f}   (batch 1, prompt {a.prefill}: {pre * 1e3:.1f} ms)")
+        return
     timed(w, prompts(1, a.prompt), a.new)  # warm-up: allocator, OpenBLAS buffers
     for b in a.batches:
         if b > 1:

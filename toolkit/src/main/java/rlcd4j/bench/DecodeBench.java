@@ -32,7 +32,8 @@ import rlcd4j.engine.llama.LlamaModel;
  *
  * A variant is a batch size, optionally followed by {@code t} (libtorch's ops instead of the native decode step) or
  * {@code h} (the native step reading bf16 copies of the weights): e.g. {@code 1 1t 1h 16 16t}. The weights are
- * rounded to bf16 values first, as a bf16 checkpoint's are, so that every variant decodes the same model.
+ * rounded to bf16 values first, as a bf16 checkpoint's are, so that every variant decodes the same model. The single
+ * variant {@code prefill} measures prefill at batch 1 only, for rounds that alternate with torch's (decode.sh).
  */
 public final class DecodeBench {
     private DecodeBench() {}
@@ -43,6 +44,8 @@ public final class DecodeBench {
         int promptLen = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         int prefillLen = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         String[] variants = args.length > 4 ? Arrays.copyOfRange(args, 4, args.length) : new String[] {"1", "16"};
+        boolean prefillOnly = variants.length == 1 && variants[0].equals("prefill");
+        if (prefillOnly) variants = new String[0];
         int[] batches = Arrays.stream(variants)
                 .mapToInt(v -> Integer.parseInt(v.replaceAll("[a-z]+$", "")))
                 .toArray();
@@ -73,6 +76,16 @@ public final class DecodeBench {
 
             // Warm-up: about 400 forwards of the shapes measured below, so the JIT has compiled the Java side.
             long w0 = System.nanoTime();
+            if (prefillOnly) {
+                for (int i = 0; i < 5; i++) run(model, prompts(rng, 1, prefillLen, config), 1);
+                System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
+                double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
+                System.out.printf(
+                        "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n",
+                        prefillLen / prefill, prefillLen, prefill * 1e3);
+                model.close();
+                return;
+            }
             for (int i = 0; i < 5; i++) run(model, prompts(rng, 1, promptLen, config), newTokens);
             for (int i = 0; i < variants.length; i++) {
                 variant(model, variants[i]);
