@@ -77,7 +77,10 @@ public final class DecodeBench {
             // Warm-up: about 400 forwards of the shapes measured below, so the JIT has compiled the Java side.
             long w0 = System.nanoTime();
             if (prefillOnly) {
-                for (int i = 0; i < 5; i++) run(model, prompts(rng, 1, prefillLen, config), 1);
+                // At least 5 prefills and 10 s: with 2 cores, the JIT compiling in the background takes one from the
+                // prefill's two threads, and a few prefills leave it far from done.
+                for (int i = 0; i < 5 || System.nanoTime() - w0 < 10_000_000_000L; i++)
+                    run(model, prompts(rng, 1, prefillLen, config), 1);
                 System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
                 double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
                 System.out.printf(
