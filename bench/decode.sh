@@ -51,15 +51,17 @@ done
 prefill_java() { # $1 round
   java -Dai.djl.offline=true -Drlcd4j.mklIntelPath=true ${JAVA_OPTS:-} \
     -cp "toolkit/target/classes:$(cat toolkit/target/classpath.txt)" \
-    rlcd4j.bench.DecodeBench "$REPS" "$NEW" "$PROMPT" "$PREFILL" prefill 2>"$OUT/java.err" | grep RESULT \
-    | sed "s/^/round $1 rlcd4j: /" | tee "$OUT/prefill-java-$1.out"
-  grep -q RESULT "$OUT/prefill-java-$1.out" || { cat "$OUT/java.err"; exit 1; }
+    rlcd4j.bench.DecodeBench "$REPS" "$NEW" "$PROMPT" "$PREFILL" prefill 2>"$OUT/java.err" >"$OUT/prefill.log" || true
+  grep -q '^RESULT' "$OUT/prefill.log" || { cat "$OUT/prefill.log" "$OUT/java.err"; exit 1; }
+  grep '^RESULT' "$OUT/prefill.log" | sed "s/^/round $1 rlcd4j: /" | tee "$OUT/prefill-java-$1.out"
 }
 prefill_torch() { # $1 round, $2 thread setting
   IFS=: read -r tt omp ob wait <<<"$2"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS="$omp" OPENBLAS_NUM_THREADS="$ob" \
-    /usr/bin/python3 bench/decode_torch.py --threads "$tt" --reps "$REPS" --prefill "$PREFILL" --prefill-only | grep RESULT \
-    | sed "s/^/round $1 torch $2: /" | tee "$OUT/prefill-torch-$2-$1.out"
+    /usr/bin/python3 bench/decode_torch.py --threads "$tt" --reps "$REPS" --prefill "$PREFILL" --prefill-only \
+    >"$OUT/prefill.log" 2>&1 || true
+  grep -q '^RESULT' "$OUT/prefill.log" || { cat "$OUT/prefill.log"; exit 1; }
+  grep '^RESULT' "$OUT/prefill.log" | sed "s/^/round $1 torch $2: /" | tee "$OUT/prefill-torch-$2-$1.out"
 }
 REVERSED=$(echo $TORCH_CONFIGS | tr ' ' '\n' | tac | xargs)
 for r in $(seq 1 "$PREFILL_ROUNDS"); do
