@@ -82,10 +82,7 @@ public final class DecodeBench {
                 for (int i = 0; i < 5 || System.nanoTime() - w0 < 10_000_000_000L; i++)
                     run(model, prompts(rng, 1, prefillLen, config), 1);
                 System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
-                double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
-                System.out.printf(
-                        "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n",
-                        prefillLen / prefill, prefillLen, prefill * 1e3);
+                measurePrefill(model, rng, reps, prefillLen, config);
                 model.close();
                 return;
             }
@@ -99,10 +96,7 @@ public final class DecodeBench {
             run(model, prompts(rng, 16, prefillLen, config), 1);
             System.out.printf("warm-up %.1f s%n", (System.nanoTime() - w0) / 1e9);
 
-            double prefill = median(reps, () -> run(model, prompts(rng, 1, prefillLen, config), 1));
-            System.out.printf(
-                    "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n",
-                    prefillLen / prefill, prefillLen, prefill * 1e3);
+            measurePrefill(model, rng, reps, prefillLen, config);
             double prefill16 = median(reps, () -> run(model, prompts(rng, 16, prefillLen, config), 1));
             System.out.printf(
                     "RESULT prefill_b16_tps %.2f   (batch 16, prompt %d: %.1f ms)%n",
@@ -158,6 +152,13 @@ public final class DecodeBench {
                 a.set(new NDIndex("..."), r);
             }
         }
+    }
+
+    /** Prints prefill tokens/s at batch 1: the median of {@code reps} prompts of {@code len} tokens. */
+    private static void measurePrefill(LlamaModel model, SplittableRandom rng, int reps, int len, LlamaConfig config) {
+        double prefill = median(reps, () -> run(model, prompts(rng, 1, len, config), 1));
+        System.out.printf(
+                "RESULT prefill_tps %.2f   (batch 1, prompt %d: %.1f ms)%n", len / prefill, len, prefill * 1e3);
     }
 
     /** Seconds for one greedy generation; EOS is disabled (-1) so every row makes exactly {@code n} tokens. */
